@@ -1,0 +1,69 @@
+//! Picks the front end: an operation on argv → one-shot; otherwise a session, interactive
+//! when stdin is a terminal and batch when it is not. Returns the exit code.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cli::Cli;
+use crate::ctx::Ctx;
+use crate::error::{Error, Kind, EXIT_OK};
+use crate::frontend::{batch, oneshot, repl};
+use crate::ftp::connection::Options;
+use crate::output::Output;
+use crate::url::{looks_like_url, FtpUrl};
+
+/// Runs the program for parsed argv; returns the exit code.
+pub fn run(cli: Cli) -> u8 {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let opts = Options {
+        timeout: Duration::from_secs_f64(cli.timeout),
+        trust_pasv_address: cli.use_pasv_address,
+        cancel: cancel.clone(),
+    };
+    let mut ctx = Ctx::new(opts, cli.verbose, Output::terminal());
+    let session_url = match cli.words.as_slice() {
+        [] => None,
+        [only] if looks_like_url(only) => Some(only.clone()),
+        words => {
+            install_interrupt(cancel, true);
+            return match oneshot::run(&mut ctx, words) {
+                Ok(()) => EXIT_OK,
+                Err(e) => report(&mut ctx, &e),
+            };
+        }
+    };
+    let interactive = std::io::stdin().is_terminal();
+    install_interrupt(cancel, !interactive);
+    ctx.in_session = true;
+    if let Some(text) = session_url {
+        let opened = FtpUrl::parse(&text).and_then(|url| {
+            let shown = format!("open {}", url.authority());
+            ctx.open(url).map_err(|e| e.context(shown))
+        });
+        if let Err(e) = opened {
+            return report(&mut ctx, &e);
+        }
+    }
+    if interactive {
+        repl::run(ctx)
+    } else {
+        batch::run(&mut ctx, std::io::stdin().lock())
+    }
+}
+
+fn report(ctx: &mut Ctx, e: &Error) -> u8 {
+    ctx.out.error("", e);
+    e.kind().exit_code()
+}
+
+/// Ctrl-C sets the cancel flag that every network wait checks. Where `exit_on_second`,
+/// a second Ctrl-C before the first is handled ends the program at once.
+fn install_interrupt(cancel: Arc<AtomicBool>, exit_on_second: bool) {
+    let _ = ctrlc::set_handler(move || {
+        if cancel.swap(true, Ordering::SeqCst) && exit_on_second {
+            std::process::exit(i32::from(Kind::Interrupted.exit_code()));
+        }
+    });
+}

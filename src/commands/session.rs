@@ -1,0 +1,147 @@
+//! Session commands: lcd, lpwd, open, close, verbose, help, quit.
+
+use super::{help_for, help_table, lookup, ArgKind, Scope, Spec};
+use crate::ctx::Ctx;
+use crate::error::{Error, Kind, Result};
+use crate::url::FtpUrl;
+
+pub(super) const LCD: Spec = Spec {
+    name: "lcd",
+    aliases: &[],
+    usage: "[PATH]",
+    summary: "change the local working directory (home when bare)",
+    args: &[ArgKind::Local],
+    min_args: 0,
+    scope: Scope::SessionOnly,
+    run: lcd,
+};
+
+pub(super) const LPWD: Spec = Spec {
+    name: "lpwd",
+    aliases: &[],
+    usage: "",
+    summary: "print the local working directory",
+    args: &[],
+    min_args: 0,
+    scope: Scope::SessionOnly,
+    run: lpwd,
+};
+
+pub(super) const OPEN: Spec = Spec {
+    name: "open",
+    aliases: &["connect"],
+    usage: "URL",
+    summary: "log in to a server (closing the current connection)",
+    args: &[ArgKind::Url],
+    min_args: 1,
+    scope: Scope::SessionOnly,
+    run: open,
+};
+
+pub(super) const CLOSE: Spec = Spec {
+    name: "close",
+    aliases: &["disconnect"],
+    usage: "",
+    summary: "log out and close the connection",
+    args: &[],
+    min_args: 0,
+    scope: Scope::SessionOnly,
+    run: close,
+};
+
+pub(super) const VERBOSE: Spec = Spec {
+    name: "verbose",
+    aliases: &[],
+    usage: "[on|off]",
+    summary: "show the protocol exchange (toggles when bare)",
+    args: &[ArgKind::Word],
+    min_args: 0,
+    scope: Scope::SessionOnly,
+    run: verbose,
+};
+
+pub(super) const HELP: Spec = Spec {
+    name: "help",
+    aliases: &["?"],
+    usage: "[COMMAND]",
+    summary: "list the commands, or explain one",
+    args: &[ArgKind::CommandName],
+    min_args: 0,
+    scope: Scope::SessionOnly,
+    run: help,
+};
+
+pub(super) const QUIT: Spec = Spec {
+    name: "quit",
+    aliases: &["exit", "bye"],
+    usage: "",
+    summary: "log out and leave",
+    args: &[],
+    min_args: 0,
+    scope: Scope::SessionOnly,
+    run: quit,
+};
+
+fn lcd(ctx: &mut Ctx, args: &[String]) -> Result<()> {
+    let target = ctx.local(args.first().map_or("~", String::as_str));
+    let canonical = target
+        .canonicalize()
+        .map_err(|e| Error::local(target.display(), &e).context("lcd"))?;
+    if !canonical.is_dir() {
+        return Err(Error::new(
+            Kind::Local,
+            format!("lcd {}: not a directory", target.display()),
+        ));
+    }
+    ctx.local_dir = canonical;
+    Ok(())
+}
+
+fn lpwd(ctx: &mut Ctx, _args: &[String]) -> Result<()> {
+    let dir = ctx.local_dir.display().to_string();
+    ctx.out.line(&dir);
+    Ok(())
+}
+
+fn open(ctx: &mut Ctx, args: &[String]) -> Result<()> {
+    let url = FtpUrl::parse(&args[0])?;
+    let shown = format!("open {}", url.authority());
+    ctx.open(url).map_err(|e| e.context(shown))
+}
+
+fn close(ctx: &mut Ctx, _args: &[String]) -> Result<()> {
+    ctx.close();
+    Ok(())
+}
+
+fn verbose(ctx: &mut Ctx, args: &[String]) -> Result<()> {
+    let on = match args.first().map(String::as_str) {
+        None => !ctx.verbose,
+        Some("on") => true,
+        Some("off") => false,
+        Some(other) => {
+            return Err(Error::usage(format!(
+                "verbose: say on or off, not '{other}'"
+            )))
+        }
+    };
+    ctx.set_verbose(on);
+    ctx.out.line(if on { "verbose on" } else { "verbose off" });
+    Ok(())
+}
+
+fn help(ctx: &mut Ctx, args: &[String]) -> Result<()> {
+    let text = match args.first() {
+        None => format!("commands:\n{}", help_table(None)),
+        Some(name) => help_for(
+            lookup(name).ok_or_else(|| Error::usage(format!("help: unknown command '{name}'")))?,
+        ),
+    };
+    let _ = ctx.out.out().write_all(text.as_bytes());
+    Ok(())
+}
+
+fn quit(ctx: &mut Ctx, _args: &[String]) -> Result<()> {
+    ctx.quit = true;
+    Ok(())
+}

@@ -1,0 +1,205 @@
+//! Commands that move files: cp, mv (argv operands: one URL, one local path) and get, put
+//! (session short forms: plain remote and local paths).
+//!
+//! `mv` is copy, verify, then delete the source: the delete is only reached when the copy
+//! returned Ok, which means the final reply was positive and the size matched.
+
+use std::path::{Path, PathBuf};
+
+use super::{ArgKind, Scope, Spec};
+use crate::ctx::{Ctx, Remote};
+use crate::error::{Error, Result};
+use crate::ftp::command::{Arg, Command};
+use crate::transfer;
+use crate::url::looks_like_url;
+
+pub(super) const CP: Spec = Spec {
+    name: "cp",
+    aliases: &["copy"],
+    usage: "SRC DST",
+    summary: "copy a file between here and the server (one operand is an ftp:// URL)",
+    args: &[ArgKind::Either, ArgKind::Either],
+    min_args: 2,
+    scope: Scope::Everywhere,
+    run: cp,
+};
+
+pub(super) const MV: Spec = Spec {
+    name: "mv",
+    aliases: &["move"],
+    usage: "SRC DST",
+    summary: "move a file: copy, verify, then delete the source",
+    args: &[ArgKind::Either, ArgKind::Either],
+    min_args: 2,
+    scope: Scope::Everywhere,
+    run: mv,
+};
+
+pub(super) const GET: Spec = Spec {
+    name: "get",
+    aliases: &["download"],
+    usage: "REMOTE [LOCAL]",
+    summary: "download a remote file (to the local directory by default)",
+    args: &[ArgKind::Remote, ArgKind::Local],
+    min_args: 1,
+    scope: Scope::SessionOnly,
+    run: get,
+};
+
+pub(super) const PUT: Spec = Spec {
+    name: "put",
+    aliases: &["upload"],
+    usage: "LOCAL [REMOTE]",
+    summary: "upload a local file (to the remote directory by default)",
+    args: &[ArgKind::Local, ArgKind::Remote],
+    min_args: 1,
+    scope: Scope::SessionOnly,
+    run: put,
+};
+
+/// One direction of a copy, with both ends resolved.
+enum Plan {
+    Download { remote: Remote, local: PathBuf },
+    Upload { local: PathBuf, remote: Remote },
+}
+
+fn cp(ctx: &mut Ctx, args: &[String]) -> Result<()> {
+    let plan = plan_copy(ctx, "cp", &args[0], &args[1])?;
+    run_plan(ctx, "cp", plan, false)
+}
+
+fn mv(ctx: &mut Ctx, args: &[String]) -> Result<()> {
+    let plan = plan_copy(ctx, "mv", &args[0], &args[1])?;
+    run_plan(ctx, "mv", plan, true)
+}
+
+fn get(ctx: &mut Ctx, args: &[String]) -> Result<()> {
+    let remote = ctx.remote(&args[0])?;
+    let local = ctx.local(args.get(1).map_or(".", String::as_str));
+    let local = download_target(&remote, local)?;
+    run_plan(ctx, "get", Plan::Download { remote, local }, false)
+}
+
+fn put(ctx: &mut Ctx, args: &[String]) -> Result<()> {
+    let local = ctx.local(&args[0]);
+    let remote = ctx.remote(args.get(1).map_or("", String::as_str))?;
+    let remote = upload_target(remote, &local)?;
+    run_plan(ctx, "put", Plan::Upload { local, remote }, false)
+}
+
+/// Decides the direction: exactly one operand is a URL.
+fn plan_copy(ctx: &Ctx, verb: &str, src: &str, dst: &str) -> Result<Plan> {
+    match (looks_like_url(src), looks_like_url(dst)) {
+        (true, false) => {
+            let remote = ctx.remote(src)?;
+            let local = download_target(&remote, ctx.local(dst))?;
+            Ok(Plan::Download { remote, local })
+        }
+        (false, true) => {
+            let local = ctx.local(src);
+            let remote = upload_target(ctx.remote(dst)?, &local)?;
+            Ok(Plan::Upload { local, remote })
+        }
+        (true, true) => Err(Error::usage(format!(
+            "{verb}: both operands are URLs; one must be a local path"
+        ))),
+        (false, false) => Err(Error::usage(format!(
+            "{verb}: one operand must be an ftp:// URL (usage: {verb} SRC DST)"
+        ))),
+    }
+}
+
+/// The local file a download writes: inside `local` when it is a directory.
+fn download_target(remote: &Remote, local: PathBuf) -> Result<PathBuf> {
+    if remote.names_directory() {
+        return Err(Error::usage(format!(
+            "{}: the remote path names a directory, not a file",
+            remote.shown()
+        )));
+    }
+    let name = remote.path.rsplit('/').next().unwrap_or(&remote.path);
+    if local.is_dir() {
+        return Ok(local.join(name));
+    }
+    Ok(local)
+}
+
+/// The remote file an upload writes: inside the remote directory when it ends with `/`.
+fn upload_target(mut remote: Remote, local: &Path) -> Result<Remote> {
+    if remote.names_directory() {
+        let name = local
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| Error::usage(format!("{}: not a file name", local.display())))?;
+        remote.path.push_str(name);
+    }
+    Ok(remote)
+}
+
+fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, delete_source: bool) -> Result<()> {
+    match plan {
+        Plan::Download { remote, local } => {
+            let shown = format!("{verb} {}", remote.shown());
+            check_local_dir(&local).map_err(|e| e.context(shown.clone()))?;
+            ctx.with_conn(&remote, |conn, _| {
+                transfer::download(conn, &remote.path, &local)?;
+                if delete_source {
+                    // Reached only after the download was confirmed and renamed into place.
+                    conn.exec_ok(&Command::Dele(Arg::new(&remote.path)?))
+                        .map_err(|e| {
+                            e.context(format!(
+                                "{verb}: copied, but deleting the source {}",
+                                remote.shown()
+                            ))
+                        })?;
+                }
+                Ok(())
+            })
+            .map_err(|e| e.context(shown))
+        }
+        Plan::Upload { local, remote } => {
+            let shown = format!("{verb} {}", local.display());
+            check_local_file(&local).map_err(|e| e.context(shown.clone()))?;
+            ctx.with_conn(&remote, |conn, _| {
+                transfer::upload(conn, &local, &remote.path)
+            })
+            .map_err(|e| e.context(shown.clone()))?;
+            if delete_source {
+                // Reached only after the upload was confirmed by the reply and SIZE.
+                std::fs::remove_file(&local).map_err(|e| {
+                    Error::local(local.display(), &e)
+                        .context(format!("{verb}: copied, but deleting the source"))
+                })?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Fails before connecting when the download's directory does not exist.
+fn check_local_dir(local: &Path) -> Result<()> {
+    let dir = match local.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::new(
+            crate::error::Kind::Local,
+            format!("{}: no such directory", dir.display()),
+        ));
+    }
+    Ok(())
+}
+
+/// Fails before connecting when the upload's source is not a readable file.
+fn check_local_file(local: &Path) -> Result<()> {
+    let meta = std::fs::metadata(local).map_err(|e| Error::local(local.display(), &e))?;
+    if meta.is_dir() {
+        return Err(Error::new(
+            crate::error::Kind::Local,
+            format!("{}: is a directory", local.display()),
+        ));
+    }
+    std::fs::File::open(local).map_err(|e| Error::local(local.display(), &e))?;
+    Ok(())
+}

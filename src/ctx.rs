@@ -1,0 +1,329 @@
+//! The context every command runs in: settings, output, the local directory, and the
+//! session's logged-in connection (if any).
+//!
+//! Remote operands are resolved here. A URL on the session's server (same host, port and
+//! user) uses the session's connection; a URL on another server gets a connection of its own
+//! for that one command (that is all one-shot mode ever does). A plain remote path needs a
+//! session. A session whose server dropped the idle connection is logged in again before the
+//! next command, back in the same directory, and says so in one line.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Kind, Result};
+use crate::ftp::command::{Arg, Command};
+use crate::ftp::connection::{Connection, Options};
+use crate::ftp::reply::parse_pwd;
+use crate::output::Output;
+use crate::transcript::Transcript;
+use crate::url::{looks_like_url, FtpUrl};
+
+/// A logged-in session: the server, the connection and the remote working directory.
+pub struct Session {
+    /// Where we logged in (the path is the starting directory).
+    pub url: FtpUrl,
+    conn: Option<Connection>,
+    /// The remote working directory as the server reported it (PWD), when known.
+    pub cwd: Option<String>,
+    /// The login directory (PWD right after login), when known.
+    pub home: Option<String>,
+}
+
+/// Where a remote operand points.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    /// The server when the operand was a URL; None for a plain path in a session.
+    pub url: Option<FtpUrl>,
+    /// The path on the server (absolute, or relative to the working directory).
+    pub path: String,
+}
+
+impl Remote {
+    /// How the operand is named in messages: the path as the server sees it.
+    pub fn shown(&self) -> &str {
+        if self.path.is_empty() {
+            "."
+        } else {
+            &self.path
+        }
+    }
+
+    /// True when the operand names a directory (ends with `/`, or empty).
+    pub fn names_directory(&self) -> bool {
+        self.path.is_empty() || self.path.ends_with('/')
+    }
+}
+
+/// Everything a command needs.
+pub struct Ctx {
+    /// Connection settings (timeout, PASV policy, the cancel flag).
+    pub opts: Options,
+    /// Whether protocol lines are printed.
+    pub verbose: bool,
+    /// Where output goes.
+    pub out: Output,
+    /// The logged-in session, in session and batch mode.
+    pub session: Option<Session>,
+    /// The local working directory that relative local paths start from.
+    pub local_dir: PathBuf,
+    /// Set by `quit`.
+    pub quit: bool,
+    /// True in session and batch mode (plain paths are remote paths there).
+    pub in_session: bool,
+    /// Overrides the transcript sink (tests); None means stdout.
+    pub transcript_sink: Option<Transcript>,
+}
+
+impl Ctx {
+    /// A context with no session.
+    pub fn new(opts: Options, verbose: bool, out: Output) -> Ctx {
+        Ctx {
+            opts,
+            verbose,
+            out,
+            session: None,
+            local_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            quit: false,
+            in_session: false,
+            transcript_sink: None,
+        }
+    }
+
+    fn transcript(&self) -> Transcript {
+        let mut t = self
+            .transcript_sink
+            .clone()
+            .unwrap_or_else(|| Transcript::stdout(true));
+        t.set_on(self.verbose);
+        t
+    }
+
+    /// Connects and logs in to the server of `url`.
+    pub fn login(&self, url: &FtpUrl) -> Result<Connection> {
+        let mut conn =
+            Connection::connect(&url.host, url.port, self.opts.clone(), self.transcript())?;
+        if let Err(e) = conn.login(&url.user, url.password.as_deref()) {
+            conn.quit();
+            return Err(e);
+        }
+        Ok(conn)
+    }
+
+    /// Opens a session at `url`: logs in and changes to its directory when it names one.
+    pub fn open(&mut self, url: FtpUrl) -> Result<()> {
+        self.close();
+        let mut conn = self.login(&url)?;
+        let home = pwd(&mut conn).ok();
+        let start = url.path.clone();
+        let mut cwd = home.clone();
+        if !start.is_empty() && Some(&start) != home.as_ref() {
+            if let Err(e) = conn.exec_ok(&Command::Cwd(Arg::new(&start)?)) {
+                conn.quit();
+                return Err(e.context(format!("cd {start}")));
+            }
+            cwd = pwd(&mut conn).ok();
+        }
+        self.session = Some(Session {
+            url,
+            conn: Some(conn),
+            cwd,
+            home,
+        });
+        Ok(())
+    }
+
+    /// Closes the session's connection (QUIT), if any.
+    pub fn close(&mut self) {
+        if let Some(mut s) = self.session.take() {
+            if let Some(c) = s.conn.take() {
+                c.quit();
+            }
+        }
+    }
+
+    /// Turns protocol printing on or off, for the session's connection too.
+    pub fn set_verbose(&mut self, on: bool) {
+        self.verbose = on;
+        if let Some(conn) = self.session.as_mut().and_then(|s| s.conn.as_mut()) {
+            conn.transcript_mut().set_on(on);
+        }
+    }
+
+    /// Turns the session connection's transcript on or off without changing the setting.
+    pub fn set_verbose_quiet(&mut self, on: bool) {
+        if let Some(conn) = self.session.as_mut().and_then(|s| s.conn.as_mut()) {
+            conn.transcript_mut().set_on(on);
+        }
+    }
+
+    /// Resolves a remote operand: a URL, or (in a session) a plain path.
+    pub fn remote(&self, operand: &str) -> Result<Remote> {
+        if looks_like_url(operand) {
+            let url = FtpUrl::parse(operand)?;
+            let path = url.path.clone();
+            return Ok(Remote {
+                url: Some(url),
+                path,
+            });
+        }
+        if !self.in_session {
+            return Err(Error::usage(format!(
+                "'{operand}' is not an ftp:// URL (write ftp://host/path)"
+            )));
+        }
+        crate::ftp::command::check_safe(operand)?;
+        Ok(Remote {
+            url: None,
+            path: operand.to_string(),
+        })
+    }
+
+    /// Resolves a local operand against the local working directory.
+    pub fn local(&self, operand: &str) -> PathBuf {
+        let p = expand_home(operand);
+        if p.is_absolute() {
+            p
+        } else {
+            self.local_dir.join(p)
+        }
+    }
+
+    /// Runs `f` on a connection to the remote operand's server: the session's when it is the
+    /// same server (reconnecting if the server dropped it), else a fresh one closed after.
+    pub fn with_conn<T>(
+        &mut self,
+        remote: &Remote,
+        f: impl FnOnce(&mut Connection, &mut Output) -> Result<T>,
+    ) -> Result<T> {
+        let own = match &remote.url {
+            None => false,
+            Some(url) => !self.session_serves(url),
+        };
+        if own {
+            let url = remote.url.as_ref().expect("own connection has a URL");
+            let mut conn = self.login(url)?;
+            let result = f(&mut conn, &mut self.out);
+            if result
+                .as_ref()
+                .is_err_and(|e| e.kind() == Kind::Interrupted)
+            {
+                conn.abort_transfer();
+            }
+            conn.quit();
+            return result;
+        }
+        self.ensure_connected()?;
+        let session = self.session.as_mut().expect("connected session");
+        let conn = session.conn.as_mut().expect("connected session");
+        f(conn, &mut self.out)
+    }
+
+    /// True when the operand is served by the session's connection.
+    pub fn uses_session(&self, remote: &Remote) -> bool {
+        match &remote.url {
+            None => self.session.is_some(),
+            Some(url) => self.session_serves(url),
+        }
+    }
+
+    /// True when `url` is on the session's server as the same user.
+    fn session_serves(&self, url: &FtpUrl) -> bool {
+        match &self.session {
+            Some(s) => {
+                s.url.host.eq_ignore_ascii_case(&url.host)
+                    && s.url.port == url.port
+                    && s.url.user == url.user
+                    && (url.password.is_none() || url.password == s.url.password)
+            }
+            None => false,
+        }
+    }
+
+    /// Makes sure the session has a live connection, logging in again if the server closed it.
+    pub fn ensure_connected(&mut self) -> Result<()> {
+        let Some(session) = self.session.as_mut() else {
+            return Err(Error::usage("not connected (use: open ftp://host/)"));
+        };
+        let alive = match session.conn.as_mut() {
+            Some(c) => c.check_idle(),
+            None => false,
+        };
+        if alive {
+            return Ok(());
+        }
+        if let Some(c) = session.conn.take() {
+            c.quit();
+        }
+        let url = session.url.clone();
+        let cwd = session.cwd.clone();
+        let mut conn = self.login(&url).map_err(|e| e.context("reconnecting"))?;
+        if let Some(dir) = &cwd {
+            conn.exec_ok(&Command::Cwd(Arg::new(dir)?))
+                .map_err(|e| e.context(format!("reconnecting: cd {dir}")))?;
+        }
+        let where_ = cwd.as_deref().unwrap_or("the login directory");
+        self.out.notice(&format!(
+            "the server had closed the connection; logged in again to {} in {where_}",
+            url.authority()
+        ));
+        let session = self.session.as_mut().expect("session");
+        session.conn = Some(conn);
+        Ok(())
+    }
+
+    /// The session's remote working directory, asking the server when unknown.
+    pub fn remote_cwd(&mut self) -> Result<String> {
+        self.ensure_connected()?;
+        let session = self.session.as_mut().expect("session");
+        if let Some(c) = &session.cwd {
+            return Ok(c.clone());
+        }
+        let conn = session.conn.as_mut().expect("connected");
+        let cwd = pwd(conn)?;
+        session.cwd = Some(cwd.clone());
+        Ok(cwd)
+    }
+
+    /// Changes the session's remote directory.
+    pub fn change_dir(&mut self, path: &str) -> Result<String> {
+        self.ensure_connected()?;
+        let session = self.session.as_mut().expect("session");
+        let conn = session.conn.as_mut().expect("connected");
+        conn.exec_ok(&Command::Cwd(Arg::new(path)?))?;
+        let cwd = pwd(conn).ok();
+        session.cwd = cwd.clone();
+        Ok(cwd.unwrap_or_else(|| path.to_string()))
+    }
+
+    /// `user@host:cwd` for the prompt; `3700ftp` when not connected.
+    pub fn location(&self) -> String {
+        match &self.session {
+            Some(s) => format!(
+                "{}@{}:{}",
+                s.url.user,
+                s.url.host,
+                s.cwd.as_deref().unwrap_or("~")
+            ),
+            None => "3700ftp".into(),
+        }
+    }
+}
+
+/// Asks the server for its working directory.
+pub fn pwd(conn: &mut Connection) -> Result<String> {
+    let reply = conn.exec_ok(&Command::Pwd)?;
+    parse_pwd(reply.text()).ok_or_else(|| {
+        Error::connection(format!(
+            "cannot read the directory in the PWD reply: {reply}"
+        ))
+    })
+}
+
+/// `~` and `~/x` mean the home directory, as in a shell.
+fn expand_home(p: &str) -> PathBuf {
+    if p == "~" || p.starts_with("~/") {
+        if let Some(home) = dirs::home_dir() {
+            return home.join(p.trim_start_matches('~').trim_start_matches('/'));
+        }
+    }
+    Path::new(p).to_path_buf()
+}

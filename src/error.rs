@@ -1,0 +1,191 @@
+//! The one error type of 3700ftp and its mapping to exit codes.
+//!
+//! Every failure is an [`Error`] with a [`Kind`] (the class a script branches on) and a
+//! message a user can act on. Lower layers create errors without knowing the operation;
+//! the command layer adds the operation and path with [`Error::context`]. Only `main.rs`
+//! turns an error into a process exit code, through [`Kind::exit_code`].
+
+use std::fmt;
+use std::io;
+
+/// The class of a failure; each has its own exit code (see `docs/usage.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Bad command line, bad URL, or an argument that cannot be sent safely (exit 2).
+    Usage,
+    /// Could not connect, the connection dropped or stalled, 421, or the peer does not speak FTP (exit 3).
+    Connection,
+    /// The server refused the login (exit 4).
+    Login,
+    /// The server refused a command with a 4xx/5xx reply (exit 5).
+    Refused,
+    /// A local file or directory could not be read or written (exit 6).
+    Local,
+    /// A transfer started but could not be confirmed complete (exit 7).
+    NotConfirmed,
+    /// The user pressed Ctrl-C (exit 130).
+    Interrupted,
+}
+
+impl Kind {
+    /// The process exit code for this class of failure.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Kind::Usage => 2,
+            Kind::Connection => 3,
+            Kind::Login => 4,
+            Kind::Refused => 5,
+            Kind::Local => 6,
+            Kind::NotConfirmed => 7,
+            Kind::Interrupted => 130,
+        }
+    }
+}
+
+/// A failure with its class, an optional context (operation and path) and a message.
+#[derive(Debug)]
+pub struct Error {
+    kind: Kind,
+    context: Option<String>,
+    message: String,
+    /// The reply code when the failure is a server's reply (Refused, Login, Connection on 421).
+    code: Option<u16>,
+}
+
+/// The crate-wide result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A new error of `kind` with `message` (lowercase, no trailing period).
+    pub fn new(kind: Kind, message: impl Into<String>) -> Error {
+        Error {
+            kind,
+            context: None,
+            message: message.into(),
+            code: None,
+        }
+    }
+
+    /// A usage error.
+    pub fn usage(message: impl Into<String>) -> Error {
+        Error::new(Kind::Usage, message)
+    }
+
+    /// A connection-class error.
+    pub fn connection(message: impl Into<String>) -> Error {
+        Error::new(Kind::Connection, message)
+    }
+
+    /// A transfer that could not be confirmed.
+    pub fn not_confirmed(message: impl Into<String>) -> Error {
+        Error::new(Kind::NotConfirmed, message)
+    }
+
+    /// A local I/O failure on `path`.
+    pub fn local(path: impl fmt::Display, err: &io::Error) -> Error {
+        Error::new(Kind::Local, format!("{path}: {}", describe_io(err)))
+    }
+
+    /// The server answered `code text` where success was expected.
+    pub fn refused(code: u16, text: &str) -> Error {
+        let mut e = Error::new(Kind::Refused, format!("server said {code} {text}"));
+        e.code = Some(code);
+        e
+    }
+
+    /// Sets the reply code this error carries.
+    pub fn with_code(mut self, code: u16) -> Error {
+        self.code = Some(code);
+        self
+    }
+
+    /// Names the operation and path, e.g. `rm /dir/x.txt`, unless a context is already set.
+    pub fn context(mut self, context: impl Into<String>) -> Error {
+        if self.context.is_none() {
+            self.context = Some(context.into());
+        }
+        self
+    }
+
+    /// The class of this failure.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The server's reply code, when the failure is a reply.
+    pub fn code(&self) -> Option<u16> {
+        self.code
+    }
+
+    /// The message without the context.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// True when the control connection is gone (dropped, 421, stalled) and must be reopened.
+    pub fn is_connection_lost(&self) -> bool {
+        self.kind == Kind::Connection
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.context {
+            Some(c) => write!(f, "{c}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// An io::Error in words a user reads, without Rust's `(os error 2)` suffix.
+pub fn describe_io(err: &io::Error) -> String {
+    let s = err.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// Exit code for a successful run.
+pub const EXIT_OK: u8 = 0;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_is_set_once_and_prefixes_the_message() {
+        let e = Error::refused(550, "No such file")
+            .context("rm /x")
+            .context("ignored");
+        assert_eq!(e.to_string(), "rm /x: server said 550 No such file");
+        assert_eq!(e.kind().exit_code(), 5);
+        assert_eq!(e.code(), Some(550));
+    }
+
+    #[test]
+    fn exit_codes_are_distinct() {
+        let kinds = [
+            Kind::Usage,
+            Kind::Connection,
+            Kind::Login,
+            Kind::Refused,
+            Kind::Local,
+            Kind::NotConfirmed,
+            Kind::Interrupted,
+        ];
+        let mut codes: Vec<u8> = kinds.iter().map(|k| k.exit_code()).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), kinds.len());
+        assert!(!codes.contains(&0));
+    }
+
+    #[test]
+    fn io_errors_lose_the_os_error_suffix() {
+        let e = io::Error::from_raw_os_error(2);
+        assert_eq!(describe_io(&e), "No such file or directory");
+    }
+}

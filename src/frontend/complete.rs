@@ -1,0 +1,183 @@
+//! Tab completion as a pure function of the line, the cursor and a source of names.
+//!
+//! The first word completes against the command table; later words complete against what
+//! the command's argument kind names: remote paths (from a listing the caller supplies and
+//! caches), local paths, command names, or `on`/`off`.
+
+use crate::commands::{lookup, ArgKind, COMMANDS};
+
+/// Where completion gets directory contents: `(name, is_directory)` pairs.
+pub trait Names {
+    /// Entries of a remote directory (`""` is the working directory).
+    fn remote(&mut self, dir: &str) -> Vec<(String, bool)>;
+    /// Entries of a local directory (`""` is the local working directory).
+    fn local(&mut self, dir: &str) -> Vec<(String, bool)>;
+}
+
+/// Completes the word before `pos`. Returns where the replaced word starts and the candidates.
+pub fn complete(line: &str, pos: usize, names: &mut dyn Names) -> (usize, Vec<String>) {
+    let head = &line[..pos.min(line.len())];
+    let start = word_start(head);
+    let word = unescape(&head[start..]);
+    let before: Vec<&str> = head[..start].split_whitespace().collect();
+    let mut found: Vec<String> = if before.is_empty() {
+        let mut v: Vec<String> = COMMANDS
+            .iter()
+            .flat_map(|s| std::iter::once(s.name).chain(s.aliases.iter().copied()))
+            .filter(|n| n.starts_with(&word) && n.chars().all(|c| c.is_ascii_alphabetic()))
+            .map(|n| format!("{n} "))
+            .collect();
+        v.sort();
+        v
+    } else {
+        let Some(spec) = lookup(before[0]) else {
+            return (start, Vec::new());
+        };
+        let positional = before
+            .iter()
+            .skip(1)
+            .filter(|w| !w.starts_with('-'))
+            .count();
+        let kind = spec
+            .args
+            .get(positional)
+            .or(spec.args.last())
+            .copied()
+            .unwrap_or(ArgKind::Word);
+        match kind {
+            ArgKind::Remote => paths(&word, |d| names.remote(d)),
+            ArgKind::Local | ArgKind::Either => paths(&word, |d| names.local(d)),
+            ArgKind::CommandName => COMMANDS
+                .iter()
+                .map(|s| s.name)
+                .filter(|n| n.starts_with(&word))
+                .map(String::from)
+                .collect(),
+            ArgKind::Word if spec.name == "verbose" => ["on", "off"]
+                .iter()
+                .filter(|w| w.starts_with(&word))
+                .map(|w| w.to_string())
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    found.dedup();
+    (start, found)
+}
+
+/// Path completion: the directory part stays, the last part matches entries of that directory.
+fn paths(word: &str, mut list: impl FnMut(&str) -> Vec<(String, bool)>) -> Vec<String> {
+    let (dir, base) = match word.rfind('/') {
+        Some(i) => (&word[..=i], &word[i + 1..]),
+        None => ("", word),
+    };
+    let mut out: Vec<String> = list(dir)
+        .into_iter()
+        .filter(|(name, _)| name.starts_with(base) && name != "." && name != "..")
+        .filter(|(name, _)| !name.starts_with('.') || base.starts_with('.'))
+        .map(|(name, is_dir)| {
+            let suffix = if is_dir { "/" } else { " " };
+            format!("{}{}", escape(&format!("{dir}{name}")), suffix)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Where the word under the cursor starts: after the last unescaped, unquoted space.
+fn word_start(head: &str) -> usize {
+    let mut start = 0;
+    let mut escaped = false;
+    let mut quote: Option<char> = None;
+    for (i, c) in head.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match (c, quote) {
+            ('\\', _) => escaped = true,
+            ('"' | '\'', None) => quote = Some(c),
+            (q, Some(open)) if q == open => quote = None,
+            (' ', None) => start = i + 1,
+            _ => {}
+        }
+    }
+    start
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if " \\'\"".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn unescape(s: &str) -> String {
+    shell_words::split(s)
+        .ok()
+        .and_then(|w| w.into_iter().next())
+        .unwrap_or_else(|| s.trim_matches(['"', '\'']).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fixed;
+    impl Names for Fixed {
+        fn remote(&mut self, dir: &str) -> Vec<(String, bool)> {
+            match dir {
+                "" => vec![
+                    ("report.txt".into(), false),
+                    ("reports".into(), true),
+                    ("my file.bin".into(), false),
+                    (".hidden".into(), false),
+                ],
+                "reports/" => vec![("q1.csv".into(), false)],
+                _ => vec![],
+            }
+        }
+        fn local(&mut self, _dir: &str) -> Vec<(String, bool)> {
+            vec![("local.txt".into(), false)]
+        }
+    }
+
+    fn run(line: &str) -> (usize, Vec<String>) {
+        complete(line, line.len(), &mut Fixed)
+    }
+
+    #[test]
+    fn command_names() {
+        assert_eq!(run("rm"), (0, vec!["rm ".into(), "rmdir ".into()]));
+        assert_eq!(run("lp"), (0, vec!["lpwd ".into()]));
+    }
+
+    #[test]
+    fn remote_paths_for_remote_arguments() {
+        assert_eq!(
+            run("get rep"),
+            (4, vec!["report.txt ".into(), "reports/".into()])
+        );
+        assert_eq!(run("get reports/"), (4, vec!["reports/q1.csv ".into()]));
+        assert_eq!(run("rm my"), (3, vec!["my\\ file.bin ".into()]));
+        assert_eq!(run("rm my\\ f"), (3, vec!["my\\ file.bin ".into()]));
+        assert_eq!(run("rm ."), (3, vec![".hidden ".into()]));
+    }
+
+    #[test]
+    fn local_paths_for_local_arguments() {
+        assert_eq!(run("put lo"), (4, vec!["local.txt ".into()]));
+        assert_eq!(run("get report.txt lo"), (15, vec!["local.txt ".into()]));
+    }
+
+    #[test]
+    fn words_and_help() {
+        assert_eq!(run("verbose o"), (8, vec!["on".into(), "off".into()]));
+        assert_eq!(run("help mkd"), (5, vec!["mkdir".into()]));
+        assert_eq!(run("nosuch x"), (7, vec![]));
+    }
+}

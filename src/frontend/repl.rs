@@ -1,0 +1,233 @@
+//! The interactive prompt: the only module that uses rustyline.
+//!
+//! [`run_loop`] is generic over a [`LineSource`], so the prompt's logic (errors carry on,
+//! Ctrl-C cancels the line, Ctrl-D leaves, passwords stay out of history) is tested with a
+//! list of lines; [`run`] plugs in rustyline with history and tab completion.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use rustyline::completion::Completer;
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::history::DefaultHistory;
+use rustyline::validate::Validator;
+use rustyline::{Context, Editor, Helper};
+
+use super::complete::{complete, Names};
+use super::{execute_line, words};
+use crate::ctx::Ctx;
+use crate::error::EXIT_OK;
+use crate::ftp::list::{parse_list_line, Kind};
+use crate::url::{looks_like_url, FtpUrl};
+
+/// One thing the user did at the prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A line was entered.
+    Line(String),
+    /// Ctrl-C while typing: drop the line, keep going.
+    Interrupted,
+    /// Ctrl-D: leave.
+    Eof,
+}
+
+/// Where prompt lines come from.
+pub trait LineSource {
+    /// Shows `prompt` and reads one line.
+    fn read(&mut self, prompt: &str) -> Input;
+    /// Remembers a line in history.
+    fn remember(&mut self, _line: &str) {}
+}
+
+/// True when a line carries a password (a URL with `user:password@`): never kept in history.
+pub fn carries_password(line: &str) -> bool {
+    let ws = words(line).unwrap_or_else(|_| line.split_whitespace().map(String::from).collect());
+    ws.iter().any(|w| {
+        looks_like_url(w)
+            && FtpUrl::parse(w).map_or_else(|_| w.contains('@'), |u| u.password.is_some())
+    })
+}
+
+/// The prompt loop; returns the exit status (0 when the user leaves).
+pub fn run_loop(
+    ctx: &RefCell<Ctx>,
+    source: &mut dyn LineSource,
+    on_command: &mut dyn FnMut(),
+) -> u8 {
+    loop {
+        let prompt = format!("{}> ", ctx.borrow().location());
+        match source.read(&prompt) {
+            Input::Eof => break,
+            Input::Interrupted => continue,
+            Input::Line(line) => {
+                if !line.trim().is_empty() && !carries_password(&line) {
+                    source.remember(&line);
+                }
+                let mut c = ctx.borrow_mut();
+                if let Err(e) = execute_line(&mut c, &line) {
+                    c.out.error("", &e);
+                }
+                let quit = c.quit;
+                drop(c);
+                on_command();
+                if quit {
+                    break;
+                }
+            }
+        }
+    }
+    ctx.borrow_mut().close();
+    EXIT_OK
+}
+
+/// Cached remote directory listings, by directory as typed.
+type ListingCache = Rc<RefCell<HashMap<String, Vec<(String, bool)>>>>;
+
+/// Tab completion for the prompt, with a cache of remote directory listings.
+struct PromptHelper {
+    ctx: Rc<RefCell<Ctx>>,
+    cache: ListingCache,
+}
+
+struct LiveNames<'a> {
+    helper: &'a PromptHelper,
+}
+
+impl Names for LiveNames<'_> {
+    fn remote(&mut self, dir: &str) -> Vec<(String, bool)> {
+        if let Some(hit) = self.helper.cache.borrow().get(dir) {
+            return hit.clone();
+        }
+        let Ok(mut ctx) = self.helper.ctx.try_borrow_mut() else {
+            return Vec::new();
+        };
+        if ctx.session.is_none() {
+            return Vec::new();
+        }
+        let Ok(remote) = ctx.remote(dir) else {
+            return Vec::new();
+        };
+        // Listing for completion is not something the user asked to see.
+        let verbose = ctx.verbose;
+        ctx.set_verbose_quiet(false);
+        let mut bytes = Vec::new();
+        let listed = ctx.with_conn(&remote, |conn, _| {
+            crate::transfer::list(conn, &remote.path, &mut bytes)
+        });
+        ctx.set_verbose_quiet(verbose);
+        if listed.is_err() {
+            return Vec::new();
+        }
+        let entries: Vec<(String, bool)> = String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter_map(parse_list_line)
+            .filter(|e| e.kind != Kind::Unknown)
+            .map(|e| {
+                (
+                    e.name.rsplit('/').next().unwrap_or(&e.name).to_string(),
+                    e.kind == Kind::Dir,
+                )
+            })
+            .collect();
+        self.helper
+            .cache
+            .borrow_mut()
+            .insert(dir.to_string(), entries.clone());
+        entries
+    }
+
+    fn local(&mut self, dir: &str) -> Vec<(String, bool)> {
+        let base = match self.helper.ctx.try_borrow() {
+            Ok(ctx) => ctx.local(if dir.is_empty() { "." } else { dir }),
+            Err(_) => return Vec::new(),
+        };
+        let Ok(rd) = std::fs::read_dir(base) else {
+            return Vec::new();
+        };
+        rd.filter_map(|e| e.ok())
+            .map(|e| {
+                let is_dir = e.path().is_dir();
+                (e.file_name().to_string_lossy().into_owned(), is_dir)
+            })
+            .collect()
+    }
+}
+
+impl Completer for PromptHelper {
+    type Candidate = String;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<String>)> {
+        let mut names = LiveNames { helper: self };
+        Ok(complete(line, pos, &mut names))
+    }
+}
+
+impl Hinter for PromptHelper {
+    type Hint = String;
+}
+impl Highlighter for PromptHelper {}
+impl Validator for PromptHelper {}
+impl Helper for PromptHelper {}
+
+struct RustylineSource {
+    editor: Editor<PromptHelper, DefaultHistory>,
+    history: Option<PathBuf>,
+}
+
+impl LineSource for RustylineSource {
+    fn read(&mut self, prompt: &str) -> Input {
+        match self.editor.readline(prompt) {
+            Ok(line) => Input::Line(line),
+            Err(rustyline::error::ReadlineError::Interrupted) => Input::Interrupted,
+            Err(_) => Input::Eof,
+        }
+    }
+
+    fn remember(&mut self, line: &str) {
+        let _ = self.editor.add_history_entry(line);
+        if let Some(path) = &self.history {
+            let _ = self.editor.save_history(path);
+        }
+    }
+}
+
+/// Where history lives: `$XDG_DATA_HOME/3700ftp/history` (or the platform's data directory).
+fn history_path() -> Option<PathBuf> {
+    let dir = dirs::data_dir()?.join("3700ftp");
+    std::fs::create_dir_all(&dir).ok()?;
+    Some(dir.join("history"))
+}
+
+/// Runs the interactive prompt until quit or Ctrl-D.
+pub fn run(ctx: Ctx) -> u8 {
+    let ctx = Rc::new(RefCell::new(ctx));
+    let cache = Rc::new(RefCell::new(HashMap::new()));
+    let helper = PromptHelper {
+        ctx: ctx.clone(),
+        cache: cache.clone(),
+    };
+    let mut editor = match Editor::<PromptHelper, DefaultHistory>::new() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("3700ftp: cannot start the prompt: {e}");
+            return crate::error::Kind::Local.exit_code();
+        }
+    };
+    editor.set_helper(Some(helper));
+    let history = history_path();
+    if let Some(path) = &history {
+        let _ = editor.load_history(path);
+    }
+    let mut source = RustylineSource { editor, history };
+    // Any command may change what a directory holds: forget cached listings after each.
+    let mut on_command = || cache.borrow_mut().clear();
+    run_loop(&ctx, &mut source, &mut on_command)
+}

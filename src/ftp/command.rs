@@ -1,0 +1,183 @@
+//! FTP commands and the one place they become bytes on the wire.
+//!
+//! An [`Arg`] can only be built from text free of CR, LF and NUL, so no path or credential
+//! can smuggle a second command onto the control connection, whichever caller forgot to
+//! check. [`Command::wire`] is the only encoder; [`Command::log_line`] is the form a
+//! transcript may show, with the password masked.
+
+use std::fmt;
+
+use crate::error::{Error, Result};
+
+/// A command argument proven free of CR, LF and NUL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arg(String);
+
+impl Arg {
+    /// Accepts `s` unless it contains CR, LF or NUL.
+    pub fn new(s: &str) -> Result<Arg> {
+        check_safe(s)?;
+        Ok(Arg(s.to_string()))
+    }
+
+    /// The argument's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Refuses text that contains CR, LF or NUL, which would end an FTP command line early.
+pub fn check_safe(s: &str) -> Result<()> {
+    if s.contains(['\r', '\n', '\0']) {
+        return Err(Error::usage(
+            "refusing a path or credential that contains CR, LF or NUL",
+        ));
+    }
+    Ok(())
+}
+
+/// The commands 3700ftp sends (RFC 959, RFC 2428, RFC 3659).
+#[derive(Clone, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Command {
+    User(Arg),
+    Pass(Arg),
+    Acct(Arg),
+    Type(&'static str),
+    Mode(&'static str),
+    Stru(&'static str),
+    Epsv,
+    Pasv,
+    List(Option<Arg>),
+    Nlst(Option<Arg>),
+    Mlsd(Option<Arg>),
+    Retr(Arg),
+    Stor(Arg),
+    Appe(Arg),
+    Rest(u64),
+    Size(Arg),
+    Mdtm(Arg),
+    Mkd(Arg),
+    Rmd(Arg),
+    Dele(Arg),
+    Cwd(Arg),
+    Pwd,
+    Feat,
+    Noop,
+    Abor,
+    Quit,
+}
+
+impl Command {
+    /// The command line without CR LF, exactly as sent.
+    fn line(&self) -> String {
+        use Command::*;
+        let with = |verb: &str, a: &Arg| format!("{verb} {}", a.0);
+        let opt = |verb: &str, a: &Option<Arg>| match a {
+            Some(a) => with(verb, a),
+            None => verb.to_string(),
+        };
+        match self {
+            User(a) => with("USER", a),
+            Pass(a) => with("PASS", a),
+            Acct(a) => with("ACCT", a),
+            Type(t) => format!("TYPE {t}"),
+            Mode(m) => format!("MODE {m}"),
+            Stru(s) => format!("STRU {s}"),
+            Epsv => "EPSV".into(),
+            Pasv => "PASV".into(),
+            List(a) => opt("LIST", a),
+            Nlst(a) => opt("NLST", a),
+            Mlsd(a) => opt("MLSD", a),
+            Retr(a) => with("RETR", a),
+            Stor(a) => with("STOR", a),
+            Appe(a) => with("APPE", a),
+            Rest(n) => format!("REST {n}"),
+            Size(a) => with("SIZE", a),
+            Mdtm(a) => with("MDTM", a),
+            Mkd(a) => with("MKD", a),
+            Rmd(a) => with("RMD", a),
+            Dele(a) => with("DELE", a),
+            Cwd(a) => with("CWD", a),
+            Pwd => "PWD".into(),
+            Feat => "FEAT".into(),
+            Noop => "NOOP".into(),
+            Abor => "ABOR".into(),
+            Quit => "QUIT".into(),
+        }
+    }
+
+    /// The bytes sent on the control connection: the command line and CR LF.
+    pub fn wire(&self) -> Vec<u8> {
+        let mut bytes = self.line().into_bytes();
+        bytes.extend_from_slice(b"\r\n");
+        bytes
+    }
+
+    /// The line a transcript or an error message may show: secrets become `****`.
+    pub fn log_line(&self) -> String {
+        match self {
+            Command::Pass(_) => "PASS ****".into(),
+            Command::Acct(_) => "ACCT ****".into(),
+            other => other.line(),
+        }
+    }
+
+    /// The verb alone, e.g. `RETR`.
+    pub fn verb(&self) -> String {
+        let line = self.line();
+        line.split(' ').next().unwrap_or_default().to_string()
+    }
+}
+
+impl fmt::Debug for Command {
+    /// Debug output is masked too, so a panic or a log can never show a password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Command({})", self.log_line())
+    }
+}
+
+impl fmt::Display for Command {
+    /// Displays the masked form, so a command can never leak a password through `{}`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.log_line())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arg(s: &str) -> Arg {
+        Arg::new(s).unwrap()
+    }
+
+    #[test]
+    fn commands_encode_with_crlf() {
+        assert_eq!(Command::Quit.wire(), b"QUIT\r\n");
+        assert_eq!(Command::Retr(arg("/a b.txt")).wire(), b"RETR /a b.txt\r\n");
+        assert_eq!(Command::List(None).wire(), b"LIST\r\n");
+        assert_eq!(Command::List(Some(arg("/pub"))).wire(), b"LIST /pub\r\n");
+        assert_eq!(Command::Type("I").wire(), b"TYPE I\r\n");
+        assert_eq!(Command::Rest(42).wire(), b"REST 42\r\n");
+    }
+
+    #[test]
+    fn cr_lf_and_nul_are_refused() {
+        for bad in ["a\r\nDELE x", "a\nb", "a\rb", "a\0b"] {
+            let err = Arg::new(bad).unwrap_err();
+            assert_eq!(err.kind(), crate::error::Kind::Usage, "{bad:?}");
+        }
+        assert!(Arg::new("naïve name with spaces").is_ok());
+    }
+
+    #[test]
+    fn password_is_masked_in_every_printable_form() {
+        let pass = Command::Pass(arg("s3cret"));
+        assert_eq!(pass.wire(), b"PASS s3cret\r\n");
+        assert_eq!(pass.log_line(), "PASS ****");
+        assert_eq!(pass.to_string(), "PASS ****");
+        assert!(!format!("{pass:?}").contains("s3cret"));
+        assert_eq!(pass.verb(), "PASS");
+    }
+}

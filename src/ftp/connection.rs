@@ -1,0 +1,572 @@
+//! The control connection: the only owner of sockets in 3700ftp.
+//!
+//! [`Connection`] connects, reads replies through the sans-IO [`reply::parse`], logs in,
+//! runs commands, and opens data connections (EPSV first, PASV as fallback, remembered for
+//! the connection's life; always to the control peer's address unless trusted). Every wait
+//! has a deadline ([`Options::timeout`]) and notices a cancel flag (Ctrl-C) within a fraction
+//! of a second. It never prints: lines go to the [`Transcript`] it was handed.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::error::{describe_io, Error, Kind, Result};
+use crate::ftp::command::{Arg, Command};
+use crate::ftp::pasv;
+use crate::ftp::reply::{self, Reply};
+use crate::transcript::Transcript;
+use crate::url::ANONYMOUS_PASSWORD;
+
+/// How often a blocked read or write wakes up to check the cancel flag and the deadline.
+const TICK: Duration = Duration::from_millis(200);
+/// Size of one read from the control connection.
+const CONTROL_CHUNK: usize = 8 * 1024;
+
+/// Settings that shape a connection.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The longest wait for any network event (connect, a reply, data progress).
+    pub timeout: Duration,
+    /// Connect data channels to the address a 227 reply names instead of the control peer.
+    pub trust_pasv_address: bool,
+    /// Set by Ctrl-C; every wait checks it.
+    pub cancel: Arc<AtomicBool>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            timeout: Duration::from_secs(20),
+            trust_pasv_address: false,
+            cancel: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+/// Which passive command this server answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Passive {
+    Untried,
+    Epsv,
+    Pasv,
+}
+
+/// A logged-in (or logging-in) FTP control connection.
+pub struct Connection {
+    stream: TcpStream,
+    buf: Vec<u8>,
+    opts: Options,
+    transcript: Transcript,
+    peer: SocketAddr,
+    passive: Passive,
+    binary: bool,
+    alive: bool,
+}
+
+/// An open data connection and what the server said when it opened.
+pub struct DataConn {
+    stream: TcpStream,
+    timeout: Duration,
+    cancel: Arc<AtomicBool>,
+    /// The final reply when the server sent it in place of a preliminary one.
+    early_final: Option<Reply>,
+}
+
+impl Connection {
+    /// Connects to `host:port` and reads the greeting (`120` then `220` is accepted).
+    pub fn connect(
+        host: &str,
+        port: u16,
+        opts: Options,
+        mut transcript: Transcript,
+    ) -> Result<Connection> {
+        let addrs: Vec<SocketAddr> = (host, port)
+            .to_socket_addrs()
+            .map_err(|e| Error::connection(format!("cannot resolve {host}: {}", describe_io(&e))))?
+            .collect();
+        let mut last_err = None;
+        let mut stream = None;
+        for addr in &addrs {
+            transcript.note(&format!("connecting to {addr}"));
+            match TcpStream::connect_timeout(addr, opts.timeout) {
+                Ok(s) => {
+                    stream = Some(s);
+                    break;
+                }
+                Err(e) => last_err = Some(e),
+            }
+        }
+        let stream = stream.ok_or_else(|| {
+            let why = last_err.map_or("no address".to_string(), |e| {
+                connect_error(&e, opts.timeout)
+            });
+            Error::connection(format!(
+                "cannot connect to {}: {why}",
+                show_host(host, port)
+            ))
+        })?;
+        let peer = stream
+            .peer_addr()
+            .map_err(|e| Error::connection(describe_io(&e)))?;
+        let _ = stream.set_nodelay(true);
+        stream
+            .set_read_timeout(Some(TICK))
+            .and_then(|_| stream.set_write_timeout(Some(TICK)))
+            .map_err(|e| Error::connection(describe_io(&e)))?;
+        let mut conn = Connection {
+            stream,
+            buf: Vec::new(),
+            opts,
+            transcript,
+            peer,
+            passive: Passive::Untried,
+            binary: false,
+            alive: true,
+        };
+        let mut greeting = conn.read_reply()?;
+        if greeting.code == 120 {
+            greeting = conn.read_reply()?;
+        }
+        if greeting.code != 220 {
+            conn.alive = false;
+            return Err(Error::connection(format!(
+                "the server refused the connection: {greeting}"
+            ))
+            .with_code(greeting.code));
+        }
+        Ok(conn)
+    }
+
+    /// Logs in: USER, then PASS when asked (331); ACCT (332) is reported as unsupported.
+    pub fn login(&mut self, user: &str, password: Option<&str>) -> Result<()> {
+        let reply = self.exec(&Command::User(Arg::new(user)?))?;
+        let reply = match reply.code {
+            230 | 202 => return Ok(()),
+            331 => {
+                let pass = match password {
+                    Some(p) => p,
+                    None if user.eq_ignore_ascii_case("anonymous") || user.eq_ignore_ascii_case("ftp") => {
+                        ANONYMOUS_PASSWORD
+                    }
+                    None => {
+                        return Err(Error::new(
+                            Kind::Login,
+                            format!("login incorrect: the server wants a password for {user} and the URL has none (write ftp://{user}:PASSWORD@host/)"),
+                        ))
+                    }
+                };
+                self.exec(&Command::Pass(Arg::new(pass)?))?
+            }
+            _ => reply,
+        };
+        match reply.code {
+            230 | 202 => Ok(()),
+            332 => Err(Error::new(
+                Kind::Login,
+                format!("the server wants an account (ACCT) for {user}, which 3700ftp does not send: server said {reply}"),
+            )
+            .with_code(332)),
+            530 => Err(Error::new(
+                Kind::Login,
+                format!("login incorrect for {user}: server said {reply}"),
+            )
+            .with_code(530)),
+            _ => Err(Error::new(Kind::Login, format!("login failed for {user}: server said {reply}")).with_code(reply.code)),
+        }
+    }
+
+    /// Whether the connection can still be used.
+    pub fn is_alive(&self) -> bool {
+        self.alive
+    }
+
+    /// Checks without waiting whether the server has closed an idle connection (EOF or an
+    /// unsolicited `421`), so a session can reconnect before sending a command.
+    pub fn check_idle(&mut self) -> bool {
+        if !self.alive {
+            return false;
+        }
+        if !self.buf.is_empty() {
+            self.alive = false;
+            return false;
+        }
+        if self.stream.set_nonblocking(true).is_err() {
+            self.alive = false;
+            return false;
+        }
+        let mut probe = [0u8; 1];
+        let state = self.stream.peek(&mut probe);
+        let _ = self.stream.set_nonblocking(false);
+        match state {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => true,
+            _ => {
+                // EOF, an error, or bytes nobody asked for (a 421 before closing).
+                self.alive = false;
+                false
+            }
+        }
+    }
+
+    /// The transcript this connection writes to.
+    pub fn transcript_mut(&mut self) -> &mut Transcript {
+        &mut self.transcript
+    }
+
+    /// The options this connection was opened with.
+    pub fn options(&self) -> &Options {
+        &self.opts
+    }
+
+    /// Sends one command.
+    pub fn send(&mut self, cmd: &Command) -> Result<()> {
+        self.transcript.sent(&cmd.log_line());
+        let bytes = cmd.wire();
+        let deadline = Instant::now() + self.opts.timeout;
+        let stream = &mut self.stream;
+        let res = write_all_timed(stream, &bytes, deadline, &self.opts.cancel);
+        res.map_err(|e| self.lost(e, "sending to the server"))
+    }
+
+    /// Reads the next reply. A `421` or a closed connection is an error and kills the connection.
+    pub fn read_reply(&mut self) -> Result<Reply> {
+        let deadline = Instant::now() + self.opts.timeout;
+        loop {
+            match reply::parse(&self.buf) {
+                Ok(Some((reply, used))) => {
+                    self.buf.drain(..used);
+                    self.transcript.received(&reply);
+                    if reply.code == 421 {
+                        self.alive = false;
+                        return Err(Error::connection(format!(
+                            "the server closed the connection: {reply}"
+                        ))
+                        .with_code(421));
+                    }
+                    return Ok(reply);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.alive = false;
+                    return Err(Error::connection(e.to_string()));
+                }
+            }
+            let mut chunk = [0u8; CONTROL_CHUNK];
+            let n = read_timed(&mut self.stream, &mut chunk, deadline, &self.opts.cancel)
+                .map_err(|e| self.lost(e, "waiting for the server's reply"))?;
+            if n == 0 {
+                self.alive = false;
+                return Err(Error::connection("the server closed the connection"));
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// Sends a command and reads its reply, whatever the code.
+    pub fn exec(&mut self, cmd: &Command) -> Result<Reply> {
+        self.send(cmd)?;
+        self.read_reply()
+    }
+
+    /// Sends a command and requires a completion (2xx) reply.
+    pub fn exec_ok(&mut self, cmd: &Command) -> Result<Reply> {
+        let reply = self.exec(cmd)?;
+        if reply.is_completion() {
+            Ok(reply)
+        } else {
+            Err(Error::refused(reply.code, reply.text()))
+        }
+    }
+
+    /// Puts the connection in binary image mode, stream mode and file structure, once.
+    pub fn ensure_binary(&mut self) -> Result<()> {
+        if self.binary {
+            return Ok(());
+        }
+        self.exec_ok(&Command::Type("I"))?;
+        // Stream mode and file structure are RFC 959's defaults; a server that does not
+        // implement MODE or STRU is already in them, so a refusal is not an error.
+        self.exec(&Command::Mode("S"))?;
+        self.exec(&Command::Stru("F"))?;
+        self.binary = true;
+        Ok(())
+    }
+
+    /// The size of a remote file by SIZE (RFC 3659), or None where the server cannot say.
+    pub fn size(&mut self, path: &str) -> Result<Option<u64>> {
+        let reply = self.exec(&Command::Size(Arg::new(path)?))?;
+        if reply.code == 213 {
+            Ok(reply.text().trim().parse().ok())
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Opens a passive data connection for `cmd` (LIST, RETR, STOR...): asks for a passive
+    /// port, sends `cmd`, connects, and reads the server's preliminary reply.
+    pub fn open_data(&mut self, cmd: &Command) -> Result<DataConn> {
+        let addr = self.passive_address()?;
+        self.send(cmd)?;
+        self.transcript.note(&format!("data connection to {addr}"));
+        let stream = match TcpStream::connect_timeout(&addr, self.opts.timeout) {
+            Ok(s) => s,
+            Err(e) => {
+                // The server is waiting for a connection that will not come; drop the control
+                // connection rather than guess what it will say next.
+                self.alive = false;
+                return Err(Error::connection(format!(
+                    "cannot open the data connection to {addr}: {} (a firewall may block passive ports)",
+                    connect_error(&e, self.opts.timeout)
+                )));
+            }
+        };
+        stream
+            .set_read_timeout(Some(TICK))
+            .and_then(|_| stream.set_write_timeout(Some(TICK)))
+            .map_err(|e| Error::connection(describe_io(&e)))?;
+        let first = self.read_reply()?;
+        let early_final = if first.is_preliminary() {
+            None
+        } else if first.is_completion() {
+            Some(first)
+        } else {
+            return Err(Error::refused(first.code, first.text()));
+        };
+        Ok(DataConn {
+            stream,
+            timeout: self.opts.timeout,
+            cancel: self.opts.cancel.clone(),
+            early_final,
+        })
+    }
+
+    /// After the data connection is closed: reads the final reply, which must be 2xx.
+    pub fn finish_data(&mut self, early_final: Option<Reply>) -> Result<Reply> {
+        let reply = match early_final {
+            Some(r) => r,
+            None => self.read_reply()?,
+        };
+        if reply.is_completion() {
+            Ok(reply)
+        } else {
+            Err(Error::not_confirmed(format!("server said {reply}")).with_code(reply.code))
+        }
+    }
+
+    /// Abandons a transfer in progress (Ctrl-C, local failure): ABOR, then reads the
+    /// server's replies briefly. A connection that does not settle is marked dead.
+    pub fn abort_transfer(&mut self) {
+        if !self.alive {
+            return;
+        }
+        let saved = self.opts.cancel.swap(false, Ordering::SeqCst);
+        let timeout = self.opts.timeout;
+        self.opts.timeout = timeout.min(Duration::from_secs(5));
+        let settled = (|| -> Result<bool> {
+            self.send(&Command::Abor)?;
+            for _ in 0..3 {
+                let r = self.read_reply()?;
+                // 426 (aborted) may come first; 225/226 ends the abort.
+                if r.is_completion() {
+                    return Ok(true);
+                }
+                if r.code >= 500 {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        })();
+        self.opts.timeout = timeout;
+        self.opts.cancel.store(saved, Ordering::SeqCst);
+        if !matches!(settled, Ok(true)) {
+            self.alive = false;
+        }
+    }
+
+    /// Sends QUIT and closes, ignoring what the server says: the work is already done.
+    pub fn quit(mut self) {
+        if self.alive {
+            let timeout = self.opts.timeout;
+            self.opts.timeout = timeout.min(Duration::from_secs(5));
+            if self.send(&Command::Quit).is_ok() {
+                let _ = self.read_reply();
+            }
+        }
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+
+    fn passive_address(&mut self) -> Result<SocketAddr> {
+        if self.passive != Passive::Pasv {
+            let reply = self.exec(&Command::Epsv)?;
+            if reply.code == 229 {
+                let port = pasv::parse_epsv(reply.text()).ok_or_else(|| {
+                    self.alive = false;
+                    Error::connection(format!("malformed EPSV reply: {reply}"))
+                })?;
+                self.passive = Passive::Epsv;
+                return Ok(SocketAddr::new(self.peer.ip(), port));
+            }
+            if self.passive == Passive::Epsv || !reply.is_negative() {
+                return Err(Error::refused(reply.code, reply.text()));
+            }
+            self.transcript.note("EPSV refused; using PASV from now on");
+            self.passive = Passive::Pasv;
+        }
+        if self.peer.ip().is_ipv6() {
+            return Err(Error::connection(
+                "the server refused EPSV, and PASV cannot work over IPv6",
+            ));
+        }
+        let reply = self.exec(&Command::Pasv)?;
+        if reply.code != 227 {
+            return Err(Error::refused(reply.code, reply.text()));
+        }
+        let announced = pasv::parse_pasv(reply.text()).ok_or_else(|| {
+            self.alive = false;
+            Error::connection(format!("malformed PASV reply: {reply}"))
+        })?;
+        let addr = pasv::data_address(self.peer.ip(), announced, self.opts.trust_pasv_address);
+        if addr != announced {
+            self.transcript.note(&format!(
+                "ignoring the address in the PASV reply ({}); using the control connection's peer",
+                announced.ip()
+            ));
+        }
+        Ok(addr)
+    }
+
+    fn lost(&mut self, e: WaitError, doing: &str) -> Error {
+        self.alive = false;
+        match e {
+            WaitError::Cancelled => Error::new(Kind::Interrupted, "interrupted"),
+            WaitError::TimedOut => Error::connection(format!(
+                "timed out after {} s {doing}",
+                self.opts.timeout.as_secs_f64()
+            )),
+            WaitError::Io(e) => Error::connection(format!("{doing}: {}", describe_io(&e))),
+        }
+    }
+}
+
+impl DataConn {
+    /// Reads the next chunk of data; 0 means the server closed the data connection.
+    pub fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let deadline = Instant::now() + self.timeout;
+        read_timed(&mut self.stream, buf, deadline, &self.cancel).map_err(|e| self.data_error(e))
+    }
+
+    /// Writes all of `buf`.
+    pub fn write_all(&mut self, buf: &[u8]) -> Result<()> {
+        let deadline = Instant::now() + self.timeout;
+        write_all_timed(&mut self.stream, buf, deadline, &self.cancel)
+            .map_err(|e| self.data_error(e))
+    }
+
+    /// Closes the data connection after an upload, so the server sees end of file.
+    pub fn finish_upload(self) -> Result<Option<Reply>> {
+        self.stream.shutdown(Shutdown::Write).map_err(|e| {
+            Error::not_confirmed(format!("closing the data connection: {}", describe_io(&e)))
+        })?;
+        Ok(self.early_final)
+    }
+
+    /// Closes the data connection after a download and hands back an early final reply.
+    pub fn finish_download(self) -> Option<Reply> {
+        self.early_final
+    }
+
+    fn data_error(&self, e: WaitError) -> Error {
+        match e {
+            WaitError::Cancelled => Error::new(Kind::Interrupted, "interrupted"),
+            WaitError::TimedOut => Error::not_confirmed(format!(
+                "the data connection stalled for {} s",
+                self.timeout.as_secs_f64()
+            )),
+            WaitError::Io(e) => {
+                Error::not_confirmed(format!("data connection failed: {}", describe_io(&e)))
+            }
+        }
+    }
+}
+
+enum WaitError {
+    TimedOut,
+    Cancelled,
+    Io(io::Error),
+}
+
+fn is_tick(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
+}
+
+/// Reads once, waking every [`TICK`] to check the cancel flag and the deadline.
+fn read_timed(
+    stream: &mut TcpStream,
+    buf: &mut [u8],
+    deadline: Instant,
+    cancel: &AtomicBool,
+) -> std::result::Result<usize, WaitError> {
+    loop {
+        match stream.read(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if is_tick(&e) => {
+                if cancel.load(Ordering::SeqCst) {
+                    return Err(WaitError::Cancelled);
+                }
+                if Instant::now() >= deadline {
+                    return Err(WaitError::TimedOut);
+                }
+            }
+            Err(e) => return Err(WaitError::Io(e)),
+        }
+    }
+}
+
+/// Writes everything; the deadline moves forward whenever some bytes go out.
+fn write_all_timed(
+    stream: &mut TcpStream,
+    mut buf: &[u8],
+    mut deadline: Instant,
+    cancel: &AtomicBool,
+) -> std::result::Result<(), WaitError> {
+    let window = deadline.saturating_duration_since(Instant::now());
+    while !buf.is_empty() {
+        match stream.write(buf) {
+            Ok(0) => return Err(WaitError::Io(io::ErrorKind::WriteZero.into())),
+            Ok(n) => {
+                buf = &buf[n..];
+                deadline = Instant::now() + window;
+            }
+            Err(e) if is_tick(&e) => {
+                if cancel.load(Ordering::SeqCst) {
+                    return Err(WaitError::Cancelled);
+                }
+                if Instant::now() >= deadline {
+                    return Err(WaitError::TimedOut);
+                }
+            }
+            Err(e) => return Err(WaitError::Io(e)),
+        }
+    }
+    Ok(())
+}
+
+fn connect_error(e: &io::Error, timeout: Duration) -> String {
+    if is_tick(e) {
+        format!("timed out after {} s", timeout.as_secs_f64())
+    } else {
+        describe_io(e)
+    }
+}
+
+fn show_host(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}

@@ -1,0 +1,18 @@
+//! 3700ftp: a careful command-line FTP client.
+//!
+//! Data flows one way: argv, a typed line or a batch line → words (`frontend`) → the command
+//! table (`commands`) → the context and session (`ctx`, `transfer`) → the protocol (`ftp`) →
+//! sockets. Nothing below `commands` prints; `output` and `transcript` are the edges. See
+//! `docs/architecture.md`.
+
+pub mod app;
+pub mod cli;
+pub mod commands;
+pub mod ctx;
+pub mod error;
+pub mod frontend;
+pub mod ftp;
+pub mod output;
+pub mod transcript;
+pub mod transfer;
+pub mod url;

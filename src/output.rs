@@ -1,0 +1,93 @@
+//! Everything the user sees that is not the protocol transcript: command output on stdout,
+//! errors and notices on stderr, colors only when the stream is a terminal and `NO_COLOR`
+//! is unset. Commands write through an [`Output`]; tests hand it byte buffers.
+
+use std::io::{self, IsTerminal, Write};
+use std::sync::{Arc, Mutex};
+
+use colored::Colorize;
+
+use crate::error::Error;
+
+/// The program's two output streams.
+pub struct Output {
+    out: Box<dyn Write>,
+    err: Box<dyn Write>,
+    color: bool,
+}
+
+/// A writer into a shared byte buffer (tests read it back).
+#[derive(Clone, Default)]
+pub struct SharedBuf(pub Arc<Mutex<Vec<u8>>>);
+
+impl SharedBuf {
+    /// The bytes written so far, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("buffer lock")).into_owned()
+    }
+}
+
+impl Write for SharedBuf {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().expect("buffer lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Output {
+    /// stdout and stderr; colors on stderr when it is a terminal and NO_COLOR is unset.
+    pub fn terminal() -> Output {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Output {
+            out: Box::new(io::stdout()),
+            err: Box::new(io::stderr()),
+            color: !no_color && io::stderr().is_terminal(),
+        }
+    }
+
+    /// Output into two buffers, without colors.
+    pub fn buffers(out: SharedBuf, err: SharedBuf) -> Output {
+        Output {
+            out: Box::new(out),
+            err: Box::new(err),
+            color: false,
+        }
+    }
+
+    /// The stdout writer, for listings and command results.
+    pub fn out(&mut self) -> &mut dyn Write {
+        &mut self.out
+    }
+
+    /// Prints one line of command output on stdout.
+    pub fn line(&mut self, text: &str) {
+        let _ = writeln!(self.out, "{text}");
+        let _ = self.out.flush();
+    }
+
+    /// Prints a notice on stderr (e.g. "reconnected").
+    pub fn notice(&mut self, text: &str) {
+        let _ = self.out.flush();
+        let shown = if self.color {
+            text.yellow().to_string()
+        } else {
+            text.to_string()
+        };
+        let _ = writeln!(self.err, "3700ftp: {shown}");
+    }
+
+    /// Prints an error on stderr as one line, red on a terminal.
+    pub fn error(&mut self, prefix: &str, err: &Error) {
+        let _ = self.out.flush();
+        let text = format!("3700ftp: {prefix}{err}");
+        let shown = if self.color {
+            text.red().to_string()
+        } else {
+            text
+        };
+        let _ = writeln!(self.err, "{shown}");
+    }
+}

@@ -1,0 +1,315 @@
+//! `ftp://` URLs: from the text a user typed to host, port, credentials and server path.
+//!
+//! `ftp://[USER[:PASSWORD]@]HOST[:PORT]/PATH`. User, password and path are percent-decoded,
+//! so a password may contain `@`, `:`, `/` and `%` when written `%40`, `%3A`, `%2F`, `%25`.
+//! The path is the absolute path on the server (`ftp://h/dir/f.txt` is `/dir/f.txt`); a path
+//! relative to the login directory is written with a `~` first segment (`ftp://h/~/f.txt`
+//! is `f.txt`, `ftp://h/~` is the login directory itself). Anything that would put CR, LF or
+//! NUL on the wire, or any other control character in the text typed, is refused here,
+//! before a connection is made.
+
+use std::fmt;
+
+use percent_encoding::percent_decode_str;
+
+use crate::error::{Error, Result};
+use crate::ftp::command::check_safe;
+
+/// The user name sent when a URL names none.
+pub const ANONYMOUS: &str = "anonymous";
+/// The password sent for `anonymous` when the server asks for one.
+pub const ANONYMOUS_PASSWORD: &str = "anonymous@";
+
+/// A parsed `ftp://` URL.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FtpUrl {
+    /// Host name or address, without IPv6 brackets.
+    pub host: String,
+    /// TCP port, 21 unless given.
+    pub port: u16,
+    /// User name, decoded; `anonymous` unless given.
+    pub user: String,
+    /// Password, decoded, when the URL has one.
+    pub password: Option<String>,
+    /// Path on the server, decoded: absolute (`/dir/f`) or relative to the login directory.
+    pub path: String,
+}
+
+/// True when `s` is written as a URL (`scheme://...`) rather than a local path.
+pub fn looks_like_url(s: &str) -> bool {
+    match s.find("://") {
+        Some(i) => {
+            i > 0
+                && s[..i]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '+')
+        }
+        None => false,
+    }
+}
+
+impl FtpUrl {
+    /// Parses and validates an `ftp://` URL.
+    ///
+    /// ```
+    /// use ftp3700::url::FtpUrl;
+    /// let u = FtpUrl::parse("ftp://bob:p%40ss%3Aw%2Frd@example.org:2121/pub/a%20b.txt").unwrap();
+    /// assert_eq!((u.user.as_str(), u.password.as_deref()), ("bob", Some("p@ss:w/rd")));
+    /// assert_eq!((u.port, u.path.as_str()), (2121, "/pub/a b.txt"));
+    /// ```
+    pub fn parse(text: &str) -> Result<FtpUrl> {
+        let bad = |why: &str| Error::usage(format!("bad URL {}: {why}", mask_raw(text)));
+        if text.chars().any(|c| c.is_control()) {
+            return Err(bad("it contains a control character"));
+        }
+        let parsed = ::url::Url::parse(text).map_err(|e| bad(&e.to_string()))?;
+        if parsed.scheme() != "ftp" {
+            return Err(bad(&format!(
+                "unsupported scheme {}:// (use ftp://)",
+                parsed.scheme()
+            )));
+        }
+        let host = match parsed.host() {
+            Some(::url::Host::Domain(d)) if !d.is_empty() => d.to_string(),
+            Some(::url::Host::Ipv4(a)) => a.to_string(),
+            Some(::url::Host::Ipv6(a)) => a.to_string(),
+            _ => return Err(bad("no host")),
+        };
+        let port = parsed.port().unwrap_or(21);
+        if port == 0 {
+            return Err(bad("port 0"));
+        }
+        let decode = |part: &str, what: &str| -> Result<String> {
+            let s = percent_decode_str(part)
+                .decode_utf8()
+                .map_err(|_| bad(&format!("the {what} is not valid UTF-8")))?
+                .into_owned();
+            check_safe(&s).map_err(|_| bad(&format!("the {what} contains CR, LF or NUL")))?;
+            Ok(s)
+        };
+        let user_given = !parsed.username().is_empty();
+        let user = if user_given {
+            decode(parsed.username(), "user name")?
+        } else {
+            ANONYMOUS.to_string()
+        };
+        let password = match parsed.password() {
+            Some(p) => Some(decode(p, "password")?),
+            None => None,
+        };
+        // A '?' or '#' typed in a path is part of a file name, not a query or fragment.
+        let mut raw_path = parsed.path().to_string();
+        if let Some(q) = parsed.query() {
+            raw_path.push('?');
+            raw_path.push_str(q);
+        }
+        if let Some(f) = parsed.fragment() {
+            raw_path.push('#');
+            raw_path.push_str(f);
+        }
+        let mut path = decode(&raw_path, "path")?;
+        if path == "/~" {
+            path.clear();
+        } else if let Some(rest) = path.strip_prefix("/~/") {
+            path = rest.to_string();
+        }
+        Ok(FtpUrl {
+            host,
+            port,
+            user,
+            password,
+            path,
+        })
+    }
+
+    /// True when the path ends with `/`: the URL names a directory.
+    pub fn names_directory(&self) -> bool {
+        self.path.is_empty() || self.path.ends_with('/')
+    }
+
+    /// The last path component (the file name), if any.
+    pub fn file_name(&self) -> Option<&str> {
+        self.path.rsplit('/').next().filter(|s| !s.is_empty())
+    }
+
+    /// `host:port` as a user would read it (IPv6 in brackets).
+    pub fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// The same URL with another path.
+    pub fn with_path(&self, path: &str) -> FtpUrl {
+        FtpUrl {
+            path: path.to_string(),
+            ..self.clone()
+        }
+    }
+}
+
+impl fmt::Display for FtpUrl {
+    /// The URL as a user reads it, with the password shown as `****`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ftp://")?;
+        if self.user != ANONYMOUS || self.password.is_some() {
+            write!(f, "{}", self.user)?;
+            if self.password.is_some() {
+                write!(f, ":****")?;
+            }
+            write!(f, "@")?;
+        }
+        write!(f, "{}", self.authority())?;
+        if !self.path.starts_with('/') {
+            write!(f, "/~/")?;
+        }
+        write!(f, "{}", self.path)
+    }
+}
+
+impl fmt::Debug for FtpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FtpUrl({self})")
+    }
+}
+
+/// Masks the password part of a URL the user typed, for error messages about that URL.
+pub fn mask_raw(text: &str) -> String {
+    let Some(scheme_end) = text.find("://") else {
+        return text.to_string();
+    };
+    let rest = &text[scheme_end + 3..];
+    let auth_end = rest.find('/').unwrap_or(rest.len());
+    let auth = &rest[..auth_end];
+    let Some(at) = auth.rfind('@') else {
+        return text.to_string();
+    };
+    let userinfo = &auth[..at];
+    let Some(colon) = userinfo.find(':') else {
+        return text.to_string();
+    };
+    format!(
+        "{}{}:****{}",
+        &text[..scheme_end + 3],
+        &userinfo[..colon],
+        &rest[at..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let u = FtpUrl::parse("ftp://example.org/").unwrap();
+        assert_eq!(u.host, "example.org");
+        assert_eq!(u.port, 21);
+        assert_eq!(u.user, "anonymous");
+        assert_eq!(u.password, None);
+        assert_eq!(u.path, "/");
+        assert!(u.names_directory());
+    }
+
+    #[test]
+    fn host_without_path_is_the_root() {
+        assert_eq!(FtpUrl::parse("ftp://h").unwrap().path, "/");
+    }
+
+    #[test]
+    fn password_with_reserved_characters() {
+        let u = FtpUrl::parse("ftp://us%20er:a%40b%3Ac%2Fd%25e@h:2121/x").unwrap();
+        assert_eq!(u.user, "us er");
+        assert_eq!(u.password.as_deref(), Some("a@b:c/d%e"));
+        assert_eq!(u.port, 2121);
+    }
+
+    #[test]
+    fn unencoded_at_in_password_uses_the_last_at() {
+        let u = FtpUrl::parse("ftp://bob:p@ss@h/").unwrap();
+        assert_eq!(u.password.as_deref(), Some("p@ss"));
+        assert_eq!(u.host, "h");
+    }
+
+    #[test]
+    fn path_is_absolute_and_decoded() {
+        let u = FtpUrl::parse("ftp://h/directory/send%20test%C3%BC.txt").unwrap();
+        assert_eq!(u.path, "/directory/send testü.txt");
+        assert_eq!(u.file_name(), Some("send testü.txt"));
+        assert!(!u.names_directory());
+    }
+
+    #[test]
+    fn hash_and_question_mark_belong_to_the_file_name() {
+        let u = FtpUrl::parse("ftp://h/a#1?.txt").unwrap();
+        assert_eq!(u.path, "/a#1?.txt");
+    }
+
+    #[test]
+    fn tilde_means_the_login_directory() {
+        assert_eq!(
+            FtpUrl::parse("ftp://h/~/notes.txt").unwrap().path,
+            "notes.txt"
+        );
+        assert_eq!(FtpUrl::parse("ftp://h/~").unwrap().path, "");
+        assert_eq!(FtpUrl::parse("ftp://h/~/d/").unwrap().path, "d/");
+    }
+
+    #[test]
+    fn ipv6_host() {
+        let u = FtpUrl::parse("ftp://[::1]:2121/x").unwrap();
+        assert_eq!(u.host, "::1");
+        assert_eq!(u.authority(), "[::1]:2121");
+    }
+
+    #[test]
+    fn crlf_and_nul_are_refused_encoded_or_raw() {
+        for bad in [
+            "ftp://h/a%0D%0ADELE%20x",
+            "ftp://h/a%00b",
+            "ftp://u%0A:p@h/",
+            "ftp://u:p%0D@h/",
+            "ftp://h/a\r\nDELE x",
+            "ftp://h/a\tb",
+        ] {
+            let e = FtpUrl::parse(bad).unwrap_err();
+            assert_eq!(e.kind(), crate::error::Kind::Usage, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn malformed_urls_are_usage_errors() {
+        for bad in [
+            "ftp://",
+            "ftp://:21/x",
+            "http://h/x",
+            "ftp://h:99999/",
+            "ftp://h:0/",
+        ] {
+            let e = FtpUrl::parse(bad).unwrap_err();
+            assert_eq!(e.kind(), crate::error::Kind::Usage, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn display_masks_the_password() {
+        let u = FtpUrl::parse("ftp://bob:s3cret@h/p").unwrap();
+        assert_eq!(u.to_string(), "ftp://bob:****@h:21/p");
+        assert!(!format!("{u:?}").contains("s3cret"));
+        let e = FtpUrl::parse("http://bob:s3cret@h/p").unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+        assert_eq!(mask_raw("ftp://a:b@c/d@e"), "ftp://a:****@c/d@e");
+    }
+
+    #[test]
+    fn url_detection() {
+        assert!(looks_like_url("ftp://h/x"));
+        assert!(looks_like_url("FTP://h/x"));
+        assert!(looks_like_url("ftps://h/x"));
+        assert!(!looks_like_url("./ftp:/x"));
+        assert!(!looks_like_url("file.txt"));
+        assert!(!looks_like_url("dir/a://b"));
+    }
+}

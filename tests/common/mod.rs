@@ -1,0 +1,175 @@
+//! The embedded real FTP server the integration tests run against: libunftp with its
+//! filesystem back end, serving a temporary directory on a free loopback port, with a user
+//! whose password needs percent-encoding and an anonymous login. Also the helper that runs
+//! the real `3700ftp` binary in a clean environment.
+
+#![allow(dead_code)]
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use libunftp::ServerBuilder;
+use unftp_core::auth::{AuthenticationError, Authenticator, Credentials, Principal};
+use unftp_sbe_fs::Filesystem;
+
+/// The test user's name.
+pub const USER: &str = "alice";
+/// The test user's password: every character that must be percent-encoded in a URL.
+pub const PASSWORD: &str = "p@ss:w/rd%1";
+/// The password as written in a URL.
+pub const PASSWORD_ENCODED: &str = "p%40ss%3Aw%2Frd%251";
+
+#[derive(Debug)]
+struct TestAuth {
+    logins: Arc<AtomicUsize>,
+}
+
+#[async_trait]
+impl Authenticator for TestAuth {
+    async fn authenticate(
+        &self,
+        username: &str,
+        creds: &Credentials,
+    ) -> Result<Principal, AuthenticationError> {
+        let ok = match username {
+            "anonymous" => true,
+            USER => creds.password.as_deref() == Some(PASSWORD),
+            _ => false,
+        };
+        if ok {
+            self.logins.fetch_add(1, Ordering::SeqCst);
+            Ok(Principal {
+                username: username.to_string(),
+            })
+        } else {
+            Err(AuthenticationError::BadPassword)
+        }
+    }
+}
+
+/// A running embedded server; stops when dropped.
+pub struct TestServer {
+    pub port: u16,
+    pub root: tempfile::TempDir,
+    logins: Arc<AtomicUsize>,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl TestServer {
+    /// Starts a server on a free loopback port.
+    pub fn start() -> TestServer {
+        TestServer::start_with_idle_timeout(None)
+    }
+
+    /// Starts a server that drops connections idle for `secs` seconds.
+    pub fn start_with_idle_timeout(idle: Option<u64>) -> TestServer {
+        let root = tempfile::tempdir().expect("server root");
+        let logins = Arc::new(AtomicUsize::new(0));
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let port = free_port();
+        let dir = root.path().to_path_buf();
+        let auth = Arc::new(TestAuth {
+            logins: logins.clone(),
+        });
+        let mut builder =
+            ServerBuilder::new(Box::new(move || Filesystem::new(dir.clone()).expect("fs")))
+                .authenticator(auth)
+                .greeting("3700ftp test server");
+        if let Some(secs) = idle {
+            builder = builder.idle_session_timeout(secs);
+        }
+        let server = builder.build().expect("server");
+        rt.spawn(async move {
+            let _ = server.listen(format!("127.0.0.1:{port}")).await;
+        });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "embedded server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        TestServer {
+            port,
+            root,
+            logins,
+            _rt: rt,
+        }
+    }
+
+    /// `ftp://alice:PASSWORD@127.0.0.1:PORT` + `path` (path starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!(
+            "ftp://{USER}:{PASSWORD_ENCODED}@127.0.0.1:{}{path}",
+            self.port
+        )
+    }
+
+    /// The anonymous URL for `path`.
+    pub fn anon_url(&self, path: &str) -> String {
+        format!("ftp://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// The server-side file for a server path.
+    pub fn file(&self, path: &str) -> PathBuf {
+        self.root.path().join(path.trim_start_matches('/'))
+    }
+
+    /// Writes a file on the server side.
+    pub fn put(&self, path: &str, bytes: &[u8]) {
+        let p = self.file(path);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(p, bytes).unwrap();
+    }
+
+    /// How many logins succeeded.
+    pub fn logins(&self) -> usize {
+        self.logins.load(Ordering::SeqCst)
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The real binary, in a clean environment (no colors, a private HOME and data directory).
+pub fn ftp(home: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("3700ftp").unwrap();
+    cmd.env("NO_COLOR", "1")
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env_remove("NETRC")
+        .timeout(Duration::from_secs(60))
+        .current_dir(home);
+    cmd
+}
+
+/// Every byte value, then CR LF sequences that an ASCII-mode transfer would mangle.
+pub fn tricky_bytes() -> Vec<u8> {
+    let mut v: Vec<u8> = (0..=255u8).collect();
+    v.extend_from_slice(b"line\r\nline\nline\r\r\n\n\r");
+    v.extend((0..=255u8).rev());
+    v
+}
+
+/// Lists a directory's entry names, sorted (to prove nothing extra was left behind).
+pub fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
