@@ -66,7 +66,7 @@ pub fn download(conn: &mut Connection, remote: &str, dest: &Path) -> Result<Move
         return Err(e);
     }
     let early = data.finish_download();
-    conn.finish_data(early)?;
+    conn.finish_data(early, total)?;
     if let Some(expected) = expected {
         if expected != total {
             return Err(Error::not_confirmed(format!(
@@ -108,13 +108,34 @@ pub fn upload(conn: &mut Connection, src: &Path, remote: &str) -> Result<Moved> 
             Err(e) => break Err(Error::local(src.display(), &e)),
         }
     };
-    if let Err(e) = streamed {
-        drop(data);
-        conn.abort_transfer();
-        return Err(e);
+    let closed = match streamed {
+        Ok(()) => data.finish_upload(),
+        Err(e) => {
+            drop(data);
+            Err(e)
+        }
+    };
+    match closed {
+        Ok(early) => {
+            conn.finish_data(early, total)?;
+        }
+        Err(e) if matches!(e.kind(), Kind::Interrupted | Kind::Local) => {
+            conn.abort_transfer();
+            return Err(e);
+        }
+        Err(e) => {
+            // The server closed the data connection on us; its reply says why (553, 552...).
+            return Err(match conn.read_reply() {
+                Ok(r) if r.code == 426 => {
+                    Error::not_confirmed(format!("server said {r}")).with_code(426)
+                }
+                Ok(r) if r.is_negative() => Error::refused(r.code, r.text()),
+                Ok(_) => e,
+                Err(control) if control.is_connection_lost() => control,
+                Err(_) => e,
+            });
+        }
     }
-    let early = data.finish_upload()?;
-    conn.finish_data(early)?;
     if total != local_len {
         return Err(Error::not_confirmed(format!(
             "{} changed during the upload ({local_len} bytes before, {total} sent)",
@@ -168,7 +189,7 @@ pub fn list(conn: &mut Connection, path: &str, out: &mut dyn Write) -> Result<u6
         return Err(e);
     }
     let early = data.finish_download();
-    conn.finish_data(early)?;
+    conn.finish_data(early, total)?;
     let _ = out.write_all(&crlf.finish());
     let _ = out.flush();
     Ok(total)

@@ -137,9 +137,11 @@ fn upload_target(mut remote: Remote, local: &Path) -> Result<Remote> {
 }
 
 fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, delete_source: bool) -> Result<()> {
+    let base = ctx.local_dir.clone();
+    let rel = |p: &Path| p.strip_prefix(&base).unwrap_or(p).display().to_string();
     match plan {
         Plan::Download { remote, local } => {
-            let shown = format!("{verb} {}", remote.shown());
+            let shown = format!("{verb} {} {}", remote.shown(), rel(&local));
             check_local_dir(&local).map_err(|e| e.context(shown.clone()))?;
             ctx.with_conn(&remote, |conn, _| {
                 transfer::download(conn, &remote.path, &local)?;
@@ -158,7 +160,7 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, delete_source: bool) -> Resul
             .map_err(|e| e.context(shown))
         }
         Plan::Upload { local, remote } => {
-            let shown = format!("{verb} {}", local.display());
+            let shown = format!("{verb} {} {}", rel(&local), remote.shown());
             check_local_file(&local).map_err(|e| e.context(shown.clone()))?;
             ctx.with_conn(&remote, |conn, _| {
                 transfer::upload(conn, &local, &remote.path)

@@ -342,13 +342,18 @@ impl Connection {
     }
 
     /// After the data connection is closed: reads the final reply, which must be 2xx.
-    pub fn finish_data(&mut self, early_final: Option<Reply>) -> Result<Reply> {
+    /// A permanent refusal (5xx: no such file, no permission, storage full), or any refusal
+    /// before data moved, is the server refusing the command; a transient failure after data
+    /// moved (426, 451) is a transfer that cannot be confirmed.
+    pub fn finish_data(&mut self, early_final: Option<Reply>, moved: u64) -> Result<Reply> {
         let reply = match early_final {
             Some(r) => r,
             None => self.read_reply()?,
         };
         if reply.is_completion() {
             Ok(reply)
+        } else if reply.class() == 5 || (moved == 0 && reply.is_negative()) {
+            Err(Error::refused(reply.code, reply.text()))
         } else {
             Err(Error::not_confirmed(format!("server said {reply}")).with_code(reply.code))
         }
