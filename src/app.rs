@@ -35,7 +35,9 @@ pub fn run(cli: Cli) -> u8 {
         }
     };
     let interactive = std::io::stdin().is_terminal();
-    install_interrupt(cancel, !interactive);
+    if !interactive {
+        install_interrupt(cancel.clone(), true);
+    }
     ctx.in_session = true;
     if let Some(text) = session_url {
         let opened = FtpUrl::parse(&text).and_then(|url| {
@@ -47,7 +49,8 @@ pub fn run(cli: Cli) -> u8 {
         }
     }
     if interactive {
-        repl::run(ctx)
+        // rustyline takes SIGINT when its editor starts; the prompt installs ours after.
+        repl::run(ctx, &|| install_interrupt(cancel.clone(), false))
     } else {
         batch::run(&mut ctx, std::io::stdin().lock())
     }
@@ -60,7 +63,7 @@ fn report(ctx: &mut Ctx, e: &Error) -> u8 {
 
 /// Ctrl-C sets the cancel flag that every network wait checks. Where `exit_on_second`,
 /// a second Ctrl-C before the first is handled ends the program at once.
-fn install_interrupt(cancel: Arc<AtomicBool>, exit_on_second: bool) {
+pub fn install_interrupt(cancel: Arc<AtomicBool>, exit_on_second: bool) {
     let _ = ctrlc::set_handler(move || {
         if cancel.swap(true, Ordering::SeqCst) && exit_on_second {
             std::process::exit(i32::from(Kind::Interrupted.exit_code()));

@@ -4,6 +4,7 @@ use super::{ArgKind, Scope, Spec};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::ftp::command::{Arg, Command};
+use crate::ftp::connection::Connection;
 use crate::transfer;
 
 pub(super) const LS: Spec = Spec {
@@ -88,14 +89,29 @@ fn ls(ctx: &mut Ctx, args: &[String]) -> Result<()> {
         None
     };
     ctx.with_conn(&remote, |conn, out| {
-        let listed = transfer::list(conn, &remote.path, out.out())?;
-        if listed == 0 && !remote.path.is_empty() {
-            // vsftpd and pure-ftpd answer LIST of a missing directory with an empty listing
-            // and 226; an empty listing is believed only for a directory CWD can enter.
-            conn.exec_ok(&Command::Cwd(Arg::new(&remote.path)?))?;
+        let path = remote.path.as_str();
+        let restore_cwd = |conn: &mut Connection| -> Result<()> {
             if let Some(dir) = &restore {
                 conn.exec_ok(&Command::Cwd(Arg::new(dir)?))?;
             }
+            Ok(())
+        };
+        // pure-ftpd splits LIST's argument at spaces and expands globs in it; for such a
+        // path, enter the directory and list it bare.
+        if path.contains([' ', '\t', '*', '?', '[']) {
+            let entered = conn.exec(&Command::Cwd(Arg::new(path)?))?;
+            if entered.is_completion() {
+                let listed = transfer::list(conn, "", out.out());
+                restore_cwd(conn)?;
+                return listed.map(|_| ());
+            }
+        }
+        let listed = transfer::list(conn, path, out.out())?;
+        if listed == 0 && !path.is_empty() {
+            // vsftpd and pure-ftpd answer LIST of a missing directory with an empty listing
+            // and 226; an empty listing is believed only for a directory CWD can enter.
+            conn.exec_ok(&Command::Cwd(Arg::new(path)?))?;
+            restore_cwd(conn)?;
         }
         Ok(())
     })

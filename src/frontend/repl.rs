@@ -206,8 +206,9 @@ fn history_path() -> Option<PathBuf> {
     Some(dir.join("history"))
 }
 
-/// Runs the interactive prompt until quit or Ctrl-D.
-pub fn run(ctx: Ctx) -> u8 {
+/// Runs the interactive prompt until quit or Ctrl-D. `after_editor` runs once the line
+/// editor exists (it installs the Ctrl-C handler, which rustyline would otherwise replace).
+pub fn run(ctx: Ctx, after_editor: &dyn Fn()) -> u8 {
     let ctx = Rc::new(RefCell::new(ctx));
     let cache = Rc::new(RefCell::new(HashMap::new()));
     let helper = PromptHelper {
@@ -222,6 +223,7 @@ pub fn run(ctx: Ctx) -> u8 {
         }
     };
     editor.set_helper(Some(helper));
+    after_editor();
     let history = history_path();
     if let Some(path) = &history {
         let _ = editor.load_history(path);

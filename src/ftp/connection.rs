@@ -263,6 +263,15 @@ impl Connection {
         }
     }
 
+    /// Reads a reply, waiting at most `limit` (less than the usual timeout).
+    fn read_reply_within(&mut self, limit: Duration) -> Result<Reply> {
+        let saved = self.opts.timeout;
+        self.opts.timeout = saved.min(limit);
+        let reply = self.read_reply();
+        self.opts.timeout = saved;
+        reply
+    }
+
     /// Sends a command and reads its reply, whatever the code.
     pub fn exec(&mut self, cmd: &Command) -> Result<Reply> {
         self.send(cmd)?;
@@ -312,12 +321,20 @@ impl Connection {
         let stream = match TcpStream::connect_timeout(&addr, self.opts.timeout) {
             Ok(s) => s,
             Err(e) => {
-                // The server is waiting for a connection that will not come; drop the control
-                // connection rather than guess what it will say next.
+                // Some servers (proftpd) refuse the command and close the passive port at
+                // once: then the control reply says why. Otherwise the passive port is
+                // unreachable, and the server's state is unknown: drop the connection.
+                let why = connect_error(&e, self.opts.timeout);
+                if e.kind() == io::ErrorKind::ConnectionRefused {
+                    if let Ok(reply) = self.read_reply_within(Duration::from_secs(2)) {
+                        if reply.is_negative() {
+                            return Err(Error::refused(reply.code, reply.text()));
+                        }
+                    }
+                }
                 self.alive = false;
                 return Err(Error::connection(format!(
-                    "cannot open the data connection to {addr}: {} (a firewall may block passive ports)",
-                    connect_error(&e, self.opts.timeout)
+                    "cannot open the data connection to {addr}: {why} (a firewall may block passive ports; --timeout and the server's passive port range are worth checking)"
                 )));
             }
         };
@@ -366,12 +383,10 @@ impl Connection {
             return;
         }
         let saved = self.opts.cancel.swap(false, Ordering::SeqCst);
-        let timeout = self.opts.timeout;
-        self.opts.timeout = timeout.min(Duration::from_secs(5));
         let settled = (|| -> Result<bool> {
             self.send(&Command::Abor)?;
             for _ in 0..3 {
-                let r = self.read_reply()?;
+                let r = self.read_reply_within(Duration::from_secs(5))?;
                 // 426 (aborted) may come first; 225/226 ends the abort.
                 if r.is_completion() {
                     return Ok(true);
@@ -382,7 +397,6 @@ impl Connection {
             }
             Ok(false)
         })();
-        self.opts.timeout = timeout;
         self.opts.cancel.store(saved, Ordering::SeqCst);
         if !matches!(settled, Ok(true)) {
             self.alive = false;
@@ -391,12 +405,8 @@ impl Connection {
 
     /// Sends QUIT and closes, ignoring what the server says: the work is already done.
     pub fn quit(mut self) {
-        if self.alive {
-            let timeout = self.opts.timeout;
-            self.opts.timeout = timeout.min(Duration::from_secs(5));
-            if self.send(&Command::Quit).is_ok() {
-                let _ = self.read_reply();
-            }
+        if self.alive && self.send(&Command::Quit).is_ok() {
+            let _ = self.read_reply_within(Duration::from_secs(5));
         }
         let _ = self.stream.shutdown(Shutdown::Both);
     }
@@ -484,8 +494,8 @@ impl DataConn {
     fn data_error(&self, e: WaitError) -> Error {
         match e {
             WaitError::Cancelled => Error::new(Kind::Interrupted, "interrupted"),
-            WaitError::TimedOut => Error::not_confirmed(format!(
-                "the data connection stalled for {} s",
+            WaitError::TimedOut => Error::connection(format!(
+                "timed out: the data connection stalled for {} s",
                 self.timeout.as_secs_f64()
             )),
             WaitError::Io(e) => {

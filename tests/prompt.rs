@@ -1,0 +1,225 @@
+//! The interactive prompt, driven through a real pseudo-terminal (expectrl), and the prompt
+//! loop driven by a list of lines (no terminal).
+
+mod common;
+
+use std::cell::RefCell;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+
+use common::{TestServer, PASSWORD};
+use expectrl::{ControlCode, Expect, Session};
+use ftp3700::ctx::Ctx;
+use ftp3700::frontend::repl::{run_loop, Input, LineSource};
+use ftp3700::ftp::connection::Options;
+use ftp3700::output::{Output, SharedBuf};
+
+fn spawn(home: &std::path::Path, url: &str) -> expectrl::session::OsSession {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("3700ftp"));
+    cmd.arg(url)
+        .env("NO_COLOR", "1")
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("TERM", "xterm")
+        .current_dir(home);
+    let mut s = Session::spawn(cmd).expect("spawn in a pty");
+    s.set_expect_timeout(Some(Duration::from_secs(15)));
+    s
+}
+
+fn exit_status(s: &mut expectrl::session::OsSession) -> String {
+    format!("{:?}", s.get_process_mut().wait().unwrap())
+}
+
+#[test]
+fn pty_prompt_lists_completes_shows_protocol_and_exits_on_ctrl_d() {
+    let s = TestServer::start();
+    s.put("/alpha-report.txt", b"alpha");
+    let home = tempfile::tempdir().unwrap();
+    let mut p = spawn(home.path(), &s.url("/"));
+    p.expect("alice@127.0.0.1:/> ").unwrap();
+    p.send_line("ls").unwrap();
+    p.expect("alpha-report.txt").unwrap();
+    p.expect("alice@127.0.0.1:/> ").unwrap();
+    // Tab completes the remote name from a listing of the working directory.
+    p.send("get alp").unwrap();
+    p.send("\t").unwrap();
+    p.expect("alpha-report.txt").unwrap();
+    p.send("\r").unwrap();
+    p.expect("alice@127.0.0.1:/> ").unwrap();
+    assert_eq!(
+        std::fs::read(home.path().join("alpha-report.txt")).unwrap(),
+        b"alpha"
+    );
+    p.send_line("verbose on").unwrap();
+    p.expect("verbose on").unwrap();
+    p.send_line("mkdir made-here").unwrap();
+    p.expect("> MKD made-here").unwrap();
+    p.expect("< 257").unwrap();
+    p.expect("alice@127.0.0.1:/> ").unwrap();
+    // Ctrl-C cancels the line being typed and keeps the program.
+    p.send("rm alpha").unwrap();
+    p.send(ControlCode::EndOfText).unwrap();
+    p.expect("alice@127.0.0.1:/> ").unwrap();
+    p.send_line("rm nonexistent").unwrap();
+    p.expect("3700ftp: rm nonexistent: server said 550")
+        .unwrap();
+    p.expect("alice@127.0.0.1:/> ").unwrap();
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    let status = exit_status(&mut p);
+    assert!(
+        status.contains("Exited(") && status.ends_with(", 0)"),
+        "{status}"
+    );
+    assert!(s.file("/made-here").is_dir());
+    assert!(
+        s.file("/alpha-report.txt").exists(),
+        "the cancelled line did not run"
+    );
+    let history = std::fs::read_to_string(home.path().join("data/3700ftp/history")).unwrap();
+    assert!(history.contains("mkdir made-here"));
+    assert!(!history.contains(PASSWORD));
+}
+
+/// A server whose download sends a little data and then stalls, until ABOR.
+fn stalling_server() -> (u16, std::thread::JoinHandle<Vec<String>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let (control, _) = listener.accept().unwrap();
+        control
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut out = control.try_clone().unwrap();
+        let mut lines = BufReader::new(control);
+        let mut seen = Vec::new();
+        let mut data_listener: Option<TcpListener> = None;
+        let mut data: Option<TcpStream> = None;
+        out.write_all(b"220 stall server\r\n").unwrap();
+        loop {
+            let mut line = String::new();
+            if lines.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            let line = line.trim_end().to_string();
+            seen.push(line.clone());
+            let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+            let reply: String = match verb.as_str() {
+                "USER" => "230 in\r\n".into(),
+                "PWD" => "257 \"/\"\r\n".into(),
+                "TYPE" | "MODE" | "STRU" => "200 ok\r\n".into(),
+                "SIZE" => "213 100000000\r\n".into(),
+                "EPSV" => {
+                    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+                    let p = l.local_addr().unwrap().port();
+                    data_listener = Some(l);
+                    format!("229 Entering Extended Passive Mode (|||{p}|)\r\n")
+                }
+                "RETR" => {
+                    let (mut d, _) = data_listener.take().unwrap().accept().unwrap();
+                    out.write_all(b"150 here it comes\r\n").unwrap();
+                    d.write_all(&[7u8; 4096]).unwrap();
+                    data = Some(d);
+                    continue;
+                }
+                "ABOR" => {
+                    data = None;
+                    "426 aborted\r\n226 abort done\r\n".into()
+                }
+                "QUIT" => {
+                    let _ = out.write_all(b"221 bye\r\n");
+                    break;
+                }
+                _ => "502 no\r\n".into(),
+            };
+            out.write_all(reply.as_bytes()).unwrap();
+        }
+        drop(data);
+        seen
+    });
+    (port, handle)
+}
+
+#[test]
+fn pty_ctrl_c_interrupts_a_transfer_and_the_session_goes_on() {
+    let (port, server) = stalling_server();
+    let home = tempfile::tempdir().unwrap();
+    let mut p = spawn(home.path(), &format!("ftp://127.0.0.1:{port}/"));
+    p.expect("anonymous@127.0.0.1:/> ").unwrap();
+    p.send_line("get big.iso").unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    p.send(ControlCode::EndOfText).unwrap();
+    p.expect("interrupted").unwrap();
+    p.expect("anonymous@127.0.0.1:/> ").unwrap();
+    p.send_line("pwd").unwrap();
+    p.expect("/\r\n").unwrap();
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    let status = exit_status(&mut p);
+    assert!(status.ends_with(", 0)"), "{status}");
+    let seen = server.join().unwrap();
+    assert!(seen.iter().any(|l| l == "ABOR"), "{seen:?}");
+    assert!(seen.iter().any(|l| l == "PWD"), "{seen:?}");
+    let left: Vec<String> = common::names(home.path())
+        .into_iter()
+        .filter(|n| n != "data")
+        .collect();
+    assert_eq!(left, Vec::<String>::new(), "no partial file");
+}
+
+struct Lines {
+    lines: Vec<Input>,
+    remembered: Vec<String>,
+}
+
+impl LineSource for Lines {
+    fn read(&mut self, _prompt: &str) -> Input {
+        if self.lines.is_empty() {
+            Input::Eof
+        } else {
+            self.lines.remove(0)
+        }
+    }
+    fn remember(&mut self, line: &str) {
+        self.remembered.push(line.to_string());
+    }
+}
+
+#[test]
+fn prompt_loop_carries_on_after_errors_and_keeps_passwords_out_of_history() {
+    let s = TestServer::start();
+    let (out, err) = (SharedBuf::default(), SharedBuf::default());
+    let mut ctx = Ctx::new(
+        Options::default(),
+        false,
+        Output::buffers(out.clone(), err.clone()),
+    );
+    ctx.in_session = true;
+    let open = format!("open {}", s.url("/"));
+    let mut source = Lines {
+        lines: vec![
+            Input::Line("pwd".into()),
+            Input::Line(open),
+            Input::Interrupted,
+            Input::Line("rm missing".into()),
+            Input::Line("mkdir after-error".into()),
+            Input::Line("pwd".into()),
+        ],
+        remembered: Vec::new(),
+    };
+    let ctx = RefCell::new(ctx);
+    let code = run_loop(&ctx, &mut source, &mut || {});
+    assert_eq!(code, 0);
+    assert!(s.file("/after-error").is_dir());
+    assert_eq!(out.text(), "/\n");
+    let errors = err.text();
+    assert!(errors.contains("3700ftp: pwd: not connected"), "{errors}");
+    assert!(
+        errors.contains("3700ftp: rm missing: server said 550"),
+        "{errors}"
+    );
+    assert_eq!(
+        source.remembered,
+        ["pwd", "rm missing", "mkdir after-error", "pwd"]
+    );
+}
