@@ -1,0 +1,828 @@
+//! The real `3700ftp` binary against a scripted, misbehaving FTP server.
+//!
+//! Each test plays one way a server (or a URL) can go wrong and checks what a
+//! user would check: the exit code, the one `3700ftp: ` line on stderr, the
+//! bytes on disk (a failed download leaves neither the destination changed nor
+//! a temp file beside it), and what the client sent or did not send.
+//!
+//! Exit codes (the client's contract): 0 ok, 2 usage or bad URL, 3 connection,
+//! timeout or protocol violation, 4 login failed, 5 command refused, 6 local
+//! I/O, 7 transfer not confirmed.
+
+mod fake_server;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Ipv4Addr, TcpStream};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use fake_server::{FakeServer, Transcript};
+
+/// A client still running after this long is killed and the test fails.
+const CLIENT_KILL_AFTER: Duration = Duration::from_secs(20);
+/// "At once": well under the `--timeout 10` these tests pass, so no timeout was involved.
+const AT_ONCE: Duration = Duration::from_secs(5);
+/// With `--timeout 2`, the client must give up within this.
+const WITHIN_TIMEOUT: Duration = Duration::from_secs(7);
+
+const LISTING: &str = "-rw-r--r--    1 ftp      ftp          1234 Jan 01  2024 readme.txt\r\n\
+                       drwxr-xr-x    2 ftp      ftp          4096 Jan 01  2024 pub\r\n";
+
+/// One finished run of the client.
+#[derive(Debug)]
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    elapsed: Duration,
+    /// Peak resident memory (VmHWM) last seen in /proc, where there is one.
+    peak_rss_kb: Option<u64>,
+}
+
+/// Run `3700ftp ARGS` with a blank HOME, no stdin, and a hard time limit.
+fn ftp(args: &[&str]) -> Run {
+    let home = tempfile::tempdir().expect("temp HOME");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_3700ftp"))
+        .args(args)
+        .current_dir(home.path())
+        .env("HOME", home.path())
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("XDG_STATE_HOME")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn 3700ftp");
+    let start = Instant::now();
+    let stdout = read_in_thread(child.stdout.take().expect("stdout"));
+    let stderr = read_in_thread(child.stderr.take().expect("stderr"));
+    let mut peak_rss_kb = None;
+    let code = loop {
+        if let Some(kb) = peak_rss(child.id()) {
+            peak_rss_kb = Some(kb);
+        }
+        if let Some(status) = child.try_wait().expect("wait for 3700ftp") {
+            break status.code();
+        }
+        if start.elapsed() > CLIENT_KILL_AFTER {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(2));
+    };
+    let elapsed = start.elapsed();
+    let run = Run {
+        code,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+        elapsed,
+        peak_rss_kb,
+    };
+    assert!(
+        elapsed <= CLIENT_KILL_AFTER,
+        "3700ftp {args:?} hung and was killed: {run:#?}"
+    );
+    run
+}
+
+fn read_in_thread(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<String> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+/// VmHWM of a live process, in kB (Linux only; `None` elsewhere or once it exited).
+fn peak_rss(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+    line.trim().trim_end_matches("kB").trim().parse().ok()
+}
+
+/// Panics with the whole run and transcript unless the exit code is `expected`.
+fn assert_exit(run: &Run, expected: i32, transcript: &Transcript) {
+    assert_eq!(
+        run.code,
+        Some(expected),
+        "expected exit {expected}\nrun: {run:#?}\nserver: {transcript:#?}"
+    );
+}
+
+/// Panics unless the exit code is one of `expected`.
+fn assert_exit_in(run: &Run, expected: &[i32], transcript: &Transcript) {
+    assert!(
+        run.code.is_some_and(|c| expected.contains(&c)),
+        "expected exit in {expected:?}\nrun: {run:#?}\nserver: {transcript:#?}"
+    );
+}
+
+/// Stderr is exactly one line starting `3700ftp: `; returns it lower-cased.
+fn error_line(run: &Run) -> String {
+    let lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert!(
+        lines.len() == 1 && lines[0].starts_with("3700ftp: "),
+        "stderr should be one line starting `3700ftp: `, got {:?}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("panicked") && !run.stderr.contains("RUST_BACKTRACE"),
+        "the client panicked: {:?}",
+        run.stderr
+    );
+    lines[0].to_lowercase()
+}
+
+/// The names in `dir`, sorted.
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read temp dir")
+        .map(|e| {
+            e.expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Panics unless `dir` is empty: no destination, no temp file.
+fn assert_no_leftovers(dir: &Path) {
+    let names = entries(dir);
+    assert!(
+        names.is_empty(),
+        "left behind in the destination directory: {names:?}"
+    );
+}
+
+/// `n` bytes that are not all alike, so a shifted or partial copy shows.
+fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i * 7 + i / 251) as u8).collect()
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().expect("utf-8 temp path")
+}
+
+// ---------------------------------------------------------------------------
+// The fake server itself, driven by a tiny std client (no 3700ftp needed).
+// ---------------------------------------------------------------------------
+
+#[test]
+fn fake_server_plays_script_answers_table_and_records_commands() {
+    let server = FakeServer::new().login().list(LISTING).start();
+    let mut control = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+    control
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut reader = BufReader::new(control.try_clone().unwrap());
+    let mut line = String::new();
+    let mut exchange = |command: &str, line: &mut String| {
+        if !command.is_empty() {
+            control
+                .write_all(format!("{command}\r\n").as_bytes())
+                .unwrap();
+        }
+        line.clear();
+        reader.read_line(line).unwrap();
+        line.clone()
+    };
+    assert!(exchange("", &mut line).starts_with("220 "));
+    assert!(exchange("USER anonymous", &mut line).starts_with("331 "));
+    assert!(exchange("PASS guest", &mut line).starts_with("230 "));
+    assert!(exchange("TYPE A", &mut line).starts_with("200 "));
+    let epsv = exchange("EPSV", &mut line);
+    let port: u16 = epsv
+        .split("|||")
+        .nth(1)
+        .and_then(|rest| rest.split('|').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("bad 229: {epsv:?}"));
+    let mut data = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+    data.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    assert!(exchange("LIST /", &mut line).starts_with("150 "));
+    let mut listing = String::new();
+    data.read_to_string(&mut listing).unwrap();
+    assert_eq!(listing, LISTING);
+    assert!(exchange("", &mut line).starts_with("226 "));
+    assert!(exchange("QUIT", &mut line).starts_with("221 "));
+    let t = server.finish();
+    t.assert_clean();
+    assert_eq!(
+        t.commands,
+        [
+            "USER anonymous",
+            "PASS guest",
+            "TYPE A",
+            "EPSV",
+            "LIST /",
+            "QUIT"
+        ]
+    );
+    assert_eq!((t.connections, t.data_connections), (1, 1));
+}
+
+#[test]
+fn fake_server_bytewise_bare_lf_and_no_connection() {
+    let server = FakeServer::new()
+        .bytewise()
+        .bare_lf()
+        .send("220-a\r\n220 b\r\n")
+        .start();
+    let mut control = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+    control
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut greeting = vec![0; 12];
+    control.read_exact(&mut greeting).unwrap();
+    assert_eq!(greeting, b"220-a\n220 b\n");
+    drop(control);
+    let t = server.finish();
+    t.assert_clean();
+
+    let idle = FakeServer::new().login().start();
+    let started = Instant::now();
+    let t = idle.finish();
+    assert_eq!(t.connections, 0);
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+// ---------------------------------------------------------------------------
+// 1-3. Replies that are legal but awkward.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn multiline_reply_with_free_text_lines_then_ls_works() {
+    let server = FakeServer::new()
+        .send("220 ready\r\n")
+        .reply("USER", "331 Password required\r\n")
+        .reply(
+            "PASS",
+            "230-Welcome\r\n 230 not the end\r\n123 digits line\r\n230 done\r\n",
+        )
+        .list(LISTING)
+        .start();
+    let run = ftp(&["ls", &server.url("/")]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    assert!(run.stdout.contains("readme.txt"), "{run:#?}");
+    t.assert_clean();
+}
+
+#[test]
+fn replies_split_into_single_bytes_still_work() {
+    let server = FakeServer::new()
+        .bytewise()
+        .send("220 ready\r\n")
+        .reply("USER", "331 Password required\r\n")
+        .reply("PASS", "230-Welcome\r\n230 Logged in\r\n")
+        .list(LISTING)
+        .start();
+    let run = ftp(&["ls", &server.url("/pub")]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    assert!(run.stdout.contains("readme.txt"), "{run:#?}");
+    t.assert_clean();
+}
+
+#[test]
+fn bare_lf_line_endings_throughout_still_work() {
+    let content = pattern(5000);
+    let server = FakeServer::new()
+        .bare_lf()
+        .size(content.len() as u64)
+        .send("220-Hello\r\n220 ready\r\n")
+        .reply("USER", "331 Password required\r\n")
+        .reply("PASS", "230 Logged in\r\n")
+        .retr(&content)
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("file.bin");
+    let run = ftp(&["cp", &server.url("/file.bin"), s(&dest)]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    assert_eq!(std::fs::read(&dest).unwrap(), content);
+    assert_eq!(entries(dir.path()), ["file.bin"]);
+    t.assert_clean();
+}
+
+// ---------------------------------------------------------------------------
+// 4-5. Not an FTP server, or one that floods.
+// ---------------------------------------------------------------------------
+
+fn assert_bogus_greeting_refused(greeting: &str) {
+    let server = FakeServer::new().send(greeting).stall(12).start();
+    let run = ftp(&["--timeout", "10", "ls", &server.url("/")]);
+    let t = server.finish();
+    assert_exit(&run, 3, &t);
+    error_line(&run);
+    assert!(run.elapsed < AT_ONCE, "took {:?}", run.elapsed);
+    assert!(!t.sent("USER") && !t.sent("PASS"), "{t:#?}");
+}
+
+#[test]
+fn ssh_banner_greeting_fails_at_once_without_sending_user() {
+    assert_bogus_greeting_refused("SSH-2.0-OpenSSH_9.2\r\n");
+}
+
+#[test]
+fn html_page_greeting_fails_at_once_without_sending_user() {
+    assert_bogus_greeting_refused(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n\
+         <!DOCTYPE html>\r\n<html><body><h1>It works!</h1></body></html>\r\n",
+    );
+}
+
+#[test]
+fn megabyte_multiline_greeting_is_refused_quickly() {
+    let mut greeting = String::from("220-Welcome\r\n");
+    while greeting.len() < 1024 * 1024 {
+        greeting.push_str("220-");
+        greeting.push_str(&"x".repeat(74));
+        greeting.push_str("\r\n");
+    }
+    greeting.push_str("220 ready\r\n");
+    let server = FakeServer::new().send(greeting).stall(12).start();
+    let run = ftp(&["--timeout", "10", "ls", &server.url("/")]);
+    let t = server.finish();
+    assert_exit(&run, 3, &t);
+    error_line(&run);
+    assert!(run.elapsed < AT_ONCE, "took {:?}", run.elapsed);
+    assert!(!t.sent("USER"), "{t:#?}");
+}
+
+#[test]
+fn greeting_line_that_never_ends_is_refused_with_bounded_memory() {
+    const OFFERED: usize = 64 * 1024 * 1024;
+    let server = FakeServer::new()
+        .send_endless("220 ", OFFERED)
+        .stall(12)
+        .start();
+    let run = ftp(&["--timeout", "10", "ls", &server.url("/")]);
+    let t = server.finish();
+    assert_exit(&run, 3, &t);
+    error_line(&run);
+    assert!(run.elapsed < AT_ONCE, "took {:?}", run.elapsed);
+    assert!(!t.sent("USER"), "{t:#?}");
+    let (written, hung_up) = t.endless.expect("endless step ran");
+    assert!(
+        hung_up && written < OFFERED,
+        "the client swallowed {written} bytes of one line (hung up: {hung_up})"
+    );
+    if let Some(kb) = run.peak_rss_kb {
+        assert!(
+            kb < 40 * 1024,
+            "peak RSS {kb} kB while reading one long line"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 6-7. The server goes away mid-session.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn reply_421_to_epsv_exits_3_and_sends_nothing_more() {
+    let server = FakeServer::new()
+        .login()
+        .reply(
+            "EPSV",
+            "421 Service not available, closing control connection\r\n",
+        )
+        .close()
+        .start();
+    let run = ftp(&["--timeout", "10", "ls", &server.url("/")]);
+    let t = server.finish();
+    assert_exit(&run, 3, &t);
+    let line = error_line(&run);
+    assert!(
+        line.contains("421") || line.contains("service not available"),
+        "{line:?}"
+    );
+    assert!(run.elapsed < AT_ONCE, "took {:?}", run.elapsed);
+    assert!(t.after("EPSV").is_empty(), "{t:#?}");
+}
+
+#[test]
+fn reply_421_to_mkd_sends_nothing_more_even_if_connection_stays_open() {
+    let server = FakeServer::new()
+        .login()
+        .reply("MKD", "421 Too many users, closing control connection\r\n")
+        .stall(12)
+        .start();
+    let run = ftp(&["--timeout", "10", "mkdir", &server.url("/newdir")]);
+    let t = server.finish();
+    assert_exit(&run, 3, &t);
+    let line = error_line(&run);
+    assert!(
+        line.contains("421") || line.contains("too many users"),
+        "{line:?}"
+    );
+    assert!(run.elapsed < AT_ONCE, "took {:?}", run.elapsed);
+    assert!(t.after("MKD").is_empty(), "{t:#?}");
+}
+
+#[test]
+fn connection_closed_right_after_pass_exits_3() {
+    let server = FakeServer::new()
+        .send("220 ready\r\n")
+        .reply("USER", "331 Password required\r\n")
+        .expect("PASS")
+        .close()
+        .start();
+    let run = ftp(&["--timeout", "10", "mkdir", &server.url("/newdir")]);
+    let t = server.finish();
+    assert_exit(&run, 3, &t);
+    error_line(&run);
+    assert!(run.elapsed < AT_ONCE, "took {:?}", run.elapsed);
+    t.assert_clean();
+}
+
+// ---------------------------------------------------------------------------
+// 8-9. Passive mode.
+// ---------------------------------------------------------------------------
+
+// The 227 names 127.0.0.2, where nothing listens: a client that believed it would get
+// "connection refused". (Another loopback address, so no test traffic can leave the host.)
+const ELSEWHERE: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
+
+#[test]
+fn pasv_reply_naming_another_address_connects_to_control_peer() {
+    let server = FakeServer::new()
+        .login()
+        .reply("EPSV", "502 EPSV not implemented\r\n")
+        .expect("PASV")
+        .pasv(ELSEWHERE)
+        .list(LISTING)
+        .start();
+    let run = ftp(&["ls", &server.url("/")]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    assert!(run.stdout.contains("readme.txt"), "{run:#?}");
+    assert_eq!(t.data_connections, 1);
+    t.assert_clean();
+}
+
+#[test]
+fn use_pasv_address_flag_connects_to_the_advertised_address() {
+    let server = FakeServer::new()
+        .login()
+        .reply("EPSV", "502 EPSV not implemented\r\n")
+        .expect("PASV")
+        .pasv(ELSEWHERE)
+        .list(LISTING)
+        .start();
+    let run = ftp(&[
+        "--timeout",
+        "5",
+        "--use-pasv-address",
+        "ls",
+        &server.url("/"),
+    ]);
+    let t = server.finish();
+    assert!(run.code.is_some_and(|c| c != 0), "{run:#?}\n{t:#?}");
+    let line = error_line(&run);
+    assert!(
+        line.contains("127.0.0.2"),
+        "the error should name the address tried: {line:?}"
+    );
+    assert_eq!(t.data_connections, 0, "{t:#?}");
+}
+
+#[test]
+fn epsv_refused_with_500_falls_back_to_pasv_for_ls() {
+    let server = FakeServer::new()
+        .login()
+        .reply("EPSV", "500 Unknown command\r\n")
+        .expect("PASV")
+        .pasv(Ipv4Addr::LOCALHOST)
+        .list(LISTING)
+        .start();
+    let run = ftp(&["ls", &server.url("/")]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    assert!(run.stdout.contains("readme.txt"), "{run:#?}");
+    t.assert_clean();
+    let (epsv, pasv, list) = (t.position("EPSV"), t.position("PASV"), t.position("LIST"));
+    assert!(epsv < pasv && pasv < list, "{t:#?}");
+}
+
+#[test]
+fn epsv_refused_with_502_falls_back_to_pasv_for_download() {
+    let content = pattern(70_000);
+    let server = FakeServer::new()
+        .size(content.len() as u64)
+        .login()
+        .reply("EPSV", "502 Command not implemented\r\n")
+        .expect("PASV")
+        .pasv(Ipv4Addr::LOCALHOST)
+        .retr(&content)
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("file.bin");
+    let run = ftp(&["cp", &server.url("/file.bin"), s(&dest)]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    assert_eq!(std::fs::read(&dest).unwrap(), content);
+    t.assert_clean();
+    assert!(t.position("PASV") < t.position("RETR"), "{t:#?}");
+}
+
+// ---------------------------------------------------------------------------
+// 10-12. Transfers that are short, early or refused.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn short_download_with_226_exits_7_and_leaves_no_file() {
+    let server = FakeServer::new()
+        .size(1000)
+        .login()
+        .retr(pattern(500))
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("file.bin");
+    let run = ftp(&["cp", &server.url("/file.bin"), s(&dest)]);
+    let t = server.finish();
+    assert_exit(&run, 7, &t);
+    error_line(&run);
+    assert_no_leftovers(dir.path());
+}
+
+#[test]
+fn short_download_with_426_exits_7_and_leaves_no_file() {
+    let server = FakeServer::new()
+        .login()
+        .reply("RETR", "150 Opening BINARY mode data connection\r\n")
+        .data_send(pattern(500))
+        .send("426 Connection closed; transfer aborted\r\n")
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("file.bin");
+    let run = ftp(&["cp", &server.url("/file.bin"), s(&dest)]);
+    let t = server.finish();
+    assert_exit(&run, 7, &t);
+    error_line(&run);
+    assert_no_leftovers(dir.path());
+}
+
+#[test]
+fn short_download_leaves_existing_destination_untouched() {
+    let server = FakeServer::new()
+        .size(1000)
+        .login()
+        .retr(pattern(500))
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("file.bin");
+    std::fs::write(&dest, b"old contents\n").unwrap();
+    let run = ftp(&["cp", &server.url("/file.bin"), s(&dest)]);
+    let t = server.finish();
+    assert_exit(&run, 7, &t);
+    error_line(&run);
+    assert_eq!(std::fs::read(&dest).unwrap(), b"old contents\n");
+    assert_eq!(entries(dir.path()), ["file.bin"]);
+}
+
+#[test]
+fn mv_of_short_download_never_deletes_the_remote_file() {
+    let server = FakeServer::new()
+        .size(1000)
+        .login()
+        .retr(pattern(500))
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("file.bin");
+    let run = ftp(&["mv", &server.url("/file.bin"), s(&dest)]);
+    let t = server.finish();
+    assert_exit(&run, 7, &t);
+    error_line(&run);
+    assert!(!t.sent("DELE"), "{t:#?}");
+    assert_no_leftovers(dir.path());
+}
+
+#[test]
+fn final_226_arriving_before_the_data_still_gets_the_whole_file() {
+    let content = pattern(300_000);
+    let server = FakeServer::new()
+        .size(content.len() as u64)
+        .login()
+        .reply(
+            "RETR",
+            "150 Opening BINARY mode data connection\r\n226 Transfer complete\r\n",
+        )
+        .sleep_ms(200)
+        .data_send(&content)
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("file.bin");
+    let run = ftp(&["cp", &server.url("/file.bin"), s(&dest)]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    assert_eq!(std::fs::read(&dest).unwrap(), content);
+    assert_eq!(entries(dir.path()), ["file.bin"]);
+    t.assert_clean();
+}
+
+#[test]
+fn mv_upload_refused_with_552_after_data_keeps_local_source() {
+    let content = pattern(20_000);
+    let server = FakeServer::new()
+        .login()
+        .reply("STOR", "150 Ok to send data\r\n")
+        .data_recv()
+        .send("552 Requested file action aborted. Exceeded storage allocation\r\n")
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("up.bin");
+    std::fs::write(&src, &content).unwrap();
+    let run = ftp(&["mv", s(&src), &server.url("/up.bin")]);
+    let t = server.finish();
+    assert_exit_in(&run, &[5, 7], &t);
+    error_line(&run);
+    assert_eq!(std::fs::read(&src).unwrap(), content);
+    assert_eq!(entries(dir.path()), ["up.bin"]);
+}
+
+#[test]
+fn mv_upload_refused_at_once_with_552_keeps_local_source() {
+    let content = pattern(20_000);
+    let server = FakeServer::new()
+        .login()
+        .reply("STOR", "552 Insufficient storage space\r\n")
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("up.bin");
+    std::fs::write(&src, &content).unwrap();
+    let run = ftp(&["mv", s(&src), &server.url("/up.bin")]);
+    let t = server.finish();
+    assert_exit_in(&run, &[5, 7], &t);
+    error_line(&run);
+    assert_eq!(std::fs::read(&src).unwrap(), content);
+    assert_eq!(entries(dir.path()), ["up.bin"]);
+}
+
+// ---------------------------------------------------------------------------
+// 13. Silence.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn server_that_never_answers_times_out_with_exit_3() {
+    let server = FakeServer::new().stall(12).start();
+    let run = ftp(&["--timeout", "2", "ls", &server.url("/")]);
+    let t = server.finish();
+    assert_exit(&run, 3, &t);
+    error_line(&run);
+    assert!(run.elapsed < WITHIN_TIMEOUT, "took {:?}", run.elapsed);
+    assert!(t.commands.is_empty(), "{t:#?}");
+}
+
+#[test]
+fn download_stalling_mid_data_times_out_and_leaves_no_file() {
+    let server = FakeServer::new()
+        .size(1000)
+        .login()
+        .reply("RETR", "150 Opening BINARY mode data connection\r\n")
+        .data_write(pattern(100))
+        .stall(12)
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("file.bin");
+    let run = ftp(&["--timeout", "2", "cp", &server.url("/file.bin"), s(&dest)]);
+    let t = server.finish();
+    assert_exit(&run, 3, &t);
+    error_line(&run);
+    assert!(run.elapsed < WITHIN_TIMEOUT, "took {:?}", run.elapsed);
+    assert_no_leftovers(dir.path());
+}
+
+// ---------------------------------------------------------------------------
+// 14-17. Login variations.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn login_accepted_after_user_sends_no_password() {
+    let server = FakeServer::new()
+        .send("220 ready\r\n")
+        .reply("USER alice", "230 No password needed\r\n")
+        .reply("MKD", "257 \"/newdir\" created\r\n")
+        .start();
+    let run = ftp(&["mkdir", &server.url_as("alice:secret", "/newdir")]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    assert!(!t.sent("PASS"), "{t:#?}");
+    t.assert_clean();
+}
+
+#[test]
+fn greeting_120_then_220_is_accepted() {
+    let server = FakeServer::new()
+        .send("120 Service ready in a moment\r\n")
+        .sleep_ms(300)
+        .login()
+        .reply("MKD", "257 \"/newdir\" created\r\n")
+        .start();
+    let run = ftp(&["mkdir", &server.url("/newdir")]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    t.assert_clean();
+}
+
+#[test]
+fn wrong_password_530_exits_4_with_login_message() {
+    let server = FakeServer::new()
+        .send("220 ready\r\n")
+        .reply("USER", "331 Password required\r\n")
+        .reply("PASS", "530 Login incorrect.\r\n")
+        .start();
+    let run = ftp(&["mkdir", &server.url_as("alice:wrong", "/newdir")]);
+    let t = server.finish();
+    assert_exit(&run, 4, &t);
+    let line = error_line(&run);
+    assert!(line.contains("login"), "{line:?}");
+    assert!(!t.sent("MKD"), "{t:#?}");
+}
+
+#[test]
+fn account_required_332_exits_4_with_clear_message() {
+    let server = FakeServer::new()
+        .send("220 ready\r\n")
+        .reply("USER", "331 Password required\r\n")
+        .reply("PASS", "332 Need account for login.\r\n")
+        .start();
+    let run = ftp(&["mkdir", &server.url_as("alice:pw", "/newdir")]);
+    let t = server.finish();
+    assert_exit(&run, 4, &t);
+    let line = error_line(&run);
+    assert!(
+        line.contains("account") || line.contains("acct"),
+        "{line:?}"
+    );
+    assert!(!t.sent("MKD"), "{t:#?}");
+}
+
+// ---------------------------------------------------------------------------
+// 18-19. What the client puts on the wire.
+// ---------------------------------------------------------------------------
+
+// See: ANCHORS.md on suppaftp (a CR/LF in a path became a second command).
+#[test]
+fn crlf_or_nul_in_url_is_refused_before_connecting() {
+    let cases: [(&str, &str, &str); 5] = [
+        ("rm", "", "/a%0D%0ADELE%20x"),
+        ("rm", "", "/a%0ADELE%20x"),
+        ("ls", "", "/dir%00x"),
+        ("mkdir", "", "/a%0d%0aRMD%20%2F"),
+        ("ls", "anonymous:x%0D%0ADELE%20y", "/"),
+    ];
+    for (op, userinfo, path) in cases {
+        let server = FakeServer::new().login().start();
+        let url = if userinfo.is_empty() {
+            server.url(path)
+        } else {
+            server.url_as(userinfo, path)
+        };
+        let run = ftp(&[op, &url]);
+        let t = server.finish();
+        assert_exit(&run, 2, &t);
+        error_line(&run);
+        assert_eq!(t.connections, 0, "{op} {url}: {t:#?}");
+    }
+}
+
+#[test]
+fn verbose_shows_dialogue_and_masks_password() {
+    let server = FakeServer::new()
+        .send("220 ready\r\n")
+        .reply("USER alice", "331 Password required\r\n")
+        .reply("PASS s3cret-pw", "230 Logged in\r\n")
+        .reply("MKD", "257 \"/newdir\" created\r\n")
+        .start();
+    let run = ftp(&["-v", "mkdir", &server.url_as("alice:s3cret-pw", "/newdir")]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    t.assert_clean();
+    for expected in [
+        "> USER alice",
+        "< 331",
+        "PASS ****",
+        "< 230",
+        "> MKD /newdir",
+    ] {
+        assert!(run.stdout.contains(expected), "no {expected:?} in {run:#?}");
+    }
+    assert!(
+        !run.stdout.contains("s3cret-pw") && !run.stderr.contains("s3cret-pw"),
+        "the password leaked: {run:#?}"
+    );
+}
