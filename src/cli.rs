@@ -28,8 +28,9 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub use_pasv_address: bool,
 
-    /// The operation and its operands, or a URL to open a session at
-    #[arg(value_name = "OPERATION", allow_hyphen_values = false)]
+    /// The operation and its operands (and the operation's own options, such as `ls -l`),
+    /// or a URL to open a session at
+    #[arg(value_name = "OPERATION", allow_hyphen_values = true)]
     pub words: Vec<String>,
 }
 
@@ -64,20 +65,77 @@ Exit codes: 0 ok, 2 usage, 3 connection/timeout, 4 login, 5 refused by the serve
 
 /// Parses argv (exits with clap's message on `--help`, `--version` or a bad option).
 pub fn parse() -> Cli {
-    let matches = Cli::command().after_help(after_help()).get_matches();
-    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    try_parse_from(std::env::args_os()).unwrap_or_else(|e| e.exit())
 }
 
-/// Parses the given words (tests).
+/// Parses the given words. Global options (those clap knows) may stand anywhere; every
+/// other word, including an operation's own options (`ls -l`, `cp -r`), goes to `words`
+/// in order, for the command table to parse.
 pub fn try_parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let matches = Cli::command()
-        .after_help(after_help())
-        .try_get_matches_from(args)?;
+    let mut command = Cli::command().after_help(after_help());
+    command.build();
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let (globals, words) = split_argv(&command, &args);
+    let mut argv = globals;
+    argv.push("--".into());
+    argv.extend(words);
+    let matches = command.try_get_matches_from(argv)?;
     Cli::from_arg_matches(&matches)
+}
+
+/// Separates the options clap defines (with their values) from everything else.
+fn split_argv(
+    command: &clap::Command,
+    args: &[std::ffi::OsString],
+) -> (Vec<std::ffi::OsString>, Vec<std::ffi::OsString>) {
+    let takes = |a: &clap::Arg| a.get_action().takes_values();
+    // Some(takes_value) when `arg` names a global option.
+    let known = |arg: &str| -> Option<bool> {
+        if let Some(long) = arg.strip_prefix("--") {
+            let name = long.split('=').next().unwrap_or(long);
+            if matches!(name, "help" | "version") {
+                return Some(false);
+            }
+            return command
+                .get_arguments()
+                .find(|a| a.get_long() == Some(name))
+                .map(|a| takes(a) && !long.contains('='));
+        }
+        let shorts = arg.strip_prefix('-').filter(|s| !s.is_empty())?;
+        let all_known = shorts.chars().all(|c| {
+            c == 'h'
+                || command
+                    .get_arguments()
+                    .any(|a| a.get_short() == Some(c) && !takes(a))
+        });
+        all_known.then_some(false)
+    };
+    let mut globals = vec![args.first().cloned().unwrap_or_else(|| "3700ftp".into())];
+    let mut words = Vec::new();
+    let mut iter = args.iter().skip(1);
+    let mut only_words = false;
+    while let Some(arg) = iter.next() {
+        let text = arg.to_string_lossy();
+        if only_words {
+            words.push(arg.clone());
+        } else if text == "--" {
+            only_words = true;
+        } else if let Some(takes_value) = known(&text) {
+            globals.push(arg.clone());
+            if takes_value {
+                if let Some(value) = iter.next() {
+                    globals.push(value.clone());
+                }
+            }
+        } else {
+            words.push(arg.clone());
+        }
+    }
+    (globals, words)
 }
 
 #[cfg(test)]
@@ -98,6 +156,19 @@ mod tests {
         let c = try_parse_from(["3700ftp", "cp", "a", "--timeout", "3", "ftp://h/"]).unwrap();
         assert_eq!(c.timeout, 3.0);
         assert_eq!(c.words, ["cp", "a", "ftp://h/"]);
+    }
+
+    #[test]
+    fn operation_options_stay_with_the_operation() {
+        let c = try_parse_from(["3700ftp", "ls", "ftp://h/", "-v", "-l", "--json"]).unwrap();
+        assert!(c.verbose);
+        assert_eq!(c.words, ["ls", "ftp://h/", "-l", "--json"]);
+        let c = try_parse_from(["3700ftp", "cp", "-r", "--timeout=5", "a", "ftp://h/"]).unwrap();
+        assert_eq!(c.timeout, 5.0);
+        assert_eq!(c.words, ["cp", "-r", "a", "ftp://h/"]);
+        let c = try_parse_from(["3700ftp", "rm", "--", "-v"]).unwrap();
+        assert!(!c.verbose);
+        assert_eq!(c.words, ["rm", "-v"]);
     }
 
     #[test]

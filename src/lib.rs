@@ -12,6 +12,8 @@ pub mod ctx;
 pub mod error;
 pub mod frontend;
 pub mod ftp;
+pub mod glob;
+pub mod netrc;
 pub mod output;
 pub mod transcript;
 pub mod transfer;

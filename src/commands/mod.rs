@@ -35,6 +35,50 @@ pub enum Scope {
     SessionOnly,
 }
 
+/// An option a command accepts (`ls -l`, `cp -r`, `-j N`).
+pub struct Flag {
+    /// The one-letter form, if any.
+    pub short: Option<char>,
+    /// The long form, also the key handlers ask for.
+    pub long: &'static str,
+    /// The value's name when the option takes one (`N`).
+    pub value: Option<&'static str>,
+    /// One line of help.
+    pub help: &'static str,
+}
+
+/// A command's parsed arguments: operands in order, and the options given.
+#[derive(Debug, Default, Clone)]
+pub struct Args {
+    /// The operands (positional arguments).
+    pub pos: Vec<String>,
+    flags: Vec<(&'static str, Option<String>)>,
+}
+
+impl Args {
+    /// Operands only (tests, internal calls).
+    pub fn of(pos: &[&str]) -> Args {
+        Args {
+            pos: pos.iter().map(|s| s.to_string()).collect(),
+            flags: Vec::new(),
+        }
+    }
+
+    /// Whether the option `long` was given.
+    pub fn has(&self, long: &str) -> bool {
+        self.flags.iter().any(|(l, _)| *l == long)
+    }
+
+    /// The value of the option `long`, when given.
+    pub fn value(&self, long: &str) -> Option<&str> {
+        self.flags
+            .iter()
+            .rev()
+            .find(|(l, _)| *l == long)
+            .and_then(|(_, v)| v.as_deref())
+    }
+}
+
 /// One command's specification.
 pub struct Spec {
     /// The name typed.
@@ -51,8 +95,10 @@ pub struct Spec {
     pub min_args: usize,
     /// Where the command can run.
     pub scope: Scope,
-    /// The handler, given the arguments after the command name.
-    pub run: fn(&mut Ctx, &[String]) -> Result<()>,
+    /// The options it accepts.
+    pub flags: &'static [Flag],
+    /// The handler, given the parsed arguments after the command name.
+    pub run: fn(&mut Ctx, &Args) -> Result<()>,
 }
 
 /// Every command, in the order help lists them.
@@ -98,31 +144,96 @@ pub fn dispatch(ctx: &mut Ctx, words: &[String]) -> Result<()> {
             "'{name}' works in a session only (start one with: 3700ftp ftp://host/)"
         )));
     }
-    let positional = args.iter().filter(|a| !is_flag(a)).count();
-    if positional < spec.min_args || positional > spec.args.len() {
+    let parsed = parse_args(spec, args)?;
+    if parsed.pos.len() < spec.min_args || parsed.pos.len() > spec.args.len() {
         return Err(Error::usage(format!("usage: {}", usage_line(spec))));
     }
-    if let Some(flag) = args.iter().find(|a| is_flag(a)) {
-        return Err(Error::usage(format!(
-            "{name}: unknown option '{flag}' (usage: {})",
+    (spec.run)(ctx, &parsed)
+}
+
+/// Splits a command's words into options (from its spec) and operands. `--` ends options;
+/// a lone `-` is an operand.
+pub fn parse_args(spec: &Spec, words: &[String]) -> Result<Args> {
+    let unknown = |w: &str| {
+        Error::usage(format!(
+            "{}: unknown option '{w}' (usage: {})",
+            spec.name,
             usage_line(spec)
-        )));
+        ))
+    };
+    let missing =
+        |f: &Flag| Error::usage(format!("{}: option --{} needs a value", spec.name, f.long));
+    let mut out = Args::default();
+    let mut iter = words.iter();
+    while let Some(word) = iter.next() {
+        if word == "--" {
+            out.pos.extend(iter.by_ref().cloned());
+            break;
+        }
+        if let Some(long) = word.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (long, None),
+            };
+            let flag = spec
+                .flags
+                .iter()
+                .find(|f| f.long == name)
+                .ok_or_else(|| unknown(word))?;
+            let value = match (flag.value, inline) {
+                (None, None) => None,
+                (None, Some(_)) => return Err(unknown(word)),
+                (Some(_), Some(v)) => Some(v),
+                (Some(_), None) => Some(iter.next().ok_or_else(|| missing(flag))?.clone()),
+            };
+            out.flags.push((flag.long, value));
+        } else if word.len() > 1 && word.starts_with('-') {
+            let letters: Vec<char> = word[1..].chars().collect();
+            let mut i = 0;
+            while i < letters.len() {
+                let flag = spec
+                    .flags
+                    .iter()
+                    .find(|f| f.short == Some(letters[i]))
+                    .ok_or_else(|| unknown(word))?;
+                if flag.value.is_some() {
+                    let rest: String = letters[i + 1..].iter().collect();
+                    let value = if rest.is_empty() {
+                        iter.next().ok_or_else(|| missing(flag))?.clone()
+                    } else {
+                        rest
+                    };
+                    out.flags.push((flag.long, Some(value)));
+                    break;
+                }
+                out.flags.push((flag.long, None));
+                i += 1;
+            }
+        } else {
+            out.pos.push(word.clone());
+        }
     }
-    (spec.run)(ctx, args)
+    Ok(out)
 }
 
-/// `-x` or `--xx`, but not `-` alone (stdin) or a negative-looking path after `--`.
-fn is_flag(a: &str) -> bool {
-    a.len() > 1 && a.starts_with('-')
-}
-
-/// `cp SRC DST`
+/// `cp [-r] SRC DST`
 pub fn usage_line(spec: &Spec) -> String {
-    if spec.usage.is_empty() {
-        spec.name.to_string()
-    } else {
-        format!("{} {}", spec.name, spec.usage)
+    let mut line = spec.name.to_string();
+    for f in spec.flags {
+        let name = match f.short {
+            Some(c) => format!("-{c}"),
+            None => format!("--{}", f.long),
+        };
+        match f.value {
+            Some(v) => line.push_str(&format!(" [{name} {v}]")),
+            None => line.push_str(&format!(" [{name}]")),
+        }
     }
+    if !spec.usage.is_empty() {
+        line.push(' ');
+        line.push_str(spec.usage);
+    }
+    line
 }
 
 /// The list of commands for `help` or `-h`, one per line.
@@ -147,6 +258,11 @@ pub fn help_table(scope: Option<Scope>) -> String {
 /// Help for one command.
 pub fn help_for(spec: &Spec) -> String {
     let mut text = format!("usage: {}\n{}\n", usage_line(spec), spec.summary);
+    for f in spec.flags {
+        let short = f.short.map(|c| format!("-{c}, ")).unwrap_or_default();
+        let value = f.value.map(|v| format!(" {v}")).unwrap_or_default();
+        text.push_str(&format!("  {short}--{}{value}  {}\n", f.long, f.help));
+    }
     if !spec.aliases.is_empty() {
         text.push_str(&format!("aliases: {}\n", spec.aliases.join(", ")));
     }
@@ -177,6 +293,15 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), n, "names and aliases are unique");
+    }
+
+    #[test]
+    fn options_are_parsed_from_the_spec() {
+        let spec = lookup("help").unwrap();
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(parse_args(spec, &words(&["-x"])).is_err());
+        let a = parse_args(spec, &words(&["--", "-x"])).unwrap();
+        assert_eq!(a.pos, ["-x"]);
     }
 
     #[test]

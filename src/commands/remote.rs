@@ -1,6 +1,6 @@
 //! Commands on remote paths: ls, mkdir, rm, rmdir, cd, pwd.
 
-use super::{ArgKind, Scope, Spec};
+use super::{ArgKind, Args, Scope, Spec};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::ftp::command::{Arg, Command};
@@ -14,6 +14,7 @@ pub(super) const LS: Spec = Spec {
     summary: "list a remote directory (the server's LIST output)",
     args: &[ArgKind::Remote],
     min_args: 0,
+    flags: &[],
     scope: Scope::Everywhere,
     run: ls,
 };
@@ -25,6 +26,7 @@ pub(super) const MKDIR: Spec = Spec {
     summary: "create a remote directory",
     args: &[ArgKind::Remote],
     min_args: 1,
+    flags: &[],
     scope: Scope::Everywhere,
     run: mkdir,
 };
@@ -36,6 +38,7 @@ pub(super) const RM: Spec = Spec {
     summary: "delete a remote file",
     args: &[ArgKind::Remote],
     min_args: 1,
+    flags: &[],
     scope: Scope::Everywhere,
     run: rm,
 };
@@ -47,6 +50,7 @@ pub(super) const RMDIR: Spec = Spec {
     summary: "delete an empty remote directory",
     args: &[ArgKind::Remote],
     min_args: 1,
+    flags: &[],
     scope: Scope::Everywhere,
     run: rmdir,
 };
@@ -58,6 +62,7 @@ pub(super) const CD: Spec = Spec {
     summary: "change the remote working directory",
     args: &[ArgKind::Remote],
     min_args: 1,
+    flags: &[],
     scope: Scope::SessionOnly,
     run: cd,
 };
@@ -69,15 +74,16 @@ pub(super) const PWD: Spec = Spec {
     summary: "print the remote working directory",
     args: &[],
     min_args: 0,
+    flags: &[],
     scope: Scope::SessionOnly,
     run: pwd,
 };
 
-fn ls(ctx: &mut Ctx, args: &[String]) -> Result<()> {
-    if args.is_empty() && !ctx.in_session {
+fn ls(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    if args.pos.is_empty() && !ctx.in_session {
         return Err(Error::usage("usage: ls URL"));
     }
-    let remote = match args.first() {
+    let remote = match args.pos.first() {
         Some(a) => ctx.remote(a)?,
         None => ctx.remote("")?,
     };
@@ -129,20 +135,20 @@ fn simple(ctx: &mut Ctx, verb: &str, operand: &str, make: fn(Arg) -> Command) ->
         .map_err(|e| e.context(shown))
 }
 
-fn mkdir(ctx: &mut Ctx, args: &[String]) -> Result<()> {
-    simple(ctx, "mkdir", &args[0], Command::Mkd)
+fn mkdir(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    simple(ctx, "mkdir", &args.pos[0], Command::Mkd)
 }
 
-fn rm(ctx: &mut Ctx, args: &[String]) -> Result<()> {
-    simple(ctx, "rm", &args[0], Command::Dele)
+fn rm(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    simple(ctx, "rm", &args.pos[0], Command::Dele)
 }
 
-fn rmdir(ctx: &mut Ctx, args: &[String]) -> Result<()> {
-    simple(ctx, "rmdir", &args[0], Command::Rmd)
+fn rmdir(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    simple(ctx, "rmdir", &args.pos[0], Command::Rmd)
 }
 
-fn cd(ctx: &mut Ctx, args: &[String]) -> Result<()> {
-    let remote = ctx.remote(&args[0])?;
+fn cd(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    let remote = ctx.remote(&args.pos[0])?;
     let shown = format!("cd {}", remote.shown());
     if let Some(url) = &remote.url {
         if !ctx.uses_session(&remote) {
@@ -170,7 +176,7 @@ fn cd(ctx: &mut Ctx, args: &[String]) -> Result<()> {
         .map_err(|e| e.context(shown))
 }
 
-fn pwd(ctx: &mut Ctx, _args: &[String]) -> Result<()> {
+fn pwd(ctx: &mut Ctx, _args: &Args) -> Result<()> {
     let cwd = ctx.remote_cwd().map_err(|e| e.context("pwd"))?;
     ctx.out.line(&cwd);
     Ok(())

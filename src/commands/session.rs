@@ -1,6 +1,6 @@
 //! Session commands: lcd, lpwd, open, close, verbose, help, quit.
 
-use super::{help_for, help_table, lookup, ArgKind, Scope, Spec};
+use super::{help_for, help_table, lookup, ArgKind, Args, Scope, Spec};
 use crate::ctx::Ctx;
 use crate::error::{Error, Kind, Result};
 use crate::url::FtpUrl;
@@ -12,6 +12,7 @@ pub(super) const LCD: Spec = Spec {
     summary: "change the local working directory (home when bare)",
     args: &[ArgKind::Local],
     min_args: 0,
+    flags: &[],
     scope: Scope::SessionOnly,
     run: lcd,
 };
@@ -23,6 +24,7 @@ pub(super) const LPWD: Spec = Spec {
     summary: "print the local working directory",
     args: &[],
     min_args: 0,
+    flags: &[],
     scope: Scope::SessionOnly,
     run: lpwd,
 };
@@ -34,6 +36,7 @@ pub(super) const OPEN: Spec = Spec {
     summary: "log in to a server (closing the current connection)",
     args: &[ArgKind::Url],
     min_args: 1,
+    flags: &[],
     scope: Scope::SessionOnly,
     run: open,
 };
@@ -45,6 +48,7 @@ pub(super) const CLOSE: Spec = Spec {
     summary: "log out and close the connection",
     args: &[],
     min_args: 0,
+    flags: &[],
     scope: Scope::SessionOnly,
     run: close,
 };
@@ -56,6 +60,7 @@ pub(super) const VERBOSE: Spec = Spec {
     summary: "show the protocol exchange (toggles when bare)",
     args: &[ArgKind::Word],
     min_args: 0,
+    flags: &[],
     scope: Scope::SessionOnly,
     run: verbose,
 };
@@ -67,6 +72,7 @@ pub(super) const HELP: Spec = Spec {
     summary: "list the commands, or explain one",
     args: &[ArgKind::CommandName],
     min_args: 0,
+    flags: &[],
     scope: Scope::SessionOnly,
     run: help,
 };
@@ -78,12 +84,13 @@ pub(super) const QUIT: Spec = Spec {
     summary: "log out and leave",
     args: &[],
     min_args: 0,
+    flags: &[],
     scope: Scope::SessionOnly,
     run: quit,
 };
 
-fn lcd(ctx: &mut Ctx, args: &[String]) -> Result<()> {
-    let target = ctx.local(args.first().map_or("~", String::as_str));
+fn lcd(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    let target = ctx.local(args.pos.first().map_or("~", String::as_str));
     let canonical = target
         .canonicalize()
         .map_err(|e| Error::local(target.display(), &e).context("lcd"))?;
@@ -97,25 +104,25 @@ fn lcd(ctx: &mut Ctx, args: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn lpwd(ctx: &mut Ctx, _args: &[String]) -> Result<()> {
+fn lpwd(ctx: &mut Ctx, _args: &Args) -> Result<()> {
     let dir = ctx.local_dir.display().to_string();
     ctx.out.line(&dir);
     Ok(())
 }
 
-fn open(ctx: &mut Ctx, args: &[String]) -> Result<()> {
-    let url = FtpUrl::parse(&args[0])?;
+fn open(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    let url = FtpUrl::parse(&args.pos[0])?;
     let shown = format!("open {}", url.authority());
     ctx.open(url).map_err(|e| e.context(shown))
 }
 
-fn close(ctx: &mut Ctx, _args: &[String]) -> Result<()> {
+fn close(ctx: &mut Ctx, _args: &Args) -> Result<()> {
     ctx.close();
     Ok(())
 }
 
-fn verbose(ctx: &mut Ctx, args: &[String]) -> Result<()> {
-    let on = match args.first().map(String::as_str) {
+fn verbose(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    let on = match args.pos.first().map(String::as_str) {
         None => !ctx.verbose,
         Some("on") => true,
         Some("off") => false,
@@ -130,8 +137,8 @@ fn verbose(ctx: &mut Ctx, args: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn help(ctx: &mut Ctx, args: &[String]) -> Result<()> {
-    let text = match args.first() {
+fn help(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    let text = match args.pos.first() {
         None => format!("commands:\n{}", help_table(None)),
         Some(name) => help_for(
             lookup(name).ok_or_else(|| Error::usage(format!("help: unknown command '{name}'")))?,
@@ -141,7 +148,7 @@ fn help(ctx: &mut Ctx, args: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn quit(ctx: &mut Ctx, _args: &[String]) -> Result<()> {
+fn quit(ctx: &mut Ctx, _args: &Args) -> Result<()> {
     ctx.quit = true;
     Ok(())
 }

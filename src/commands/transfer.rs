@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{ArgKind, Scope, Spec};
+use super::{ArgKind, Args, Scope, Spec};
 use crate::ctx::{Ctx, Remote};
 use crate::error::{Error, Result};
 use crate::ftp::command::{Arg, Command};
@@ -20,6 +20,7 @@ pub(super) const CP: Spec = Spec {
     summary: "copy a file between here and the server (one operand is an ftp:// URL)",
     args: &[ArgKind::Either, ArgKind::Either],
     min_args: 2,
+    flags: &[],
     scope: Scope::Everywhere,
     run: cp,
 };
@@ -31,6 +32,7 @@ pub(super) const MV: Spec = Spec {
     summary: "move a file: copy, verify, then delete the source",
     args: &[ArgKind::Either, ArgKind::Either],
     min_args: 2,
+    flags: &[],
     scope: Scope::Everywhere,
     run: mv,
 };
@@ -42,6 +44,7 @@ pub(super) const GET: Spec = Spec {
     summary: "download a remote file (to the local directory by default)",
     args: &[ArgKind::Remote, ArgKind::Local],
     min_args: 1,
+    flags: &[],
     scope: Scope::SessionOnly,
     run: get,
 };
@@ -53,6 +56,7 @@ pub(super) const PUT: Spec = Spec {
     summary: "upload a local file (to the remote directory by default)",
     args: &[ArgKind::Local, ArgKind::Remote],
     min_args: 1,
+    flags: &[],
     scope: Scope::SessionOnly,
     run: put,
 };
@@ -63,26 +67,26 @@ enum Plan {
     Upload { local: PathBuf, remote: Remote },
 }
 
-fn cp(ctx: &mut Ctx, args: &[String]) -> Result<()> {
-    let plan = plan_copy(ctx, "cp", &args[0], &args[1])?;
+fn cp(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    let plan = plan_copy(ctx, "cp", &args.pos[0], &args.pos[1])?;
     run_plan(ctx, "cp", plan, false)
 }
 
-fn mv(ctx: &mut Ctx, args: &[String]) -> Result<()> {
-    let plan = plan_copy(ctx, "mv", &args[0], &args[1])?;
+fn mv(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    let plan = plan_copy(ctx, "mv", &args.pos[0], &args.pos[1])?;
     run_plan(ctx, "mv", plan, true)
 }
 
-fn get(ctx: &mut Ctx, args: &[String]) -> Result<()> {
-    let remote = ctx.remote(&args[0])?;
-    let local = ctx.local(args.get(1).map_or(".", String::as_str));
+fn get(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    let remote = ctx.remote(&args.pos[0])?;
+    let local = ctx.local(args.pos.get(1).map_or(".", String::as_str));
     let local = download_target(&remote, local)?;
     run_plan(ctx, "get", Plan::Download { remote, local }, false)
 }
 
-fn put(ctx: &mut Ctx, args: &[String]) -> Result<()> {
-    let local = ctx.local(&args[0]);
-    let remote = ctx.remote(args.get(1).map_or("", String::as_str))?;
+fn put(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    let local = ctx.local(&args.pos[0]);
+    let remote = ctx.remote(args.pos.get(1).map_or("", String::as_str))?;
     let remote = upload_target(remote, &local)?;
     run_plan(ctx, "put", Plan::Upload { local, remote }, false)
 }
