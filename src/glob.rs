@@ -455,7 +455,7 @@ mod tests {
         assert_eq!(expand(".*", names), vec![".hidden.txt"]);
         assert_eq!(expand("?", names), Vec::<String>::new());
         assert!(expand("*", Vec::<&str>::new()).is_empty());
-        let owned = vec!["x1".to_string(), "x2".to_string()];
+        let owned = ["x1".to_string(), "x2".to_string()];
         assert_eq!(expand("x[2]", owned.iter().map(|s| s.as_str())), vec!["x2"]);
     }
 
