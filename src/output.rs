@@ -8,12 +8,25 @@ use std::sync::{Arc, Mutex};
 use colored::Colorize;
 
 use crate::error::Error;
+use crate::ftp::list::{Entry, Kind};
+
+/// How `ls` shows entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListStyle {
+    /// One name per line.
+    Names,
+    /// The server's long listing lines.
+    Long,
+    /// One JSON object per line.
+    Json,
+}
 
 /// The program's two output streams.
 pub struct Output {
     out: Box<dyn Write>,
     err: Box<dyn Write>,
     color: bool,
+    color_out: bool,
 }
 
 /// A writer into a shared byte buffer (tests read it back).
@@ -45,6 +58,7 @@ impl Output {
             out: Box::new(io::stdout()),
             err: Box::new(io::stderr()),
             color: !no_color && io::stderr().is_terminal(),
+            color_out: !no_color && io::stdout().is_terminal(),
         }
     }
 
@@ -54,6 +68,7 @@ impl Output {
             out: Box::new(out),
             err: Box::new(err),
             color: false,
+            color_out: false,
         }
     }
 
@@ -66,6 +81,35 @@ impl Output {
     pub fn line(&mut self, text: &str) {
         let _ = writeln!(self.out, "{text}");
         let _ = self.out.flush();
+    }
+
+    /// Prints listing entries: names, the server's long lines, or JSON objects.
+    /// Directories are colored when stdout is a terminal.
+    pub fn entries(&mut self, entries: &[Entry], style: ListStyle) {
+        for e in entries {
+            let text = match style {
+                ListStyle::Json => crate::listing::to_json(e),
+                ListStyle::Names => self.paint_dir(e, &e.name),
+                ListStyle::Long => match e.raw.strip_suffix(e.name.as_str()) {
+                    Some(head) if e.kind == Kind::Dir => {
+                        format!("{head}{}", self.paint_dir(e, &e.name))
+                    }
+                    _ => e.raw.clone(),
+                },
+            };
+            if writeln!(self.out, "{text}").is_err() {
+                break;
+            }
+        }
+        let _ = self.out.flush();
+    }
+
+    fn paint_dir(&self, e: &Entry, text: &str) -> String {
+        if self.color_out && e.kind == Kind::Dir {
+            text.blue().bold().to_string()
+        } else {
+            text.to_string()
+        }
     }
 
     /// Prints a notice on stderr (e.g. "reconnected").

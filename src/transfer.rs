@@ -164,7 +164,12 @@ pub fn list(conn: &mut Connection, path: &str, out: &mut dyn Write) -> Result<u6
     } else {
         Some(Arg::new(path)?)
     };
-    let mut data = conn.open_data(&Command::List(arg))?;
+    listing(conn, &Command::List(arg), out)
+}
+
+/// Runs a listing command (LIST, MLSD, NLST) and streams its data to `out`, CR LF → LF.
+pub fn listing(conn: &mut Connection, cmd: &Command, out: &mut dyn Write) -> Result<u64> {
+    let mut data = conn.open_data(cmd)?;
     let mut buf = vec![0u8; 64 * 1024];
     let mut total: u64 = 0;
     let mut crlf = CrlfToLf::default();

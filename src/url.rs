@@ -177,10 +177,17 @@ impl fmt::Debug for FtpUrl {
 
 /// Masks the password part of a URL the user typed, for error messages about that URL.
 pub fn mask_raw(text: &str) -> String {
-    let Some(scheme_end) = text.find("://") else {
+    // As the URL parser reads it: the scheme ends at the first ':', and the authority starts
+    // after any run of '/' and '\\' (none at all in "ftp:u:p@h"), tabs and newlines ignored.
+    let Some(scheme_end) = text.find(':') else {
         return text.to_string();
     };
-    let rest = &text[scheme_end + 3..];
+    let after = &text[scheme_end + 1..];
+    let skip = after
+        .find(|c| !matches!(c, '/' | '\\' | '\t' | '\n' | '\r'))
+        .unwrap_or(after.len());
+    let rest_start = scheme_end + 1 + skip;
+    let rest = &text[rest_start..];
     let auth_end = rest.find('/').unwrap_or(rest.len());
     let auth = &rest[..auth_end];
     let Some(at) = auth.rfind('@') else {
@@ -192,7 +199,7 @@ pub fn mask_raw(text: &str) -> String {
     };
     format!(
         "{}{}:****{}",
-        &text[..scheme_end + 3],
+        &text[..rest_start],
         &userinfo[..colon],
         &rest[at..]
     )
@@ -301,6 +308,25 @@ mod tests {
         let e = FtpUrl::parse("http://bob:s3cret@h/p").unwrap_err();
         assert!(!e.to_string().contains("s3cret"), "{e}");
         assert_eq!(mask_raw("ftp://a:b@c/d@e"), "ftp://a:****@c/d@e");
+    }
+
+    #[test]
+    fn mask_raw_finds_the_password_wherever_the_url_parser_does() {
+        // The URL parser accepts any number of slashes (or backslashes) after "ftp:", and a
+        // URL refused later (port 0) is echoed in the error: found by fuzzing.
+        for (text, masked) in [
+            ("ftp:u:s3cret@h:0/", "ftp:u:****@h:0/"),
+            ("ftp:/u:s3cret@h:0/", "ftp:/u:****@h:0/"),
+            ("ftp:///u:s3cret@h:0/", "ftp:///u:****@h:0/"),
+            ("ftp:\\\\u:s3cret@h:0/", "ftp:\\\\u:****@h:0/"),
+            ("ftp:/\t/u:s3cret@h/", "ftp:/\t/u:****@h/"),
+        ] {
+            assert_eq!(mask_raw(text), masked);
+            let e = FtpUrl::parse(text).unwrap_err();
+            assert!(!e.to_string().contains("s3cret"), "{e}");
+        }
+        assert_eq!(mask_raw("no-colon@h"), "no-colon@h");
+        assert_eq!(mask_raw("ftp:"), "ftp:");
     }
 
     #[test]

@@ -41,7 +41,85 @@ fn ls_sends_only_the_commands_it_needs() {
     assert!(out.status.success());
     assert_eq!(
         sent_commands(&out.stdout),
+        ["USER", "PASS", "EPSV", "MLSD", "QUIT"]
+    );
+    let out = ftp(home.path())
+        .args(["-v", "ls", "-l", &s.url("/pub")])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        sent_commands(&out.stdout),
         ["USER", "PASS", "EPSV", "LIST", "QUIT"]
+    );
+}
+
+#[test]
+fn ls_shows_names_long_lines_or_json() {
+    let s = TestServer::start();
+    s.put("/pub/a file.txt", b"12345");
+    std::fs::create_dir_all(s.file("/pub/sub")).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let names = ftp(home.path())
+        .args(["ls", &s.url("/pub")])
+        .output()
+        .unwrap();
+    let mut lines: Vec<String> = String::from_utf8_lossy(&names.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    lines.sort();
+    assert_eq!(lines, ["a file.txt", "sub"]);
+    let long = ftp(home.path())
+        .args(["ls", "-l", &s.url("/pub")])
+        .output()
+        .unwrap();
+    let long = String::from_utf8_lossy(&long.stdout).into_owned();
+    assert!(
+        long.lines()
+            .any(|l| l.starts_with('-') && l.ends_with(" a file.txt")),
+        "{long}"
+    );
+    assert!(
+        long.lines()
+            .any(|l| l.starts_with('d') && l.ends_with(" sub")),
+        "{long}"
+    );
+    let json = ftp(home.path())
+        .args(["ls", &s.url("/pub"), "--json"])
+        .output()
+        .unwrap();
+    let json = String::from_utf8_lossy(&json.stdout).into_owned();
+    assert!(
+        json.contains("{\"name\":\"a file.txt\",\"type\":\"file\",\"size\":5,"),
+        "{json}"
+    );
+    assert!(
+        json.contains("{\"name\":\"sub\",\"type\":\"dir\""),
+        "{json}"
+    );
+    assert_eq!(json.lines().count(), 2);
+}
+
+#[test]
+fn ls_of_a_file_shows_its_entry() {
+    let s = TestServer::start();
+    s.put("/pub/one.txt", b"1");
+    s.put("/pub/two.txt", b"2");
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .args(["ls", &s.url("/pub/one.txt")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("one.txt") && !text.contains("two.txt"),
+        "{text}"
     );
 }
 

@@ -1,20 +1,33 @@
 //! Commands on remote paths: ls, mkdir, rm, rmdir, cd, pwd.
 
-use super::{ArgKind, Args, Scope, Spec};
+use super::{ArgKind, Args, Flag, Scope, Spec};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::ftp::command::{Arg, Command};
-use crate::ftp::connection::Connection;
-use crate::transfer;
+use crate::listing::{self, Want};
+use crate::output::ListStyle;
 
 pub(super) const LS: Spec = Spec {
     name: "ls",
     aliases: &["dir"],
     usage: "[URL|PATH]",
-    summary: "list a remote directory (the server's LIST output)",
+    summary: "list a remote directory (names; -l the server's long listing; --json for scripts)",
     args: &[ArgKind::Remote],
     min_args: 0,
-    flags: &[],
+    flags: &[
+        Flag {
+            short: Some('l'),
+            long: "long",
+            value: None,
+            help: "the server's long listing (LIST), one line per entry",
+        },
+        Flag {
+            short: None,
+            long: "json",
+            value: None,
+            help: "one JSON object per entry: name, type, size, modified, permissions",
+        },
+    ],
     scope: Scope::Everywhere,
     run: ls,
 };
@@ -81,47 +94,35 @@ pub(super) const PWD: Spec = Spec {
 
 fn ls(ctx: &mut Ctx, args: &Args) -> Result<()> {
     if args.pos.is_empty() && !ctx.in_session {
-        return Err(Error::usage("usage: ls URL"));
+        return Err(Error::usage("usage: ls [-l] [--json] URL"));
     }
-    let remote = match args.pos.first() {
-        Some(a) => ctx.remote(a)?,
-        None => ctx.remote("")?,
-    };
+    let remote = ctx.remote(args.pos.first().map_or("", String::as_str))?;
     let shown = format!("ls {}", remote.shown());
+    let style = if args.has("json") {
+        ListStyle::Json
+    } else if args.has("long") {
+        ListStyle::Long
+    } else {
+        ListStyle::Names
+    };
+    let want = if style == ListStyle::Long {
+        Want::LongLines
+    } else {
+        Want::Entries
+    };
     // Checking a directory with CWD moves the session; it must come back.
     let restore = if ctx.uses_session(&remote) {
         ctx.session.as_ref().and_then(|s| s.cwd.clone())
     } else {
         None
     };
-    ctx.with_conn(&remote, |conn, out| {
-        let path = remote.path.as_str();
-        let restore_cwd = |conn: &mut Connection| -> Result<()> {
-            if let Some(dir) = &restore {
-                conn.exec_ok(&Command::Cwd(Arg::new(dir)?))?;
-            }
-            Ok(())
-        };
-        // pure-ftpd splits LIST's argument at spaces and expands globs in it; for such a
-        // path, enter the directory and list it bare.
-        if path.contains([' ', '\t', '*', '?', '[']) {
-            let entered = conn.exec(&Command::Cwd(Arg::new(path)?))?;
-            if entered.is_completion() {
-                let listed = transfer::list(conn, "", out.out());
-                restore_cwd(conn)?;
-                return listed.map(|_| ());
-            }
-        }
-        let listed = transfer::list(conn, path, out.out())?;
-        if listed == 0 && !path.is_empty() {
-            // vsftpd and pure-ftpd answer LIST of a missing directory with an empty listing
-            // and 226; an empty listing is believed only for a directory CWD can enter.
-            conn.exec_ok(&Command::Cwd(Arg::new(path)?))?;
-            restore_cwd(conn)?;
-        }
-        Ok(())
-    })
-    .map_err(|e| e.context(shown))
+    let entries = ctx
+        .with_conn(&remote, |conn, _| {
+            listing::fetch(conn, &remote.path, want, restore.as_deref())
+        })
+        .map_err(|e| e.context(shown))?;
+    ctx.out.entries(&entries, style);
+    Ok(())
 }
 
 fn simple(ctx: &mut Ctx, verb: &str, operand: &str, make: fn(Arg) -> Command) -> Result<()> {

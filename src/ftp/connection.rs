@@ -63,6 +63,7 @@ pub struct Connection {
     passive: Passive,
     binary: bool,
     alive: bool,
+    mlsd: Option<bool>,
 }
 
 /// An open data connection and what the server said when it opened.
@@ -124,6 +125,7 @@ impl Connection {
             passive: Passive::Untried,
             binary: false,
             alive: true,
+            mlsd: None,
         };
         let mut greeting = conn.read_reply()?;
         if greeting.code == 120 {
@@ -207,6 +209,16 @@ impl Connection {
                 false
             }
         }
+    }
+
+    /// Whether MLSD works here: None until tried.
+    pub fn mlsd_supported(&self) -> Option<bool> {
+        self.mlsd
+    }
+
+    /// Records whether MLSD works here.
+    pub fn set_mlsd_supported(&mut self, works: bool) {
+        self.mlsd = Some(works);
     }
 
     /// The transcript this connection writes to.

@@ -25,6 +25,11 @@ pub struct Entry {
     pub kind: Kind,
     /// Size in bytes, where the line says.
     pub size: Option<u64>,
+    /// Modification time in ISO 8601 (`2024-01-31T10:00:00Z` from MLSD, `2024-01-31` or
+    /// `--01-31T10:00` from a LIST line that has no year), where the line says.
+    pub modified: Option<String>,
+    /// Permissions as `rwxr-xr-x` (LIST, MLSD `UNIX.mode`) or MLSD's `perm` fact.
+    pub perms: Option<String>,
     /// The line as received.
     pub raw: String,
 }
@@ -48,6 +53,8 @@ pub fn parse_list_line(line: &str) -> Option<Entry> {
                 name: line.to_string(),
                 kind: Kind::Unknown,
                 size: None,
+                modified: None,
+                perms: None,
                 raw: line.to_string(),
             }),
     )
@@ -81,14 +88,14 @@ fn parse_unix(line: &str) -> Option<Entry> {
     }
     // perms links owner group size month day time/year name; some servers omit the group.
     let (f7, rest7) = fields(line, 7)?;
-    let (size, name) = if f7[3].parse::<u64>().is_ok() && is_month(f7[4]) {
-        (f7[3].parse().ok(), rest7)
+    let (size, date, name) = if f7[3].parse::<u64>().is_ok() && is_month(f7[4]) {
+        (f7[3].parse().ok(), [f7[4], f7[5], f7[6]], rest7)
     } else {
         let (f, rest) = fields(line, 8)?;
         if f[4].parse::<u64>().is_err() || !is_month(f[5]) {
             return None;
         }
-        (f[4].parse().ok(), rest)
+        (f[4].parse().ok(), [f[5], f[6], f[7]], rest)
     };
     let name = name.trim_start_matches(' ');
     let name = match kind {
@@ -102,15 +109,40 @@ fn parse_unix(line: &str) -> Option<Entry> {
         name: name.to_string(),
         kind,
         size,
+        modified: unix_date(date),
+        perms: Some(perms[1..10].to_string()),
         raw: line.to_string(),
     })
 }
 
-fn is_month(s: &str) -> bool {
+/// `Jan 31 2024` → `2024-01-31`; `Jan 31 10:00` → `--01-31T10:00` (ISO 8601, year unknown).
+fn unix_date([month, day, time_or_year]: [&str; 3]) -> Option<String> {
+    let m = month_number(month)?;
+    let d: u32 = day.parse().ok().filter(|d| (1..=31).contains(d))?;
+    if let Some((h, min)) = time_or_year.split_once(':') {
+        let (h, min): (u32, u32) = (h.parse().ok()?, min.parse().ok()?);
+        (h < 24 && min < 60).then(|| format!("--{m:02}-{d:02}T{h:02}:{min:02}"))
+    } else {
+        let y: u32 = time_or_year
+            .parse()
+            .ok()
+            .filter(|y| (1900..=9999).contains(y))?;
+        Some(format!("{y:04}-{m:02}-{d:02}"))
+    }
+}
+
+fn month_number(s: &str) -> Option<u32> {
+    let lower = s.to_ascii_lowercase();
     [
         "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
     ]
-    .contains(&s.to_ascii_lowercase().as_str())
+    .iter()
+    .position(|m| *m == lower)
+    .map(|i| i as u32 + 1)
+}
+
+fn is_month(s: &str) -> bool {
+    month_number(s).is_some()
 }
 
 fn parse_dos(line: &str) -> Option<Entry> {
@@ -138,8 +170,79 @@ fn parse_dos(line: &str) -> Option<Entry> {
         name: name.to_string(),
         kind,
         size,
+        modified: dos_date(f[0], f[1]),
+        perms: None,
         raw: line.to_string(),
     })
+}
+
+/// `01-31-24` + `10:00PM` → `2024-01-31T22:00`; `2024-01-31` + `22:00` likewise.
+fn dos_date(date: &str, time: &str) -> Option<String> {
+    let parts: Vec<&str> = date.split(['-', '/']).collect();
+    let [a, b, c] = parts.as_slice() else {
+        return None;
+    };
+    let (y, m, d): (u32, u32, u32) = if a.len() == 4 {
+        (a.parse().ok()?, b.parse().ok()?, c.parse().ok()?)
+    } else {
+        let y: u32 = c.parse().ok()?;
+        let y = if c.len() == 2 {
+            if y < 70 {
+                2000 + y
+            } else {
+                1900 + y
+            }
+        } else {
+            y
+        };
+        (y, a.parse().ok()?, b.parse().ok()?)
+    };
+    let upper = time.to_ascii_uppercase();
+    let (clock, pm) = match (upper.strip_suffix("PM"), upper.strip_suffix("AM")) {
+        (Some(t), _) => (t.to_string(), Some(true)),
+        (_, Some(t)) => (t.to_string(), Some(false)),
+        _ => (upper.clone(), None),
+    };
+    let (h, min) = clock.split_once(':')?;
+    let (mut h, min): (u32, u32) = (h.parse().ok()?, min.parse().ok()?);
+    match pm {
+        Some(true) if h < 12 => h += 12,
+        Some(false) if h == 12 => h = 0,
+        _ => {}
+    }
+    let valid = (1..=12).contains(&m) && (1..=31).contains(&d) && h < 24 && min < 60;
+    valid.then(|| format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}"))
+}
+
+/// `20240131100000` (MLSD `modify`, UTC) → `2024-01-31T10:00:00Z`.
+fn mlsd_time(v: &str) -> Option<String> {
+    let digits = v.split('.').next()?;
+    if digits.len() != 14 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let d = |r: std::ops::Range<usize>| &digits[r];
+    Some(format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        d(0..4),
+        d(4..6),
+        d(6..8),
+        d(8..10),
+        d(10..12),
+        d(12..14)
+    ))
+}
+
+/// `0755` → `rwxr-xr-x`.
+fn mode_string(octal: &str) -> Option<String> {
+    let mode = u32::from_str_radix(octal, 8).ok()?;
+    let mut out = String::with_capacity(9);
+    for shift in [6, 3, 0] {
+        let bits = (mode >> shift) & 7;
+        out.push(if bits & 4 != 0 { 'r' } else { '-' });
+        out.push(if bits & 2 != 0 { 'w' } else { '-' });
+        out.push(if bits & 1 != 0 { 'x' } else { '-' });
+    }
+    Some(out)
 }
 
 /// Parses one `MLSD` line (RFC 3659 §7): `fact=value;fact=value; name`.
@@ -151,6 +254,9 @@ pub fn parse_mlsd_line(line: &str) -> Option<Entry> {
     }
     let mut kind = Kind::Unknown;
     let mut size = None;
+    let mut modified = None;
+    let mut perms = None;
+    let mut perm_fact = None;
     for fact in facts.split(';') {
         let Some((k, v)) = fact.split_once('=') else {
             continue;
@@ -170,6 +276,9 @@ pub fn parse_mlsd_line(line: &str) -> Option<Entry> {
                 }
             }
             "size" => size = v.parse().ok(),
+            "modify" => modified = mlsd_time(v),
+            "unix.mode" => perms = mode_string(v),
+            "perm" => perm_fact = Some(v.to_string()),
             _ => {}
         }
     }
@@ -177,6 +286,8 @@ pub fn parse_mlsd_line(line: &str) -> Option<Entry> {
         name: name.to_string(),
         kind,
         size,
+        modified,
+        perms: perms.or(perm_fact),
         raw: line.to_string(),
     })
 }
@@ -214,6 +325,22 @@ mod tests {
         assert_eq!((e.name.as_str(), e.kind), ("Program Files", Kind::Dir));
         let e = parse_list_line("01-02-23  10:00AM              1,234 a.txt").unwrap();
         assert_eq!((e.name.as_str(), e.size), ("a.txt", Some(1234)));
+    }
+
+    #[test]
+    fn dates_and_permissions() {
+        let e = parse_list_line("-rw-r--r-- 1 u g 5 Jan 31 2024 a").unwrap();
+        assert_eq!(e.modified.as_deref(), Some("2024-01-31"));
+        assert_eq!(e.perms.as_deref(), Some("rw-r--r--"));
+        let e = parse_list_line("-rw-r--r-- 1 u g 5 Nov  5 09:07 a").unwrap();
+        assert_eq!(e.modified.as_deref(), Some("--11-05T09:07"));
+        let e = parse_list_line("01-31-24  10:00PM              12 a.txt").unwrap();
+        assert_eq!(e.modified.as_deref(), Some("2024-01-31T22:00"));
+        let e = parse_mlsd_line("type=file;modify=20240131100000.123;UNIX.mode=0644; x").unwrap();
+        assert_eq!(e.modified.as_deref(), Some("2024-01-31T10:00:00Z"));
+        assert_eq!(e.perms.as_deref(), Some("rw-r--r--"));
+        let e = parse_mlsd_line("type=file;perm=adfrw; y").unwrap();
+        assert_eq!(e.perms.as_deref(), Some("adfrw"));
     }
 
     #[test]

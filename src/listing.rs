@@ -1,0 +1,180 @@
+//! Directory listings as entries: MLSD where the server has it (remembered per connection),
+//! else LIST parsed; unknown LIST lines are kept raw, never dropped.
+//!
+//! Also the two server quirks every listing must survive: vsftpd and pure-ftpd answer LIST
+//! of a missing directory with an empty listing and 226 (so an empty listing is believed
+//! only for a directory CWD can enter), and pure-ftpd splits LIST's argument at spaces and
+//! expands globs in it (so such a directory is entered and listed bare).
+
+use crate::error::{Kind, Result};
+use crate::ftp::command::{Arg, Command};
+use crate::ftp::connection::Connection;
+use crate::ftp::list::{parse_list_line, parse_mlsd_line, Entry};
+use crate::transfer;
+
+/// Which listing the caller wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// Structured entries: MLSD where available.
+    Entries,
+    /// The server's own long format: LIST.
+    LongLines,
+}
+
+/// Lists `path` (the working directory when empty). `restore` is the directory to return
+/// to when checking a path with CWD moved the connection.
+pub fn fetch(
+    conn: &mut Connection,
+    path: &str,
+    want: Want,
+    restore: Option<&str>,
+) -> Result<Vec<Entry>> {
+    let mut target = path;
+    let mut entered = false;
+    if path.contains([' ', '\t', '*', '?', '[']) {
+        let reply = conn.exec(&Command::Cwd(Arg::new(path)?))?;
+        if reply.is_completion() {
+            entered = true;
+            target = "";
+        }
+    }
+    let arg = if target.is_empty() {
+        None
+    } else {
+        Some(Arg::new(target)?)
+    };
+    let result = fetch_here(conn, arg, want);
+    if entered {
+        go_back(conn, restore)?;
+    }
+    let entries = match result {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == Kind::Refused && !entered => {
+            // Some servers (libunftp) refuse to list a file by name: find it in its parent.
+            return match entry_in_parent(conn, path, want) {
+                Some(entry) => Ok(vec![entry]),
+                None => Err(e),
+            };
+        }
+        Err(e) => return Err(e),
+    };
+    if entries.is_empty() && !path.is_empty() && !entered {
+        conn.exec_ok(&Command::Cwd(Arg::new(path)?))?;
+        go_back(conn, restore)?;
+    }
+    Ok(entries)
+}
+
+fn fetch_here(conn: &mut Connection, arg: Option<Arg>, want: Want) -> Result<Vec<Entry>> {
+    if want == Want::Entries && conn.mlsd_supported() != Some(false) {
+        let mut bytes = Vec::new();
+        match transfer::listing(conn, &Command::Mlsd(arg.clone()), &mut bytes) {
+            Ok(_) => {
+                conn.set_mlsd_supported(true);
+                return Ok(String::from_utf8_lossy(&bytes)
+                    .lines()
+                    .filter_map(parse_mlsd_line)
+                    .collect());
+            }
+            Err(e) if e.kind() == Kind::Refused && matches!(e.code(), Some(500 | 502)) => {
+                conn.set_mlsd_supported(false);
+            }
+            // A file (501 "not a directory") or a missing path: LIST says which.
+            Err(e) if e.kind() == Kind::Refused => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let mut bytes = Vec::new();
+    transfer::listing(conn, &Command::List(arg), &mut bytes)?;
+    Ok(String::from_utf8_lossy(&bytes)
+        .lines()
+        .filter_map(parse_list_line)
+        .collect())
+}
+
+/// The entry named by the last component of `path`, from a listing of its parent.
+fn entry_in_parent(conn: &mut Connection, path: &str, want: Want) -> Option<Entry> {
+    let trimmed = path.trim_end_matches('/');
+    let (parent, name) = match trimmed.rsplit_once('/') {
+        Some(("", name)) => ("/", name),
+        Some((parent, name)) => (parent, name),
+        None => ("", trimmed),
+    };
+    if name.is_empty() || parent.contains([' ', '\t', '*', '?', '[']) {
+        return None;
+    }
+    let arg = if parent.is_empty() {
+        None
+    } else {
+        Arg::new(parent).ok()
+    };
+    let entries = fetch_here(conn, arg, want).ok()?;
+    entries
+        .into_iter()
+        .find(|e| e.name == name || e.name.rsplit('/').next() == Some(name))
+}
+
+fn go_back(conn: &mut Connection, restore: Option<&str>) -> Result<()> {
+    if let Some(dir) = restore {
+        conn.exec_ok(&Command::Cwd(Arg::new(dir)?))?;
+    }
+    Ok(())
+}
+
+/// One entry as a JSON object on one line (name, type, size, modified, permissions).
+pub fn to_json(e: &Entry) -> String {
+    use crate::ftp::list::Kind as K;
+    let kind = match e.kind {
+        K::File => "file",
+        K::Dir => "dir",
+        K::Link => "link",
+        K::Unknown => "unknown",
+    };
+    let opt = |v: &Option<String>| v.as_deref().map_or("null".to_string(), json_string);
+    format!(
+        "{{\"name\":{},\"type\":\"{kind}\",\"size\":{},\"modified\":{},\"permissions\":{}}}",
+        json_string(&e.name),
+        e.size.map_or("null".to_string(), |s| s.to_string()),
+        opt(&e.modified),
+        opt(&e.perms),
+    )
+}
+
+/// A JSON string literal (RFC 8259 escaping).
+pub fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_escapes_and_nulls() {
+        assert_eq!(json_string("a\"b\\c\n\u{1}é"), "\"a\\\"b\\\\c\\n\\u0001é\"");
+        let e = parse_list_line("-rw-r--r-- 1 u g 5 Jan 31 2024 my \"file\"").unwrap();
+        assert_eq!(
+            to_json(&e),
+            "{\"name\":\"my \\\"file\\\"\",\"type\":\"file\",\"size\":5,\"modified\":\"2024-01-31\",\"permissions\":\"rw-r--r--\"}"
+        );
+        let u = parse_list_line("garbage line").unwrap();
+        assert_eq!(
+            to_json(&u),
+            "{\"name\":\"garbage line\",\"type\":\"unknown\",\"size\":null,\"modified\":null,\"permissions\":null}"
+        );
+    }
+}
