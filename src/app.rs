@@ -23,6 +23,8 @@ pub fn run(cli: Cli) -> u8 {
         cancel: cancel.clone(),
     };
     let mut ctx = Ctx::new(opts, cli.verbose, Output::terminal());
+    let bars_wanted = !cli.quiet && std::io::stderr().is_terminal();
+    ctx.progress = bars_wanted;
     let session_url = match cli.words.as_slice() {
         [] => None,
         [only] if looks_like_url(only) => Some(only.clone()),
@@ -35,6 +37,8 @@ pub fn run(cli: Cli) -> u8 {
         }
     };
     let interactive = std::io::stdin().is_terminal();
+    // Batch mode shows bars only when asked.
+    ctx.progress = bars_wanted && (interactive || cli.progress);
     if !interactive {
         install_interrupt(cancel.clone(), true);
     }

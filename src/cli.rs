@@ -23,6 +23,14 @@ pub struct Cli {
     #[arg(long, value_name = "SECS", default_value_t = 20.0, value_parser = parse_timeout, global = true)]
     pub timeout: f64,
 
+    /// No progress bars
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Progress bars even in batch mode (when stderr is a terminal)
+    #[arg(long, global = true)]
+    pub progress: bool,
+
     /// Connect data channels to the address the server's PASV reply names, not the control
     /// connection's peer (only for servers behind odd NAT; a hostile server can abuse it)
     #[arg(long, global = true)]

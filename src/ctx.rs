@@ -71,6 +71,8 @@ pub struct Ctx {
     pub in_session: bool,
     /// Overrides the transcript sink (tests); None means stdout.
     pub transcript_sink: Option<Transcript>,
+    /// Whether transfers draw progress bars (stderr is a terminal, not quiet, not verbose).
+    pub progress: bool,
 }
 
 impl Ctx {
@@ -85,6 +87,7 @@ impl Ctx {
             quit: false,
             in_session: false,
             transcript_sink: None,
+            progress: false,
         }
     }
 
@@ -138,6 +141,11 @@ impl Ctx {
                 c.quit();
             }
         }
+    }
+
+    /// A progress display for one transfer: a bar when enabled and not verbose.
+    pub fn progress_bar(&self) -> crate::output::Bar {
+        crate::output::Bar::new(self.progress && !self.verbose)
     }
 
     /// Turns protocol printing on or off, for the session's connection too.

@@ -9,6 +9,7 @@ use colored::Colorize;
 
 use crate::error::Error;
 use crate::ftp::list::{Entry, Kind};
+use crate::transfer::Progress;
 
 /// How `ls` shows entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,5 +134,56 @@ impl Output {
             text
         };
         let _ = writeln!(self.err, "{shown}");
+    }
+}
+
+/// A progress bar on stderr (indicatif): name, bytes, rate and ETA. Drawn only when the
+/// caller decided stderr is a terminal and bars are wanted; otherwise it does nothing.
+pub struct Bar {
+    bar: Option<indicatif::ProgressBar>,
+    enabled: bool,
+}
+
+impl Bar {
+    /// A bar that draws when `enabled`.
+    pub fn new(enabled: bool) -> Bar {
+        Bar { bar: None, enabled }
+    }
+}
+
+impl Progress for Bar {
+    fn begin(&mut self, name: &str, total: Option<u64>, done: u64) {
+        if !self.enabled {
+            return;
+        }
+        let bar = match total {
+            Some(t) => indicatif::ProgressBar::new(t),
+            None => indicatif::ProgressBar::new_spinner(),
+        };
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        let template = if total.is_some() {
+            "{msg:30!} {bar:25} {bytes:>10}/{total_bytes:<10} {binary_bytes_per_sec:>12} ETA {eta}"
+        } else {
+            "{msg:30!} {spinner} {bytes:>10} {binary_bytes_per_sec:>12}"
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(name.to_string());
+        bar.set_position(done);
+        bar.reset_eta();
+        self.bar = Some(bar);
+    }
+
+    fn advance(&mut self, bytes: u64) {
+        if let Some(b) = &self.bar {
+            b.inc(bytes);
+        }
+    }
+
+    fn end(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
     }
 }

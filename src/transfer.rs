@@ -8,7 +8,7 @@
 //! whatever the file size. Nothing here prints; listings go to the writer the caller gives.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use crate::error::{describe_io, Error, Kind, Result};
@@ -21,41 +21,199 @@ pub const CHUNK: usize = 256 * 1024;
 /// What a confirmed transfer moved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Moved {
-    /// Bytes transferred.
+    /// Bytes transferred by this call (not counting what a resume kept).
     pub bytes: u64,
     /// True when the remote size was checked with SIZE.
     pub size_checked: bool,
+    /// Bytes already in place before a resumed transfer.
+    pub resumed_from: u64,
+    /// True when the destination was already complete and nothing moved.
+    pub already_complete: bool,
 }
 
-/// Downloads `remote` into the local file `dest`, atomically.
-pub fn download(conn: &mut Connection, remote: &str, dest: &Path) -> Result<Moved> {
+/// Follows a transfer's progress (the edge draws it; tests ignore it).
+pub trait Progress {
+    /// A transfer of `name` starts; `total` when known, `done` bytes already in place.
+    fn begin(&mut self, _name: &str, _total: Option<u64>, _done: u64) {}
+    /// `bytes` more moved.
+    fn advance(&mut self, _bytes: u64) {}
+    /// The transfer ended (successfully or not).
+    fn end(&mut self) {}
+}
+
+/// No progress display.
+pub struct Quiet;
+impl Progress for Quiet {}
+
+/// How a transfer runs.
+pub struct Settings<'a> {
+    /// Where progress goes.
+    pub progress: &'a mut dyn Progress,
+    /// Continue from where the destination ends (`cp -c`).
+    pub resume: bool,
+}
+
+/// A notice the caller shows (resume decisions).
+pub type Notices = Vec<String>;
+
+/// Downloads `remote` into the local file `dest`. Without resume it is atomic (temporary
+/// file, renamed after confirmation); with resume it appends to `dest` from where it ends,
+/// so an interrupted `cp -c` keeps what arrived for the next one.
+pub fn download(
+    conn: &mut Connection,
+    remote: &str,
+    dest: &Path,
+    settings: &mut Settings,
+    notices: &mut Notices,
+) -> Result<Moved> {
     let arg = Arg::new(remote)?;
-    let dir = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    conn.ensure_binary()?;
+    let expected = conn.size(remote)?;
     let name = dest
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "download".into());
-    conn.ensure_binary()?;
-    let expected = conn.size(remote)?;
+    let mut offset = 0;
+    if settings.resume {
+        if let Some(have) = partial_len(dest) {
+            offset = plan_download_resume(conn, remote, dest, have, expected, notices)?;
+            if Some(offset) == expected && offset > 0 {
+                return Ok(Moved {
+                    bytes: 0,
+                    size_checked: true,
+                    resumed_from: offset,
+                    already_complete: true,
+                });
+            }
+        }
+    }
+    if offset > 0 {
+        return resume_download(conn, arg, dest, &name, offset, expected, settings);
+    }
+    let dir = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
     let mut part = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".3700ftp-part")
         .tempfile_in(dir)
         .map_err(|e| Error::local(dir.display(), &e))?;
-    let mut data = conn.open_data(&Command::Retr(arg))?;
+    settings.progress.begin(&name, expected, 0);
+    let received = receive(conn, Command::Retr(arg), part.as_file_mut(), dest, settings);
+    settings.progress.end();
+    let total = received?;
+    check_size(total, expected, dest)?;
+    set_default_permissions(part.as_file());
+    part.persist(dest)
+        .map_err(|e| Error::local(dest.display(), &e.error))?;
+    Ok(Moved {
+        bytes: total,
+        size_checked: expected.is_some(),
+        resumed_from: 0,
+        already_complete: false,
+    })
+}
+
+/// The length of an existing regular file, when there is one to continue.
+fn partial_len(dest: &Path) -> Option<u64> {
+    std::fs::metadata(dest)
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+}
+
+/// Decides where a download resumes: 0 to start over (the source changed), or `have`.
+fn plan_download_resume(
+    conn: &mut Connection,
+    remote: &str,
+    dest: &Path,
+    have: u64,
+    expected: Option<u64>,
+    notices: &mut Notices,
+) -> Result<u64> {
+    let Some(size) = expected else {
+        return Err(Error::new(
+            Kind::Refused,
+            "cannot resume: the server does not report the file's SIZE (copy again without -c to start over)",
+        ));
+    };
+    if have > size {
+        notices.push(format!(
+            "{} is larger than the remote file ({have} > {size} bytes): the source changed; starting over",
+            dest.display()
+        ));
+        return Ok(0);
+    }
+    if let (Some(remote_time), Some(local_time)) = (mdtm(conn, remote)?, mtime(dest)) {
+        if remote_time > local_time {
+            notices.push(format!(
+                "the remote file changed after {} was written: starting over",
+                dest.display()
+            ));
+            return Ok(0);
+        }
+    }
+    if have == size {
+        notices.push(format!(
+            "{} is already complete ({size} bytes); nothing to transfer",
+            dest.display()
+        ));
+    }
+    Ok(have)
+}
+
+fn resume_download(
+    conn: &mut Connection,
+    arg: Arg,
+    dest: &Path,
+    name: &str,
+    offset: u64,
+    expected: Option<u64>,
+    settings: &mut Settings,
+) -> Result<Moved> {
+    let reply = conn.exec(&Command::Rest(offset))?;
+    if reply.code != 350 {
+        return Err(Error::refused(reply.code, reply.text())
+            .context("cannot resume (REST refused; copy again without -c to start over)"));
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dest)
+        .map_err(|e| Error::local(dest.display(), &e))?;
+    settings.progress.begin(name, expected, offset);
+    let received = receive(conn, Command::Retr(arg), &mut file, dest, settings);
+    settings.progress.end();
+    let total = received?;
+    check_size(offset + total, expected, dest)?;
+    Ok(Moved {
+        bytes: total,
+        size_checked: expected.is_some(),
+        resumed_from: offset,
+        already_complete: false,
+    })
+}
+
+/// Streams a RETR into `file`; returns the bytes received once the server confirmed.
+fn receive(
+    conn: &mut Connection,
+    cmd: Command,
+    file: &mut File,
+    dest: &Path,
+    settings: &mut Settings,
+) -> Result<u64> {
+    let mut data = conn.open_data(&cmd)?;
     let mut buf = vec![0u8; CHUNK];
     let mut total: u64 = 0;
     let streamed: Result<()> = loop {
         match data.read(&mut buf) {
             Ok(0) => break Ok(()),
             Ok(n) => {
-                if let Err(e) = part.as_file_mut().write_all(&buf[..n]) {
+                if let Err(e) = file.write_all(&buf[..n]) {
                     break Err(Error::local(dest.display(), &e));
                 }
                 total += n as u64;
+                settings.progress.advance(n as u64);
             }
             Err(e) => break Err(e),
         }
@@ -67,25 +225,45 @@ pub fn download(conn: &mut Connection, remote: &str, dest: &Path) -> Result<Move
     }
     let early = data.finish_download();
     conn.finish_data(early, total)?;
-    if let Some(expected) = expected {
-        if expected != total {
-            return Err(Error::not_confirmed(format!(
-                "received {total} bytes but the server announced {expected}; {} left unchanged",
-                dest.display()
-            )));
-        }
+    Ok(total)
+}
+
+fn check_size(total: u64, expected: Option<u64>, dest: &Path) -> Result<()> {
+    match expected {
+        Some(expected) if expected != total => Err(Error::not_confirmed(format!(
+            "received {total} bytes but the server announced {expected}; {} left unchanged",
+            dest.display()
+        ))),
+        _ => Ok(()),
     }
-    set_default_permissions(part.as_file());
-    part.persist(dest)
-        .map_err(|e| Error::local(dest.display(), &e.error))?;
-    Ok(Moved {
-        bytes: total,
-        size_checked: expected.is_some(),
+}
+
+/// MDTM as seconds since the epoch, where the server has it.
+fn mdtm(conn: &mut Connection, path: &str) -> Result<Option<i64>> {
+    let reply = conn.exec(&Command::Mdtm(Arg::new(path)?))?;
+    Ok(if reply.code == 213 {
+        crate::ftp::time::parse_ftp_time(reply.text())
+    } else {
+        None
     })
 }
 
-/// Uploads the local file `src` to `remote`, confirmed by the final reply and SIZE.
-pub fn upload(conn: &mut Connection, src: &Path, remote: &str) -> Result<Moved> {
+/// A local file's modification time as seconds since the epoch.
+fn mtime(path: &Path) -> Option<i64> {
+    let t = std::fs::metadata(path).ok()?.modified().ok()?;
+    let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
+    i64::try_from(d.as_secs()).ok()
+}
+
+/// Uploads the local file `src` to `remote`, confirmed by the final reply and SIZE. With
+/// resume, continues from the remote file's size (APPE, or REST + STOR).
+pub fn upload(
+    conn: &mut Connection,
+    src: &Path,
+    remote: &str,
+    settings: &mut Settings,
+    notices: &mut Notices,
+) -> Result<Moved> {
     let arg = Arg::new(remote)?;
     let mut file = File::open(src).map_err(|e| Error::local(src.display(), &e))?;
     let local_len = file
@@ -93,7 +271,116 @@ pub fn upload(conn: &mut Connection, src: &Path, remote: &str) -> Result<Moved> 
         .map_err(|e| Error::local(src.display(), &e))?
         .len();
     conn.ensure_binary()?;
-    let mut data = conn.open_data(&Command::Stor(arg))?;
+    let mut offset = 0;
+    let mut cmd = Command::Stor(arg.clone());
+    if settings.resume {
+        if let Some(have) = conn.size(remote)? {
+            offset = plan_upload_resume(conn, src, remote, have, local_len, notices)?;
+            if offset == local_len && offset > 0 {
+                return Ok(Moved {
+                    bytes: 0,
+                    size_checked: true,
+                    resumed_from: offset,
+                    already_complete: true,
+                });
+            }
+            if offset > 0 {
+                file.seek(SeekFrom::Start(offset))
+                    .map_err(|e| Error::local(src.display(), &e))?;
+                cmd = Command::Appe(arg.clone());
+            }
+        }
+    }
+    let name = src
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    settings.progress.begin(&name, Some(local_len), offset);
+    let sent = match send(conn, &cmd, &mut file, src, settings) {
+        // A server without APPE may take REST + STOR.
+        Err(e)
+            if offset > 0
+                && e.kind() == Kind::Refused
+                && matches!(e.code(), Some(500 | 502 | 504)) =>
+        {
+            let reply = conn.exec(&Command::Rest(offset))?;
+            if reply.code != 350 {
+                settings.progress.end();
+                return Err(Error::refused(reply.code, reply.text()).context(
+                    "cannot resume (neither APPE nor REST works; copy again without -c)",
+                ));
+            }
+            send(conn, &Command::Stor(arg), &mut file, src, settings)
+        }
+        other => other,
+    };
+    settings.progress.end();
+    let total = sent?;
+    if offset + total != local_len {
+        return Err(Error::not_confirmed(format!(
+            "{} changed during the upload ({local_len} bytes before, {} sent)",
+            src.display(),
+            offset + total
+        )));
+    }
+    let remote_len = conn.size(remote)?;
+    if let Some(remote_len) = remote_len {
+        if remote_len != local_len {
+            return Err(Error::not_confirmed(format!(
+                "sent {local_len} bytes but the server holds {remote_len}"
+            )));
+        }
+    }
+    Ok(Moved {
+        bytes: total,
+        size_checked: remote_len.is_some(),
+        resumed_from: offset,
+        already_complete: false,
+    })
+}
+
+/// Decides where an upload resumes: 0 to start over, or the remote size.
+fn plan_upload_resume(
+    conn: &mut Connection,
+    src: &Path,
+    remote: &str,
+    have: u64,
+    local_len: u64,
+    notices: &mut Notices,
+) -> Result<u64> {
+    if have > local_len {
+        notices.push(format!(
+            "the remote file is larger than {} ({have} > {local_len} bytes): starting over",
+            src.display()
+        ));
+        return Ok(0);
+    }
+    if let (Some(remote_time), Some(local_time)) = (mdtm(conn, remote)?, mtime(src)) {
+        if local_time > remote_time {
+            notices.push(format!(
+                "{} changed after the partial upload was written: starting over",
+                src.display()
+            ));
+            return Ok(0);
+        }
+    }
+    if have == local_len {
+        notices.push(format!(
+            "{remote} is already complete ({have} bytes); nothing to transfer"
+        ));
+    }
+    Ok(have)
+}
+
+/// Streams `file` into a STOR/APPE; returns the bytes sent once the server confirmed.
+fn send(
+    conn: &mut Connection,
+    cmd: &Command,
+    file: &mut File,
+    src: &Path,
+    settings: &mut Settings,
+) -> Result<u64> {
+    let mut data = conn.open_data(cmd)?;
     let mut buf = vec![0u8; CHUNK];
     let mut total: u64 = 0;
     let streamed: Result<()> = loop {
@@ -104,6 +391,7 @@ pub fn upload(conn: &mut Connection, src: &Path, remote: &str) -> Result<Moved> 
                     break Err(e);
                 }
                 total += n as u64;
+                settings.progress.advance(n as u64);
             }
             Err(e) => break Err(Error::local(src.display(), &e)),
         }
@@ -118,42 +406,23 @@ pub fn upload(conn: &mut Connection, src: &Path, remote: &str) -> Result<Moved> 
     match closed {
         Ok(early) => {
             conn.finish_data(early, total)?;
+            Ok(total)
         }
         Err(e) if matches!(e.kind(), Kind::Interrupted | Kind::Local) => {
             conn.abort_transfer();
-            return Err(e);
+            Err(e)
         }
-        Err(e) => {
-            // The server closed the data connection on us; its reply says why (553, 552...).
-            return Err(match conn.read_reply() {
-                Ok(r) if r.code == 426 => {
-                    Error::not_confirmed(format!("server said {r}")).with_code(426)
-                }
-                Ok(r) if r.is_negative() => Error::refused(r.code, r.text()),
-                Ok(_) => e,
-                Err(control) if control.is_connection_lost() => control,
-                Err(_) => e,
-            });
-        }
+        // The server closed the data connection on us; its reply says why (553, 552...).
+        Err(e) => Err(match conn.read_reply() {
+            Ok(r) if r.code == 426 => {
+                Error::not_confirmed(format!("server said {r}")).with_code(426)
+            }
+            Ok(r) if r.is_negative() => Error::refused(r.code, r.text()),
+            Ok(_) => e,
+            Err(control) if control.is_connection_lost() => control,
+            Err(_) => e,
+        }),
     }
-    if total != local_len {
-        return Err(Error::not_confirmed(format!(
-            "{} changed during the upload ({local_len} bytes before, {total} sent)",
-            src.display()
-        )));
-    }
-    let remote_len = conn.size(remote)?;
-    if let Some(remote_len) = remote_len {
-        if remote_len != total {
-            return Err(Error::not_confirmed(format!(
-                "sent {total} bytes but the server holds {remote_len}"
-            )));
-        }
-    }
-    Ok(Moved {
-        bytes: total,
-        size_checked: remote_len.is_some(),
-    })
 }
 
 /// Runs LIST for `path` (the working directory when empty) and writes the server's lines

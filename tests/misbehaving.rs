@@ -273,7 +273,7 @@ fn multiline_reply_with_free_text_lines_then_ls_works() {
         )
         .list(LISTING)
         .start();
-    let run = ftp(&["ls", &server.url("/")]);
+    let run = ftp(&["ls", "-l", &server.url("/")]);
     let t = server.finish();
     assert_exit(&run, 0, &t);
     assert!(run.stdout.contains("readme.txt"), "{run:#?}");
@@ -289,7 +289,7 @@ fn replies_split_into_single_bytes_still_work() {
         .reply("PASS", "230-Welcome\r\n230 Logged in\r\n")
         .list(LISTING)
         .start();
-    let run = ftp(&["ls", &server.url("/pub")]);
+    let run = ftp(&["ls", "-l", &server.url("/pub")]);
     let t = server.finish();
     assert_exit(&run, 0, &t);
     assert!(run.stdout.contains("readme.txt"), "{run:#?}");
@@ -466,7 +466,7 @@ fn pasv_reply_naming_another_address_connects_to_control_peer() {
         .pasv(ELSEWHERE)
         .list(LISTING)
         .start();
-    let run = ftp(&["ls", &server.url("/")]);
+    let run = ftp(&["ls", "-l", &server.url("/")]);
     let t = server.finish();
     assert_exit(&run, 0, &t);
     assert!(run.stdout.contains("readme.txt"), "{run:#?}");
@@ -488,6 +488,7 @@ fn use_pasv_address_flag_connects_to_the_advertised_address() {
         "5",
         "--use-pasv-address",
         "ls",
+        "-l",
         &server.url("/"),
     ]);
     let t = server.finish();
@@ -509,7 +510,7 @@ fn epsv_refused_with_500_falls_back_to_pasv_for_ls() {
         .pasv(Ipv4Addr::LOCALHOST)
         .list(LISTING)
         .start();
-    let run = ftp(&["ls", &server.url("/")]);
+    let run = ftp(&["ls", "-l", &server.url("/")]);
     let t = server.finish();
     assert_exit(&run, 0, &t);
     assert!(run.stdout.contains("readme.txt"), "{run:#?}");

@@ -6,11 +6,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{ArgKind, Args, Scope, Spec};
+use super::{ArgKind, Args, Flag, Scope, Spec};
 use crate::ctx::{Ctx, Remote};
 use crate::error::{Error, Result};
 use crate::ftp::command::{Arg, Command};
-use crate::transfer;
+use crate::transfer::{self, Settings};
 use crate::url::looks_like_url;
 
 pub(super) const CP: Spec = Spec {
@@ -20,7 +20,7 @@ pub(super) const CP: Spec = Spec {
     summary: "copy a file between here and the server (one operand is an ftp:// URL)",
     args: &[ArgKind::Either, ArgKind::Either],
     min_args: 2,
-    flags: &[],
+    flags: TRANSFER_FLAGS,
     scope: Scope::Everywhere,
     run: cp,
 };
@@ -32,7 +32,7 @@ pub(super) const MV: Spec = Spec {
     summary: "move a file: copy, verify, then delete the source",
     args: &[ArgKind::Either, ArgKind::Either],
     min_args: 2,
-    flags: &[],
+    flags: TRANSFER_FLAGS,
     scope: Scope::Everywhere,
     run: mv,
 };
@@ -44,7 +44,7 @@ pub(super) const GET: Spec = Spec {
     summary: "download a remote file (to the local directory by default)",
     args: &[ArgKind::Remote, ArgKind::Local],
     min_args: 1,
-    flags: &[],
+    flags: TRANSFER_FLAGS,
     scope: Scope::SessionOnly,
     run: get,
 };
@@ -56,10 +56,18 @@ pub(super) const PUT: Spec = Spec {
     summary: "upload a local file (to the remote directory by default)",
     args: &[ArgKind::Local, ArgKind::Remote],
     min_args: 1,
-    flags: &[],
+    flags: TRANSFER_FLAGS,
     scope: Scope::SessionOnly,
     run: put,
 };
+
+/// The options every transfer command takes.
+const TRANSFER_FLAGS: &[Flag] = &[Flag {
+    short: Some('c'),
+    long: "continue",
+    value: None,
+    help: "resume: continue from where the destination ends (restarts when the source changed)",
+}];
 
 /// One direction of a copy, with both ends resolved.
 enum Plan {
@@ -69,26 +77,38 @@ enum Plan {
 
 fn cp(ctx: &mut Ctx, args: &Args) -> Result<()> {
     let plan = plan_copy(ctx, "cp", &args.pos[0], &args.pos[1])?;
-    run_plan(ctx, "cp", plan, false)
+    run_plan(ctx, "cp", plan, false, args.has("continue"))
 }
 
 fn mv(ctx: &mut Ctx, args: &Args) -> Result<()> {
     let plan = plan_copy(ctx, "mv", &args.pos[0], &args.pos[1])?;
-    run_plan(ctx, "mv", plan, true)
+    run_plan(ctx, "mv", plan, true, args.has("continue"))
 }
 
 fn get(ctx: &mut Ctx, args: &Args) -> Result<()> {
     let remote = ctx.remote(&args.pos[0])?;
     let local = ctx.local(args.pos.get(1).map_or(".", String::as_str));
     let local = download_target(&remote, local)?;
-    run_plan(ctx, "get", Plan::Download { remote, local }, false)
+    run_plan(
+        ctx,
+        "get",
+        Plan::Download { remote, local },
+        false,
+        args.has("continue"),
+    )
 }
 
 fn put(ctx: &mut Ctx, args: &Args) -> Result<()> {
     let local = ctx.local(&args.pos[0]);
     let remote = ctx.remote(args.pos.get(1).map_or("", String::as_str))?;
     let remote = upload_target(remote, &local)?;
-    run_plan(ctx, "put", Plan::Upload { local, remote }, false)
+    run_plan(
+        ctx,
+        "put",
+        Plan::Upload { local, remote },
+        false,
+        args.has("continue"),
+    )
 }
 
 /// Decides the direction: exactly one operand is a URL.
@@ -140,15 +160,27 @@ fn upload_target(mut remote: Remote, local: &Path) -> Result<Remote> {
     Ok(remote)
 }
 
-fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, delete_source: bool) -> Result<()> {
+fn run_plan(
+    ctx: &mut Ctx,
+    verb: &str,
+    plan: Plan,
+    delete_source: bool,
+    resume: bool,
+) -> Result<()> {
     let base = ctx.local_dir.clone();
     let rel = |p: &Path| p.strip_prefix(&base).unwrap_or(p).display().to_string();
     match plan {
         Plan::Download { remote, local } => {
             let shown = format!("{verb} {} {}", remote.shown(), rel(&local));
             check_local_dir(&local).map_err(|e| e.context(shown.clone()))?;
-            ctx.with_conn(&remote, |conn, _| {
-                transfer::download(conn, &remote.path, &local)?;
+            let mut bar = ctx.progress_bar();
+            let mut notices = Vec::new();
+            let mut settings = Settings {
+                progress: &mut bar,
+                resume,
+            };
+            let result = ctx.with_conn(&remote, |conn, _| {
+                transfer::download(conn, &remote.path, &local, &mut settings, &mut notices)?;
                 if delete_source {
                     // Reached only after the download was confirmed and renamed into place.
                     conn.exec_ok(&Command::Dele(Arg::new(&remote.path)?))
@@ -160,16 +192,28 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, delete_source: bool) -> Resul
                         })?;
                 }
                 Ok(())
-            })
-            .map_err(|e| e.context(shown))
+            });
+            for n in &notices {
+                ctx.out.notice(n);
+            }
+            result.map_err(|e| e.context(shown))
         }
         Plan::Upload { local, remote } => {
             let shown = format!("{verb} {} {}", rel(&local), remote.shown());
             check_local_file(&local).map_err(|e| e.context(shown.clone()))?;
-            ctx.with_conn(&remote, |conn, _| {
-                transfer::upload(conn, &local, &remote.path)
-            })
-            .map_err(|e| e.context(shown.clone()))?;
+            let mut bar = ctx.progress_bar();
+            let mut notices = Vec::new();
+            let mut settings = Settings {
+                progress: &mut bar,
+                resume,
+            };
+            let result = ctx.with_conn(&remote, |conn, _| {
+                transfer::upload(conn, &local, &remote.path, &mut settings, &mut notices)
+            });
+            for n in &notices {
+                ctx.out.notice(n);
+            }
+            result.map_err(|e| e.context(shown.clone()))?;
             if delete_source {
                 // Reached only after the upload was confirmed by the reply and SIZE.
                 std::fs::remove_file(&local).map_err(|e| {

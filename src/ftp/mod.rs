@@ -6,3 +6,4 @@ pub mod connection;
 pub mod list;
 pub mod pasv;
 pub mod reply;
+pub mod time;
