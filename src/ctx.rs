@@ -13,6 +13,7 @@ use crate::error::{Error, Kind, Result};
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::{Connection, Options};
 use crate::ftp::reply::parse_pwd;
+use crate::glob;
 use crate::output::Output;
 use crate::transcript::Transcript;
 use crate::url::{looks_like_url, FtpUrl};
@@ -35,6 +36,8 @@ pub struct Remote {
     pub url: Option<FtpUrl>,
     /// The path on the server (absolute, or relative to the working directory).
     pub path: String,
+    /// The path as a wildcard pattern, when its last component has wildcards.
+    pub pattern: Option<String>,
 }
 
 impl Remote {
@@ -91,7 +94,8 @@ impl Ctx {
         }
     }
 
-    fn transcript(&self) -> Transcript {
+    /// A transcript for a new connection, following the verbose setting.
+    pub fn transcript(&self) -> Transcript {
         let mut t = self
             .transcript_sink
             .clone()
@@ -168,9 +172,11 @@ impl Ctx {
         if looks_like_url(operand) {
             let url = FtpUrl::parse(operand)?;
             let path = url.path.clone();
+            let pattern = glob::has_wildcards(&url.glob_path).then(|| url.glob_path.clone());
             return Ok(Remote {
                 url: Some(url),
                 path,
+                pattern,
             });
         }
         if !self.in_session {
@@ -181,13 +187,39 @@ impl Ctx {
         crate::ftp::command::check_safe(operand)?;
         Ok(Remote {
             url: None,
-            path: operand.to_string(),
+            path: glob::unescape(operand),
+            pattern: glob::has_wildcards(operand).then(|| operand.to_string()),
         })
+    }
+
+    /// Expands a local operand with wildcards in its last component against the local
+    /// directory; None when it has none. A pattern that matches nothing is an error.
+    pub fn local_matches(&self, operand: &str) -> Result<Option<Vec<PathBuf>>> {
+        if !glob::has_wildcards(operand) {
+            return Ok(None);
+        }
+        let (dir, pattern) = glob::split(operand);
+        let base = self.local(if dir.is_empty() { "." } else { &dir });
+        let read = std::fs::read_dir(&base).map_err(|e| Error::local(base.display(), &e))?;
+        let names: Vec<String> = read
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        let found = glob::expand(&pattern, names.iter().map(String::as_str));
+        if found.is_empty() {
+            return Err(Error::new(
+                Kind::Local,
+                format!("{operand}: no local file matches"),
+            ));
+        }
+        Ok(Some(found.into_iter().map(|n| base.join(n)).collect()))
     }
 
     /// Resolves a local operand against the local working directory.
     pub fn local(&self, operand: &str) -> PathBuf {
-        let p = expand_home(operand);
+        let operand = glob::unescape(operand);
+        let p = expand_home(&operand);
         if p.is_absolute() {
             p
         } else {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod frontend;
 pub mod ftp;
 pub mod glob;
+pub mod jobs;
 pub mod listing;
 pub mod netrc;
 pub mod output;

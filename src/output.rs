@@ -142,12 +142,59 @@ impl Output {
 pub struct Bar {
     bar: Option<indicatif::ProgressBar>,
     enabled: bool,
+    multi: Option<indicatif::MultiProgress>,
+    overall: Option<indicatif::ProgressBar>,
 }
 
 impl Bar {
     /// A bar that draws when `enabled`.
     pub fn new(enabled: bool) -> Bar {
-        Bar { bar: None, enabled }
+        Bar {
+            bar: None,
+            enabled,
+            multi: None,
+            overall: None,
+        }
+    }
+
+    /// Bars for a multi-file operation: one line per file under an overall line counting
+    /// files. Clones of the returned bar (see [`Bar::for_file`]) may draw from other threads.
+    pub fn many(enabled: bool, files: u64) -> Bar {
+        if !enabled {
+            return Bar::new(false);
+        }
+        let multi =
+            indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr());
+        let overall = multi.add(indicatif::ProgressBar::new(files));
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{msg:30!} {bar:25} {pos}/{len} files, {elapsed}",
+        ) {
+            overall.set_style(style.progress_chars("=> "));
+        }
+        overall.set_message("total");
+        Bar {
+            bar: None,
+            enabled,
+            multi: Some(multi),
+            overall: Some(overall),
+        }
+    }
+
+    /// A per-file bar drawn under the same overall line.
+    pub fn for_file(&self) -> Bar {
+        Bar {
+            bar: None,
+            enabled: self.enabled,
+            multi: self.multi.clone(),
+            overall: self.overall.clone(),
+        }
+    }
+
+    /// Removes the overall line.
+    pub fn finish_all(&mut self) {
+        if let Some(o) = self.overall.take() {
+            o.finish_and_clear();
+        }
     }
 }
 
@@ -172,6 +219,10 @@ impl Progress for Bar {
         bar.set_message(name.to_string());
         bar.set_position(done);
         bar.reset_eta();
+        let bar = match &self.multi {
+            Some(m) => m.add(bar),
+            None => bar,
+        };
         self.bar = Some(bar);
     }
 
@@ -184,6 +235,12 @@ impl Progress for Bar {
     fn end(&mut self) {
         if let Some(b) = self.bar.take() {
             b.finish_and_clear();
+            if let Some(m) = &self.multi {
+                m.remove(&b);
+            }
+            if let Some(o) = &self.overall {
+                o.inc(1);
+            }
         }
     }
 }

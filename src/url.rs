@@ -33,6 +33,9 @@ pub struct FtpUrl {
     pub password: Option<String>,
     /// Path on the server, decoded: absolute (`/dir/f`) or relative to the login directory.
     pub path: String,
+    /// The path as a wildcard pattern: `*`, `?`, `[` typed in the URL are wildcards, the
+    /// same characters percent-encoded (`%2A`) are literal (backslash-escaped here).
+    pub glob_path: String,
 }
 
 /// True when `s` is written as a URL (`scheme://...`) rather than a local path.
@@ -108,10 +111,14 @@ impl FtpUrl {
             raw_path.push_str(f);
         }
         let mut path = decode(&raw_path, "path")?;
-        if path == "/~" {
-            path.clear();
-        } else if let Some(rest) = path.strip_prefix("/~/") {
-            path = rest.to_string();
+        let mut glob_path =
+            decode_glob(&raw_path).map_err(|_| bad("the path is not valid UTF-8"))?;
+        for p in [&mut path, &mut glob_path] {
+            if p == "/~" {
+                p.clear();
+            } else if let Some(rest) = p.strip_prefix("/~/") {
+                *p = rest.to_string();
+            }
         }
         Ok(FtpUrl {
             host,
@@ -119,6 +126,7 @@ impl FtpUrl {
             user,
             password,
             path,
+            glob_path,
         })
     }
 
@@ -141,10 +149,11 @@ impl FtpUrl {
         }
     }
 
-    /// The same URL with another path.
+    /// The same URL with another (literal) path.
     pub fn with_path(&self, path: &str) -> FtpUrl {
         FtpUrl {
             path: path.to_string(),
+            glob_path: crate::glob::escape(path),
             ..self.clone()
         }
     }
@@ -173,6 +182,32 @@ impl fmt::Debug for FtpUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "FtpUrl({self})")
     }
+}
+
+/// Percent-decodes a raw URL path into a glob pattern: decoded characters that are
+/// wildcards (or a backslash) are escaped, raw `*?[]` stay wildcards.
+fn decode_glob(raw: &str) -> std::result::Result<String, std::string::FromUtf8Error> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                let decoded = (h * 16 + l) as u8;
+                if b"*?[]\\".contains(&decoded) {
+                    out.push(b'\\');
+                }
+                out.push(decoded);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b);
+        i += 1;
+    }
+    String::from_utf8(out)
 }
 
 /// Masks the password part of a URL the user typed, for error messages about that URL.
@@ -327,6 +362,23 @@ mod tests {
         }
         assert_eq!(mask_raw("no-colon@h"), "no-colon@h");
         assert_eq!(mask_raw("ftp:"), "ftp:");
+    }
+
+    #[test]
+    fn raw_wildcards_are_patterns_and_encoded_ones_are_literal() {
+        let u = FtpUrl::parse("ftp://h/dir/*.txt").unwrap();
+        assert_eq!(
+            (u.path.as_str(), u.glob_path.as_str()),
+            ("/dir/*.txt", "/dir/*.txt")
+        );
+        let u = FtpUrl::parse("ftp://h/dir/a%2Ab%20c").unwrap();
+        assert_eq!(
+            (u.path.as_str(), u.glob_path.as_str()),
+            ("/dir/a*b c", "/dir/a\\*b c")
+        );
+        assert!(!crate::glob::has_wildcards(&u.glob_path));
+        let u = FtpUrl::parse("ftp://h/%E2%82%AC%").unwrap();
+        assert_eq!(u.glob_path, "/€%");
     }
 
     #[test]

@@ -120,3 +120,252 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
         .stderr("")
         .stdout("");
 }
+
+#[path = "fake_server/mod.rs"]
+mod fake_server;
+
+fn tree(root: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    fn walk(base: &std::path::Path, dir: &std::path::Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(base).unwrap().display().to_string();
+            if p.is_dir() {
+                out.push(format!("{rel}/"));
+                walk(base, &p, out);
+            } else {
+                out.push(rel);
+            }
+        }
+    }
+    walk(root, root, &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn wildcards_download_upload_and_delete_matching_files() {
+    let s = TestServer::start();
+    s.put("/logs/a.log", b"a");
+    s.put("/logs/b.log", b"bb");
+    s.put("/logs/c.txt", b"c");
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join("got")).unwrap();
+    let out = ftp(home.path())
+        .args(["cp", &s.url("/logs/*.log"), "got"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(tree(&home.path().join("got")), ["a.log", "b.log"]);
+    // Local wildcards (quoted from the shell, expanded by 3700ftp) upload into a directory.
+    std::fs::create_dir_all(s.file("/up")).unwrap();
+    ftp(home.path())
+        .args(["cp", "got/*.log", &s.url("/up/")])
+        .assert()
+        .success();
+    assert_eq!(tree(&s.file("/up")), ["a.log", "b.log"]);
+    // rm with a pattern deletes the matches only.
+    ftp(home.path())
+        .args(["rm", &s.url("/logs/*.log")])
+        .assert()
+        .success();
+    assert_eq!(tree(&s.file("/logs")), ["c.txt"]);
+    // A pattern that matches nothing is an error.
+    ftp(home.path())
+        .args(["rm", &s.url("/logs/*.zip")])
+        .assert()
+        .code(5);
+    ftp(home.path())
+        .args(["cp", &s.url("/logs/*.zip"), "got"])
+        .assert()
+        .code(5);
+    // A percent-encoded star is a literal star: no such file.
+    ftp(home.path())
+        .args(["rm", &s.url("/logs/%2A.txt")])
+        .assert()
+        .code(5);
+    assert!(s.file("/logs/c.txt").exists());
+}
+
+#[test]
+fn quoted_wildcards_in_a_session_are_literal() {
+    let s = TestServer::start();
+    s.put("/d/star*.txt", b"literal");
+    s.put("/d/starX.txt", b"other");
+    let home = tempfile::tempdir().unwrap();
+    ftp(home.path())
+        .arg(s.url("/d"))
+        .write_stdin("get 'star*.txt' one.txt\nget star\\*.txt two.txt\nget star?.txt\n")
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(home.path().join("one.txt")).unwrap(),
+        b"literal"
+    );
+    assert_eq!(
+        std::fs::read(home.path().join("two.txt")).unwrap(),
+        b"literal"
+    );
+    assert_eq!(
+        std::fs::read(home.path().join("starX.txt")).unwrap(),
+        b"other"
+    );
+    assert!(
+        home.path().join("star*.txt").exists(),
+        "star? matches both names"
+    );
+}
+
+#[test]
+fn a_nested_tree_copies_both_ways_and_mv_r_empties_the_source() {
+    let s = TestServer::start();
+    s.put("/src/top.txt", b"top");
+    s.put("/src/sub/deeper/leaf.bin", &sample(70_000));
+    s.put("/src/sub/mid.txt", b"mid");
+    std::fs::create_dir_all(s.file("/src/empty")).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .args(["cp", "-r", &s.url("/src"), "."])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("3 files"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected = [
+        "empty/",
+        "sub/",
+        "sub/deeper/",
+        "sub/deeper/leaf.bin",
+        "sub/mid.txt",
+        "top.txt",
+    ];
+    assert_eq!(tree(&home.path().join("src")), expected);
+    assert!(std::fs::read(home.path().join("src/sub/deeper/leaf.bin")).unwrap() == sample(70_000));
+    // Upload the copy back as a new tree, then move it back down with mv -r.
+    ftp(home.path())
+        .args(["cp", "-r", "src", &s.url("/copy")])
+        .assert()
+        .success();
+    assert_eq!(tree(&s.file("/copy")), expected);
+    ftp(home.path())
+        .args(["mv", "-r", &s.url("/copy"), "moved"])
+        .assert()
+        .success();
+    assert_eq!(tree(&home.path().join("moved")), expected);
+    assert!(
+        !s.file("/copy").exists(),
+        "mv -r removed the emptied source tree"
+    );
+    // Into a directory that does not exist: every file fails, and nothing local is lost.
+    ftp(home.path())
+        .args(["mv", "-r", "moved", &s.url("/nowhere/x/")])
+        .assert()
+        .code(5);
+    assert_eq!(tree(&home.path().join("moved")), expected);
+    std::fs::create_dir(s.file("/back")).unwrap();
+    ftp(home.path())
+        .args(["mv", "-r", "moved", &s.url("/back/")])
+        .assert()
+        .success();
+    assert!(!home.path().join("moved").exists());
+    assert_eq!(tree(&s.file("/back/moved")), expected);
+}
+
+#[test]
+fn parallel_transfers_move_every_file() {
+    let s = TestServer::start();
+    let home = tempfile::tempdir().unwrap();
+    let src = home.path().join("many");
+    std::fs::create_dir(&src).unwrap();
+    for i in 0..200 {
+        std::fs::write(
+            src.join(format!("f{i:03}.dat")),
+            format!("file {i} ").repeat(i + 1),
+        )
+        .unwrap();
+    }
+    let out = ftp(home.path())
+        .args(["cp", "-r", "-j", "4", "many", &s.url("/")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("200 files"));
+    assert!(
+        s.logins() >= 2,
+        "several connections were used: {}",
+        s.logins()
+    );
+    for i in 0..200 {
+        let name = format!("f{i:03}.dat");
+        assert_eq!(
+            std::fs::read(s.file(&format!("/many/{name}"))).unwrap(),
+            std::fs::read(src.join(&name)).unwrap()
+        );
+    }
+    std::fs::create_dir(home.path().join("down")).unwrap();
+    ftp(home.path())
+        .args(["cp", "-j", "4", &s.url("/many/*.dat"), "down"])
+        .assert()
+        .success();
+    assert_eq!(tree(&home.path().join("down")).len(), 200);
+    for i in 0..200 {
+        let name = format!("f{i:03}.dat");
+        assert_eq!(
+            std::fs::read(home.path().join("down").join(&name)).unwrap(),
+            std::fs::read(src.join(&name)).unwrap()
+        );
+    }
+}
+
+#[test]
+fn hostile_names_from_the_server_are_never_written_outside_the_destination() {
+    let listing = "-rw-r--r-- 1 ftp ftp 4 Jan 01 2024 good.txt\r\n\
+                   -rw-r--r-- 1 ftp ftp 4 Jan 01 2024 ../escape.txt\r\n\
+                   -rw-r--r-- 1 ftp ftp 4 Jan 01 2024 /tmp/absolute.txt\r\n\
+                   -rw-r--r-- 1 ftp ftp 4 Jan 01 2024 a\\b.txt\r\n\
+                   drwxr-xr-x 2 ftp ftp 4096 Jan 01 2024 ..\r\n\
+                   lrwxrwxrwx 1 ftp ftp 4 Jan 01 2024 link -> /etc\r\n";
+    let server = fake_server::FakeServer::new()
+        .login()
+        .reply("MLSD", "502 not implemented\r\n")
+        .list(listing)
+        .retr(b"good")
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let dest = home.path().join("dest");
+    std::fs::create_dir(&dest).unwrap();
+    let out = ftp(home.path())
+        .args(["cp", "-r", &server.url("/dir"), "dest"])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}\n{t:?}");
+    assert_eq!(tree(&dest), ["dir/", "dir/good.txt"]);
+    assert_eq!(
+        tree(home.path()),
+        ["dest/", "dest/dir/", "dest/dir/good.txt"]
+    );
+    assert!(stderr.contains("unsafe name"), "{stderr}");
+    assert!(stderr.contains("not following symbolic link"), "{stderr}");
+    assert_eq!(
+        t.commands.iter().filter(|c| c.starts_with("RETR")).count(),
+        1,
+        "{t:?}"
+    );
+}

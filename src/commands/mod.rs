@@ -2,6 +2,7 @@
 //! and handler. argv (one-shot), the prompt and batch files all dispatch through
 //! [`dispatch`]; `help`, `-h` and tab completion are generated from [`COMMANDS`].
 
+mod many;
 mod remote;
 mod session;
 mod transfer;

@@ -126,7 +126,8 @@ fn ls(ctx: &mut Ctx, args: &Args) -> Result<()> {
 }
 
 fn simple(ctx: &mut Ctx, verb: &str, operand: &str, make: fn(Arg) -> Command) -> Result<()> {
-    let remote = ctx.remote(operand)?;
+    let mut remote = ctx.remote(operand)?;
+    remote.pattern = None;
     let shown = format!("{verb} {}", remote.shown());
     let arg = Arg::new(&remote.path).map_err(|e| e.context(shown.clone()))?;
     if remote.path.is_empty() {
@@ -141,6 +142,10 @@ fn mkdir(ctx: &mut Ctx, args: &Args) -> Result<()> {
 }
 
 fn rm(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    let remote = ctx.remote(&args.pos[0])?;
+    if remote.pattern.is_some() {
+        return super::many::rm_many(ctx, remote);
+    }
     simple(ctx, "rm", &args.pos[0], Command::Dele)
 }
 

@@ -13,6 +13,8 @@ use crate::ftp::command::{Arg, Command};
 use crate::transfer::{self, Settings};
 use crate::url::looks_like_url;
 
+use super::many::{many_down, many_up, Sources};
+
 pub(super) const CP: Spec = Spec {
     name: "cp",
     aliases: &["copy"],
@@ -62,12 +64,58 @@ pub(super) const PUT: Spec = Spec {
 };
 
 /// The options every transfer command takes.
-const TRANSFER_FLAGS: &[Flag] = &[Flag {
-    short: Some('c'),
-    long: "continue",
-    value: None,
-    help: "resume: continue from where the destination ends (restarts when the source changed)",
-}];
+const TRANSFER_FLAGS: &[Flag] = &[
+    Flag {
+        short: Some('c'),
+        long: "continue",
+        value: None,
+        help: "resume: continue from where the destination ends (restarts when the source changed)",
+    },
+    Flag {
+        short: Some('r'),
+        long: "recursive",
+        value: None,
+        help: "copy a whole directory tree",
+    },
+    Flag {
+        short: Some('j'),
+        long: "parallel",
+        value: Some("N"),
+        help: "move the files of a multi-file operation over N connections at once",
+    },
+];
+
+/// The parsed options of a transfer command.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Opts {
+    pub(super) resume: bool,
+    pub(super) recursive: bool,
+    pub(super) parallel: usize,
+    pub(super) delete_source: bool,
+}
+
+impl Opts {
+    fn from(args: &Args, delete_source: bool) -> Result<Opts> {
+        let parallel = match args.value("parallel") {
+            None => 1,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=64).contains(n))
+                .ok_or_else(|| {
+                    Error::usage(format!(
+                        "-j needs a number of connections from 1 to 64, not '{v}'"
+                    ))
+                })?,
+        };
+        Ok(Opts {
+            resume: args.has("continue"),
+            recursive: args.has("recursive"),
+            parallel,
+            delete_source,
+        })
+    }
+}
 
 /// One direction of a copy, with both ends resolved.
 enum Plan {
@@ -76,53 +124,72 @@ enum Plan {
 }
 
 fn cp(ctx: &mut Ctx, args: &Args) -> Result<()> {
-    let plan = plan_copy(ctx, "cp", &args.pos[0], &args.pos[1])?;
-    run_plan(ctx, "cp", plan, false, args.has("continue"))
+    copy(
+        ctx,
+        "cp",
+        &args.pos[0],
+        &args.pos[1],
+        Opts::from(args, false)?,
+    )
 }
 
 fn mv(ctx: &mut Ctx, args: &Args) -> Result<()> {
-    let plan = plan_copy(ctx, "mv", &args.pos[0], &args.pos[1])?;
-    run_plan(ctx, "mv", plan, true, args.has("continue"))
+    copy(
+        ctx,
+        "mv",
+        &args.pos[0],
+        &args.pos[1],
+        Opts::from(args, true)?,
+    )
 }
 
 fn get(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    let opts = Opts::from(args, false)?;
     let remote = ctx.remote(&args.pos[0])?;
-    let local = ctx.local(args.pos.get(1).map_or(".", String::as_str));
-    let local = download_target(&remote, local)?;
-    run_plan(
-        ctx,
-        "get",
-        Plan::Download { remote, local },
-        false,
-        args.has("continue"),
-    )
+    let local_word = args.pos.get(1).map_or(".", String::as_str);
+    if remote.pattern.is_some() || opts.recursive {
+        return many_down(ctx, "get", remote, ctx.local(local_word), opts);
+    }
+    let local = download_target(&remote, ctx.local(local_word))?;
+    run_plan(ctx, "get", Plan::Download { remote, local }, opts)
 }
 
 fn put(ctx: &mut Ctx, args: &Args) -> Result<()> {
-    let local = ctx.local(&args.pos[0]);
+    let opts = Opts::from(args, false)?;
     let remote = ctx.remote(args.pos.get(1).map_or("", String::as_str))?;
+    if let Some(files) = ctx.local_matches(&args.pos[0])? {
+        return many_up(ctx, "put", Sources::Files(files), remote, opts);
+    }
+    let local = ctx.local(&args.pos[0]);
+    if opts.recursive {
+        return many_up(ctx, "put", Sources::Tree(local), remote, opts);
+    }
     let remote = upload_target(remote, &local)?;
-    run_plan(
-        ctx,
-        "put",
-        Plan::Upload { local, remote },
-        false,
-        args.has("continue"),
-    )
+    run_plan(ctx, "put", Plan::Upload { local, remote }, opts)
 }
 
-/// Decides the direction: exactly one operand is a URL.
-fn plan_copy(ctx: &Ctx, verb: &str, src: &str, dst: &str) -> Result<Plan> {
+/// cp and mv: exactly one operand is a URL; wildcards and -r make it a multi-file copy.
+fn copy(ctx: &mut Ctx, verb: &str, src: &str, dst: &str, opts: Opts) -> Result<()> {
     match (looks_like_url(src), looks_like_url(dst)) {
         (true, false) => {
             let remote = ctx.remote(src)?;
+            if remote.pattern.is_some() || opts.recursive {
+                return many_down(ctx, verb, remote, ctx.local(dst), opts);
+            }
             let local = download_target(&remote, ctx.local(dst))?;
-            Ok(Plan::Download { remote, local })
+            run_plan(ctx, verb, Plan::Download { remote, local }, opts)
         }
         (false, true) => {
+            let remote = ctx.remote(dst)?;
+            if let Some(files) = ctx.local_matches(src)? {
+                return many_up(ctx, verb, Sources::Files(files), remote, opts);
+            }
             let local = ctx.local(src);
-            let remote = upload_target(ctx.remote(dst)?, &local)?;
-            Ok(Plan::Upload { local, remote })
+            if opts.recursive {
+                return many_up(ctx, verb, Sources::Tree(local), remote, opts);
+            }
+            let remote = upload_target(remote, &local)?;
+            run_plan(ctx, verb, Plan::Upload { local, remote }, opts)
         }
         (true, true) => Err(Error::usage(format!(
             "{verb}: both operands are URLs; one must be a local path"
@@ -160,13 +227,8 @@ fn upload_target(mut remote: Remote, local: &Path) -> Result<Remote> {
     Ok(remote)
 }
 
-fn run_plan(
-    ctx: &mut Ctx,
-    verb: &str,
-    plan: Plan,
-    delete_source: bool,
-    resume: bool,
-) -> Result<()> {
+fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
+    let (delete_source, resume) = (opts.delete_source, opts.resume);
     let base = ctx.local_dir.clone();
     let rel = |p: &Path| p.strip_prefix(&base).unwrap_or(p).display().to_string();
     match plan {

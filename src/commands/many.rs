@@ -1,0 +1,568 @@
+//! Multi-file operations: wildcards (`cp ftp://h/dir/*.txt .`, `put *.log`, `rm *.tmp`) and
+//! whole trees (`cp -r`, `mv -r`), planned here and run by [`crate::jobs`].
+//!
+//! Names a server returns are untrusted: a name with `/`, `\`, NUL or a control character,
+//! `.` or `..`, or an empty name is skipped with a warning, so nothing is ever written
+//! outside the destination directory. Symbolic links are not followed (remote links are
+//! skipped; local links are skipped). Recursion is bounded in depth and entry count.
+
+use std::path::{Path, PathBuf};
+
+use super::transfer::Opts;
+use crate::ctx::{Ctx, Remote};
+use crate::error::{Error, Kind, Result};
+use crate::ftp::command::{Arg, Command};
+use crate::ftp::connection::Connection;
+use crate::ftp::list::Kind as EntryKind;
+use crate::glob;
+use crate::jobs::{self, Job, Outcome};
+use crate::listing::{self, Want};
+use crate::output::Bar;
+
+/// The deepest tree 3700ftp walks.
+pub const MAX_DEPTH: usize = 64;
+/// The most entries one operation walks.
+pub const MAX_ENTRIES: usize = 200_000;
+
+/// Local sources of an upload.
+pub(super) enum Sources {
+    /// Files a wildcard matched.
+    Files(Vec<PathBuf>),
+    /// A directory tree (`-r`).
+    Tree(PathBuf),
+}
+
+/// What a multi-file operation will do.
+#[derive(Default)]
+struct Planned {
+    jobs: Vec<Job>,
+    /// Local directories to create before downloading (parents first).
+    local_dirs: Vec<PathBuf>,
+    /// Remote directories to create before uploading (parents first).
+    remote_dirs: Vec<String>,
+    /// Source directories to remove after `mv -r` (children first).
+    remove_remote_dirs: Vec<String>,
+    remove_local_dirs: Vec<PathBuf>,
+    warnings: Vec<String>,
+    entries: usize,
+}
+
+/// True when a name from a server can be used as one path component here.
+pub fn safe_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\'])
+        && !name.chars().any(|c| c.is_control())
+}
+
+fn join_remote(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else if dir.ends_with('/') {
+        format!("{dir}{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+fn last_component(path: &str) -> &str {
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(path)
+}
+
+/// Downloads what a remote pattern matches, or a remote tree, into `local`.
+pub(super) fn many_down(
+    ctx: &mut Ctx,
+    verb: &str,
+    remote: Remote,
+    local: PathBuf,
+    opts: Opts,
+) -> Result<()> {
+    let shown = format!(
+        "{verb} {}",
+        remote.pattern.as_deref().unwrap_or(&remote.path)
+    );
+    let restore = session_cwd(ctx, &remote);
+    let absolute_base = absolute_base(ctx, &remote);
+    let bars_enabled = ctx.progress && !ctx.verbose;
+    let parallel = opts.parallel;
+    let result = ctx.with_conn(&remote, |conn, _| {
+        let mut plan = Planned::default();
+        if let Some(pattern) = &remote.pattern {
+            if !local.is_dir() {
+                return Err(Error::new(
+                    Kind::Local,
+                    format!(
+                        "{}: not a directory (several files need one)",
+                        local.display()
+                    ),
+                ));
+            }
+            let (dir, pat) = glob::split(pattern);
+            let entries = listing::fetch(conn, &dir, Want::Entries, restore.as_deref())?;
+            let mut matched = 0;
+            for e in entries {
+                let name = last_component(&e.name).to_string();
+                if e.kind == EntryKind::Unknown || !glob::matches(&pat, &name) {
+                    continue;
+                }
+                matched += 1;
+                if !safe_name(&name) {
+                    plan.warnings
+                        .push(format!("skipping unsafe name from the server: {name:?}"));
+                    continue;
+                }
+                let path = join_remote(&dir, &name);
+                match e.kind {
+                    EntryKind::File => plan.jobs.push(Job {
+                        download: true,
+                        remote: path,
+                        local: local.join(&name),
+                        delete_source: opts.delete_source,
+                    }),
+                    EntryKind::Dir if opts.recursive => walk_remote(
+                        conn,
+                        &path,
+                        &local.join(&name),
+                        1,
+                        opts,
+                        restore.as_deref(),
+                        &mut plan,
+                    )?,
+                    EntryKind::Dir => plan
+                        .warnings
+                        .push(format!("skipping directory {path} (use -r)")),
+                    _ => plan
+                        .warnings
+                        .push(format!("not following symbolic link {path}")),
+                }
+            }
+            if matched == 0 {
+                return Err(Error::refused(
+                    550,
+                    &format!("no remote file matches {pat}"),
+                ));
+            }
+        } else {
+            let name = last_component(&remote.path);
+            let target = if local.is_dir() && safe_name(name) {
+                local.join(name)
+            } else {
+                local.clone()
+            };
+            walk_remote(
+                conn,
+                &remote.path,
+                &target,
+                0,
+                opts,
+                restore.as_deref(),
+                &mut plan,
+            )?;
+        }
+        for dir in &plan.local_dirs {
+            std::fs::create_dir_all(dir).map_err(|e| Error::local(dir.display(), &e))?;
+        }
+        if let Some(base) = &absolute_base {
+            for job in &mut plan.jobs {
+                if !job.remote.starts_with('/') {
+                    job.remote = join_remote(base, &job.remote);
+                }
+            }
+        }
+        let outcome = if parallel > 1 {
+            None
+        } else {
+            let bars = Bar::many(bars_enabled, plan.jobs.len() as u64);
+            let mut bars = bars;
+            let o = jobs::run_sequential(conn, &plan.jobs, &bars, opts.resume);
+            bars.finish_all();
+            if o.failures.is_empty() {
+                remove_remote_dirs(conn, &plan.remove_remote_dirs, &mut plan.warnings);
+            }
+            Some(o)
+        };
+        Ok((plan, outcome))
+    });
+    let (plan, outcome) = result.map_err(|e| e.context(shown.clone()))?;
+    finish(ctx, &remote, plan, outcome, opts, shown)
+}
+
+/// Uploads the files a local pattern matched, or a local tree, under `remote`.
+pub(super) fn many_up(
+    ctx: &mut Ctx,
+    verb: &str,
+    sources: Sources,
+    remote: Remote,
+    opts: Opts,
+) -> Result<()> {
+    let shown = format!("{verb} {}", remote.shown());
+    let mut plan = Planned::default();
+    let base_dir = remote.path.clone();
+    match &sources {
+        Sources::Files(files) => {
+            if !remote.names_directory() {
+                return Err(Error::usage(format!(
+                    "{shown}: several files need a remote directory (end the path with /)"
+                )));
+            }
+            for f in files {
+                let Some(name) = f.file_name().and_then(|n| n.to_str()) else {
+                    plan.warnings.push(format!(
+                        "skipping a name that is not UTF-8: {}",
+                        f.display()
+                    ));
+                    continue;
+                };
+                plan.jobs.push(Job {
+                    download: false,
+                    remote: join_remote(&base_dir, name),
+                    local: f.clone(),
+                    delete_source: opts.delete_source,
+                });
+            }
+        }
+        Sources::Tree(dir) => {
+            let meta =
+                std::fs::symlink_metadata(dir).map_err(|e| Error::local(dir.display(), &e))?;
+            if !meta.is_dir() {
+                return Err(Error::new(
+                    Kind::Local,
+                    format!("{}: not a directory", dir.display()),
+                ));
+            }
+            let name = dir
+                .canonicalize()
+                .ok()
+                .and_then(|p| p.file_name().and_then(|n| n.to_str()).map(String::from))
+                .unwrap_or_default();
+            let target = if remote.names_directory() && !name.is_empty() {
+                join_remote(&base_dir, &name)
+            } else {
+                base_dir.trim_end_matches('/').to_string()
+            };
+            walk_local(dir, &target, 0, opts, &mut plan)?;
+        }
+    }
+    let absolute_base = absolute_base(ctx, &remote);
+    if let Some(base) = &absolute_base {
+        for job in &mut plan.jobs {
+            if !job.remote.starts_with('/') {
+                job.remote = join_remote(base, &job.remote);
+            }
+        }
+    }
+    let bars_enabled = ctx.progress && !ctx.verbose;
+    let parallel = opts.parallel;
+    let result = ctx.with_conn(&remote, |conn, _| {
+        for dir in &plan.remote_dirs {
+            // An existing directory refuses MKD; a real problem shows in the uploads.
+            conn.exec(&Command::Mkd(Arg::new(dir)?))?;
+        }
+        if parallel > 1 {
+            return Ok(None);
+        }
+        let mut bars = Bar::many(bars_enabled, plan.jobs.len() as u64);
+        let o = jobs::run_sequential(conn, &plan.jobs, &bars, opts.resume);
+        bars.finish_all();
+        Ok(Some(o))
+    });
+    let outcome = result.map_err(|e| e.context(shown.clone()))?;
+    if outcome.as_ref().is_some_and(|o| o.failures.is_empty()) {
+        for dir in plan.remove_local_dirs.drain(..) {
+            if let Err(e) = std::fs::remove_dir(&dir) {
+                plan.warnings.push(format!(
+                    "{} was not removed: {}",
+                    dir.display(),
+                    crate::error::describe_io(&e)
+                ));
+            }
+        }
+    }
+    finish(ctx, &remote, plan, outcome, opts, shown)
+}
+
+/// Runs the jobs in parallel when asked, prints warnings and the summary, and turns the
+/// outcome into the command's result.
+fn finish(
+    ctx: &mut Ctx,
+    remote: &Remote,
+    mut plan: Planned,
+    outcome: Option<Outcome>,
+    opts: Opts,
+    shown: String,
+) -> Result<()> {
+    let outcome = match outcome {
+        Some(o) => o,
+        None => {
+            let url = match (&remote.url, &ctx.session) {
+                (Some(u), _) => u.clone(),
+                (None, Some(s)) => s.url.clone(),
+                (None, None) => return Err(Error::usage("not connected")),
+            };
+            let bars_enabled = ctx.progress && !ctx.verbose;
+            let mut bars = Bar::many(bars_enabled, plan.jobs.len() as u64);
+            let transcript = ctx.transcript();
+            let o = jobs::run_parallel(
+                &url,
+                &ctx.opts,
+                &transcript,
+                std::mem::take(&mut plan.jobs),
+                opts.parallel,
+                &bars,
+                opts.resume,
+            );
+            bars.finish_all();
+            if o.failures.is_empty() && !plan.remove_remote_dirs.is_empty() {
+                let dirs = std::mem::take(&mut plan.remove_remote_dirs);
+                let mut warnings = Vec::new();
+                let _ = ctx.with_conn(remote, |conn, _| {
+                    remove_remote_dirs(conn, &dirs, &mut warnings);
+                    Ok(())
+                });
+                plan.warnings.extend(warnings);
+            }
+            if o.failures.is_empty() {
+                for dir in plan.remove_local_dirs.drain(..) {
+                    let _ = std::fs::remove_dir(&dir);
+                }
+            }
+            o
+        }
+    };
+    for w in plan.warnings.iter().chain(outcome.notices.iter()) {
+        ctx.out.notice(w);
+    }
+    for (what, err) in &outcome.failures {
+        ctx.out.error(
+            "",
+            &Error::new(err.kind(), err.to_string()).context(what.clone()),
+        );
+    }
+    if outcome.failures.is_empty() {
+        ctx.out.notice(&format!("{}: {}", shown, outcome.summary()));
+    }
+    outcome.into_result().map_err(|e| e.context(shown))
+}
+
+fn walk_remote(
+    conn: &mut Connection,
+    dir: &str,
+    local: &Path,
+    depth: usize,
+    opts: Opts,
+    restore: Option<&str>,
+    plan: &mut Planned,
+) -> Result<()> {
+    if depth > MAX_DEPTH {
+        return Err(Error::new(
+            Kind::Refused,
+            format!("{dir}: deeper than {MAX_DEPTH} levels; not going further"),
+        ));
+    }
+    let entries = listing::fetch(conn, dir, Want::Entries, restore)?;
+    plan.local_dirs.push(local.to_path_buf());
+    for e in entries {
+        plan.entries += 1;
+        if plan.entries > MAX_ENTRIES {
+            return Err(Error::new(
+                Kind::Refused,
+                format!("more than {MAX_ENTRIES} entries; not going further"),
+            ));
+        }
+        let name = e.name.as_str();
+        if !safe_name(name) {
+            if name != "." && name != ".." {
+                plan.warnings.push(format!(
+                    "skipping unsafe name from the server in {dir}: {name:?}"
+                ));
+            }
+            continue;
+        }
+        let path = join_remote(dir, name);
+        match e.kind {
+            EntryKind::File => plan.jobs.push(Job {
+                download: true,
+                remote: path,
+                local: local.join(name),
+                delete_source: opts.delete_source,
+            }),
+            EntryKind::Dir => walk_remote(
+                conn,
+                &path,
+                &local.join(name),
+                depth + 1,
+                opts,
+                restore,
+                plan,
+            )?,
+            EntryKind::Link => plan
+                .warnings
+                .push(format!("not following symbolic link {path}")),
+            EntryKind::Unknown => plan.warnings.push(format!(
+                "skipping a listing line not understood in {dir}: {:?}",
+                e.raw
+            )),
+        }
+    }
+    if opts.delete_source {
+        plan.remove_remote_dirs.push(dir.to_string());
+    }
+    Ok(())
+}
+
+fn walk_local(
+    dir: &Path,
+    remote: &str,
+    depth: usize,
+    opts: Opts,
+    plan: &mut Planned,
+) -> Result<()> {
+    if depth > MAX_DEPTH {
+        return Err(Error::new(
+            Kind::Local,
+            format!("{}: deeper than {MAX_DEPTH} levels", dir.display()),
+        ));
+    }
+    plan.remote_dirs.push(remote.to_string());
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| Error::local(dir.display(), &e))?
+        .filter_map(|e| e.ok())
+        .collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        plan.entries += 1;
+        if plan.entries > MAX_ENTRIES {
+            return Err(Error::new(
+                Kind::Local,
+                format!("more than {MAX_ENTRIES} entries"),
+            ));
+        }
+        let path = e.path();
+        let Some(name) = e.file_name().to_str().map(String::from) else {
+            plan.warnings.push(format!(
+                "skipping a name that is not UTF-8: {}",
+                path.display()
+            ));
+            continue;
+        };
+        let meta =
+            std::fs::symlink_metadata(&path).map_err(|err| Error::local(path.display(), &err))?;
+        if meta.file_type().is_symlink() {
+            plan.warnings
+                .push(format!("not following symbolic link {}", path.display()));
+        } else if meta.is_dir() {
+            walk_local(&path, &join_remote(remote, &name), depth + 1, opts, plan)?;
+        } else if meta.is_file() {
+            plan.jobs.push(Job {
+                download: false,
+                remote: join_remote(remote, &name),
+                local: path,
+                delete_source: opts.delete_source,
+            });
+        }
+    }
+    if opts.delete_source {
+        plan.remove_local_dirs.push(dir.to_path_buf());
+    }
+    Ok(())
+}
+
+fn remove_remote_dirs(conn: &mut Connection, dirs: &[String], warnings: &mut Vec<String>) {
+    for dir in dirs {
+        let removed = Arg::new(dir).and_then(|a| conn.exec_ok(&Command::Rmd(a)));
+        if let Err(e) = removed {
+            warnings.push(format!("{dir} was not removed: {}", e.message()));
+        }
+    }
+}
+
+/// The session's working directory, to return to after a listing moved it.
+fn session_cwd(ctx: &Ctx, remote: &Remote) -> Option<String> {
+    if ctx.uses_session(remote) {
+        ctx.session.as_ref().and_then(|s| s.cwd.clone())
+    } else {
+        None
+    }
+}
+
+/// Where relative job paths start, for connections that did not `cd` (parallel workers).
+fn absolute_base(ctx: &Ctx, remote: &Remote) -> Option<String> {
+    if remote.url.is_none() {
+        ctx.session.as_ref().and_then(|s| s.cwd.clone())
+    } else {
+        None
+    }
+}
+
+/// `rm` with a wildcard: deletes every matching file, accounting for each.
+pub(super) fn rm_many(ctx: &mut Ctx, remote: Remote) -> Result<()> {
+    let pattern = remote.pattern.clone().unwrap_or_default();
+    let shown = format!("rm {pattern}");
+    let restore = session_cwd(ctx, &remote);
+    let result = ctx.with_conn(&remote, |conn, _| {
+        let (dir, pat) = glob::split(&pattern);
+        let entries = listing::fetch(conn, &dir, Want::Entries, restore.as_deref())?;
+        let names: Vec<String> = entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::File)
+            .map(|e| last_component(&e.name).to_string())
+            .filter(|n| glob::matches(&pat, n) && safe_name(n))
+            .collect();
+        if names.is_empty() {
+            return Err(Error::refused(
+                550,
+                &format!("no remote file matches {pat}"),
+            ));
+        }
+        let mut outcome = Outcome::default();
+        for name in names {
+            let path = join_remote(&dir, &name);
+            match Arg::new(&path).and_then(|a| conn.exec_ok(&Command::Dele(a))) {
+                Ok(_) => outcome.files += 1,
+                Err(e) => outcome.failures.push((path, e)),
+            }
+        }
+        Ok(outcome)
+    });
+    let outcome = result.map_err(|e| e.context(shown.clone()))?;
+    for (what, err) in &outcome.failures {
+        ctx.out.error(
+            "",
+            &Error::new(err.kind(), err.to_string()).context(what.clone()),
+        );
+    }
+    if outcome.failures.is_empty() && outcome.files > 1 {
+        ctx.out
+            .notice(&format!("{shown}: {} deleted", outcome.files));
+    }
+    outcome.into_result().map_err(|e| e.context(shown))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsafe_names_are_refused() {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "/etc",
+            "..\\x",
+            "a\0b",
+            "a\nb",
+            "\u{1b}[31m",
+        ] {
+            assert!(!safe_name(bad), "{bad:?}");
+        }
+        for good in ["a", "a b", "ünï", ".hidden", "..dots", "a..b"] {
+            assert!(safe_name(good), "{good:?}");
+        }
+    }
+}
