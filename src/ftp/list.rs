@@ -319,6 +319,83 @@ mod tests {
         assert_eq!(parse_list_line("total 12"), None);
     }
 
+    /// Lines captured from the interop suite's servers (docs/servers.md).
+    #[test]
+    fn fixtures_from_the_four_real_servers() {
+        let list = [
+            (
+                "-rw-r--r--    1 999      995             7 Nov 25 04:01 crlf.txt",
+                "crlf.txt",
+                Kind::File,
+                Some(7),
+            ),
+            (
+                "dr-xr-xr-x    2 999      995          4096 Nov 25 04:01 ro",
+                "ro",
+                Kind::Dir,
+                Some(4096),
+            ),
+            (
+                "-rw-r--r--    1 999      995             2 Nov 25 04:01 sp ace ünï.bin",
+                "sp ace ünï.bin",
+                Kind::File,
+                Some(2),
+            ),
+            (
+                "-rw-r--r--    1 999        ftpuser             7 Nov 25 04:01 crlf.txt",
+                "crlf.txt",
+                Kind::File,
+                Some(7),
+            ),
+            (
+                "dr-xr-xr-x    2 999        ftpuser          4096 Nov 25 04:01 ro",
+                "ro",
+                Kind::Dir,
+                Some(4096),
+            ),
+            (
+                "-rw-r--r--   1 ftpuser  ftpuser         7 Nov 25 04:01 crlf.txt",
+                "crlf.txt",
+                Kind::File,
+                Some(7),
+            ),
+            (
+                "dr-xr-xr-x   2 ftpuser  ftpuser      4096 Nov 25 04:01 ro",
+                "ro",
+                Kind::Dir,
+                Some(4096),
+            ),
+        ];
+        for (line, name, kind, size) in list {
+            let e = parse_list_line(line).unwrap();
+            assert_eq!(
+                (e.name.as_str(), e.kind, e.size),
+                (name, kind, size),
+                "{line}"
+            );
+            assert_eq!(e.modified.as_deref(), Some("--11-25T04:01"));
+        }
+        let mlsd = [
+            "type=file;size=7;modify=20261125040155;UNIX.mode=0644;UNIX.uid=999;UNIX.gid=995;unique=fe00g98c272; crlf.txt",
+            "modify=20261125040155;perm=adfrw;size=7;type=file;unique=FE00U98C294;UNIX.group=995;UNIX.groupname=ftpuser;UNIX.mode=0644;UNIX.owner=999;UNIX.ownername=ftpuser; crlf.txt",
+            "modify=20261125040155;perm=radfwMT;size=7;type=file;unique=fe00g98c299; crlf.txt",
+        ];
+        for line in mlsd {
+            let e = parse_mlsd_line(line).unwrap();
+            assert_eq!(
+                (e.name.as_str(), e.kind, e.size),
+                ("crlf.txt", Kind::File, Some(7)),
+                "{line}"
+            );
+            assert_eq!(e.modified.as_deref(), Some("2026-11-25T04:01:55Z"));
+        }
+        // pure-ftpd gives directories `sizd=`, and the current/parent entries are dropped.
+        let e =
+            parse_mlsd_line("type=dir;sizd=4096;modify=20261125040155;UNIX.mode=0555; ro").unwrap();
+        assert_eq!((e.kind, e.size), (Kind::Dir, None));
+        assert_eq!(parse_mlsd_line("type=pdir;sizd=4096; .."), None);
+    }
+
     #[test]
     fn dos_lines() {
         let e = parse_list_line("01-02-23  10:00AM       <DIR>          Program Files").unwrap();
