@@ -10,7 +10,7 @@ use crate::cli::Cli;
 use crate::ctx::Ctx;
 use crate::error::{Error, Kind, EXIT_OK};
 use crate::frontend::{batch, oneshot, repl};
-use crate::ftp::connection::Options;
+use crate::ftp::connection::{Options, TlsSource};
 use crate::output::Output;
 use crate::url::{looks_like_url, FtpUrl};
 
@@ -21,6 +21,8 @@ pub fn run(cli: Cli) -> u8 {
         timeout: Duration::from_secs_f64(cli.timeout),
         trust_pasv_address: cli.use_pasv_address,
         cancel: cancel.clone(),
+        explicit_tls: cli.tls,
+        tls: TlsSource::new(cli.cacert.clone(), cli.insecure),
     };
     let mut ctx = Ctx::new(opts, cli.verbose, Output::terminal());
     let bars_wanted = !cli.quiet && std::io::stderr().is_terminal();
@@ -44,7 +46,9 @@ pub fn run(cli: Cli) -> u8 {
     }
     ctx.in_session = true;
     if let Some(text) = session_url {
-        let opened = FtpUrl::parse(&text).and_then(|url| {
+        let explicit = ctx.opts.explicit_tls;
+        let opened = FtpUrl::parse(&text).and_then(|mut url| {
+            url.explicit_tls = explicit;
             let shown = format!("open {}", url.authority());
             ctx.open(url).map_err(|e| e.context(shown))
         });

@@ -23,6 +23,18 @@ pub struct Cli {
     #[arg(long, value_name = "SECS", default_value_t = 20.0, value_parser = parse_timeout, global = true)]
     pub timeout: f64,
 
+    /// Upgrade ftp:// connections with AUTH TLS (explicit FTPS); refuse servers without it
+    #[arg(long, global = true)]
+    pub tls: bool,
+
+    /// Trust the CA certificates in FILE (PEM) instead of the system's
+    #[arg(long, value_name = "FILE", global = true)]
+    pub cacert: Option<std::path::PathBuf>,
+
+    /// Do not verify the server's TLS certificate (a warning is printed on every connection)
+    #[arg(long, global = true)]
+    pub insecure: bool,
+
     /// No progress bars
     #[arg(short, long, global = true)]
     pub quiet: bool,

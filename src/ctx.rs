@@ -105,14 +105,14 @@ impl Ctx {
     }
 
     /// Connects and logs in to the server of `url`.
-    pub fn login(&self, url: &FtpUrl) -> Result<Connection> {
-        let mut conn =
-            Connection::connect(&url.host, url.port, self.opts.clone(), self.transcript())?;
-        if let Err(e) = conn.login(&url.user, url.password.as_deref()) {
-            conn.quit();
-            return Err(e);
+    pub fn login(&mut self, url: &FtpUrl) -> Result<Connection> {
+        if self.opts.tls.insecure && url.tls_mode() != crate::ftp::tls::Mode::Off {
+            self.out.notice(&format!(
+                "warning: --insecure: the TLS certificate of {} is not verified",
+                url.authority()
+            ));
         }
-        Ok(conn)
+        crate::jobs::login(url, &self.opts, self.transcript())
     }
 
     /// Opens a session at `url`: logs in and changes to its directory when it names one.
@@ -170,7 +170,8 @@ impl Ctx {
     /// Resolves a remote operand: a URL, or (in a session) a plain path.
     pub fn remote(&self, operand: &str) -> Result<Remote> {
         if looks_like_url(operand) {
-            let url = FtpUrl::parse(operand)?;
+            let mut url = FtpUrl::parse(operand)?;
+            url.explicit_tls = self.opts.explicit_tls;
             let path = url.path.clone();
             let pattern = glob::has_wildcards(&url.glob_path).then(|| url.glob_path.clone());
             return Ok(Remote {
@@ -272,6 +273,7 @@ impl Ctx {
                 s.url.host.eq_ignore_ascii_case(&url.host)
                     && s.url.port == url.port
                     && s.url.user == url.user
+                    && s.url.tls_mode() == url.tls_mode()
                     && (url.password.is_none() || url.password == s.url.password)
             }
             None => false,

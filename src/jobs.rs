@@ -265,7 +265,13 @@ pub fn run_parallel(
 
 /// Connects and logs in to `url`.
 pub fn login(url: &FtpUrl, opts: &Options, transcript: Transcript) -> Result<Connection> {
-    let mut conn = Connection::connect(&url.host, url.port, opts.clone(), transcript)?;
+    let mut conn = Connection::connect(
+        &url.host,
+        url.port,
+        opts.clone(),
+        transcript,
+        url.tls_mode(),
+    )?;
     if let Err(e) = conn.login(&url.user, url.password.as_deref()) {
         conn.quit();
         return Err(e);

@@ -33,6 +33,10 @@ pub struct FtpUrl {
     pub password: Option<String>,
     /// Path on the server, decoded: absolute (`/dir/f`) or relative to the login directory.
     pub path: String,
+    /// `ftps://`: TLS from the first byte (implicit FTPS, port 990 by default).
+    pub implicit_tls: bool,
+    /// Upgrade with AUTH TLS (`--tls`, `open --tls`); not part of the URL's text.
+    pub explicit_tls: bool,
     /// The path as a wildcard pattern: `*`, `?`, `[` typed in the URL are wildcards, the
     /// same characters percent-encoded (`%2A`) are literal (backslash-escaped here).
     pub glob_path: String,
@@ -66,19 +70,22 @@ impl FtpUrl {
             return Err(bad("it contains a control character"));
         }
         let parsed = ::url::Url::parse(text).map_err(|e| bad(&e.to_string()))?;
-        if parsed.scheme() != "ftp" {
-            return Err(bad(&format!(
-                "unsupported scheme {}:// (use ftp://)",
-                parsed.scheme()
-            )));
-        }
+        let implicit_tls = match parsed.scheme() {
+            "ftp" => false,
+            "ftps" => true,
+            other => {
+                return Err(bad(&format!(
+                    "unsupported scheme {other}:// (use ftp:// or ftps://)"
+                )))
+            }
+        };
         let host = match parsed.host() {
             Some(::url::Host::Domain(d)) if !d.is_empty() => d.to_string(),
             Some(::url::Host::Ipv4(a)) => a.to_string(),
             Some(::url::Host::Ipv6(a)) => a.to_string(),
             _ => return Err(bad("no host")),
         };
-        let port = parsed.port().unwrap_or(21);
+        let port = parsed.port().unwrap_or(if implicit_tls { 990 } else { 21 });
         if port == 0 {
             return Err(bad("port 0"));
         }
@@ -102,6 +109,9 @@ impl FtpUrl {
         };
         // A '?' or '#' typed in a path is part of a file name, not a query or fragment.
         let mut raw_path = parsed.path().to_string();
+        if raw_path.is_empty() {
+            raw_path.push('/');
+        }
         if let Some(q) = parsed.query() {
             raw_path.push('?');
             raw_path.push_str(q);
@@ -126,8 +136,22 @@ impl FtpUrl {
             user,
             password,
             path,
+            implicit_tls,
+            explicit_tls: false,
             glob_path,
         })
+    }
+
+    /// How a connection to this URL uses TLS.
+    pub fn tls_mode(&self) -> crate::ftp::tls::Mode {
+        use crate::ftp::tls::Mode;
+        if self.implicit_tls {
+            Mode::Implicit
+        } else if self.explicit_tls {
+            Mode::Explicit
+        } else {
+            Mode::Off
+        }
     }
 
     /// True when the path ends with `/`: the URL names a directory.
@@ -162,7 +186,7 @@ impl FtpUrl {
 impl fmt::Display for FtpUrl {
     /// The URL as a user reads it, with the password shown as `****`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ftp://")?;
+        write!(f, "{}://", if self.implicit_tls { "ftps" } else { "ftp" })?;
         if self.user != ANONYMOUS || self.password.is_some() {
             write!(f, "{}", self.user)?;
             if self.password.is_some() {
@@ -297,6 +321,19 @@ mod tests {
         );
         assert_eq!(FtpUrl::parse("ftp://h/~").unwrap().path, "");
         assert_eq!(FtpUrl::parse("ftp://h/~/d/").unwrap().path, "d/");
+    }
+
+    #[test]
+    fn ftps_is_implicit_tls_on_port_990() {
+        let u = FtpUrl::parse("ftps://Example.org/x").unwrap();
+        assert!(u.implicit_tls);
+        assert_eq!((u.port, u.path.as_str()), (990, "/x"));
+        assert_eq!(FtpUrl::parse("ftps://h").unwrap().path, "/");
+        assert_eq!(
+            FtpUrl::parse("ftps://u:p%40@h:2990/a%20b").unwrap().path,
+            "/a b"
+        );
+        assert!(!FtpUrl::parse("ftp://h/").unwrap().implicit_tls);
     }
 
     #[test]

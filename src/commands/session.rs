@@ -1,6 +1,6 @@
 //! Session commands: lcd, lpwd, open, close, verbose, help, quit.
 
-use super::{help_for, help_table, lookup, ArgKind, Args, Scope, Spec};
+use super::{help_for, help_table, lookup, ArgKind, Args, Flag, Scope, Spec};
 use crate::ctx::Ctx;
 use crate::error::{Error, Kind, Result};
 use crate::url::FtpUrl;
@@ -36,7 +36,12 @@ pub(super) const OPEN: Spec = Spec {
     summary: "log in to a server (closing the current connection)",
     args: &[ArgKind::Url],
     min_args: 1,
-    flags: &[],
+    flags: &[Flag {
+        short: None,
+        long: "tls",
+        value: None,
+        help: "upgrade the connection with AUTH TLS (explicit FTPS)",
+    }],
     scope: Scope::SessionOnly,
     run: open,
 };
@@ -111,7 +116,8 @@ fn lpwd(ctx: &mut Ctx, _args: &Args) -> Result<()> {
 }
 
 fn open(ctx: &mut Ctx, args: &Args) -> Result<()> {
-    let url = FtpUrl::parse(&args.pos[0])?;
+    let mut url = FtpUrl::parse(&args.pos[0])?;
+    url.explicit_tls = args.has("tls") || ctx.opts.explicit_tls;
     let shown = format!("open {}", url.authority());
     ctx.open(url).map_err(|e| e.context(shown))
 }

@@ -16,6 +16,7 @@ use crate::error::{describe_io, Error, Kind, Result};
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::pasv;
 use crate::ftp::reply::{self, Reply};
+use crate::ftp::tls::{self, Mode, Stream, Tls};
 use crate::transcript::Transcript;
 use crate::url::ANONYMOUS_PASSWORD;
 
@@ -33,6 +34,41 @@ pub struct Options {
     pub trust_pasv_address: bool,
     /// Set by Ctrl-C; every wait checks it.
     pub cancel: Arc<AtomicBool>,
+    /// Upgrade plain `ftp://` connections with AUTH TLS (`--tls`).
+    pub explicit_tls: bool,
+    /// Where the TLS configuration comes from; built on first use.
+    pub tls: TlsSource,
+}
+
+/// `--cacert` and `--insecure`, and the configuration built from them once per run.
+#[derive(Clone, Debug, Default)]
+pub struct TlsSource {
+    /// A PEM file of CA certificates to trust instead of the system's.
+    pub cacert: Option<std::path::PathBuf>,
+    /// Skip certificate verification.
+    pub insecure: bool,
+    built: Arc<std::sync::OnceLock<std::result::Result<Tls, String>>>,
+}
+
+impl TlsSource {
+    /// The settings for `--cacert`/`--insecure`.
+    pub fn new(cacert: Option<std::path::PathBuf>, insecure: bool) -> TlsSource {
+        TlsSource {
+            cacert,
+            insecure,
+            built: Arc::default(),
+        }
+    }
+
+    /// The shared client configuration (built once; its session cache is shared).
+    pub fn get(&self) -> Result<Tls> {
+        self.built
+            .get_or_init(|| {
+                tls::settings(self.cacert.as_deref(), self.insecure).map_err(|e| e.to_string())
+            })
+            .clone()
+            .map_err(|e| Error::new(Kind::Local, e))
+    }
 }
 
 impl Default for Options {
@@ -41,6 +77,8 @@ impl Default for Options {
             timeout: Duration::from_secs(20),
             trust_pasv_address: false,
             cancel: Arc::new(AtomicBool::new(false)),
+            explicit_tls: false,
+            tls: TlsSource::default(),
         }
     }
 }
@@ -55,7 +93,7 @@ enum Passive {
 
 /// A logged-in (or logging-in) FTP control connection.
 pub struct Connection {
-    stream: TcpStream,
+    stream: Stream,
     buf: Vec<u8>,
     opts: Options,
     transcript: Transcript,
@@ -64,11 +102,14 @@ pub struct Connection {
     binary: bool,
     alive: bool,
     mlsd: Option<bool>,
+    /// The TLS settings and server name when data connections must be protected.
+    data_tls: Option<(Tls, rustls::pki_types::ServerName<'static>)>,
+    mode: Mode,
 }
 
 /// An open data connection and what the server said when it opened.
 pub struct DataConn {
-    stream: TcpStream,
+    stream: Stream,
     timeout: Duration,
     cancel: Arc<AtomicBool>,
     /// The final reply when the server sent it in place of a preliminary one.
@@ -76,12 +117,15 @@ pub struct DataConn {
 }
 
 impl Connection {
-    /// Connects to `host:port` and reads the greeting (`120` then `220` is accepted).
+    /// Connects to `host:port`, sets up TLS as `mode` says, and reads the greeting (`120`
+    /// then `220` is accepted). With explicit TLS, any reply to `AUTH TLS` but 234 is an
+    /// error here, before a user name or password is sent.
     pub fn connect(
         host: &str,
         port: u16,
         opts: Options,
         mut transcript: Transcript,
+        mode: Mode,
     ) -> Result<Connection> {
         let addrs: Vec<SocketAddr> = (host, port)
             .to_socket_addrs()
@@ -116,6 +160,19 @@ impl Connection {
             .set_read_timeout(Some(TICK))
             .and_then(|_| stream.set_write_timeout(Some(TICK)))
             .map_err(|e| Error::connection(describe_io(&e)))?;
+        let tls_settings = match mode {
+            Mode::Off => None,
+            _ => Some((opts.tls.get()?, tls::server_name(host)?)),
+        };
+        let stream = match (&tls_settings, mode) {
+            (Some((settings, name)), Mode::Implicit) => Stream::handshake(
+                stream,
+                settings,
+                name.clone(),
+                Instant::now() + opts.timeout,
+            )?,
+            _ => Stream::Plain(stream),
+        };
         let mut conn = Connection {
             stream,
             buf: Vec::new(),
@@ -126,7 +183,12 @@ impl Connection {
             binary: false,
             alive: true,
             mlsd: None,
+            data_tls: None,
+            mode,
         };
+        if let Some(d) = conn.stream.describe() {
+            conn.transcript.note(&format!("TLS: {d}"));
+        }
         let mut greeting = conn.read_reply()?;
         if greeting.code == 120 {
             greeting = conn.read_reply()?;
@@ -138,11 +200,59 @@ impl Connection {
             ))
             .with_code(greeting.code));
         }
+        if let (Some((settings, name)), Mode::Explicit) = (&tls_settings, mode) {
+            let reply = conn.exec(&Command::Auth("TLS"))?;
+            if reply.code != 234 {
+                conn.quit_quietly();
+                return Err(Error::connection(format!(
+                    "the server refused TLS (server said {reply}); not logging in without it"
+                ))
+                .with_code(reply.code));
+            }
+            let tcp = conn
+                .stream
+                .tcp()
+                .try_clone()
+                .map_err(|e| Error::connection(describe_io(&e)))?;
+            let deadline = Instant::now() + conn.opts.timeout;
+            conn.stream = Stream::handshake(tcp, settings, name.clone(), deadline)?;
+            if let Some(d) = conn.stream.describe() {
+                conn.transcript.note(&format!("TLS: {d}"));
+            }
+        }
+        conn.data_tls = tls_settings;
         Ok(conn)
+    }
+
+    /// Closes without waiting for anything (the connection is being abandoned).
+    fn quit_quietly(&mut self) {
+        self.alive = false;
+        let _ = self.stream.tcp().shutdown(Shutdown::Both);
+    }
+
+    /// The TLS mode this connection was opened with.
+    pub fn tls_mode(&self) -> Mode {
+        self.mode
     }
 
     /// Logs in: USER, then PASS when asked (331); ACCT (332) is reported as unsupported.
     pub fn login(&mut self, user: &str, password: Option<&str>) -> Result<()> {
+        self.login_only(user, password)?;
+        if self.data_tls.is_some() {
+            // RFC 4217 §9: PBSZ 0 then PROT P, so data connections are encrypted too.
+            self.exec_ok(&Command::Pbsz(0))?;
+            let reply = self.exec(&Command::Prot("P"))?;
+            if !reply.is_completion() {
+                return Err(Error::connection(format!(
+                    "the server refused to protect data connections (server said {reply}); not sending data in clear text"
+                ))
+                .with_code(reply.code));
+            }
+        }
+        Ok(())
+    }
+
+    fn login_only(&mut self, user: &str, password: Option<&str>) -> Result<()> {
         let reply = self.exec(&Command::User(Arg::new(user)?))?;
         let reply = match reply.code {
             230 | 202 => return Ok(()),
@@ -194,17 +304,18 @@ impl Connection {
             self.alive = false;
             return false;
         }
-        if self.stream.set_nonblocking(true).is_err() {
+        if self.stream.tcp().set_nonblocking(true).is_err() {
             self.alive = false;
             return false;
         }
-        let mut probe = [0u8; 1];
-        let state = self.stream.peek(&mut probe);
-        let _ = self.stream.set_nonblocking(false);
+        // A read (through TLS when there is TLS, so late session tickets are absorbed):
+        // EOF, an error, or bytes nobody asked for (a 421 before closing) mean it is gone.
+        let mut probe = [0u8; 512];
+        let state = self.stream.read(&mut probe);
+        let _ = self.stream.tcp().set_nonblocking(false);
         match state {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => true,
             _ => {
-                // EOF, an error, or bytes nobody asked for (a 421 before closing).
                 self.alive = false;
                 false
             }
@@ -354,6 +465,7 @@ impl Connection {
             .set_read_timeout(Some(TICK))
             .and_then(|_| stream.set_write_timeout(Some(TICK)))
             .map_err(|e| Error::connection(describe_io(&e)))?;
+        let mut stream = Stream::Plain(stream);
         let first = self.read_reply()?;
         let early_final = if first.is_preliminary() {
             None
@@ -362,6 +474,21 @@ impl Connection {
         } else {
             return Err(Error::refused(first.code, first.text()));
         };
+        if let (Some((settings, name)), Stream::Plain(tcp)) = (&self.data_tls, &stream) {
+            let tcp = tcp
+                .try_clone()
+                .map_err(|e| Error::connection(describe_io(&e)))?;
+            stream = Stream::handshake(
+                tcp,
+                settings,
+                name.clone(),
+                Instant::now() + self.opts.timeout,
+            )
+            .map_err(|e| Error::connection(format!("data connection: {}", e.message())))?;
+            if let Some(d) = stream.describe() {
+                self.transcript.note(&format!("data connection TLS: {d}"));
+            }
+        }
         Ok(DataConn {
             stream,
             timeout: self.opts.timeout,
@@ -420,7 +547,8 @@ impl Connection {
         if self.alive && self.send(&Command::Quit).is_ok() {
             let _ = self.read_reply_within(Duration::from_secs(5));
         }
-        let _ = self.stream.shutdown(Shutdown::Both);
+        let _ = self.stream.close_notify();
+        let _ = self.stream.tcp().shutdown(Shutdown::Both);
     }
 
     fn passive_address(&mut self) -> Result<SocketAddr> {
@@ -491,8 +619,13 @@ impl DataConn {
     }
 
     /// Closes the data connection after an upload, so the server sees end of file.
-    pub fn finish_upload(self) -> Result<Option<Reply>> {
-        self.stream.shutdown(Shutdown::Write).map_err(|e| {
+    pub fn finish_upload(mut self) -> Result<Option<Reply>> {
+        // A TLS upload ends with close_notify: vsftpd treats a bare close as a truncation.
+        let closed = self
+            .stream
+            .close_notify()
+            .and_then(|_| self.stream.tcp().shutdown(Shutdown::Write));
+        closed.map_err(|e| {
             Error::not_confirmed(format!("closing the data connection: {}", describe_io(&e)))
         })?;
         Ok(self.early_final)
@@ -532,7 +665,7 @@ fn is_tick(e: &io::Error) -> bool {
 
 /// Reads once, waking every [`TICK`] to check the cancel flag and the deadline.
 fn read_timed(
-    stream: &mut TcpStream,
+    stream: &mut impl Read,
     buf: &mut [u8],
     deadline: Instant,
     cancel: &AtomicBool,
@@ -555,7 +688,7 @@ fn read_timed(
 
 /// Writes everything; the deadline moves forward whenever some bytes go out.
 fn write_all_timed(
-    stream: &mut TcpStream,
+    stream: &mut impl Write,
     mut buf: &[u8],
     mut deadline: Instant,
     cancel: &AtomicBool,

@@ -83,7 +83,12 @@ fn parse_unix(line: &str) -> Option<Entry> {
         _ => return None,
     };
     let perms = line.split(' ').next()?;
-    if perms.len() < 10 || !perms[1..10].bytes().all(|b| b"rwxsStTl-".contains(&b)) {
+    // Bytes, not a str slice: byte 10 may fall inside a multi-byte character.
+    if perms.len() < 10
+        || !perms.as_bytes()[1..10]
+            .iter()
+            .all(|b| b"rwxsStTl-".contains(b))
+    {
         return None;
     }
     // perms links owner group size month day time/year name; some servers omit the group.
@@ -394,6 +399,15 @@ mod tests {
             parse_mlsd_line("type=dir;sizd=4096;modify=20261125040155;UNIX.mode=0555; ro").unwrap();
         assert_eq!((e.kind, e.size), (Kind::Dir, None));
         assert_eq!(parse_mlsd_line("type=pdir;sizd=4096; .."), None);
+    }
+
+    #[test]
+    fn non_ascii_in_the_permissions_is_not_a_panic() {
+        // Found by fuzzing: byte 10 inside 'é' made the str slice panic.
+        let e = parse_list_line("drwxr-xr-\u{e9} 1 u g 0 Jan 1 2020 n").unwrap();
+        assert_eq!(e.kind, Kind::Unknown);
+        let e = parse_list_line("d\u{fffd}\u{fffd}r\u{fffd}").unwrap();
+        assert_eq!(e.kind, Kind::Unknown);
     }
 
     #[test]

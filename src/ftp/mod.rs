@@ -7,3 +7,4 @@ pub mod list;
 pub mod pasv;
 pub mod reply;
 pub mod time;
+pub mod tls;

@@ -67,6 +67,10 @@ impl TestServer {
 
     /// Starts a server that drops connections idle for `secs` seconds.
     pub fn start_with_idle_timeout(idle: Option<u64>) -> TestServer {
+        TestServer::start_with(idle, None)
+    }
+
+    fn start_with(idle: Option<u64>, certs: Option<&TestCerts>) -> TestServer {
         let root = tempfile::tempdir().expect("server root");
         let logins = Arc::new(AtomicUsize::new(0));
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -85,6 +89,9 @@ impl TestServer {
                 .greeting("3700ftp test server");
         if let Some(secs) = idle {
             builder = builder.idle_session_timeout(secs);
+        }
+        if let Some(c) = certs {
+            builder = builder.ftps(c.chain.clone(), c.key.clone());
         }
         let server = builder.build().expect("server");
         rt.spawn(async move {
@@ -172,4 +179,50 @@ pub fn names(dir: &Path) -> Vec<String> {
         .collect();
     v.sort();
     v
+}
+
+/// A private CA and a server certificate it signed, as PEM files in a temporary directory.
+pub struct TestCerts {
+    pub dir: tempfile::TempDir,
+    pub ca: PathBuf,
+    pub chain: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Makes a CA and a server certificate for `names` (DNS names or IP addresses).
+pub fn test_certs(names: &[&str]) -> TestCerts {
+    let dir = tempfile::tempdir().unwrap();
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "3700ftp test CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params =
+        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .unwrap();
+    let cert = params.signed_by(&key, &ca).unwrap();
+    let paths = (
+        dir.path().join("ca.pem"),
+        dir.path().join("chain.pem"),
+        dir.path().join("key.pem"),
+    );
+    std::fs::write(&paths.0, ca.pem()).unwrap();
+    std::fs::write(&paths.1, format!("{}{}", cert.pem(), ca.pem())).unwrap();
+    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
+    TestCerts {
+        dir,
+        ca: paths.0,
+        chain: paths.1,
+        key: paths.2,
+    }
+}
+
+impl TestServer {
+    /// Starts a server that offers explicit FTPS (AUTH TLS) with `certs`.
+    pub fn start_tls(certs: &TestCerts) -> TestServer {
+        TestServer::start_with(None, Some(certs))
+    }
 }

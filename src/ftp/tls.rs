@@ -1,0 +1,283 @@
+//! TLS for FTPS (RFC 4217), through rustls: the client configuration (system trust store,
+//! `--cacert`, or `--insecure`), and [`Stream`], a control or data socket that is either
+//! plain TCP or TLS over TCP.
+//!
+//! One [`ClientConfig`] serves a whole run, so its session cache lets every data connection
+//! resume the control connection's TLS session, which vsftpd (`require_ssl_reuse`) and
+//! others demand. This module never prints; the connection reports versions and ciphers
+//! to its transcript.
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{
+    ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme,
+    StreamOwned,
+};
+
+use crate::error::{Error, Kind, Result};
+
+/// How a connection uses TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Plain FTP.
+    Off,
+    /// `AUTH TLS` after the greeting (`--tls`); any reply but 234 stops before USER.
+    Explicit,
+    /// TLS from the first byte (`ftps://`, port 990).
+    Implicit,
+}
+
+/// The TLS settings of a run.
+#[derive(Clone)]
+pub struct Tls {
+    /// The shared client configuration (and session cache).
+    pub config: Arc<ClientConfig>,
+    /// True when certificates are not verified (`--insecure`).
+    pub insecure: bool,
+}
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tls {{ insecure: {} }}", self.insecure)
+    }
+}
+
+/// Builds the client configuration: the system trust store by default, only the
+/// certificates in `cacert` when given, or no verification at all when `insecure`.
+pub fn settings(cacert: Option<&Path>, insecure: bool) -> Result<Tls> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::usage(format!("TLS setup: {e}")))?;
+    let config = if insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
+            .with_no_client_auth()
+    } else {
+        let mut roots = RootCertStore::empty();
+        match cacert {
+            Some(path) => {
+                let certs = CertificateDer::pem_file_iter(path).map_err(|e| {
+                    Error::new(Kind::Local, format!("--cacert {}: {e}", path.display()))
+                })?;
+                for cert in certs {
+                    let cert = cert.map_err(|e| {
+                        Error::new(Kind::Local, format!("--cacert {}: {e}", path.display()))
+                    })?;
+                    roots.add(cert).map_err(|e| {
+                        Error::new(Kind::Local, format!("--cacert {}: {e}", path.display()))
+                    })?;
+                }
+                if roots.is_empty() {
+                    return Err(Error::new(
+                        Kind::Local,
+                        format!("--cacert {}: no certificate in the file", path.display()),
+                    ));
+                }
+            }
+            None => {
+                let found = rustls_native_certs::load_native_certs();
+                for cert in found.certs {
+                    let _ = roots.add(cert);
+                }
+            }
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    Ok(Tls {
+        config: Arc::new(config),
+        insecure,
+    })
+}
+
+/// The name the certificate must carry: a DNS name, or an IP address.
+pub fn server_name(host: &str) -> Result<ServerName<'static>> {
+    ServerName::try_from(host.to_string())
+        .map_err(|_| Error::usage(format!("'{host}' is not a valid TLS server name")))
+}
+
+/// A socket, plain or TLS.
+pub enum Stream {
+    /// Plain TCP.
+    Plain(TcpStream),
+    /// TLS over TCP.
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Stream {
+    /// The TCP socket underneath.
+    pub fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => &s.sock,
+        }
+    }
+
+    /// Starts TLS on `tcp` and completes the handshake (the socket's timeouts apply; a
+    /// blocked handshake step is retried until `deadline`).
+    pub fn handshake(
+        tcp: TcpStream,
+        tls: &Tls,
+        name: ServerName<'static>,
+        deadline: std::time::Instant,
+    ) -> Result<Stream> {
+        let conn = ClientConnection::new(tls.config.clone(), name)
+            .map_err(|e| Error::connection(format!("TLS: {e}")))?;
+        let mut stream = StreamOwned::new(conn, tcp);
+        while stream.conn.is_handshaking() {
+            match stream.conn.complete_io(&mut stream.sock) {
+                Ok(_) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock
+                            | io::ErrorKind::TimedOut
+                            | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    if std::time::Instant::now() >= deadline {
+                        return Err(Error::connection("TLS: timed out during the handshake"));
+                    }
+                }
+                Err(e) => {
+                    return Err(Error::connection(format!(
+                        "TLS handshake failed: {}",
+                        describe_tls_error(&e)
+                    )))
+                }
+            }
+        }
+        Ok(Stream::Tls(Box::new(stream)))
+    }
+
+    /// `TLSv1.3, TLS13_AES_256_GCM_SHA384`, or None for a plain socket.
+    pub fn describe(&self) -> Option<String> {
+        match self {
+            Stream::Plain(_) => None,
+            Stream::Tls(s) => {
+                let version = s
+                    .conn
+                    .protocol_version()
+                    .map(|v| format!("{v:?}"))
+                    .unwrap_or_default();
+                let suite = s
+                    .conn
+                    .negotiated_cipher_suite()
+                    .map(|c| format!("{:?}", c.suite()))
+                    .unwrap_or_default();
+                let resumed = matches!(
+                    s.conn.handshake_kind(),
+                    Some(rustls::HandshakeKind::Resumed)
+                );
+                Some(format!(
+                    "{version}, {suite}{}",
+                    if resumed { ", session resumed" } else { "" }
+                ))
+            }
+        }
+    }
+
+    /// Ends the TLS session with close_notify (a bare close looks like a truncation).
+    pub fn close_notify(&mut self) -> io::Result<()> {
+        if let Stream::Tls(s) = self {
+            s.conn.send_close_notify();
+            while s.conn.wants_write() {
+                s.conn.write_tls(&mut s.sock)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn describe_tls_error(e: &io::Error) -> String {
+    if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        return match inner {
+            rustls::Error::InvalidCertificate(c) => format!(
+                "the server's certificate is not trusted ({c:?}); use --cacert FILE to trust a private CA, or --insecure to skip verification"
+            ),
+            other => other.to_string(),
+        };
+    }
+    crate::error::describe_io(e)
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
+        }
+    }
+}
+
+/// `--insecure`: accepts any certificate, still checking handshake signatures.
+#[derive(Debug)]
+struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for NoVerification {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
