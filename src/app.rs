@@ -26,6 +26,7 @@ pub fn run(cli: Cli) -> u8 {
     };
     let mut ctx = Ctx::new(opts, cli.verbose, Output::terminal());
     let bars_wanted = !cli.quiet && std::io::stderr().is_terminal();
+    ctx.can_prompt = std::io::stdin().is_terminal();
     ctx.progress = bars_wanted;
     let session_url = match cli.words.as_slice() {
         [] => None,

@@ -76,6 +76,8 @@ pub struct Ctx {
     pub transcript_sink: Option<Transcript>,
     /// Whether transfers draw progress bars (stderr is a terminal, not quiet, not verbose).
     pub progress: bool,
+    /// Whether a password may be asked for (stdin is a terminal).
+    pub can_prompt: bool,
 }
 
 impl Ctx {
@@ -91,6 +93,7 @@ impl Ctx {
             in_session: false,
             transcript_sink: None,
             progress: false,
+            can_prompt: false,
         }
     }
 
@@ -102,6 +105,52 @@ impl Ctx {
             .unwrap_or_else(|| Transcript::stdout(true));
         t.set_on(self.verbose);
         t
+    }
+
+    /// Fills in credentials the URL leaves out, as curl and ftp do: with no user, the
+    /// netrc entry for the host (else anonymous); with a user but no password, the netrc
+    /// password for that user, else a prompt without echo when stdin is a terminal. In
+    /// batch mode nothing is asked: a server that wants a password gets a clear error.
+    pub fn resolve_credentials(&mut self, url: &FtpUrl) -> FtpUrl {
+        let mut url = url.clone();
+        if url.password.is_some() {
+            return url;
+        }
+        let path = crate::netrc::netrc_path(std::env::var_os("NETRC"), dirs::home_dir());
+        let want_user = url.user_given.then(|| url.user.clone());
+        if let Some(path) = path {
+            match crate::netrc::load(&path, &url.host, want_user.as_deref()) {
+                Ok((entry, warning)) => {
+                    if let Some(w) = warning {
+                        self.out.notice(&format!("warning: {w}"));
+                    }
+                    if let Some(entry) = entry {
+                        if let (false, Some(login)) = (url.user_given, &entry.login) {
+                            url.user = login.clone();
+                            url.user_given = true;
+                        }
+                        if entry.password.is_some()
+                            && (entry.login.is_none()
+                                || entry.login.as_deref() == Some(url.user.as_str()))
+                        {
+                            url.password = entry.password;
+                        }
+                    }
+                }
+                Err(e) => self.out.notice(&format!("warning: {e}")),
+            }
+        }
+        if url.password.is_none()
+            && url.user_given
+            && !url.user.eq_ignore_ascii_case("anonymous")
+            && self.can_prompt
+        {
+            let prompt = format!("Password for {}@{}: ", url.user, url.host);
+            if let Ok(p) = rpassword::prompt_password(prompt) {
+                url.password = Some(p);
+            }
+        }
+        url
     }
 
     /// Connects and logs in to the server of `url`.
@@ -118,6 +167,7 @@ impl Ctx {
     /// Opens a session at `url`: logs in and changes to its directory when it names one.
     pub fn open(&mut self, url: FtpUrl) -> Result<()> {
         self.close();
+        let url = self.resolve_credentials(&url);
         let mut conn = self.login(&url)?;
         let home = pwd(&mut conn).ok();
         let start = url.path.clone();
@@ -241,7 +291,8 @@ impl Ctx {
         };
         if own {
             let url = remote.url.as_ref().expect("own connection has a URL");
-            let mut conn = self.login(url)?;
+            let url = self.resolve_credentials(url);
+            let mut conn = self.login(&url)?;
             let result = f(&mut conn, &mut self.out);
             if result
                 .as_ref()

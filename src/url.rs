@@ -31,6 +31,8 @@ pub struct FtpUrl {
     pub user: String,
     /// Password, decoded, when the URL has one.
     pub password: Option<String>,
+    /// True when the URL names a user (else `anonymous`, unless netrc says otherwise).
+    pub user_given: bool,
     /// Path on the server, decoded: absolute (`/dir/f`) or relative to the login directory.
     pub path: String,
     /// `ftps://`: TLS from the first byte (implicit FTPS, port 990 by default).
@@ -135,6 +137,7 @@ impl FtpUrl {
             port,
             user,
             password,
+            user_given,
             path,
             implicit_tls,
             explicit_tls: false,

@@ -299,7 +299,9 @@ fn finish(
         Some(o) => o,
         None => {
             let url = match (&remote.url, &ctx.session) {
-                (Some(u), _) => u.clone(),
+                (Some(u), _) if !ctx.uses_session(remote) => ctx.resolve_credentials(&u.clone()),
+                (Some(_), Some(s)) => s.url.clone(),
+                (Some(u), None) => ctx.resolve_credentials(&u.clone()),
                 (None, Some(s)) => s.url.clone(),
                 (None, None) => return Err(Error::usage("not connected")),
             };

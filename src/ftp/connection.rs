@@ -265,7 +265,7 @@ impl Connection {
                     None => {
                         return Err(Error::new(
                             Kind::Login,
-                            format!("login incorrect: the server wants a password for {user} and the URL has none (write ftp://{user}:PASSWORD@host/)"),
+                            format!("the server wants a password for {user} and none was given: put it in ~/.netrc, in the URL (ftp://{user}:PASSWORD@host/), or run from a terminal to be asked"),
                         ))
                     }
                 };
