@@ -22,6 +22,8 @@ pub fn run(cli: Cli) -> u8 {
         trust_pasv_address: cli.use_pasv_address,
         cancel: cancel.clone(),
         explicit_tls: cli.tls,
+        active: cli.active,
+        port_range: cli.port_range,
         tls: TlsSource::new(cli.cacert.clone(), cli.insecure),
     };
     let mut ctx = Ctx::new(opts, cli.verbose, Output::terminal());

@@ -35,6 +35,14 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub insecure: bool,
 
+    /// Active mode: the server connects to us (EPRT, else PORT); passive is the default
+    #[arg(long, global = true)]
+    pub active: bool,
+
+    /// The local ports active mode listens on, e.g. 50000-50100
+    #[arg(long, value_name = "LO-HI", value_parser = parse_port_range, global = true)]
+    pub port_range: Option<(u16, u16)>,
+
     /// No progress bars
     #[arg(short, long, global = true)]
     pub quiet: bool,
@@ -63,6 +71,24 @@ fn parse_timeout(s: &str) -> Result<f64, String> {
     } else {
         Err(format!("'{s}' must be between 0 and 86400 seconds"))
     }
+}
+
+fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
+    let (lo, hi) = s
+        .split_once('-')
+        .ok_or_else(|| format!("'{s}' is not LO-HI"))?;
+    let lo: u16 = lo
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{lo}' is not a port"))?;
+    let hi: u16 = hi
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{hi}' is not a port"))?;
+    if lo == 0 || lo > hi {
+        return Err(format!("'{s}' is not a range of ports (1-65535, LO <= HI)"));
+    }
+    Ok((lo, hi))
 }
 
 /// The text after the options in `--help`: operations (from the table), URL form, examples.

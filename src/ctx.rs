@@ -210,6 +210,14 @@ impl Ctx {
         }
     }
 
+    /// Turns active mode on or off, for the session's connection too.
+    pub fn set_active(&mut self, on: bool) {
+        self.opts.active = on;
+        if let Some(conn) = self.session.as_mut().and_then(|s| s.conn.as_mut()) {
+            conn.set_active(on);
+        }
+    }
+
     /// Turns the session connection's transcript on or off without changing the setting.
     pub fn set_verbose_quiet(&mut self, on: bool) {
         if let Some(conn) = self.session.as_mut().and_then(|s| s.conn.as_mut()) {

@@ -369,3 +369,162 @@ fn hostile_names_from_the_server_are_never_written_outside_the_destination() {
         "{t:?}"
     );
 }
+
+#[test]
+fn active_mode_round_trip_with_eprt_and_a_port_range() {
+    let s = TestServer::start();
+    s.put("/act/in.bin", &sample(300_000));
+    let home = tempfile::tempdir().unwrap();
+    let lo = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let range = format!("{lo}-{}", lo.saturating_add(20));
+    let out = ftp(home.path())
+        .args([
+            "-v",
+            "--active",
+            "--port-range",
+            &range,
+            "cp",
+            &s.url("/act/in.bin"),
+            "in.bin",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("> EPRT |1|127.0.0.1|"), "{text}");
+    assert!(!text.contains("> EPSV"), "{text}");
+    assert!(std::fs::read(home.path().join("in.bin")).unwrap() == sample(300_000));
+    ftp(home.path())
+        .args(["--active", "cp", "in.bin", &s.url("/act/back.bin")])
+        .assert()
+        .success();
+    assert!(std::fs::read(s.file("/act/back.bin")).unwrap() == sample(300_000));
+    // The session toggle.
+    ftp(home.path())
+        .arg(s.url("/act"))
+        .write_stdin("active on\nls\nget back.bin b2.bin\nactive\nls\n")
+        .assert()
+        .success();
+    assert!(home.path().join("b2.bin").exists());
+}
+
+#[test]
+fn eprt_refused_falls_back_to_port() {
+    let server = fake_server::FakeServer::new()
+        .login()
+        .reply("EPRT", "500 EPRT not understood\r\n")
+        .reply("PORT", "200 PORT ok\r\n")
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    // The fake server answers nothing more useful; what matters is that PORT followed the
+    // refused EPRT.
+    let out = ftp(home.path())
+        .args(["--active", "--timeout", "2", "ls", "-l", &server.url("/")])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert!(out.status.code().is_some_and(|c| c != 0), "{t:?}");
+    let eprt = t
+        .commands
+        .iter()
+        .position(|c| c.starts_with("EPRT |1|127.0.0.1|"));
+    let port = t
+        .commands
+        .iter()
+        .position(|c| c.starts_with("PORT 127,0,0,1,"));
+    assert!(eprt.is_some() && port > eprt, "{t:?}");
+}
+
+/// A server that answers EPRT, then connects to the client from 127.0.0.2, not from the
+/// control connection's address.
+#[test]
+fn an_active_data_connection_from_another_address_is_refused() {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (control, _) = listener.accept().unwrap();
+        control
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut out = control.try_clone().unwrap();
+        let mut lines = BufReader::new(control);
+        out.write_all(b"220 hi\r\n").unwrap();
+        let mut target = None;
+        let mut connected_from_elsewhere = false;
+        loop {
+            let mut line = String::new();
+            if lines.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            let verb = line.split(' ').next().unwrap_or("").trim().to_string();
+            let reply: &[u8] = match verb.as_str() {
+                "USER" => b"230 in\r\n",
+                "EPRT" => {
+                    let p: u16 = line
+                        .trim()
+                        .trim_end_matches('|')
+                        .rsplit('|')
+                        .next()
+                        .unwrap()
+                        .parse()
+                        .unwrap();
+                    target = Some(p);
+                    b"200 ok\r\n"
+                }
+                "LIST" => {
+                    let sock = socket_from("127.0.0.2", target.unwrap());
+                    connected_from_elsewhere = sock.is_some();
+                    b"150 here\r\n"
+                }
+                "ABOR" => b"226 aborted\r\n",
+                "QUIT" => {
+                    let _ = out.write_all(b"221 bye\r\n");
+                    break;
+                }
+                _ => b"200 ok\r\n",
+            };
+            out.write_all(reply).unwrap();
+        }
+        connected_from_elsewhere
+    });
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .args([
+            "--active",
+            "--timeout",
+            "5",
+            "ls",
+            "-l",
+            &format!("ftp://127.0.0.1:{port}/"),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("refused a data connection from 127.0.0.2"),
+        "{stderr}"
+    );
+    assert!(
+        server.join().unwrap(),
+        "the server did connect from 127.0.0.2"
+    );
+}
+
+fn socket_from(source: &str, port: u16) -> Option<std::net::TcpStream> {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).ok()?;
+    let from: std::net::SocketAddr = format!("{source}:0").parse().unwrap();
+    socket.bind(&from.into()).ok()?;
+    let to: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    socket.connect(&to.into()).ok()?;
+    Some(socket.into())
+}

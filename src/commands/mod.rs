@@ -119,6 +119,7 @@ pub static COMMANDS: &[Spec] = &[
     session::OPEN,
     session::CLOSE,
     session::VERBOSE,
+    session::ACTIVE,
     session::HELP,
     session::QUIT,
 ];

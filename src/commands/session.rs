@@ -70,6 +70,18 @@ pub(super) const VERBOSE: Spec = Spec {
     run: verbose,
 };
 
+pub(super) const ACTIVE: Spec = Spec {
+    name: "active",
+    aliases: &["passive"],
+    usage: "[on|off]",
+    summary: "active mode: the server connects to us (toggles when bare; passive is the default)",
+    args: &[ArgKind::Word],
+    min_args: 0,
+    flags: &[],
+    scope: Scope::SessionOnly,
+    run: active,
+};
+
 pub(super) const HELP: Spec = Spec {
     name: "help",
     aliases: &["?"],
@@ -128,18 +140,32 @@ fn close(ctx: &mut Ctx, _args: &Args) -> Result<()> {
 }
 
 fn verbose(ctx: &mut Ctx, args: &Args) -> Result<()> {
-    let on = match args.pos.first().map(String::as_str) {
-        None => !ctx.verbose,
-        Some("on") => true,
-        Some("off") => false,
-        Some(other) => {
-            return Err(Error::usage(format!(
-                "verbose: say on or off, not '{other}'"
-            )))
-        }
-    };
+    let on = on_off("verbose", ctx.verbose, args)?;
     ctx.set_verbose(on);
     ctx.out.line(if on { "verbose on" } else { "verbose off" });
+    Ok(())
+}
+
+/// `on`, `off`, or a toggle of `current` when bare.
+fn on_off(name: &str, current: bool, args: &Args) -> Result<bool> {
+    match args.pos.first().map(String::as_str) {
+        None => Ok(!current),
+        Some("on") => Ok(true),
+        Some("off") => Ok(false),
+        Some(other) => Err(Error::usage(format!(
+            "{name}: say on or off, not '{other}'"
+        ))),
+    }
+}
+
+fn active(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    let on = on_off("active", ctx.opts.active, args)?;
+    ctx.set_active(on);
+    ctx.out.line(if on {
+        "active mode on"
+    } else {
+        "active mode off (passive)"
+    });
     Ok(())
 }
 

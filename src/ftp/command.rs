@@ -48,6 +48,8 @@ pub enum Command {
     Stru(&'static str),
     Epsv,
     Pasv,
+    Eprt(std::net::SocketAddr),
+    Port(std::net::SocketAddrV4),
     List(Option<Arg>),
     Nlst(Option<Arg>),
     Mlsd(Option<Arg>),
@@ -89,6 +91,23 @@ impl Command {
             Stru(s) => format!("STRU {s}"),
             Epsv => "EPSV".into(),
             Pasv => "PASV".into(),
+            // RFC 2428 §2: EPRT |1|132.235.1.2|6275| or |2|::1|6275|.
+            Eprt(a) => {
+                let family = if a.is_ipv4() { 1 } else { 2 };
+                format!("EPRT |{family}|{}|{}|", a.ip(), a.port())
+            }
+            Port(a) => {
+                let o = a.ip().octets();
+                format!(
+                    "PORT {},{},{},{},{},{}",
+                    o[0],
+                    o[1],
+                    o[2],
+                    o[3],
+                    a.port() >> 8,
+                    a.port() & 0xff
+                )
+            }
             List(a) => opt("LIST", a),
             Nlst(a) => opt("NLST", a),
             Mlsd(a) => opt("MLSD", a),
@@ -166,6 +185,14 @@ mod tests {
         assert_eq!(Command::List(Some(arg("/pub"))).wire(), b"LIST /pub\r\n");
         assert_eq!(Command::Type("I").wire(), b"TYPE I\r\n");
         assert_eq!(Command::Rest(42).wire(), b"REST 42\r\n");
+        let v4: std::net::SocketAddr = "127.0.0.1:6275".parse().unwrap();
+        assert_eq!(Command::Eprt(v4).wire(), b"EPRT |1|127.0.0.1|6275|\r\n");
+        let v6: std::net::SocketAddr = "[::1]:21".parse().unwrap();
+        assert_eq!(Command::Eprt(v6).wire(), b"EPRT |2|::1|21|\r\n");
+        let std::net::SocketAddr::V4(p) = v4 else {
+            unreachable!()
+        };
+        assert_eq!(Command::Port(p).wire(), b"PORT 127,0,0,1,24,131\r\n");
     }
 
     #[test]

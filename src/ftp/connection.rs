@@ -36,6 +36,10 @@ pub struct Options {
     pub cancel: Arc<AtomicBool>,
     /// Upgrade plain `ftp://` connections with AUTH TLS (`--tls`).
     pub explicit_tls: bool,
+    /// Active mode: the server connects to us (EPRT, else PORT).
+    pub active: bool,
+    /// The local ports active mode may listen on (`--port-range LO-HI`); any when None.
+    pub port_range: Option<(u16, u16)>,
     /// Where the TLS configuration comes from; built on first use.
     pub tls: TlsSource,
 }
@@ -78,6 +82,8 @@ impl Default for Options {
             trust_pasv_address: false,
             cancel: Arc::new(AtomicBool::new(false)),
             explicit_tls: false,
+            active: false,
+            port_range: None,
             tls: TlsSource::default(),
         }
     }
@@ -102,6 +108,8 @@ pub struct Connection {
     binary: bool,
     alive: bool,
     mlsd: Option<bool>,
+    /// Whether EPRT works here: None until tried.
+    eprt: Option<bool>,
     /// The TLS settings and server name when data connections must be protected.
     data_tls: Option<(Tls, rustls::pki_types::ServerName<'static>)>,
     mode: Mode,
@@ -183,6 +191,7 @@ impl Connection {
             binary: false,
             alive: true,
             mlsd: None,
+            eprt: None,
             data_tls: None,
             mode,
         };
@@ -438,35 +447,16 @@ impl Connection {
     /// Opens a passive data connection for `cmd` (LIST, RETR, STOR...): asks for a passive
     /// port, sends `cmd`, connects, and reads the server's preliminary reply.
     pub fn open_data(&mut self, cmd: &Command) -> Result<DataConn> {
-        let addr = self.passive_address()?;
-        self.send(cmd)?;
-        self.transcript.note(&format!("data connection to {addr}"));
-        let stream = match TcpStream::connect_timeout(&addr, self.opts.timeout) {
-            Ok(s) => s,
-            Err(e) => {
-                // Some servers (proftpd) refuse the command and close the passive port at
-                // once: then the control reply says why. Otherwise the passive port is
-                // unreachable, and the server's state is unknown: drop the connection.
-                let why = connect_error(&e, self.opts.timeout);
-                if e.kind() == io::ErrorKind::ConnectionRefused {
-                    if let Ok(reply) = self.read_reply_within(Duration::from_secs(2)) {
-                        if reply.is_negative() {
-                            return Err(Error::refused(reply.code, reply.text()));
-                        }
-                    }
-                }
-                self.alive = false;
-                return Err(Error::connection(format!(
-                    "cannot open the data connection to {addr}: {why} (a firewall may block passive ports; --timeout and the server's passive port range are worth checking)"
-                )));
-            }
+        let (stream, first) = if self.opts.active {
+            self.open_active(cmd)?
+        } else {
+            self.open_passive(cmd)?
         };
         stream
             .set_read_timeout(Some(TICK))
             .and_then(|_| stream.set_write_timeout(Some(TICK)))
             .map_err(|e| Error::connection(describe_io(&e)))?;
         let mut stream = Stream::Plain(stream);
-        let first = self.read_reply()?;
         let early_final = if first.is_preliminary() {
             None
         } else if first.is_completion() {
@@ -495,6 +485,180 @@ impl Connection {
             cancel: self.opts.cancel.clone(),
             early_final,
         })
+    }
+
+    /// Passive: the passive command, `cmd`, connect; then the server's first reply.
+    fn open_passive(&mut self, cmd: &Command) -> Result<(TcpStream, Reply)> {
+        let addr = self.passive_address()?;
+        self.send(cmd)?;
+        self.transcript.note(&format!("data connection to {addr}"));
+        let stream = match TcpStream::connect_timeout(&addr, self.opts.timeout) {
+            Ok(s) => s,
+            Err(e) => {
+                // Some servers (proftpd) refuse the command and close the passive port at
+                // once: then the control reply says why. Otherwise the passive port is
+                // unreachable, and the server's state is unknown: drop the connection.
+                let why = connect_error(&e, self.opts.timeout);
+                if e.kind() == io::ErrorKind::ConnectionRefused {
+                    if let Ok(reply) = self.read_reply_within(Duration::from_secs(2)) {
+                        if reply.is_negative() {
+                            return Err(Error::refused(reply.code, reply.text()));
+                        }
+                    }
+                }
+                self.alive = false;
+                return Err(Error::connection(format!(
+                    "cannot open the data connection to {addr}: {why} (a firewall may block the server's passive ports; try --active)"
+                )));
+            }
+        };
+        let first = self.read_reply()?;
+        Ok((stream, first))
+    }
+
+    /// Active: listen, EPRT (else PORT), `cmd`, then accept exactly one connection, and
+    /// only from the server's address; a refusal on the control connection ends the wait.
+    fn open_active(&mut self, cmd: &Command) -> Result<(TcpStream, Reply)> {
+        let local_ip = self
+            .stream
+            .tcp()
+            .local_addr()
+            .map_err(|e| Error::connection(describe_io(&e)))?
+            .ip();
+        let listener = self.listen_on(local_ip)?;
+        let here = listener
+            .local_addr()
+            .map_err(|e| Error::connection(describe_io(&e)))?;
+        self.announce(here)?;
+        self.send(cmd)?;
+        self.transcript
+            .note(&format!("waiting for the server to connect to {here}"));
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| Error::connection(describe_io(&e)))?;
+        let deadline = Instant::now() + self.opts.timeout;
+        let mut first = None;
+        let stream = loop {
+            match listener.accept() {
+                Ok((s, from)) => {
+                    if from.ip() != self.peer.ip() {
+                        drop(s);
+                        self.abort_transfer();
+                        return Err(Error::connection(format!(
+                            "refused a data connection from {from}: only the server ({}) may connect",
+                            self.peer.ip()
+                        )));
+                    }
+                    break s;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => {
+                    return Err(Error::connection(format!(
+                        "accepting the data connection: {}",
+                        describe_io(&e)
+                    )))
+                }
+            }
+            if first.is_none() {
+                if let Some(reply) = self.poll_reply()? {
+                    if reply.is_negative() {
+                        return Err(Error::refused(reply.code, reply.text()));
+                    }
+                    first = Some(reply);
+                }
+            }
+            if self.opts.cancel.load(Ordering::SeqCst) {
+                self.abort_transfer();
+                return Err(Error::new(Kind::Interrupted, "interrupted"));
+            }
+            if Instant::now() >= deadline {
+                self.alive = false;
+                return Err(Error::connection(format!(
+                    "timed out after {} s waiting for the server to connect to {here} (a firewall may block it; passive mode is the default)",
+                    self.opts.timeout.as_secs_f64()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        stream
+            .set_nonblocking(false)
+            .map_err(|e| Error::connection(describe_io(&e)))?;
+        let first = match first {
+            Some(r) => r,
+            None => self.read_reply()?,
+        };
+        Ok((stream, first))
+    }
+
+    /// A listener on `ip`, on a port from `--port-range` when given.
+    fn listen_on(&self, ip: std::net::IpAddr) -> Result<std::net::TcpListener> {
+        let (lo, hi) = self.opts.port_range.unwrap_or((0, 0));
+        let mut last = None;
+        for port in lo..=hi {
+            match std::net::TcpListener::bind((ip, port)) {
+                Ok(l) => return Ok(l),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(Error::connection(format!(
+            "cannot listen for the data connection on {ip} ports {lo}-{hi}: {}",
+            last.map_or("no port".to_string(), |e| describe_io(&e))
+        )))
+    }
+
+    /// Tells the server where to connect: EPRT, or PORT where EPRT is refused (remembered).
+    fn announce(&mut self, here: SocketAddr) -> Result<()> {
+        if self.eprt != Some(false) {
+            let reply = self.exec(&Command::Eprt(here))?;
+            if reply.is_completion() {
+                self.eprt = Some(true);
+                return Ok(());
+            }
+            if self.eprt == Some(true) || !reply.is_negative() {
+                return Err(Error::refused(reply.code, reply.text()));
+            }
+            self.transcript.note("EPRT refused; using PORT from now on");
+            self.eprt = Some(false);
+        }
+        let SocketAddr::V4(v4) = here else {
+            return Err(Error::connection(
+                "the server refused EPRT, and PORT cannot work over IPv6",
+            ));
+        };
+        self.exec_ok(&Command::Port(v4))?;
+        Ok(())
+    }
+
+    /// A complete reply if one has arrived, without waiting.
+    fn poll_reply(&mut self) -> Result<Option<Reply>> {
+        if let Ok(Some(_)) = reply::parse(&self.buf) {
+            return self.read_reply().map(Some);
+        }
+        if self.stream.tcp().set_nonblocking(true).is_err() {
+            return Ok(None);
+        }
+        let mut chunk = [0u8; 4096];
+        let got = self.stream.read(&mut chunk);
+        let _ = self.stream.tcp().set_nonblocking(false);
+        match got {
+            Ok(0) => {
+                self.alive = false;
+                Err(Error::connection("the server closed the connection"))
+            }
+            Ok(n) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                match reply::parse(&self.buf) {
+                    Ok(Some(_)) => self.read_reply().map(Some),
+                    _ => Ok(None),
+                }
+            }
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Switches active mode on or off for the following transfers.
+    pub fn set_active(&mut self, on: bool) {
+        self.opts.active = on;
     }
 
     /// After the data connection is closed: reads the final reply, which must be 2xx.

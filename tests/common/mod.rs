@@ -86,7 +86,8 @@ impl TestServer {
         let mut builder =
             ServerBuilder::new(Box::new(move || Filesystem::new(dir.clone()).expect("fs")))
                 .authenticator(auth)
-                .greeting("3700ftp test server");
+                .greeting("3700ftp test server")
+                .active_passive_mode(libunftp::options::ActivePassiveMode::ActiveAndPassive);
         if let Some(secs) = idle {
             builder = builder.idle_session_timeout(secs);
         }
