@@ -29,6 +29,10 @@ pub fn run(cli: Cli) -> u8 {
     let mut ctx = Ctx::new(opts, cli.verbose, Output::terminal());
     let bars_wanted = !cli.quiet && std::io::stderr().is_terminal();
     ctx.can_prompt = std::io::stdin().is_terminal();
+    ctx.verify = cli.verify;
+    ctx.limiter = cli
+        .limit_rate
+        .map(|r| Arc::new(crate::ratelimit::Limiter::new(r)));
     ctx.progress = bars_wanted;
     let session_url = match cli.words.as_slice() {
         [] => None,

@@ -43,6 +43,15 @@ pub struct Cli {
     #[arg(long, value_name = "LO-HI", value_parser = parse_port_range, global = true)]
     pub port_range: Option<(u16, u16)>,
 
+    /// How a transfer is proven: auto (the server's strongest hash, else the size), hash,
+    /// size, or none
+    #[arg(long, value_name = "HOW", default_value = "auto", global = true)]
+    pub verify: crate::verify::Verify,
+
+    /// Cap each transfer's speed (with -j N, the total), e.g. 500K or 2M
+    #[arg(long, value_name = "RATE", value_parser = crate::ratelimit::parse_rate, global = true)]
+    pub limit_rate: Option<u64>,
+
     /// No progress bars
     #[arg(short, long, global = true)]
     pub quiet: bool,

@@ -78,6 +78,10 @@ pub struct Ctx {
     pub progress: bool,
     /// Whether a password may be asked for (stdin is a terminal).
     pub can_prompt: bool,
+    /// `--verify`.
+    pub verify: crate::verify::Verify,
+    /// `--limit-rate` (and `limit-rate` in a session), shared by every transfer.
+    pub limiter: Option<std::sync::Arc<crate::ratelimit::Limiter>>,
 }
 
 impl Ctx {
@@ -94,6 +98,8 @@ impl Ctx {
             transcript_sink: None,
             progress: false,
             can_prompt: false,
+            verify: crate::verify::Verify::Auto,
+            limiter: None,
         }
     }
 

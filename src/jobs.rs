@@ -16,7 +16,7 @@ use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::{Connection, Options};
 use crate::output::Bar;
 use crate::transcript::Transcript;
-use crate::transfer::{self, Notices, Progress, Settings};
+use crate::transfer::{self, Notices, Policy, Progress, Settings};
 use crate::url::FtpUrl;
 
 /// One file to move.
@@ -52,6 +52,8 @@ pub struct Outcome {
     pub bytes: u64,
     /// Files whose size was checked with SIZE (the rest by the final reply only).
     pub size_checked: usize,
+    /// Files the server's hash proved.
+    pub hash_checked: usize,
     /// Failures, with the file each concerns.
     pub failures: Vec<(String, Error)>,
     /// Notices to show (resume decisions, back-off).
@@ -70,6 +72,12 @@ impl Outcome {
             human_bytes(self.bytes),
             self.elapsed.as_secs_f64()
         );
+        if self.files > 0 {
+            text.push_str(&format!(
+                " ({} proven by hash, {} by size only)",
+                self.hash_checked, self.size_checked
+            ));
+        }
         if !self.failures.is_empty() {
             text.push_str(&format!("; {} failed", self.failures.len()));
         }
@@ -113,10 +121,10 @@ pub fn run_one(
     conn: &mut Connection,
     job: &Job,
     progress: &mut dyn Progress,
-    resume: bool,
+    policy: &Policy,
     notices: &mut Notices,
 ) -> Result<transfer::Moved> {
-    let mut settings = Settings { progress, resume };
+    let mut settings = Settings::new(progress, policy);
     let moved = if job.download {
         transfer::download(conn, &job.remote, &job.local, &mut settings, notices)?
     } else {
@@ -140,7 +148,9 @@ fn record(outcome: &mut Outcome, job: &Job, result: Result<transfer::Moved>) {
         Ok(m) => {
             outcome.files += 1;
             outcome.bytes += m.bytes;
-            if m.size_checked {
+            if m.hash_checked {
+                outcome.hash_checked += 1;
+            } else if m.size_checked {
                 outcome.size_checked += 1;
             }
         }
@@ -151,12 +161,12 @@ fn record(outcome: &mut Outcome, job: &Job, result: Result<transfer::Moved>) {
 /// Runs the jobs in order on one connection. An interrupt or a lost connection stops the
 /// run (the remaining files are reported as not done); other failures are recorded and
 /// the run goes on.
-pub fn run_sequential(conn: &mut Connection, jobs: &[Job], bars: &Bar, resume: bool) -> Outcome {
+pub fn run_sequential(conn: &mut Connection, jobs: &[Job], bars: &Bar, policy: &Policy) -> Outcome {
     let start = Instant::now();
     let mut outcome = Outcome::default();
     for (i, job) in jobs.iter().enumerate() {
         let mut bar = bars.for_file();
-        let result = run_one(conn, job, &mut bar, resume, &mut outcome.notices);
+        let result = run_one(conn, job, &mut bar, policy, &mut outcome.notices);
         let fatal = result
             .as_ref()
             .err()
@@ -184,7 +194,7 @@ pub fn run_parallel(
     jobs: Vec<Job>,
     n: usize,
     bars: &Bar,
-    resume: bool,
+    policy: &Policy,
 ) -> Outcome {
     let start = Instant::now();
     let queue = Arc::new(Mutex::new(jobs.into_iter().collect::<VecDeque<Job>>()));
@@ -198,6 +208,7 @@ pub fn run_parallel(
         let opts = opts.clone();
         let transcript = transcript.clone();
         let bars = bars.for_file();
+        let policy = policy.clone();
         // Stagger logins a little so a server's per-second connection limit is not hit at once.
         let delay = Duration::from_millis(20 * index as u64);
         handles.push(std::thread::spawn(move || {
@@ -215,7 +226,7 @@ pub fn run_parallel(
                 };
                 let mut bar = bars.for_file();
                 let mut notices = Vec::new();
-                let result = run_one(&mut conn, &job, &mut bar, resume, &mut notices);
+                let result = run_one(&mut conn, &job, &mut bar, &policy, &mut notices);
                 let lost = result
                     .as_ref()
                     .err()

@@ -17,6 +17,8 @@ pub mod jobs;
 pub mod listing;
 pub mod netrc;
 pub mod output;
+pub mod ratelimit;
 pub mod transcript;
 pub mod transfer;
 pub mod url;
+pub mod verify;

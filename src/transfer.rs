@@ -14,6 +14,9 @@ use std::path::Path;
 use crate::error::{describe_io, Error, Kind, Result};
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::Connection;
+use crate::ratelimit::Limiter;
+use crate::verify::{self, Algo, HashCommand, Hasher, Verify};
+use std::sync::Arc;
 
 /// One read or write of file data.
 pub const CHUNK: usize = 256 * 1024;
@@ -29,6 +32,8 @@ pub struct Moved {
     pub resumed_from: u64,
     /// True when the destination was already complete and nothing moved.
     pub already_complete: bool,
+    /// True when the server's hash of the file matched ours.
+    pub hash_checked: bool,
 }
 
 /// Follows a transfer's progress (the edge draws it; tests ignore it).
@@ -51,6 +56,111 @@ pub struct Settings<'a> {
     pub progress: &'a mut dyn Progress,
     /// Continue from where the destination ends (`cp -c`).
     pub resume: bool,
+    /// How the result is proven (`--verify`).
+    pub verify: Verify,
+    /// Keep the modification time (`-p`).
+    pub preserve: bool,
+    /// The shared rate cap (`--limit-rate`).
+    pub limiter: Option<Arc<Limiter>>,
+}
+
+/// The choices a transfer command makes once for all its files.
+#[derive(Clone, Debug, Default)]
+pub struct Policy {
+    /// `-c`.
+    pub resume: bool,
+    /// `--verify`.
+    pub verify: Verify,
+    /// `-p`.
+    pub preserve: bool,
+    /// `--limit-rate`.
+    pub limiter: Option<Arc<Limiter>>,
+}
+
+impl<'a> Settings<'a> {
+    /// Settings for one transfer under `policy`.
+    pub fn new(progress: &'a mut dyn Progress, policy: &Policy) -> Settings<'a> {
+        Settings {
+            progress,
+            resume: policy.resume,
+            verify: policy.verify,
+            preserve: policy.preserve,
+            limiter: policy.limiter.clone(),
+        }
+    }
+
+    fn chunk(&self) -> usize {
+        self.limiter.as_ref().map_or(CHUNK, |l| l.chunk())
+    }
+}
+
+/// Which server hash proves this transfer: None for size (or reply) only.
+fn hash_plan(conn: &mut Connection, verify: Verify) -> Result<Option<(Algo, HashCommand)>> {
+    match verify {
+        Verify::Size | Verify::None => Ok(None),
+        Verify::Auto | Verify::Hash => {
+            let found = verify::choose(&conn.features()?);
+            if found.is_none() && verify == Verify::Hash {
+                return Err(Error::new(
+                    Kind::Refused,
+                    "--verify=hash: the server offers no hash command (FEAT lists no HASH, XSHA256, XSHA1, XMD5 or XCRC)",
+                ));
+            }
+            Ok(found)
+        }
+    }
+}
+
+/// Asks the server for its hash of `path` and compares it with `ours`. With `--verify=auto`
+/// a server that then fails to hash falls back to the size check (said in `-v`).
+fn check_hash(
+    conn: &mut Connection,
+    path: &str,
+    (algo, how): (Algo, HashCommand),
+    ours: String,
+    verify: Verify,
+) -> Result<bool> {
+    let arg = Arg::new(path)?;
+    let reply = match how {
+        HashCommand::Hash => {
+            let chosen = conn.exec(&Command::OptsHash(algo.name()))?;
+            if chosen.is_completion() {
+                conn.exec(&Command::Hash(arg))?
+            } else {
+                chosen
+            }
+        }
+        HashCommand::X => conn.exec(&Command::XHash(algo.x_command(), arg))?,
+    };
+    let theirs = if reply.is_completion() {
+        verify::parse_hash_reply(reply.text(), algo)
+    } else {
+        None
+    };
+    match theirs {
+        Some(t) if t == ours => {
+            conn.transcript_mut().note(&format!(
+                "verified: the server's {} matches ({ours})",
+                algo.name()
+            ));
+            Ok(true)
+        }
+        Some(t) => Err(Error::not_confirmed(format!(
+            "the server's {} is {t} but the bytes transferred hash to {ours}",
+            algo.name()
+        ))),
+        None if verify == Verify::Hash => Err(Error::not_confirmed(format!(
+            "--verify=hash: the server did not give a {} ({reply})",
+            algo.name()
+        ))),
+        None => {
+            conn.transcript_mut().note(&format!(
+                "the server did not give a {}; verified by size only",
+                algo.name()
+            ));
+            Ok(false)
+        }
+    }
 }
 
 /// A notice the caller shows (resume decisions).
@@ -68,7 +178,11 @@ pub fn download(
 ) -> Result<Moved> {
     let arg = Arg::new(remote)?;
     conn.ensure_binary()?;
-    let expected = conn.size(remote)?;
+    let expected = if settings.verify == Verify::None && !settings.resume {
+        None
+    } else {
+        conn.size(remote)?
+    };
     let name = dest
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -83,6 +197,7 @@ pub fn download(
                     size_checked: true,
                     resumed_from: offset,
                     already_complete: true,
+                    hash_checked: false,
                 });
             }
         }
@@ -90,6 +205,8 @@ pub fn download(
     if offset > 0 {
         return resume_download(conn, arg, dest, &name, offset, expected, settings);
     }
+    let plan = hash_plan(conn, settings.verify)?;
+    let mut hasher = plan.map(|(algo, _)| Hasher::new(algo));
     let dir = match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -100,18 +217,37 @@ pub fn download(
         .tempfile_in(dir)
         .map_err(|e| Error::local(dir.display(), &e))?;
     settings.progress.begin(&name, expected, 0);
-    let received = receive(conn, Command::Retr(arg), part.as_file_mut(), dest, settings);
+    let received = receive(
+        conn,
+        Command::Retr(arg),
+        part.as_file_mut(),
+        dest,
+        settings,
+        hasher.as_mut(),
+    );
     settings.progress.end();
     let total = received?;
     check_size(total, expected, dest)?;
+    if plan.is_none() && expected.is_some() {
+        conn.transcript_mut()
+            .note(&format!("verified by size ({total} bytes)"));
+    }
+    let hash_checked = match (plan, hasher) {
+        (Some(plan), Some(h)) => check_hash(conn, remote, plan, h.finish(), settings.verify)?,
+        _ => false,
+    };
     set_default_permissions(part.as_file());
     part.persist(dest)
         .map_err(|e| Error::local(dest.display(), &e.error))?;
+    if settings.preserve {
+        keep_remote_time(conn, remote, dest, notices)?;
+    }
     Ok(Moved {
         bytes: total,
         size_checked: expected.is_some(),
         resumed_from: 0,
         already_complete: false,
+        hash_checked,
     })
 }
 
@@ -182,15 +318,18 @@ fn resume_download(
         .open(dest)
         .map_err(|e| Error::local(dest.display(), &e))?;
     settings.progress.begin(name, expected, offset);
-    let received = receive(conn, Command::Retr(arg), &mut file, dest, settings);
+    let received = receive(conn, Command::Retr(arg), &mut file, dest, settings, None);
     settings.progress.end();
     let total = received?;
     check_size(offset + total, expected, dest)?;
+    conn.transcript_mut()
+        .note("a resumed transfer is verified by size");
     Ok(Moved {
         bytes: total,
         size_checked: expected.is_some(),
         resumed_from: offset,
         already_complete: false,
+        hash_checked: false,
     })
 }
 
@@ -201,19 +340,26 @@ fn receive(
     file: &mut File,
     dest: &Path,
     settings: &mut Settings,
+    mut hasher: Option<&mut Hasher>,
 ) -> Result<u64> {
     let mut data = conn.open_data(&cmd)?;
-    let mut buf = vec![0u8; CHUNK];
+    let mut buf = vec![0u8; settings.chunk()];
     let mut total: u64 = 0;
     let streamed: Result<()> = loop {
         match data.read(&mut buf) {
             Ok(0) => break Ok(()),
             Ok(n) => {
+                if let Some(h) = hasher.as_deref_mut() {
+                    h.update(&buf[..n]);
+                }
                 if let Err(e) = file.write_all(&buf[..n]) {
                     break Err(Error::local(dest.display(), &e));
                 }
                 total += n as u64;
                 settings.progress.advance(n as u64);
+                if let Some(l) = &settings.limiter {
+                    l.take(n);
+                }
             }
             Err(e) => break Err(e),
         }
@@ -246,6 +392,63 @@ fn mdtm(conn: &mut Connection, path: &str) -> Result<Option<i64>> {
     } else {
         None
     })
+}
+
+/// `-p` for a download: the local file gets the remote file's MDTM.
+fn keep_remote_time(
+    conn: &mut Connection,
+    remote: &str,
+    dest: &Path,
+    notices: &mut Notices,
+) -> Result<()> {
+    match mdtm(conn, remote)? {
+        Some(secs) => {
+            let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0) as u64);
+            let file = File::options()
+                .write(true)
+                .open(dest)
+                .map_err(|e| Error::local(dest.display(), &e))?;
+            file.set_modified(when)
+                .map_err(|e| Error::local(dest.display(), &e))?;
+        }
+        None => push_once(
+            notices,
+            "the server does not report modification times (MDTM); times not kept",
+        ),
+    }
+    Ok(())
+}
+
+/// `-p` for an upload: MFMT where the server has it, else SITE UTIME; neither is said once.
+fn keep_local_time(
+    conn: &mut Connection,
+    src: &Path,
+    remote: &str,
+    notices: &mut Notices,
+) -> Result<()> {
+    let Some(secs) = mtime(src) else {
+        return Ok(());
+    };
+    let stamp = crate::ftp::time::format_ftp_time(secs);
+    let arg = Arg::new(remote)?;
+    let reply = conn.exec(&Command::Mfmt(stamp.clone(), arg.clone()))?;
+    if reply.is_completion() {
+        return Ok(());
+    }
+    let reply = conn.exec(&Command::SiteUtime(arg, stamp))?;
+    if !reply.is_completion() {
+        push_once(
+            notices,
+            "the server cannot set modification times (no MFMT or SITE UTIME); times not kept",
+        );
+    }
+    Ok(())
+}
+
+fn push_once(notices: &mut Notices, text: &str) {
+    if !notices.iter().any(|n| n == text) {
+        notices.push(text.to_string());
+    }
 }
 
 /// A local file's modification time as seconds since the epoch.
@@ -282,6 +485,7 @@ pub fn upload(
                     size_checked: true,
                     resumed_from: offset,
                     already_complete: true,
+                    hash_checked: false,
                 });
             }
             if offset > 0 {
@@ -295,8 +499,14 @@ pub fn upload(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let plan = if offset == 0 {
+        hash_plan(conn, settings.verify)?
+    } else {
+        None
+    };
+    let mut hasher = plan.map(|(algo, _)| Hasher::new(algo));
     settings.progress.begin(&name, Some(local_len), offset);
-    let sent = match send(conn, &cmd, &mut file, src, settings) {
+    let sent = match send(conn, &cmd, &mut file, src, settings, hasher.as_mut()) {
         // A server without APPE may take REST + STOR.
         Err(e)
             if offset > 0
@@ -310,7 +520,7 @@ pub fn upload(
                     "cannot resume (neither APPE nor REST works; copy again without -c)",
                 ));
             }
-            send(conn, &Command::Stor(arg), &mut file, src, settings)
+            send(conn, &Command::Stor(arg), &mut file, src, settings, None)
         }
         other => other,
     };
@@ -323,19 +533,35 @@ pub fn upload(
             offset + total
         )));
     }
-    let remote_len = conn.size(remote)?;
+    let remote_len = if settings.verify == Verify::None {
+        None
+    } else {
+        conn.size(remote)?
+    };
     if let Some(remote_len) = remote_len {
         if remote_len != local_len {
             return Err(Error::not_confirmed(format!(
                 "sent {local_len} bytes but the server holds {remote_len}"
             )));
         }
+        if plan.is_none() {
+            conn.transcript_mut()
+                .note(&format!("verified by size ({local_len} bytes)"));
+        }
+    }
+    let hash_checked = match (plan, hasher) {
+        (Some(plan), Some(h)) => check_hash(conn, remote, plan, h.finish(), settings.verify)?,
+        _ => false,
+    };
+    if settings.preserve {
+        keep_local_time(conn, src, remote, notices)?;
     }
     Ok(Moved {
         bytes: total,
         size_checked: remote_len.is_some(),
         resumed_from: offset,
         already_complete: false,
+        hash_checked,
     })
 }
 
@@ -379,14 +605,21 @@ fn send(
     file: &mut File,
     src: &Path,
     settings: &mut Settings,
+    mut hasher: Option<&mut Hasher>,
 ) -> Result<u64> {
     let mut data = conn.open_data(cmd)?;
-    let mut buf = vec![0u8; CHUNK];
+    let mut buf = vec![0u8; settings.chunk()];
     let mut total: u64 = 0;
     let streamed: Result<()> = loop {
         match file.read(&mut buf) {
             Ok(0) => break Ok(()),
             Ok(n) => {
+                if let Some(l) = &settings.limiter {
+                    l.take(n);
+                }
+                if let Some(h) = hasher.as_deref_mut() {
+                    h.update(&buf[..n]);
+                }
                 if let Err(e) = data.write_all(&buf[..n]) {
                     break Err(e);
                 }

@@ -71,6 +71,11 @@ impl FtpUrl {
         if text.chars().any(|c| c.is_control()) {
             return Err(bad("it contains a control character"));
         }
+        // `ftp:u:p@h/` and `ftp:/u:p@h/` parse too, but nobody means them, and they would
+        // slip past the checks that look for `scheme://` (history, masking).
+        if !looks_like_url(text) {
+            return Err(bad("write it as ftp://host/path"));
+        }
         let parsed = ::url::Url::parse(text).map_err(|e| bad(&e.to_string()))?;
         let implicit_tls = match parsed.scheme() {
             "ftp" => false,
@@ -419,6 +424,14 @@ mod tests {
         assert!(!crate::glob::has_wildcards(&u.glob_path));
         let u = FtpUrl::parse("ftp://h/%E2%82%AC%").unwrap();
         assert_eq!(u.glob_path, "/€%");
+    }
+
+    #[test]
+    fn urls_without_double_slash_are_refused() {
+        for bad in ["ftp:u:s3cret@h/", "ftp:/u:s3cret@h/", "ftp:\\u:s3cret@h/"] {
+            let e = FtpUrl::parse(bad).unwrap_err();
+            assert!(!e.to_string().contains("s3cret"), "{e}");
+        }
     }
 
     #[test]

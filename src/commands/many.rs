@@ -128,7 +128,7 @@ pub(super) fn many_down(
                         &path,
                         &local.join(&name),
                         1,
-                        opts,
+                        &opts,
                         restore.as_deref(),
                         &mut plan,
                     )?,
@@ -158,7 +158,7 @@ pub(super) fn many_down(
                 &remote.path,
                 &target,
                 0,
-                opts,
+                &opts,
                 restore.as_deref(),
                 &mut plan,
             )?;
@@ -178,7 +178,7 @@ pub(super) fn many_down(
         } else {
             let bars = Bar::many(bars_enabled, plan.jobs.len() as u64);
             let mut bars = bars;
-            let o = jobs::run_sequential(conn, &plan.jobs, &bars, opts.resume);
+            let o = jobs::run_sequential(conn, &plan.jobs, &bars, &opts.policy);
             bars.finish_all();
             if o.failures.is_empty() {
                 remove_remote_dirs(conn, &plan.remove_remote_dirs, &mut plan.warnings);
@@ -244,7 +244,7 @@ pub(super) fn many_up(
             } else {
                 base_dir.trim_end_matches('/').to_string()
             };
-            walk_local(dir, &target, 0, opts, &mut plan)?;
+            walk_local(dir, &target, 0, &opts, &mut plan)?;
         }
     }
     let absolute_base = absolute_base(ctx, &remote);
@@ -266,7 +266,7 @@ pub(super) fn many_up(
             return Ok(None);
         }
         let mut bars = Bar::many(bars_enabled, plan.jobs.len() as u64);
-        let o = jobs::run_sequential(conn, &plan.jobs, &bars, opts.resume);
+        let o = jobs::run_sequential(conn, &plan.jobs, &bars, &opts.policy);
         bars.finish_all();
         Ok(Some(o))
     });
@@ -315,7 +315,7 @@ fn finish(
                 std::mem::take(&mut plan.jobs),
                 opts.parallel,
                 &bars,
-                opts.resume,
+                &opts.policy,
             );
             bars.finish_all();
             if o.failures.is_empty() && !plan.remove_remote_dirs.is_empty() {
@@ -355,7 +355,7 @@ fn walk_remote(
     dir: &str,
     local: &Path,
     depth: usize,
-    opts: Opts,
+    opts: &Opts,
     restore: Option<&str>,
     plan: &mut Planned,
 ) -> Result<()> {
@@ -420,7 +420,7 @@ fn walk_local(
     dir: &Path,
     remote: &str,
     depth: usize,
-    opts: Opts,
+    opts: &Opts,
     plan: &mut Planned,
 ) -> Result<()> {
     if depth > MAX_DEPTH {

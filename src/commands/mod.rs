@@ -120,6 +120,7 @@ pub static COMMANDS: &[Spec] = &[
     session::CLOSE,
     session::VERBOSE,
     session::ACTIVE,
+    session::LIMIT_RATE,
     session::HELP,
     session::QUIT,
 ];

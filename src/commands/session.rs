@@ -82,6 +82,18 @@ pub(super) const ACTIVE: Spec = Spec {
     run: active,
 };
 
+pub(super) const LIMIT_RATE: Spec = Spec {
+    name: "limit-rate",
+    aliases: &[],
+    usage: "RATE|off",
+    summary: "cap the transfer speed (500K, 2M) or lift the cap",
+    args: &[ArgKind::Word],
+    min_args: 1,
+    flags: &[],
+    scope: Scope::SessionOnly,
+    run: limit_rate,
+};
+
 pub(super) const HELP: Spec = Spec {
     name: "help",
     aliases: &["?"],
@@ -166,6 +178,21 @@ fn active(ctx: &mut Ctx, args: &Args) -> Result<()> {
     } else {
         "active mode off (passive)"
     });
+    Ok(())
+}
+
+fn limit_rate(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    let word = args.pos[0].as_str();
+    if word == "off" {
+        ctx.limiter = None;
+        ctx.out.line("no rate limit");
+        return Ok(());
+    }
+    let rate =
+        crate::ratelimit::parse_rate(word).map_err(|e| Error::usage(format!("limit-rate: {e}")))?;
+    ctx.limiter = Some(std::sync::Arc::new(crate::ratelimit::Limiter::new(rate)));
+    ctx.out
+        .line(&format!("rate limit {}/s", crate::jobs::human_bytes(rate)));
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use super::{ArgKind, Args, Flag, Scope, Spec};
 use crate::ctx::{Ctx, Remote};
 use crate::error::{Error, Result};
 use crate::ftp::command::{Arg, Command};
-use crate::transfer::{self, Settings};
+use crate::transfer::{self, Policy, Settings};
 use crate::url::looks_like_url;
 
 use super::many::{many_down, many_up, Sources};
@@ -78,6 +78,12 @@ const TRANSFER_FLAGS: &[Flag] = &[
         help: "copy a whole directory tree",
     },
     Flag {
+        short: Some('p'),
+        long: "preserve",
+        value: None,
+        help: "keep the modification time (MDTM/MFMT)",
+    },
+    Flag {
         short: Some('j'),
         long: "parallel",
         value: Some("N"),
@@ -86,16 +92,16 @@ const TRANSFER_FLAGS: &[Flag] = &[
 ];
 
 /// The parsed options of a transfer command.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(super) struct Opts {
-    pub(super) resume: bool,
     pub(super) recursive: bool,
     pub(super) parallel: usize,
     pub(super) delete_source: bool,
+    pub(super) policy: Policy,
 }
 
 impl Opts {
-    fn from(args: &Args, delete_source: bool) -> Result<Opts> {
+    fn from(ctx: &Ctx, args: &Args, delete_source: bool) -> Result<Opts> {
         let parallel = match args.value("parallel") {
             None => 1,
             Some(v) => v
@@ -109,10 +115,15 @@ impl Opts {
                 })?,
         };
         Ok(Opts {
-            resume: args.has("continue"),
             recursive: args.has("recursive"),
             parallel,
             delete_source,
+            policy: Policy {
+                resume: args.has("continue"),
+                verify: ctx.verify,
+                preserve: args.has("preserve"),
+                limiter: ctx.limiter.clone(),
+            },
         })
     }
 }
@@ -129,7 +140,7 @@ fn cp(ctx: &mut Ctx, args: &Args) -> Result<()> {
         "cp",
         &args.pos[0],
         &args.pos[1],
-        Opts::from(args, false)?,
+        Opts::from(ctx, args, false)?,
     )
 }
 
@@ -139,12 +150,12 @@ fn mv(ctx: &mut Ctx, args: &Args) -> Result<()> {
         "mv",
         &args.pos[0],
         &args.pos[1],
-        Opts::from(args, true)?,
+        Opts::from(ctx, args, true)?,
     )
 }
 
 fn get(ctx: &mut Ctx, args: &Args) -> Result<()> {
-    let opts = Opts::from(args, false)?;
+    let opts = Opts::from(ctx, args, false)?;
     let remote = ctx.remote(&args.pos[0])?;
     let local_word = args.pos.get(1).map_or(".", String::as_str);
     if remote.pattern.is_some() || opts.recursive {
@@ -155,7 +166,7 @@ fn get(ctx: &mut Ctx, args: &Args) -> Result<()> {
 }
 
 fn put(ctx: &mut Ctx, args: &Args) -> Result<()> {
-    let opts = Opts::from(args, false)?;
+    let opts = Opts::from(ctx, args, false)?;
     let remote = ctx.remote(args.pos.get(1).map_or("", String::as_str))?;
     if let Some(files) = ctx.local_matches(&args.pos[0])? {
         return many_up(ctx, "put", Sources::Files(files), remote, opts);
@@ -228,7 +239,7 @@ fn upload_target(mut remote: Remote, local: &Path) -> Result<Remote> {
 }
 
 fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
-    let (delete_source, resume) = (opts.delete_source, opts.resume);
+    let delete_source = opts.delete_source;
     let base = ctx.local_dir.clone();
     let rel = |p: &Path| p.strip_prefix(&base).unwrap_or(p).display().to_string();
     match plan {
@@ -237,10 +248,7 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
             check_local_dir(&local).map_err(|e| e.context(shown.clone()))?;
             let mut bar = ctx.progress_bar();
             let mut notices = Vec::new();
-            let mut settings = Settings {
-                progress: &mut bar,
-                resume,
-            };
+            let mut settings = Settings::new(&mut bar, &opts.policy);
             let result = ctx.with_conn(&remote, |conn, _| {
                 transfer::download(conn, &remote.path, &local, &mut settings, &mut notices)?;
                 if delete_source {
@@ -265,10 +273,7 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
             check_local_file(&local).map_err(|e| e.context(shown.clone()))?;
             let mut bar = ctx.progress_bar();
             let mut notices = Vec::new();
-            let mut settings = Settings {
-                progress: &mut bar,
-                resume,
-            };
+            let mut settings = Settings::new(&mut bar, &opts.policy);
             let result = ctx.with_conn(&remote, |conn, _| {
                 transfer::upload(conn, &local, &remote.path, &mut settings, &mut notices)
             });

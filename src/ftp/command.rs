@@ -65,6 +65,16 @@ pub enum Command {
     Cwd(Arg),
     Pwd,
     Feat,
+    /// `OPTS HASH SHA-256` (draft-bryan-ftpext-hash).
+    OptsHash(&'static str),
+    /// `HASH path`.
+    Hash(Arg),
+    /// `XSHA256 path`, `XSHA1`, `XMD5`, `XCRC`.
+    XHash(&'static str, Arg),
+    /// `MFMT YYYYMMDDHHMMSS path` (draft-somers-ftp-mfxx).
+    Mfmt(String, Arg),
+    /// `SITE UTIME path YYYYMMDDHHMMSS` (pure-ftpd, proftpd mod_site_misc).
+    SiteUtime(Arg, String),
     Auth(&'static str),
     Pbsz(u32),
     Prot(&'static str),
@@ -123,6 +133,11 @@ impl Command {
             Cwd(a) => with("CWD", a),
             Pwd => "PWD".into(),
             Feat => "FEAT".into(),
+            OptsHash(a) => format!("OPTS HASH {a}"),
+            Hash(a) => with("HASH", a),
+            XHash(verb, a) => with(verb, a),
+            Mfmt(t, a) => format!("MFMT {t} {}", a.0),
+            SiteUtime(a, t) => format!("SITE UTIME {} {t}", a.0),
             Auth(m) => format!("AUTH {m}"),
             Pbsz(n) => format!("PBSZ {n}"),
             Prot(p) => format!("PROT {p}"),

@@ -110,6 +110,8 @@ pub struct Connection {
     mlsd: Option<bool>,
     /// Whether EPRT works here: None until tried.
     eprt: Option<bool>,
+    /// The FEAT lines, once asked for.
+    features: Option<Vec<String>>,
     /// The TLS settings and server name when data connections must be protected.
     data_tls: Option<(Tls, rustls::pki_types::ServerName<'static>)>,
     mode: Mode,
@@ -192,6 +194,7 @@ impl Connection {
             alive: true,
             mlsd: None,
             eprt: None,
+            features: None,
             data_tls: None,
             mode,
         };
@@ -656,6 +659,20 @@ impl Connection {
         }
     }
 
+    /// The server's FEAT lines (asked once per connection, only when a feature matters).
+    pub fn features(&mut self) -> Result<Vec<String>> {
+        if self.features.is_none() {
+            let reply = self.exec(&Command::Feat)?;
+            let lines = if reply.is_completion() && reply.lines.len() > 2 {
+                reply.lines[1..reply.lines.len() - 1].to_vec()
+            } else {
+                Vec::new()
+            };
+            self.features = Some(lines);
+        }
+        Ok(self.features.clone().unwrap_or_default())
+    }
+
     /// Switches active mode on or off for the following transfers.
     pub fn set_active(&mut self, on: bool) {
         self.opts.active = on;
@@ -792,11 +809,23 @@ impl DataConn {
         closed.map_err(|e| {
             Error::not_confirmed(format!("closing the data connection: {}", describe_io(&e)))
         })?;
+        // Wait for the server to close its side before closing ours: closing a socket with
+        // unread bytes (a TLS session ticket, the server's close_notify) makes the kernel
+        // send a reset, which can destroy data the server has not read yet.
+        let deadline = Instant::now() + self.timeout.min(Duration::from_secs(10));
+        let mut sink = [0u8; 4096];
+        while let Ok(n) = read_timed(&mut self.stream, &mut sink, deadline, &self.cancel) {
+            if n == 0 {
+                break;
+            }
+        }
         Ok(self.early_final)
     }
 
     /// Closes the data connection after a download and hands back an early final reply.
-    pub fn finish_download(self) -> Option<Reply> {
+    pub fn finish_download(mut self) -> Option<Reply> {
+        // Answer the server's close_notify (a TLS courtesy; errors do not matter here).
+        let _ = self.stream.close_notify();
         self.early_final
     }
 
