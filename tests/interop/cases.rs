@@ -24,15 +24,21 @@ const EXIT_LOCAL_IO: i32 = 6;
 
 const UNICODE_NAME: &str = "ünïcødé file.bin";
 
-struct Fixture {
-    server: Server,
-    local: TempDir,
+/// A fresh server and a local working directory for the client (also used
+/// by the FTPS tests in `ftps.rs`).
+pub struct Fixture {
+    pub server: Server,
+    pub local: TempDir,
 }
 
 impl Fixture {
-    fn new(kind: Kind) -> Fixture {
+    pub fn new(kind: Kind) -> Fixture {
+        Fixture::with_server(Server::start(kind))
+    }
+
+    pub fn with_server(server: Server) -> Fixture {
         Fixture {
-            server: Server::start(kind),
+            server,
             local: tempfile::Builder::new()
                 .prefix("3700ftp-interop-local-")
                 .tempdir()
@@ -40,16 +46,16 @@ impl Fixture {
         }
     }
 
-    fn ctx(&self, what: &str) -> String {
+    pub fn ctx(&self, what: &str) -> String {
         format!("[{}] {what}", self.server.kind())
     }
 
     /// Local working directory of the client.
-    fn lpath(&self, rel: &str) -> PathBuf {
+    pub fn lpath(&self, rel: &str) -> PathBuf {
         self.local.path().join(rel)
     }
 
-    fn lwrite(&self, rel: &str, data: &[u8]) -> PathBuf {
+    pub fn lwrite(&self, rel: &str, data: &[u8]) -> PathBuf {
         let p = self.lpath(rel);
         if let Some(parent) = p.parent() {
             fs::create_dir_all(parent).unwrap();
@@ -59,12 +65,12 @@ impl Fixture {
     }
 
     /// Path on disk of a server path.
-    fn spath(&self, server_path: &str) -> PathBuf {
+    pub fn spath(&self, server_path: &str) -> PathBuf {
         self.server.local(server_path)
     }
 
     /// Puts a file on the server's disk (owned by ftpuser, as if uploaded).
-    fn seed(&self, server_path: &str, data: &[u8]) -> PathBuf {
+    pub fn seed(&self, server_path: &str, data: &[u8]) -> PathBuf {
         let p = self.spath(server_path);
         fs::create_dir_all(p.parent().unwrap()).unwrap();
         fs::write(&p, data).unwrap();
@@ -72,26 +78,26 @@ impl Fixture {
         p
     }
 
-    fn seed_dir(&self, server_path: &str) -> PathBuf {
+    pub fn seed_dir(&self, server_path: &str) -> PathBuf {
         let p = self.spath(server_path);
         fs::create_dir_all(&p).unwrap();
         chown_to_ftpuser(self.server.home());
         p
     }
 
-    fn url(&self, server_path: &str) -> String {
+    pub fn url(&self, server_path: &str) -> String {
         self.server.url(server_path)
     }
 
-    fn ftp(&self, args: &[&str]) -> crate::client::Run {
+    pub fn ftp(&self, args: &[&str]) -> crate::client::Run {
         run(&self.server, self.local.path(), args)
     }
 
-    fn batch(&self, url: &str, script: &str) -> crate::client::Run {
+    pub fn batch(&self, url: &str, script: &str) -> crate::client::Run {
         run_batch(&self.server, self.local.path(), &[url], script)
     }
 
-    fn s(&self, p: &Path) -> String {
+    pub fn s(&self, p: &Path) -> String {
         p.to_str().unwrap().to_owned()
     }
 }

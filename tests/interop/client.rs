@@ -85,6 +85,23 @@ impl Run {
     }
 
     #[track_caller]
+    pub fn stderr_contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr().contains(needle),
+            "expected stderr to contain {needle:?}\n{}",
+            self.describe()
+        );
+        self
+    }
+
+    /// Fails (showing everything) unless `check` holds.
+    #[track_caller]
+    pub fn check(&self, ok: bool, what: &str) -> &Self {
+        assert!(ok, "{what}\n{}", self.describe());
+        self
+    }
+
+    #[track_caller]
     pub fn output_lacks(&self, needle: &str) -> &Self {
         assert!(
             !self.stdout().contains(needle) && !self.stderr().contains(needle),

@@ -7,10 +7,12 @@
 //! cargo test --features interop --test interop -- proftpd::   # one server
 //! ```
 //!
-//! Every test in `cases` runs once per server, as `<server>::<test>`.
+//! Every test in `cases` runs once per server, as `<server>::<test>`; the
+//! FTPS tests in `ftps` run against vsftpd only, as `ftps_vsftpd::<test>`.
 
 mod cases;
 mod client;
+mod ftps;
 mod server;
 
 use server::Kind;
@@ -62,6 +64,38 @@ for_each_server!(
     batch_failed_put_stops_and_writes_nothing,
 );
 
+/// FTPS against vsftpd (explicit `--tls` and implicit `ftps://`), with a
+/// private CA made by `openssl` at startup: `ftps::<test>`.
+mod ftps_vsftpd {
+    macro_rules! ftps_tests {
+        ($($test:ident),* $(,)?) => {
+            $(
+                #[test]
+                fn $test() {
+                    super::ftps::$test();
+                }
+            )*
+        };
+    }
+
+    ftps_tests!(
+        explicit_full_cycle,
+        explicit_verbose_trace,
+        explicit_10mib_sha256_both_ways,
+        explicit_untrusted_certificate_refused,
+        explicit_wrong_host_name_refused,
+        explicit_localhost_name_verified,
+        explicit_insecure_works_with_warning,
+        explicit_plain_login_refused,
+        explicit_batch_session,
+        explicit_port_with_implicit_tls_fails,
+        implicit_ls_and_cp_both_ways,
+        implicit_batch_session,
+        implicit_untrusted_certificate_refused,
+        implicit_port_with_plain_ftp_fails,
+    );
+}
+
 /// The harness itself, without the client: each server starts, greets, and
 /// its LIST works for the user with the awkward password (checked with
 /// curl, which the install script installs).
@@ -103,5 +137,36 @@ mod harness {
     #[test]
     fn pyftpdlib_serves_list() {
         curl_list(Kind::Pyftpdlib);
+    }
+
+    /// curl over FTPS, trusting only the server's private CA: explicit
+    /// (`--ssl-reqd` on ftp://) and implicit (ftps://).
+    fn curl_list_tls(kind: Kind) {
+        let server = Server::start(kind);
+        std::fs::write(server.home().join("harness-probe.txt"), b"probe").unwrap();
+        let ca = server.ca_file().to_str().unwrap().to_owned();
+        let out = std::process::Command::new("curl")
+            .args(["-sS", "--max-time", "20", "--ssl-reqd", "--cacert", &ca])
+            .arg(server.url("/"))
+            .output()
+            .expect("run curl");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("harness-probe.txt"),
+            "[{kind}] curl LIST over TLS failed: {:?}\nstdout: {stdout}\nstderr: {}\nserver log:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr),
+            server.log_text()
+        );
+    }
+
+    #[test]
+    fn vsftpd_tls_serves_list() {
+        curl_list_tls(Kind::VsftpdTls);
+    }
+
+    #[test]
+    fn vsftpd_implicit_tls_serves_list() {
+        curl_list_tls(Kind::VsftpdImplicitTls);
     }
 }

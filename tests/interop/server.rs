@@ -8,7 +8,13 @@
 //! of the system user `ftpuser` created by `.ci/install-servers.sh`, so a
 //! `chmod 0555` directory refuses uploads exactly as it would for a real
 //! user. The server is killed (its whole process group) on drop.
+//!
+//! Two more vsftpd variants serve FTPS ([`Kind::VsftpdTls`]: explicit, `AUTH
+//! TLS` on the usual port; [`Kind::VsftpdImplicitTls`]: TLS from the first
+//! byte) with a server certificate issued, at startup, by a private CA made
+//! with the `openssl` command line ([`Server::ca_file`]).
 
+use std::ffi::OsStr;
 use std::fmt;
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
@@ -18,6 +24,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
@@ -44,6 +51,24 @@ pub enum Kind {
     PureFtpd,
     Proftpd,
     Pyftpdlib,
+    /// vsftpd with explicit FTPS only (`AUTH TLS`; plain logins and data refused).
+    VsftpdTls,
+    /// vsftpd with implicit FTPS (`implicit_ssl=YES`: TLS from the first byte).
+    VsftpdImplicitTls,
+}
+
+impl Kind {
+    /// True for the FTPS variants (a CA and a server certificate are made at startup).
+    pub fn is_tls(self) -> bool {
+        matches!(self, Kind::VsftpdTls | Kind::VsftpdImplicitTls)
+    }
+
+    fn is_vsftpd(self) -> bool {
+        matches!(
+            self,
+            Kind::Vsftpd | Kind::VsftpdTls | Kind::VsftpdImplicitTls
+        )
+    }
 }
 
 impl fmt::Display for Kind {
@@ -53,6 +78,8 @@ impl fmt::Display for Kind {
             Kind::PureFtpd => "pure-ftpd",
             Kind::Proftpd => "proftpd",
             Kind::Pyftpdlib => "pyftpdlib",
+            Kind::VsftpdTls => "vsftpd-tls",
+            Kind::VsftpdImplicitTls => "vsftpd-implicit-tls",
         })
     }
 }
@@ -130,12 +157,17 @@ pub fn chown_to_ftpuser(path: &Path) {
     walk(path, uid, gid);
 }
 
+/// Names the FTPS server certificate carries by default (`subjectAltName`).
+pub const CERT_NAMES: &str = "IP:127.0.0.1,DNS:localhost";
+
 pub struct Server {
     kind: Kind,
     port: u16,
     child: Option<Child>,
     home: PathBuf,
     log: PathBuf,
+    /// The private CA that issued the server certificate (FTPS variants).
+    ca: Option<PathBuf>,
     // Last: dropped after the child is killed.
     dir: TempDir,
 }
@@ -145,13 +177,19 @@ impl Server {
     /// greeting. Retried (with a new port) if the server exits at startup,
     /// in case another process took the free port first.
     pub fn start(kind: Kind) -> Server {
+        Server::start_with_cert_names(kind, CERT_NAMES)
+    }
+
+    /// Like [`Server::start`]; an FTPS variant's certificate carries the
+    /// `subjectAltName` `cert_names` (e.g. `DNS:elsewhere.invalid`).
+    pub fn start_with_cert_names(kind: Kind, cert_names: &str) -> Server {
         assert!(
             is_root(),
             "the interop suite must run as root (vsftpd needs it, and the servers switch to user {USER})"
         );
         const ATTEMPTS: u32 = 3;
         for attempt in 1.. {
-            match Server::try_start(kind) {
+            match Server::try_start(kind, cert_names) {
                 Ok(server) => return server,
                 Err(msg) if attempt < ATTEMPTS => {
                     eprintln!("{kind}: startup attempt {attempt} failed, retrying: {msg}");
@@ -162,7 +200,7 @@ impl Server {
         unreachable!()
     }
 
-    fn try_start(kind: Kind) -> Result<Server, String> {
+    fn try_start(kind: Kind, cert_names: &str) -> Result<Server, String> {
         let dir = tempfile::Builder::new()
             .prefix(&format!("3700ftp-interop-{kind}-"))
             .tempdir()
@@ -176,14 +214,34 @@ impl Server {
         let port = free_port();
         let (pasv_low, pasv_high) = passive_range();
 
+        let tls = kind.is_tls().then(|| {
+            let ca = make_ca(&dir.path().join("ca"), "3700ftp interop test CA");
+            let (cert, key) = make_server_cert(&dir.path().join("cert"), &ca, cert_names);
+            VsftpdTls {
+                cert,
+                key,
+                ca: ca.cert,
+                implicit: kind == Kind::VsftpdImplicitTls,
+            }
+        });
         let mut cmd = match kind {
-            Kind::Vsftpd => vsftpd_command(dir.path(), &home, port, pasv_low, pasv_high),
+            Kind::Vsftpd | Kind::VsftpdTls | Kind::VsftpdImplicitTls => {
+                vsftpd_command(dir.path(), &home, port, pasv_low, pasv_high, tls.as_ref())
+            }
             Kind::PureFtpd => pure_ftpd_command(dir.path(), &home, port, pasv_low, pasv_high),
             Kind::Proftpd => proftpd_command(dir.path(), &home, port, pasv_low, pasv_high),
             Kind::Pyftpdlib => pyftpdlib_command(dir.path(), &home, port, pasv_low, pasv_high),
         };
         let log_file = fs::File::create(&log).unwrap();
-        cmd.stdin(Stdio::null())
+        // vsftpd writes its startup errors ("500 OOPS: unrecognised variable
+        // in config file: ...") to fd 0, as if it ran under inetd: give it
+        // the log there, or they are lost.
+        let stdin = if kind.is_vsftpd() {
+            Stdio::from(log_file.try_clone().unwrap())
+        } else {
+            Stdio::null()
+        };
+        cmd.stdin(stdin)
             .stdout(log_file.try_clone().unwrap())
             .stderr(log_file)
             // Own process group: Drop kills the server and its session processes.
@@ -197,6 +255,7 @@ impl Server {
             child: Some(child),
             home,
             log,
+            ca: tls.map(|t| t.ca),
             dir,
         };
         server.wait_for_greeting()?;
@@ -221,9 +280,25 @@ impl Server {
         self.home.join(server_path.trim_start_matches('/'))
     }
 
-    /// `ftp://ftpuser:p%40ss%3Aw%2Frd@127.0.0.1:PORT` (no path).
+    /// `ftp://ftpuser:p%40ss%3Aw%2Frd@127.0.0.1:PORT` (no path); `ftps://`
+    /// for the implicit FTPS variant.
     pub fn base_url(&self) -> String {
-        format!("ftp://{USER}:{PASSWORD_ENCODED}@127.0.0.1:{}", self.port)
+        let scheme = if self.kind == Kind::VsftpdImplicitTls {
+            "ftps"
+        } else {
+            "ftp"
+        };
+        format!(
+            "{scheme}://{USER}:{PASSWORD_ENCODED}@127.0.0.1:{}",
+            self.port
+        )
+    }
+
+    /// PEM file of the private CA that issued an FTPS variant's certificate.
+    pub fn ca_file(&self) -> &Path {
+        self.ca
+            .as_deref()
+            .unwrap_or_else(|| panic!("{} has no TLS certificate", self.kind))
     }
 
     /// URL of an absolute server path, each byte outside the unreserved set
@@ -255,7 +330,13 @@ impl Server {
                     self.log_text()
                 ));
             }
-            match read_greeting(self.port) {
+            let greeting = match &self.ca {
+                Some(ca) if self.kind == Kind::VsftpdImplicitTls => {
+                    read_tls_greeting(self.port, ca)
+                }
+                _ => read_greeting(self.port),
+            };
+            match greeting {
                 Ok(()) => return Ok(()),
                 Err(e) => last_err = e,
             }
@@ -319,6 +400,61 @@ fn read_greeting(port: u16) -> Result<(), String> {
     Ok(())
 }
 
+/// Implicit FTPS: TLS handshake (verifying the certificate against `ca`
+/// for the name 127.0.0.1), then the 220 greeting, then QUIT.
+fn read_tls_greeting(port: u16, ca: &Path) -> Result<(), String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca).map_err(|e| format!("read CA: {e}"))? {
+        roots
+            .add(cert.map_err(|e| format!("read CA: {e}"))?)
+            .map_err(|e| format!("add CA: {e}"))?;
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = ServerName::try_from("127.0.0.1").unwrap();
+    let conn = rustls::ClientConnection::new(Arc::new(config), name).map_err(|e| e.to_string())?;
+    let tcp =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(500))
+            .map_err(|e| format!("connect: {e}"))?;
+    tcp.set_read_timeout(Some(Duration::from_secs(5)))
+        .map_err(|e| e.to_string())?;
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        match std::io::Read::read(&mut tls, &mut byte) {
+            Ok(0) => return Err("connection closed before the greeting".into()),
+            Ok(_) => line.push(byte[0]),
+            Err(e) => return Err(format!("TLS read: {e}")),
+        }
+        if byte[0] == b'\n' {
+            if line.starts_with(b"220 ") {
+                break;
+            }
+            if !line.starts_with(b"220") {
+                return Err(format!(
+                    "unexpected greeting line {:?}",
+                    String::from_utf8_lossy(&line)
+                ));
+            }
+            line.clear();
+        }
+    }
+    let _ = tls.write_all(b"QUIT\r\n");
+    tls.conn.send_close_notify();
+    let _ = tls.flush();
+    let _ = tls.sock.shutdown(Shutdown::Both);
+    Ok(())
+}
+
 pub fn percent_encode_path(path: &str) -> String {
     let mut out = String::new();
     for &b in path.as_bytes() {
@@ -335,7 +471,175 @@ fn write_config(path: &Path, text: &str) {
     fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
 }
 
-fn vsftpd_command(dir: &Path, home: &Path, port: u16, low: u16, high: u16) -> Command {
+/// A private CA made with `openssl req -x509`.
+pub struct Ca {
+    pub cert: PathBuf,
+    key: PathBuf,
+}
+
+/// Runs `openssl ARGS` in `dir`; panics with its output when it fails.
+fn openssl<S: AsRef<OsStr>>(dir: &Path, args: &[S]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run openssl ({e}): run `bash .ci/install-servers.sh` (as root) first")
+        });
+    assert!(
+        out.status.success(),
+        "openssl {:?} failed ({}):\n{}{}",
+        args.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A fresh self-signed CA (RSA 2048, valid 2 days) in `dir` (created).
+pub fn make_ca(dir: &Path, common_name: &str) -> Ca {
+    fs::create_dir_all(dir).unwrap();
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={common_name}"),
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    Ca {
+        cert: dir.join("ca.pem"),
+        key: dir.join("ca.key"),
+    }
+}
+
+/// A server certificate and its key in `dir` (created), issued by `ca` for
+/// the `subjectAltName` `names` (`IP:127.0.0.1,DNS:localhost`): a CSR
+/// (`openssl req -new`), then `openssl x509 -req -CA ... -extfile`.
+pub fn make_server_cert(dir: &Path, ca: &Ca, names: &str) -> (PathBuf, PathBuf) {
+    fs::create_dir_all(dir).unwrap();
+    write_config(
+        &dir.join("server.ext"),
+        &format!(
+            "\
+subjectAltName={names}
+basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+"
+        ),
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=3700ftp interop server",
+        ],
+    );
+    let ca_cert = ca.cert.to_str().unwrap();
+    let ca_key = ca.key.to_str().unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            ca_cert,
+            "-CAkey",
+            ca_key,
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ],
+    );
+    (dir.join("server.pem"), dir.join("server.key"))
+}
+
+/// TLS settings of a vsftpd FTPS variant.
+struct VsftpdTls {
+    cert: PathBuf,
+    key: PathBuf,
+    ca: PathBuf,
+    implicit: bool,
+}
+
+/// True when the vsftpd binary knows the config option `name` (vsftpd
+/// refuses to start on an unknown one; 3.0.3 has no `ssl_tlsv1_2`, later
+/// versions have `ssl_tlsv1_1`/`_2`/`_3`).
+fn vsftpd_knows(name: &str) -> bool {
+    let binary = fs::read(installed_binary("usr/sbin/vsftpd")).unwrap();
+    let needle = format!("{name}\0");
+    binary.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// The FTPS part of vsftpd.conf.
+fn vsftpd_tls_config(tls: &VsftpdTls) -> String {
+    let mut conf = format!(
+        "\
+ssl_enable=YES
+rsa_cert_file={cert}
+rsa_private_key_file={key}
+allow_anon_ssl=NO
+force_local_logins_ssl=YES
+force_local_data_ssl=YES
+require_ssl_reuse=YES
+ssl_ciphers=HIGH
+ssl_sslv2=NO
+ssl_sslv3=NO
+debug_ssl=YES
+",
+        cert = tls.cert.display(),
+        key = tls.key.display(),
+    );
+    for option in ["ssl_tlsv1_2", "ssl_tlsv1_3"] {
+        if vsftpd_knows(option) {
+            conf.push_str(&format!("{option}=YES\n"));
+        }
+    }
+    if tls.implicit {
+        conf.push_str("implicit_ssl=YES\n");
+    }
+    conf
+}
+
+fn vsftpd_command(
+    dir: &Path,
+    home: &Path,
+    port: u16,
+    low: u16,
+    high: u16,
+    tls: Option<&VsftpdTls>,
+) -> Command {
     // vsftpd must start as root; sessions of local users are authenticated
     // by PAM (service written by the install script) and run as ftpuser,
     // chrooted into local_root.
@@ -372,10 +676,11 @@ utf8_filesystem=YES
 xferlog_enable=YES
 log_ftp_protocol=YES
 vsftpd_log_file={log}
-",
+{tls}",
             home = home.display(),
             empty = empty.display(),
             log = dir.join("vsftpd.log").display(),
+            tls = tls.map(vsftpd_tls_config).unwrap_or_default(),
         ),
     );
     let mut cmd = Command::new(installed_binary("usr/sbin/vsftpd"));
