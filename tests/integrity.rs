@@ -1,0 +1,237 @@
+//! Proof of every byte: the server's hash compared with ours, kept modification times, and
+//! the rate limit (a loose, benchmark-style check rather than a tight timed test).
+
+mod common;
+mod fake_server;
+
+use std::time::{Duration, Instant, SystemTime};
+
+use common::{ftp, names, TestServer};
+use fake_server::FakeServer;
+use sha2::Digest;
+
+const FEAT_XSHA256: &str = "211-Features:\r\n EPSV\r\n SIZE\r\n XSHA256\r\n XMD5\r\n211 End\r\n";
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn a_matching_server_hash_proves_the_download() {
+    let content = b"proven bytes".repeat(1000);
+    let server = FakeServer::new()
+        .size(content.len() as u64)
+        .login()
+        .reply("FEAT", FEAT_XSHA256)
+        .retr(&content)
+        .reply(
+            "XSHA256",
+            format!("250 {}\r\n", sha256_hex(&content).to_uppercase()),
+        )
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .args(["-v", "cp", &server.url("/f.bin"), "f.bin"])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert!(
+        out.status.success(),
+        "{}\n{t:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("verified: the server's SHA-256 matches"));
+    assert_eq!(std::fs::read(home.path().join("f.bin")).unwrap(), content);
+}
+
+#[test]
+fn a_mismatching_hash_fails_the_download_and_leaves_nothing() {
+    let content = b"the real bytes".repeat(500);
+    let server = FakeServer::new()
+        .size(content.len() as u64)
+        .login()
+        .reply("FEAT", FEAT_XSHA256)
+        .retr(&content)
+        .reply("XSHA256", format!("250 {}\r\n", sha256_hex(b"other bytes")))
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("keep.bin"), b"old").unwrap();
+    let out = ftp(home.path())
+        .args(["mv", &server.url("/f.bin"), "keep.bin"])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SHA-256"));
+    assert_eq!(std::fs::read(home.path().join("keep.bin")).unwrap(), b"old");
+    assert_eq!(names(home.path()), ["keep.bin"]);
+    assert!(
+        !t.commands.iter().any(|c| c.starts_with("DELE")),
+        "mv deleted the source: {t:?}"
+    );
+}
+
+#[test]
+fn a_mismatching_hash_fails_the_upload_and_mv_keeps_the_source() {
+    let server = FakeServer::new()
+        .login()
+        .reply("FEAT", FEAT_XSHA256)
+        .reply("STOR", "150 go ahead\r\n")
+        .data_recv()
+        .send("226 stored\r\n")
+        .reply(
+            "XSHA256",
+            format!("250 {}\r\n", sha256_hex(b"not what was sent")),
+        )
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("src.bin"), b"precious content").unwrap();
+    let out = ftp(home.path())
+        .args(["mv", "src.bin", &server.url("/dst.bin")])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "{}\n{t:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(home.path().join("src.bin")).unwrap(),
+        b"precious content"
+    );
+}
+
+#[test]
+fn verify_hash_refuses_a_server_without_one_and_verify_none_skips_size() {
+    let s = TestServer::start();
+    s.put("/x.bin", b"xyz");
+    let home = tempfile::tempdir().unwrap();
+    ftp(home.path())
+        .args(["--verify=hash", "cp", &s.url("/x.bin"), "x.bin"])
+        .assert()
+        .code(5);
+    assert!(!home.path().join("x.bin").exists());
+    let out = ftp(home.path())
+        .args(["-v", "--verify", "none", "cp", &s.url("/x.bin"), "x.bin"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("> SIZE"));
+    let out = ftp(home.path())
+        .args(["-v", "cp", &s.url("/x.bin"), "y.bin"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("verified by size (3 bytes)"));
+}
+
+#[test]
+fn preserve_keeps_the_modification_time_of_a_download() {
+    let s = TestServer::start();
+    s.put("/old.txt", b"from the past");
+    let past = SystemTime::UNIX_EPOCH + Duration::from_secs(1_500_000_000);
+    std::fs::File::options()
+        .write(true)
+        .open(s.file("/old.txt"))
+        .unwrap()
+        .set_modified(past)
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    ftp(home.path())
+        .args(["cp", "-p", &s.url("/old.txt"), "old.txt"])
+        .assert()
+        .success();
+    let got = std::fs::metadata(home.path().join("old.txt"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(got, past);
+    // Without -p the file is new.
+    ftp(home.path())
+        .args(["cp", &s.url("/old.txt"), "new.txt"])
+        .assert()
+        .success();
+    let fresh = std::fs::metadata(home.path().join("new.txt"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert!(fresh > past + Duration::from_secs(86_400));
+}
+
+#[test]
+fn preserve_on_upload_sets_the_remote_time_or_says_it_cannot() {
+    let s = TestServer::start();
+    let home = tempfile::tempdir().unwrap();
+    let src = home.path().join("up.txt");
+    std::fs::write(&src, b"u").unwrap();
+    let past = SystemTime::UNIX_EPOCH + Duration::from_secs(1_400_000_000);
+    std::fs::File::options()
+        .write(true)
+        .open(&src)
+        .unwrap()
+        .set_modified(past)
+        .unwrap();
+    let out = ftp(home.path())
+        .args(["-v", "cp", "-p", "up.txt", &s.url("/up.txt")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let remote = std::fs::metadata(s.file("/up.txt"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let said_cannot =
+        String::from_utf8_lossy(&out.stderr).contains("cannot set modification times");
+    assert!(remote == past || said_cannot, "remote time {remote:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("> MFMT 20140513165320 /up.txt"));
+}
+
+#[test]
+fn limit_rate_holds_a_transfer_near_the_cap() {
+    let s = TestServer::start();
+    let size = 600 * 1024;
+    s.put("/slow.bin", &vec![7u8; size]);
+    let home = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    ftp(home.path())
+        .args(["cp", &s.url("/slow.bin"), "fast.bin"])
+        .assert()
+        .success();
+    let unlimited = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    ftp(home.path())
+        .args([
+            "--limit-rate",
+            "300K",
+            "cp",
+            &s.url("/slow.bin"),
+            "slow.bin",
+        ])
+        .assert()
+        .success();
+    let limited = start.elapsed().as_secs_f64();
+    // 600 KiB at 300 KiB/s is about 2 s (the first tenth of a second is free): well above
+    // the unlimited time, and not wildly above the cap.
+    assert!(limited > 1.4 && limited < 6.0, "limited {limited:.2} s");
+    assert!(
+        limited > unlimited * 2.0,
+        "limited {limited:.2} s vs unlimited {unlimited:.2} s"
+    );
+    assert_eq!(
+        std::fs::read(home.path().join("slow.bin")).unwrap().len(),
+        size
+    );
+}
