@@ -132,7 +132,7 @@ fn assert_tls_trace(run: &Run, explicit: bool) {
                 "AUTH TLS before the handshake",
             );
     } else {
-        run.output_lacks("AUTH TLS").check(
+        run.output_lacks("> AUTH TLS").check(
             tls_note < pos("< 220"),
             "implicit TLS: the handshake comes before the 220 greeting",
         );
