@@ -17,6 +17,18 @@ use crate::url::{looks_like_url, FtpUrl};
 /// Runs the program for parsed argv; returns the exit code.
 pub fn run(cli: Cli) -> u8 {
     let cancel = Arc::new(AtomicBool::new(false));
+    let proxy = match cli
+        .proxy
+        .as_deref()
+        .map(crate::ftp::proxy::parse)
+        .transpose()
+    {
+        Ok(p) => p,
+        Err(e) => {
+            Output::terminal().error("", &e);
+            return e.kind().exit_code();
+        }
+    };
     let opts = Options {
         timeout: Duration::from_secs_f64(cli.timeout),
         trust_pasv_address: cli.use_pasv_address,
@@ -24,6 +36,15 @@ pub fn run(cli: Cli) -> u8 {
         explicit_tls: cli.tls,
         active: cli.active,
         port_range: cli.port_range,
+        proxy,
+        noproxy: cli
+            .noproxy
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .collect(),
         tls: TlsSource::new(cli.cacert.clone(), cli.insecure),
     };
     let mut ctx = Ctx::new(opts, cli.verbose, Output::terminal());

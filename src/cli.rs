@@ -52,6 +52,15 @@ pub struct Cli {
     #[arg(long, value_name = "RATE", value_parser = crate::ratelimit::parse_rate, global = true)]
     pub limit_rate: Option<u64>,
 
+    /// Go through a proxy: socks5://[user:pass@]host:port or http://host:port (HTTP
+    /// CONNECT); by default the environment's ftp_proxy or all_proxy, as curl does
+    #[arg(long, value_name = "URL", global = true)]
+    pub proxy: Option<String>,
+
+    /// Hosts to reach directly, not through a proxy (comma-separated; * for all)
+    #[arg(long, value_name = "HOSTS", global = true)]
+    pub noproxy: Option<String>,
+
     /// No progress bars
     #[arg(short, long, global = true)]
     pub quiet: bool,

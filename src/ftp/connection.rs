@@ -40,6 +40,10 @@ pub struct Options {
     pub active: bool,
     /// The local ports active mode may listen on (`--port-range LO-HI`); any when None.
     pub port_range: Option<(u16, u16)>,
+    /// `--proxy` (else the environment's `ftp_proxy`/`all_proxy`).
+    pub proxy: Option<crate::ftp::proxy::Proxy>,
+    /// `--noproxy`: hosts reached directly.
+    pub noproxy: Vec<String>,
     /// Where the TLS configuration comes from; built on first use.
     pub tls: TlsSource,
 }
@@ -84,6 +88,8 @@ impl Default for Options {
             explicit_tls: false,
             active: false,
             port_range: None,
+            proxy: None,
+            noproxy: Vec::new(),
             tls: TlsSource::default(),
         }
     }
@@ -112,6 +118,8 @@ pub struct Connection {
     eprt: Option<bool>,
     /// The FEAT lines, once asked for.
     features: Option<Vec<String>>,
+    /// The proxy and the server's host name, when connected through a proxy.
+    via: Option<(crate::ftp::proxy::Proxy, String)>,
     /// The TLS settings and server name when data connections must be protected.
     data_tls: Option<(Tls, rustls::pki_types::ServerName<'static>)>,
     mode: Mode,
@@ -137,31 +145,22 @@ impl Connection {
         mut transcript: Transcript,
         mode: Mode,
     ) -> Result<Connection> {
-        let addrs: Vec<SocketAddr> = (host, port)
-            .to_socket_addrs()
-            .map_err(|e| Error::connection(format!("cannot resolve {host}: {}", describe_io(&e))))?
-            .collect();
-        let mut last_err = None;
-        let mut stream = None;
-        for addr in &addrs {
-            transcript.note(&format!("connecting to {addr}"));
-            match TcpStream::connect_timeout(addr, opts.timeout) {
-                Ok(s) => {
-                    stream = Some(s);
-                    break;
-                }
-                Err(e) => last_err = Some(e),
+        let via = crate::ftp::proxy::choose(
+            opts.proxy.as_ref(),
+            &opts.noproxy,
+            &|k| std::env::var(k).ok(),
+            host,
+        )?;
+        let stream = match &via {
+            Some(proxy) => {
+                transcript.note(&format!(
+                    "connecting to {} through the proxy {proxy}",
+                    show_host(host, port)
+                ));
+                crate::ftp::proxy::connect(proxy, host, port, opts.timeout)?
             }
-        }
-        let stream = stream.ok_or_else(|| {
-            let why = last_err.map_or("no address".to_string(), |e| {
-                connect_error(&e, opts.timeout)
-            });
-            Error::connection(format!(
-                "cannot connect to {}: {why}",
-                show_host(host, port)
-            ))
-        })?;
+            None => direct(host, port, opts.timeout, &mut transcript)?,
+        };
         let peer = stream
             .peer_addr()
             .map_err(|e| Error::connection(describe_io(&e)))?;
@@ -195,6 +194,7 @@ impl Connection {
             mlsd: None,
             eprt: None,
             features: None,
+            via: via.map(|p| (p, host.to_string())),
             data_tls: None,
             mode,
         };
@@ -450,7 +450,7 @@ impl Connection {
     /// Opens a passive data connection for `cmd` (LIST, RETR, STOR...): asks for a passive
     /// port, sends `cmd`, connects, and reads the server's preliminary reply.
     pub fn open_data(&mut self, cmd: &Command) -> Result<DataConn> {
-        let (stream, first) = if self.opts.active {
+        let (stream, first) = if self.opts.active && self.via.is_none() {
             self.open_active(cmd)?
         } else {
             self.open_passive(cmd)?
@@ -494,6 +494,16 @@ impl Connection {
     fn open_passive(&mut self, cmd: &Command) -> Result<(TcpStream, Reply)> {
         let addr = self.passive_address()?;
         self.send(cmd)?;
+        if let Some((proxy, host)) = &self.via {
+            // Through the proxy, to the control connection's host and the port the server gave.
+            self.transcript.note(&format!(
+                "data connection to {} through the proxy",
+                show_host(host, addr.port())
+            ));
+            let stream = crate::ftp::proxy::connect(proxy, host, addr.port(), self.opts.timeout)?;
+            let first = self.read_reply()?;
+            return Ok((stream, first));
+        }
         self.transcript.note(&format!("data connection to {addr}"));
         let stream = match TcpStream::connect_timeout(&addr, self.opts.timeout) {
             Ok(s) => s,
@@ -906,6 +916,32 @@ fn write_all_timed(
         }
     }
     Ok(())
+}
+
+/// A direct TCP connection to the first address of `host` that answers.
+fn direct(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+    transcript: &mut Transcript,
+) -> Result<TcpStream> {
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| Error::connection(format!("cannot resolve {host}: {}", describe_io(&e))))?
+        .collect();
+    let mut last_err = None;
+    for addr in &addrs {
+        transcript.note(&format!("connecting to {addr}"));
+        match TcpStream::connect_timeout(addr, timeout) {
+            Ok(s) => return Ok(s),
+            Err(e) => last_err = Some(e),
+        }
+    }
+    let why = last_err.map_or("no address".to_string(), |e| connect_error(&e, timeout));
+    Err(Error::connection(format!(
+        "cannot connect to {}: {why}",
+        show_host(host, port)
+    )))
 }
 
 fn connect_error(e: &io::Error, timeout: Duration) -> String {

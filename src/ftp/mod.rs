@@ -5,6 +5,7 @@ pub mod command;
 pub mod connection;
 pub mod list;
 pub mod pasv;
+pub mod proxy;
 pub mod reply;
 pub mod time;
 pub mod tls;
