@@ -15,7 +15,7 @@ use crate::error::{describe_io, Error, Kind, Result};
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::Connection;
 use crate::ratelimit::Limiter;
-use crate::verify::{self, Algo, HashCommand, Hasher, Verify};
+use crate::verify::{self, Algo, HashCommand, PipedHasher as Hasher, Verify};
 use std::sync::Arc;
 
 /// One read or write of file data.
