@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the four FTP servers used by the interop suite (tests/interop/)
-# side by side, plus lftp and curl for benchmarks.
+# side by side, the two proxies its proxy tests go through (microsocks:
+# SOCKS5; tinyproxy: HTTP CONNECT), plus lftp and curl for benchmarks.
 #
 #   bash .ci/install-servers.sh          # as root; idempotent, fast when done
 #
@@ -9,6 +10,9 @@
 # apt: their .deb files are downloaded and unpacked with `dpkg -x` into
 # .interop/root (gitignored); only their shared-library dependencies are
 # installed normally. pyftpdlib comes from PyPI into the python3 on PATH.
+# microsocks and tinyproxy are ordinary apt installs (the tests start their
+# own instances on free ports; the packaged tinyproxy service is kept from
+# starting by a temporary /usr/sbin/policy-rc.d).
 #
 # System changes (documented in docs/servers.md):
 #   * a system user `ftpuser` (no login shell, home "/") whose password is
@@ -28,7 +32,7 @@ FTP_USER=ftpuser
 FTP_PASS='p@ss:w/rd'
 PAM_SERVICE=3700ftp-interop
 PACKAGES=(vsftpd pure-ftpd proftpd-core)
-TOOLS=(lftp curl openssl)
+TOOLS=(lftp curl openssl microsocks tinyproxy)
 
 log() { echo "install-servers: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -38,12 +42,19 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 BINARIES=("$ROOT/usr/sbin/vsftpd" "$ROOT/usr/sbin/pure-ftpd" "$ROOT/usr/bin/pure-pw" "$ROOT/usr/sbin/proftpd")
+# proftpd's mod_digest (HASH, XSHA256, ...) is a shared module in proftpd-core,
+# loaded by the hash tests with LoadModule.
+MODULES=("$ROOT/usr/lib/proftpd/mod_digest.so")
 
-# Every binary present and with all its shared libraries resolvable.
+# Every binary and module present and with all its shared libraries resolvable.
 binaries_ok() {
     local b
     for b in "${BINARIES[@]}"; do
         [ -x "$b" ] || return 1
+        if ldd "$b" 2>/dev/null | grep -q 'not found'; then return 1; fi
+    done
+    for b in "${MODULES[@]}"; do
+        [ -f "$b" ] || return 1
         if ldd "$b" 2>/dev/null | grep -q 'not found'; then return 1; fi
     done
 }
@@ -111,12 +122,26 @@ if ! binaries_ok || ! tools_ok; then
     if [ "${#MISSING[@]}" -gt 0 ]; then
         log "apt-get install ${MISSING[*]}"
         APT_LOG="$(mktemp)"
-        if ! apt-get install -y -q --no-install-recommends "${MISSING[@]}" </dev/null >"$APT_LOG" 2>&1; then
+        # tinyproxy's postinst would start a system tinyproxy on port 8888:
+        # "101 = action forbidden" keeps services from starting (only when no
+        # policy-rc.d exists already; removed right after).
+        POLICY=/usr/sbin/policy-rc.d
+        OWN_POLICY=0
+        if [ ! -e "$POLICY" ]; then
+            printf '#!/bin/sh\nexit 101\n' >"$POLICY" && chmod 0755 "$POLICY" && OWN_POLICY=1
+        fi
+        APT_OK=1
+        apt-get install -y -q --no-install-recommends "${MISSING[@]}" </dev/null >"$APT_LOG" 2>&1 || APT_OK=0
+        if [ "$OWN_POLICY" -eq 1 ]; then rm -f "$POLICY"; fi
+        if [ "$APT_OK" -eq 0 ]; then
             cat "$APT_LOG" >&2
             die "apt-get install of tools/libraries failed"
         fi
         rm -f "$APT_LOG"
     fi
+    for t in "${TOOLS[@]}"; do
+        command -v "$t" >/dev/null 2>&1 || die "$t not on PATH after apt-get install"
+    done
 fi
 
 # ---- the servers, unpacked side by side ------------------------------------
@@ -133,6 +158,12 @@ if ! binaries_ok; then
     done
     for b in "${BINARIES[@]}"; do
         [ -x "$b" ] || die "$b missing after unpacking"
+        if ldd "$b" | grep 'not found'; then
+            die "$b has unresolved shared libraries (see above)"
+        fi
+    done
+    for b in "${MODULES[@]}"; do
+        [ -f "$b" ] || die "$b missing after unpacking"
         if ldd "$b" | grep 'not found'; then
             die "$b has unresolved shared libraries (see above)"
         fi

@@ -31,7 +31,9 @@ next. Environment variables (all optional):
   BENCH_FILE_KB         size of each small file in KiB  (4)
   BENCH_LS_RUNS         one-shot ls runs per repetition (200; quick: 20)
   BENCH_DIRS            mkdir/rmdir pairs               (500; quick: 50)
-  BENCH_CLIENTS         comma list among 3700ftp,curl,lftp (all three)
+  BENCH_CLIENTS         comma list among 3700ftp,curl,lftp (all three); 3700ftp-jN
+                        (e.g. 3700ftp-j4) runs the many-files step as one wildcard
+                        put/get over N connections
   BENCH_ONLY            comma list among raw,transfer,many,ls,dirs,count (all)
   BENCH_BIN             the 3700ftp binary to measure   (target/release/3700ftp;
                         run.sh skips `cargo build` when it is set)
@@ -98,7 +100,7 @@ class Config:
             if c.strip()
         ]
         for c in self.clients:
-            if c not in ("3700ftp", "3700ftp-alt", "curl", "lftp"):
+            if c not in ("3700ftp", "3700ftp-alt", "curl", "lftp") and not c.startswith("3700ftp-j"):
                 sys.exit(f"BENCH_CLIENTS: unknown client {c!r}")
         # A second build of 3700ftp (a patched copy) measured side by side.
         self.alt_bin = os.environ.get("BENCH_ALT_BIN")
@@ -346,6 +348,7 @@ log_ftp_protocol=NO
 
     def ours(self, verbose=False, client="3700ftp"):
         binary = self.cfg.alt_bin if client == "3700ftp-alt" else self.cfg.bin
+        # "3700ftp-jN" is the same binary moving many files over N connections.
         return [binary] + (["-v"] if verbose else [])
 
     def curl(self, verbose=False):
@@ -526,6 +529,13 @@ log_ftp_protocol=NO
 
     def many_argv(self, client, direction, names, remote_dir, local_dir, verbose=False):
         """(argv, stdin script or None, cwd) for one session moving `names`."""
+        if client.startswith("3700ftp-j"):
+            # Multi-file form: one wildcard command spread over N connections (-j N).
+            n = client[len("3700ftp-j"):]
+            verb = "put" if direction == "upload" else "get"
+            script = self.write_script(f"many-{direction}-j{n}.txt",
+                                       [f"cd {remote_dir}", f"{verb} -j {n} f*.bin"])
+            return self.ours(verbose, "3700ftp") + ["-q", self.base + "/"], script, local_dir
         if client.startswith("3700ftp"):
             verb = "put" if direction == "upload" else "get"
             script = self.write_script(f"many-{direction}.txt",

@@ -133,7 +133,12 @@ fn check_hash(
         HashCommand::X => conn.exec(&Command::XHash(algo.x_command(), arg))?,
     };
     let theirs = if reply.is_completion() {
-        verify::parse_hash_reply(reply.text(), algo)
+        // proftpd answers `213-Computing…` then the hash on the last line.
+        reply
+            .lines
+            .iter()
+            .rev()
+            .find_map(|line| verify::parse_hash_reply(line, algo))
     } else {
         None
     };

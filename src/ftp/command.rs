@@ -73,7 +73,7 @@ pub enum Command {
     XHash(&'static str, Arg),
     /// `MFMT YYYYMMDDHHMMSS path` (draft-somers-ftp-mfxx).
     Mfmt(String, Arg),
-    /// `SITE UTIME path YYYYMMDDHHMMSS` (pure-ftpd, proftpd mod_site_misc).
+    /// `SITE UTIME YYYYMMDDHHMMSS path` (pure-ftpd, proftpd mod_site_misc: time first).
     SiteUtime(Arg, String),
     Auth(&'static str),
     Pbsz(u32),
@@ -137,7 +137,7 @@ impl Command {
             Hash(a) => with("HASH", a),
             XHash(verb, a) => with(verb, a),
             Mfmt(t, a) => format!("MFMT {t} {}", a.0),
-            SiteUtime(a, t) => format!("SITE UTIME {} {t}", a.0),
+            SiteUtime(a, t) => format!("SITE UTIME {t} {}", a.0),
             Auth(m) => format!("AUTH {m}"),
             Pbsz(n) => format!("PBSZ {n}"),
             Prot(p) => format!("PROT {p}"),

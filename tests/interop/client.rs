@@ -117,9 +117,25 @@ fn tail(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
+/// Environment variables that route the client through a proxy (curl's
+/// names, either case): removed from every run, so that a proxy set in the
+/// environment of whoever runs the suite cannot change what is tested; the
+/// proxy tests set them explicitly ([`run_env`]).
+pub const PROXY_ENV: [&str; 6] = [
+    "ftp_proxy",
+    "FTP_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+];
+
 fn command(cwd: &Path) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("3700ftp").expect("the 3700ftp binary");
     cmd.current_dir(cwd).timeout(RUN_TIMEOUT);
+    for var in PROXY_ENV {
+        cmd.env_remove(var);
+    }
     cmd
 }
 
@@ -130,6 +146,27 @@ pub fn run(server: &Server, cwd: &Path, args: &[&str]) -> Run {
     let output = cmd.output().expect("run 3700ftp");
     Run {
         what: format!("[{}] 3700ftp {}", server.kind(), args.join(" ")),
+        output,
+        server_log: server.log_text(),
+    }
+}
+
+/// `3700ftp ARGS...` like [`run`], with the environment variables `env` set.
+pub fn run_env(server: &Server, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = command(cwd);
+    cmd.args(args).write_stdin(Vec::<u8>::new());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let output = cmd.output().expect("run 3700ftp");
+    let env_text: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+    Run {
+        what: format!(
+            "[{}] {}3700ftp {}",
+            server.kind(),
+            env_text.concat(),
+            args.join(" ")
+        ),
         output,
         server_log: server.log_text(),
     }

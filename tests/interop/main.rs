@@ -12,7 +12,9 @@
 
 mod cases;
 mod client;
+mod feature_cases;
 mod ftps;
+mod proxy;
 mod server;
 
 use server::Kind;
@@ -93,6 +95,48 @@ mod ftps_vsftpd {
         implicit_batch_session,
         implicit_untrusted_certificate_refused,
         implicit_port_with_plain_ftp_fails,
+    );
+}
+
+/// Proxies (microsocks, tinyproxy), active mode, hash verification and `cp
+/// -p`, each against the servers named in the test: `features::<test>`.
+mod features {
+    use super::feature_cases as f;
+    use super::Kind;
+
+    macro_rules! tests {
+        ($($name:ident => $body:expr),* $(,)?) => {
+            $(
+                #[test]
+                fn $name() {
+                    $body;
+                }
+            )*
+        };
+    }
+
+    tests!(
+        proxy_socks5_all_operations_vsftpd => f::proxy_socks5_all_operations_vsftpd(),
+        proxy_socks5_all_operations_pyftpdlib => f::proxy_socks5_all_operations_pyftpdlib(),
+        proxy_socks5_auth_all_operations_pure_ftpd => f::proxy_socks5_auth_all_operations_pure_ftpd(),
+        proxy_http_all_operations_vsftpd => f::proxy_http_all_operations_vsftpd(),
+        proxy_http_all_operations_pyftpdlib => f::proxy_http_all_operations_pyftpdlib(),
+        proxy_http_auth_all_operations_proftpd => f::proxy_http_auth_all_operations_proftpd(),
+        proxy_from_environment_and_noproxy => f::proxy_from_environment_and_noproxy(),
+        proxy_refusals_exit_3 => f::proxy_refusals_exit_3(),
+        active_mode_vsftpd => f::active_mode(Kind::Vsftpd),
+        active_mode_pure_ftpd => f::active_mode(Kind::PureFtpd),
+        hash_proftpd_proves_transfers => f::hash_proftpd_proves_transfers(),
+        hash_required_fails_on_vsftpd => f::hash_required_fails_on_vsftpd(),
+        hash_summary_counts_recursive_copy => f::hash_summary_counts_recursive_copy(),
+        preserve_download_vsftpd => f::preserve_download(Kind::Vsftpd),
+        preserve_download_pure_ftpd => f::preserve_download(Kind::PureFtpd),
+        preserve_download_proftpd => f::preserve_download(Kind::Proftpd),
+        preserve_download_pyftpdlib => f::preserve_download(Kind::Pyftpdlib),
+        preserve_upload_vsftpd => f::preserve_upload(Kind::Vsftpd),
+        preserve_upload_pure_ftpd => f::preserve_upload(Kind::PureFtpd),
+        preserve_upload_proftpd => f::preserve_upload(Kind::Proftpd),
+        preserve_upload_pyftpdlib => f::preserve_upload(Kind::Pyftpdlib),
     );
 }
 

@@ -25,6 +25,7 @@ import grp  # noqa: F401
 import pwd  # noqa: F401
 import stat  # noqa: F401
 import time  # noqa: F401
+import _strptime  # noqa: F401  (MFMT parses times with time.strptime)
 
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.filesystems import AbstractedFS  # noqa: F401

@@ -124,7 +124,7 @@ fn is_root() -> bool {
         == Some("0")
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("bind 127.0.0.1:0")
         .local_addr()
@@ -183,13 +183,23 @@ impl Server {
     /// Like [`Server::start`]; an FTPS variant's certificate carries the
     /// `subjectAltName` `cert_names` (e.g. `DNS:elsewhere.invalid`).
     pub fn start_with_cert_names(kind: Kind, cert_names: &str) -> Server {
+        Server::start_with(kind, cert_names, false)
+    }
+
+    /// proftpd with `mod_digest` loaded (`DigestEngine on`): FEAT lists
+    /// `HASH` and the `XCRC`/`XMD5`/`XSHA1`/`XSHA256`/`XSHA512` commands.
+    pub fn start_proftpd_with_digest() -> Server {
+        Server::start_with(Kind::Proftpd, CERT_NAMES, true)
+    }
+
+    fn start_with(kind: Kind, cert_names: &str, digest: bool) -> Server {
         assert!(
             is_root(),
             "the interop suite must run as root (vsftpd needs it, and the servers switch to user {USER})"
         );
         const ATTEMPTS: u32 = 3;
         for attempt in 1.. {
-            match Server::try_start(kind, cert_names) {
+            match Server::try_start(kind, cert_names, digest) {
                 Ok(server) => return server,
                 Err(msg) if attempt < ATTEMPTS => {
                     eprintln!("{kind}: startup attempt {attempt} failed, retrying: {msg}");
@@ -200,7 +210,7 @@ impl Server {
         unreachable!()
     }
 
-    fn try_start(kind: Kind, cert_names: &str) -> Result<Server, String> {
+    fn try_start(kind: Kind, cert_names: &str, digest: bool) -> Result<Server, String> {
         let dir = tempfile::Builder::new()
             .prefix(&format!("3700ftp-interop-{kind}-"))
             .tempdir()
@@ -229,7 +239,7 @@ impl Server {
                 vsftpd_command(dir.path(), &home, port, pasv_low, pasv_high, tls.as_ref())
             }
             Kind::PureFtpd => pure_ftpd_command(dir.path(), &home, port, pasv_low, pasv_high),
-            Kind::Proftpd => proftpd_command(dir.path(), &home, port, pasv_low, pasv_high),
+            Kind::Proftpd => proftpd_command(dir.path(), &home, port, pasv_low, pasv_high, digest),
             Kind::Pyftpdlib => pyftpdlib_command(dir.path(), &home, port, pasv_low, pasv_high),
         };
         let log_file = fs::File::create(&log).unwrap();
@@ -668,6 +678,8 @@ tcp_wrappers=NO
 nopriv_user=nobody
 secure_chroot_dir={empty}
 seccomp_sandbox=NO
+port_enable=YES
+connect_from_port_20=NO
 pasv_enable=YES
 pasv_address=127.0.0.1
 pasv_min_port={low}
@@ -735,7 +747,14 @@ fn pure_ftpd_command(dir: &Path, home: &Path, port: u16, low: u16, high: u16) ->
     cmd
 }
 
-fn proftpd_command(dir: &Path, home: &Path, port: u16, low: u16, high: u16) -> Command {
+fn proftpd_command(
+    dir: &Path,
+    home: &Path,
+    port: u16,
+    low: u16,
+    high: u16,
+    digest: bool,
+) -> Command {
     // Users from an AuthUserFile in passwd format, nothing from the system.
     let (uid, gid) = ftpuser_ids();
     let passwd = dir.join("proftpd.passwd");
@@ -786,16 +805,41 @@ TransferLog {dir}/proftpd-xfer.log
 <Directory />
   AllowOverwrite on
 </Directory>
-",
+{digest}",
             dir = dir.display(),
             passwd = passwd.display(),
             group = group.display(),
+            digest = if digest {
+                proftpd_digest_config()
+            } else {
+                String::new()
+            },
         ),
     );
     let mut cmd = Command::new(installed_binary("usr/sbin/proftpd"));
     // -n: no daemon (foreground), logging to stderr.
     cmd.arg("-n").arg("-c").arg(&conf);
     cmd
+}
+
+/// mod_digest is a shared module in Debian's proftpd-core
+/// (`usr/lib/proftpd/mod_digest.so`), not compiled in (`proftpd -l`).
+fn proftpd_digest_config() -> String {
+    let modules = install_root().join("usr/lib/proftpd");
+    assert!(
+        modules.join("mod_digest.so").is_file(),
+        "{}/mod_digest.so is missing: run `bash .ci/install-servers.sh` (as root) first",
+        modules.display()
+    );
+    format!(
+        "\
+ModulePath {modules}
+LoadModule mod_digest.c
+DigestEngine on
+DigestAlgorithms all
+",
+        modules = modules.display()
+    )
 }
 
 fn pyftpdlib_command(dir: &Path, home: &Path, port: u16, low: u16, high: u16) -> Command {
