@@ -28,8 +28,18 @@ fn spawn(home: &std::path::Path, url: &str) -> expectrl::session::OsSession {
     s
 }
 
+/// The exit status, waiting at most 15 s (a child that does not exit is killed, and the
+/// test fails instead of hanging).
 fn exit_status(s: &mut expectrl::session::OsSession) -> String {
-    format!("{:?}", s.get_process_mut().wait().unwrap())
+    for _ in 0..150 {
+        let status = format!("{:?}", s.get_process().status());
+        if !status.contains("StillAlive") {
+            return status.trim_start_matches("Ok(").trim_end_matches(')').to_string() + ")";
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = s.get_process_mut().exit(true);
+    panic!("the prompt did not exit within 15 s");
 }
 
 #[test]
@@ -83,9 +93,14 @@ fn pty_prompt_lists_completes_shows_protocol_and_exits_on_ctrl_d() {
 }
 
 /// A server whose download sends a little data and then stalls, until ABOR.
-fn stalling_server() -> (u16, std::thread::JoinHandle<Vec<String>>) {
+fn stalling_server() -> (
+    u16,
+    std::thread::JoinHandle<Vec<String>>,
+    std::sync::mpsc::Receiver<()>,
+) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let (sent_tx, sent_rx) = std::sync::mpsc::channel();
     let handle = std::thread::spawn(move || {
         let (control, _) = listener.accept().unwrap();
         control
@@ -121,6 +136,7 @@ fn stalling_server() -> (u16, std::thread::JoinHandle<Vec<String>>) {
                     out.write_all(b"150 here it comes\r\n").unwrap();
                     d.write_all(&[7u8; 4096]).unwrap();
                     data = Some(d);
+                    let _ = sent_tx.send(());
                     continue;
                 }
                 "ABOR" => {
@@ -138,17 +154,19 @@ fn stalling_server() -> (u16, std::thread::JoinHandle<Vec<String>>) {
         drop(data);
         seen
     });
-    (port, handle)
+    (port, handle, sent_rx)
 }
 
 #[test]
 fn pty_ctrl_c_interrupts_a_transfer_and_the_session_goes_on() {
-    let (port, server) = stalling_server();
+    let (port, server, data_sent) = stalling_server();
     let home = tempfile::tempdir().unwrap();
     let mut p = spawn(home.path(), &format!("ftp://127.0.0.1:{port}/"));
     p.expect("anonymous@127.0.0.1:/> ").unwrap();
     p.send_line("get big.iso").unwrap();
-    std::thread::sleep(Duration::from_millis(800));
+    // Interrupt only once the transfer is under way (the terminal is back in cooked mode).
+    data_sent.recv_timeout(Duration::from_secs(15)).expect("the download started");
+    std::thread::sleep(Duration::from_millis(500));
     p.send(ControlCode::EndOfText).unwrap();
     p.expect("interrupted").unwrap();
     p.expect("anonymous@127.0.0.1:/> ").unwrap();
