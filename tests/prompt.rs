@@ -34,7 +34,11 @@ fn exit_status(s: &mut expectrl::session::OsSession) -> String {
     for _ in 0..150 {
         let status = format!("{:?}", s.get_process().status());
         if !status.contains("StillAlive") {
-            return status.trim_start_matches("Ok(").trim_end_matches(')').to_string() + ")";
+            return status
+                .trim_start_matches("Ok(")
+                .trim_end_matches(')')
+                .to_string()
+                + ")";
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -165,7 +169,9 @@ fn pty_ctrl_c_interrupts_a_transfer_and_the_session_goes_on() {
     p.expect("anonymous@127.0.0.1:/> ").unwrap();
     p.send_line("get big.iso").unwrap();
     // Interrupt only once the transfer is under way (the terminal is back in cooked mode).
-    data_sent.recv_timeout(Duration::from_secs(15)).expect("the download started");
+    data_sent
+        .recv_timeout(Duration::from_secs(15))
+        .expect("the download started");
     std::thread::sleep(Duration::from_millis(500));
     p.send(ControlCode::EndOfText).unwrap();
     p.expect("interrupted").unwrap();
