@@ -1,5 +1,5 @@
-//! Directory listings as entries: MLSD where the server has it (remembered per connection),
-//! else LIST parsed; unknown LIST lines are kept raw, never dropped.
+//! Directory listings as entries: MLSD where the server has it (remembered per connection)
+//! and exact facts matter, else LIST parsed; unknown LIST lines are kept raw, never dropped.
 //!
 //! Also the two server quirks every listing must survive: vsftpd and pure-ftpd answer LIST
 //! of a missing directory with an empty listing and 226 (so an empty listing is believed
@@ -15,7 +15,11 @@ use crate::transfer;
 /// Which listing the caller wants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Want {
-    /// Structured entries: MLSD where available.
+    /// Names and types for people: LIST parsed, or MLSD once this connection has shown it
+    /// works (a one-shot `ls` then costs USER, PASS, EPSV, LIST, QUIT on every server).
+    Names,
+    /// Structured entries with exact facts (`--json`, tree walks): MLSD, probed once per
+    /// connection, else LIST parsed.
     Entries,
     /// The server's own long format: LIST.
     LongLines,
@@ -66,7 +70,12 @@ pub fn fetch(
 }
 
 fn fetch_here(conn: &mut Connection, arg: Option<Arg>, want: Want) -> Result<Vec<Entry>> {
-    if want == Want::Entries && conn.mlsd_supported() != Some(false) {
+    let use_mlsd = match want {
+        Want::Entries => conn.mlsd_supported() != Some(false),
+        Want::Names => conn.mlsd_supported() == Some(true),
+        Want::LongLines => false,
+    };
+    if use_mlsd {
         let mut bytes = Vec::new();
         match transfer::listing(conn, &Command::Mlsd(arg.clone()), &mut bytes) {
             Ok(_) => {

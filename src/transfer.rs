@@ -674,7 +674,12 @@ pub fn list(conn: &mut Connection, path: &str, out: &mut dyn Write) -> Result<u6
     listing(conn, &Command::List(arg), out)
 }
 
+/// The most listing data accepted from one LIST or MLSD (about a million entries): a
+/// server that sends more is broken or hostile, and memory must not grow without end.
+pub const MAX_LISTING: u64 = 128 * 1024 * 1024;
+
 /// Runs a listing command (LIST, MLSD, NLST) and streams its data to `out`, CR LF → LF.
+/// More than [`MAX_LISTING`] bytes abort the listing.
 pub fn listing(conn: &mut Connection, cmd: &Command, out: &mut dyn Write) -> Result<u64> {
     let mut data = conn.open_data(cmd)?;
     let mut buf = vec![0u8; 64 * 1024];
@@ -685,6 +690,12 @@ pub fn listing(conn: &mut Connection, cmd: &Command, out: &mut dyn Write) -> Res
             Ok(0) => break Ok(()),
             Ok(n) => {
                 total += n as u64;
+                if total > MAX_LISTING {
+                    break Err(Error::connection(format!(
+                        "the server's listing exceeds {} MiB; stopped reading it",
+                        MAX_LISTING >> 20
+                    )));
+                }
                 if let Err(e) = out.write_all(&crlf.convert(&buf[..n])) {
                     break Err(Error::new(
                         Kind::Local,

@@ -41,6 +41,16 @@ fn ls_sends_only_the_commands_it_needs() {
     assert!(out.status.success());
     assert_eq!(
         sent_commands(&out.stdout),
+        ["USER", "PASS", "EPSV", "LIST", "QUIT"]
+    );
+    // --json wants exact facts: MLSD, where the server has it.
+    let out = ftp(home.path())
+        .args(["-v", "ls", "--json", &s.url("/pub")])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        sent_commands(&out.stdout),
         ["USER", "PASS", "EPSV", "MLSD", "QUIT"]
     );
     let out = ftp(home.path())

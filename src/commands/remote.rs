@@ -105,10 +105,10 @@ fn ls(ctx: &mut Ctx, args: &Args) -> Result<()> {
     } else {
         ListStyle::Names
     };
-    let want = if style == ListStyle::Long {
-        Want::LongLines
-    } else {
-        Want::Entries
+    let want = match style {
+        ListStyle::Long => Want::LongLines,
+        ListStyle::Names => Want::Names,
+        ListStyle::Json => Want::Entries,
     };
     // Checking a directory with CWD moves the session; it must come back.
     let restore = if ctx.uses_session(&remote) {
