@@ -9,7 +9,7 @@
 use crate::error::{Kind, Result};
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::Connection;
-use crate::ftp::list::{parse_list_line, parse_mlsd_line, Entry};
+use crate::ftp::list::{parse_list_line, parse_mlsd_line, with_year, Entry};
 use crate::transfer;
 
 /// Which listing the caller wants.
@@ -95,9 +95,18 @@ fn fetch_here(conn: &mut Connection, arg: Option<Arg>, want: Want) -> Result<Vec
     }
     let mut bytes = Vec::new();
     transfer::listing(conn, &Command::List(arg), &mut bytes)?;
+    let today = crate::ftp::time::civil_date(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64),
+    );
     Ok(String::from_utf8_lossy(&bytes)
         .lines()
         .filter_map(parse_list_line)
+        .map(|mut e| {
+            e.modified = e.modified.map(|m| with_year(&m, today));
+            e
+        })
         .collect())
 }
 

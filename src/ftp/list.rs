@@ -120,6 +120,25 @@ fn parse_unix(line: &str) -> Option<Entry> {
     })
 }
 
+/// Completes a LIST date without a year (`--11-05T09:07`, from `Nov  5 09:07`) the way `ls`
+/// wrote it: the most recent such date not after `today` (a day of clock skew allowed).
+/// Other dates come back as they are.
+pub fn with_year(modified: &str, (year, month, day): (i64, i64, i64)) -> String {
+    let Some(rest) = modified.strip_prefix("--") else {
+        return modified.to_string();
+    };
+    let num = |r: std::ops::Range<usize>| rest.get(r).and_then(|t| t.parse::<i64>().ok());
+    let (Some(m), Some(d)) = (num(0..2), num(3..5)) else {
+        return modified.to_string();
+    };
+    let y = if m * 32 + d > month * 32 + day + 1 {
+        year - 1
+    } else {
+        year
+    };
+    format!("{y:04}-{rest}")
+}
+
 /// `Jan 31 2024` → `2024-01-31`; `Jan 31 10:00` → `--01-31T10:00` (ISO 8601, year unknown).
 fn unix_date([month, day, time_or_year]: [&str; 3]) -> Option<String> {
     let m = month_number(month)?;
@@ -432,6 +451,19 @@ mod tests {
         assert_eq!(e.perms.as_deref(), Some("rw-r--r--"));
         let e = parse_mlsd_line("type=file;perm=adfrw; y").unwrap();
         assert_eq!(e.perms.as_deref(), Some("adfrw"));
+    }
+
+    #[test]
+    fn dates_without_a_year_get_the_most_recent_past_year() {
+        let today = (2026, 12, 2);
+        assert_eq!(with_year("--12-02T02:35", today), "2026-12-02T02:35");
+        assert_eq!(with_year("--12-03T00:00", today), "2026-12-03T00:00");
+        assert_eq!(with_year("--12-24T10:00", today), "2025-12-24T10:00");
+        assert_eq!(with_year("--06-30T10:00", today), "2026-06-30T10:00");
+        assert_eq!(with_year("--01-01T00:00", (2027, 1, 1)), "2027-01-01T00:00");
+        assert_eq!(with_year("--02-01T00:00", (2027, 1, 1)), "2026-02-01T00:00");
+        assert_eq!(with_year("2024-01-31", today), "2024-01-31");
+        assert_eq!(with_year("--x", today), "--x");
     }
 
     #[test]

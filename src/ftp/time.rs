@@ -34,6 +34,11 @@ pub fn format_ftp_time(secs: i64) -> String {
     )
 }
 
+/// Seconds since the epoch → the UTC calendar date `(year, month, day)`.
+pub fn civil_date(secs: i64) -> (i64, i64, i64) {
+    civil_from_days(secs.div_euclid(86_400))
+}
+
 /// Howard Hinnant's days_from_civil: days since 1970-01-01 of a proleptic Gregorian date.
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
