@@ -370,6 +370,68 @@ fn hostile_names_from_the_server_are_never_written_outside_the_destination() {
     );
 }
 
+const HOSTILE_WILDCARD_LISTING: &str = "-rw-r--r-- 1 ftp ftp 4 Jan 01 2024 good.txt\r\n\
+     -rw-r--r-- 1 ftp ftp 4 Jan 01 2024 ../victim.txt\r\n\
+     -rw-r--r-- 1 ftp ftp 4 Jan 01 2024 sub/x.txt\r\n\
+     -rw-r--r-- 1 ftp ftp 4 Jan 01 2024 /etc/passwd.txt\r\n";
+
+#[test]
+fn wildcard_rm_never_deletes_a_name_the_listing_did_not_give() {
+    let server = fake_server::FakeServer::new()
+        .login()
+        .reply("MLSD", "502 not implemented\r\n")
+        .list(HOSTILE_WILDCARD_LISTING)
+        .reply("DELE /dir/good.txt", "250 deleted\r\n")
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .args(["--timeout", "3", "rm", &server.url("/dir/*.txt")])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}\n{t:?}");
+    let deletes: Vec<&String> = t
+        .commands
+        .iter()
+        .filter(|c| c.starts_with("DELE"))
+        .collect();
+    assert_eq!(deletes, ["DELE /dir/good.txt"], "{t:?}");
+    // `*` does not match a leading dot (as in a shell), so `../victim.txt` is not even a
+    // match; the other two match and are skipped aloud.
+    assert_eq!(stderr.matches("unsafe name").count(), 2, "{stderr}");
+}
+
+#[test]
+fn wildcard_download_never_fetches_a_name_the_listing_did_not_give() {
+    let server = fake_server::FakeServer::new()
+        .login()
+        .reply("MLSD", "502 not implemented\r\n")
+        .list(HOSTILE_WILDCARD_LISTING)
+        .retr(b"good")
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let dest = home.path().join("dest");
+    std::fs::create_dir(&dest).unwrap();
+    let out = ftp(home.path())
+        .args(["--timeout", "3", "cp", &server.url("/dir/*.txt"), "dest"])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}\n{t:?}");
+    let retrs: Vec<&String> = t
+        .commands
+        .iter()
+        .filter(|c| c.starts_with("RETR"))
+        .collect();
+    assert_eq!(retrs, ["RETR /dir/good.txt"], "{t:?}");
+    assert_eq!(tree(home.path()), ["dest/", "dest/good.txt"]);
+    // `*` does not match a leading dot (as in a shell), so `../victim.txt` is not even a
+    // match; the other two match and are skipped aloud.
+    assert_eq!(stderr.matches("unsafe name").count(), 2, "{stderr}");
+}
+
 #[test]
 fn active_mode_round_trip_with_eprt_and_a_port_range() {
     let s = TestServer::start();

@@ -105,7 +105,9 @@ pub(super) fn many_down(
             let entries = listing::fetch(conn, &dir, Want::Entries, restore.as_deref())?;
             let mut matched = 0;
             for e in entries {
-                let name = last_component(&e.name).to_string();
+                // The name exactly as listed: a server's `../x` or `a/b` is skipped below,
+                // never shortened into a name the listing did not give.
+                let name = e.name.clone();
                 if e.kind == EntryKind::Unknown || !glob::matches(&pat, &name) {
                     continue;
                 }
@@ -508,19 +510,31 @@ pub(super) fn rm_many(ctx: &mut Ctx, remote: Remote) -> Result<()> {
     let result = ctx.with_conn(&remote, |conn, _| {
         let (dir, pat) = glob::split(&pattern);
         let entries = listing::fetch(conn, &dir, Want::Entries, restore.as_deref())?;
-        let names: Vec<String> = entries
-            .iter()
-            .filter(|e| e.kind == EntryKind::File)
-            .map(|e| last_component(&e.name).to_string())
-            .filter(|n| glob::matches(&pat, n) && safe_name(n))
-            .collect();
+        let mut names = Vec::new();
+        let mut unsafe_names = Vec::new();
+        for e in entries.iter().filter(|e| e.kind == EntryKind::File) {
+            if !glob::matches(&pat, &e.name) {
+                continue;
+            }
+            if safe_name(&e.name) {
+                names.push(e.name.clone());
+            } else {
+                unsafe_names.push(format!(
+                    "skipping unsafe name from the server: {:?}",
+                    e.name
+                ));
+            }
+        }
         if names.is_empty() {
             return Err(Error::refused(
                 550,
                 &format!("no remote file matches {pat}"),
             ));
         }
-        let mut outcome = Outcome::default();
+        let mut outcome = Outcome {
+            notices: unsafe_names,
+            ..Outcome::default()
+        };
         for name in names {
             let path = join_remote(&dir, &name);
             match Arg::new(&path).and_then(|a| conn.exec_ok(&Command::Dele(a))) {
@@ -531,17 +545,38 @@ pub(super) fn rm_many(ctx: &mut Ctx, remote: Remote) -> Result<()> {
         Ok(outcome)
     });
     let outcome = result.map_err(|e| e.context(shown.clone()))?;
+    for w in &outcome.notices {
+        ctx.out.notice(w);
+    }
     for (what, err) in &outcome.failures {
         ctx.out.error(
             "",
             &Error::new(err.kind(), err.to_string()).context(what.clone()),
         );
     }
-    if outcome.failures.is_empty() && outcome.files > 1 {
-        ctx.out
-            .notice(&format!("{shown}: {} deleted", outcome.files));
+    match outcome.failures.first() {
+        None => {
+            if outcome.files > 1 {
+                ctx.out
+                    .notice(&format!("{shown}: {} deleted", outcome.files));
+            }
+            Ok(())
+        }
+        Some((_, first)) => {
+            let mut e = Error::new(
+                first.kind(),
+                format!(
+                    "{} deleted, {} failed",
+                    outcome.files,
+                    outcome.failures.len()
+                ),
+            );
+            if let Some(code) = first.code() {
+                e = e.with_code(code);
+            }
+            Err(e.context(shown))
+        }
     }
-    outcome.into_result().map_err(|e| e.context(shown))
 }
 
 #[cfg(test)]
