@@ -613,6 +613,40 @@ fn mv_of_short_download_never_deletes_the_remote_file() {
 }
 
 #[test]
+fn mv_with_a_size_reply_that_is_not_a_size_never_deletes_the_remote_file() {
+    for size in ["99999999999999999999", "abc", "-1"] {
+        let server = FakeServer::new()
+            .login()
+            .reply("SIZE", format!("213 {size}\r\n"))
+            .start();
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("file.bin");
+        let run = ftp(&["mv", &server.url("/file.bin"), s(&dest)]);
+        let t = server.finish();
+        assert_exit(&run, 7, &t);
+        assert!(error_line(&run).contains("not a size"), "{size}");
+        assert!(!t.sent("RETR") && !t.sent("DELE"), "{t:#?}");
+        assert_no_leftovers(dir.path());
+    }
+}
+
+#[test]
+fn pasv_reply_with_port_zero_is_malformed_and_nothing_is_retrieved() {
+    let server = FakeServer::new()
+        .login()
+        .reply("EPSV", "500 no\r\n")
+        .reply("PASV", "227 Entering Passive Mode (127,0,0,1,0,0)\r\n")
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let run = ftp(&["cp", &server.url("/file.bin"), s(&dir.path().join("f"))]);
+    let t = server.finish();
+    assert_exit(&run, 3, &t);
+    assert!(error_line(&run).contains("malformed pasv reply"));
+    assert!(!t.sent("RETR"), "{t:#?}");
+    assert_no_leftovers(dir.path());
+}
+
+#[test]
 fn final_226_arriving_before_the_data_still_gets_the_whole_file() {
     let content = pattern(300_000);
     let server = FakeServer::new()

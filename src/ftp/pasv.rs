@@ -48,7 +48,8 @@ fn six_numbers(s: &str) -> Option<SocketAddr> {
     }
     let ip = Ipv4Addr::new(nums[0], nums[1], nums[2], nums[3]);
     let port = u16::from(nums[4]) << 8 | u16::from(nums[5]);
-    Some(SocketAddr::new(IpAddr::V4(ip), port))
+    // Port 0 is no port: the reply is malformed (as for EPSV).
+    (port != 0).then(|| SocketAddr::new(IpAddr::V4(ip), port))
 }
 
 /// Parses `229 Entering Extended Passive Mode (|||port|)` (RFC 2428 §3): the delimiter is
@@ -114,6 +115,7 @@ mod tests {
         assert_eq!(parse_pasv("(1270,0,0,1,1,1)"), None);
         assert_eq!(parse_pasv("no numbers here"), None);
         assert_eq!(parse_pasv("(127,0,0,1,1)"), None);
+        assert_eq!(parse_pasv("(127,0,0,1,0,0)"), None, "port 0");
     }
 
     #[test]
