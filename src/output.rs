@@ -11,6 +11,55 @@ use crate::error::Error;
 use crate::ftp::list::{Entry, Kind};
 use crate::transfer::Progress;
 
+/// The longest message printed on stderr, in characters: a server's 60 KB error text is
+/// cut there (with `…`), so one hostile reply cannot flood the terminal.
+const MAX_MESSAGE: usize = 2000;
+
+/// `text` with every control character (ESC, BEL, a lone CR, C1 codes) written as a
+/// visible escape such as `\u{1b}`, so text from a server cannot drive the terminal
+/// (retitle it, clear it, overwrite the line being read). Tabs are kept.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_unsafe_char(c) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn is_unsafe_char(c: char) -> bool {
+    c.is_control() && c != '\t'
+}
+
+/// A name from a listing as `ls` shows it: control characters become `?`, as GNU `ls`
+/// shows them on a terminal (`--json` has the exact name, escaped).
+fn shown_name(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.chars().any(is_unsafe_char) {
+        std::borrow::Cow::Owned(
+            name.chars()
+                .map(|c| if is_unsafe_char(c) { '?' } else { c })
+                .collect(),
+        )
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
+}
+
+/// A message for stderr: control characters escaped, at most [`MAX_MESSAGE`] characters.
+fn message(text: &str) -> String {
+    let text = printable(text);
+    match text.char_indices().nth(MAX_MESSAGE) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.into_owned(),
+    }
+}
+
 /// How `ls` shows entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListStyle {
@@ -80,7 +129,7 @@ impl Output {
 
     /// Prints one line of command output on stdout.
     pub fn line(&mut self, text: &str) {
-        let _ = writeln!(self.out, "{text}");
+        let _ = writeln!(self.out, "{}", printable(text));
         let _ = self.out.flush();
     }
 
@@ -90,12 +139,16 @@ impl Output {
         for e in entries {
             let text = match style {
                 ListStyle::Json => crate::listing::to_json(e),
-                ListStyle::Names => self.paint_dir(e, &e.name),
+                ListStyle::Names => self.paint_dir(e, &shown_name(&e.name)),
                 ListStyle::Long => match e.raw.strip_suffix(e.name.as_str()) {
                     Some(head) if e.kind == Kind::Dir => {
-                        format!("{head}{}", self.paint_dir(e, &e.name))
+                        format!(
+                            "{}{}",
+                            shown_name(head),
+                            self.paint_dir(e, &shown_name(&e.name))
+                        )
                     }
-                    _ => e.raw.clone(),
+                    _ => shown_name(&e.raw).into_owned(),
                 },
             };
             if writeln!(self.out, "{text}").is_err() {
@@ -116,10 +169,11 @@ impl Output {
     /// Prints a notice on stderr (e.g. "reconnected").
     pub fn notice(&mut self, text: &str) {
         let _ = self.out.flush();
+        let text = message(text);
         let shown = if self.color {
             text.yellow().to_string()
         } else {
-            text.to_string()
+            text
         };
         let _ = writeln!(self.err, "3700ftp: {shown}");
     }
@@ -127,7 +181,7 @@ impl Output {
     /// Prints an error on stderr as one line, red on a terminal.
     pub fn error(&mut self, prefix: &str, err: &Error) {
         let _ = self.out.flush();
-        let text = format!("3700ftp: {prefix}{err}");
+        let text = message(&format!("3700ftp: {prefix}{err}"));
         let shown = if self.color {
             text.red().to_string()
         } else {
@@ -242,5 +296,47 @@ impl Progress for Bar {
                 o.inc(1);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+
+    #[test]
+    fn server_text_cannot_drive_the_terminal() {
+        assert_eq!(printable("plain\ttext"), "plain\ttext");
+        assert_eq!(
+            printable("No\x1b[31m such\x07 file\rINJECTED"),
+            "No\\u{1b}[31m such\\u{7} file\\u{d}INJECTED"
+        );
+        assert_eq!(printable("c1 \u{9b}2J"), "c1 \\u{9b}2J");
+        assert_eq!(shown_name("evil\x1b]0;owned\x07name"), "evil?]0;owned?name");
+        assert_eq!(shown_name("été.txt"), "été.txt");
+    }
+
+    #[test]
+    fn long_messages_are_cut() {
+        let long = "é".repeat(MAX_MESSAGE + 10);
+        let shown = message(&long);
+        assert_eq!(shown.chars().count(), MAX_MESSAGE + 1);
+        assert!(shown.ends_with('…'));
+        assert_eq!(message("short"), "short");
+    }
+
+    #[test]
+    fn listings_and_errors_are_printable() {
+        let (out, err) = (SharedBuf::default(), SharedBuf::default());
+        let mut o = Output::buffers(out.clone(), err.clone());
+        let e =
+            crate::ftp::list::parse_list_line("-rw-r--r-- 1 u g 5 Jan 31 2024 a\x1b[2Jb").unwrap();
+        o.entries(std::slice::from_ref(&e), ListStyle::Names);
+        o.entries(std::slice::from_ref(&e), ListStyle::Long);
+        o.error("", &Error::refused(550, "No\x1b[31m such"));
+        assert_eq!(
+            out.text(),
+            "a?[2Jb\n-rw-r--r-- 1 u g 5 Jan 31 2024 a?[2Jb\n"
+        );
+        assert!(!err.text().contains('\x1b'), "{}", err.text());
     }
 }

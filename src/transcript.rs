@@ -76,7 +76,7 @@ impl Transcript {
                 line.clone()
             };
             text.push_str("< ");
-            text.push_str(&shown);
+            text.push_str(&crate::output::printable(&shown));
             text.push('\n');
         }
         self.write(&text);
@@ -85,7 +85,7 @@ impl Transcript {
     /// Records a note about the connection (connecting, TLS, data channel), marked `* `.
     pub fn note(&mut self, text: &str) {
         if self.on {
-            self.write(&format!("* {text}\n"));
+            self.write(&format!("* {}\n", crate::output::printable(text)));
         }
     }
 
