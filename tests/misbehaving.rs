@@ -647,6 +647,27 @@ fn pasv_reply_with_port_zero_is_malformed_and_nothing_is_retrieved() {
 }
 
 #[test]
+fn an_unsolicited_extra_reply_is_not_taken_for_the_next_commands_reply() {
+    let content = pattern(5000);
+    let server = FakeServer::new()
+        .size(content.len() as u64)
+        .login()
+        .reply(
+            "TYPE",
+            "200 Switching to Binary mode.\r\n200 unsolicited extra\r\n",
+        )
+        .retr(&content)
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("file.bin");
+    let run = ftp(&["-v", "cp", &server.url("/file.bin"), s(&dest)]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    assert!(run.stdout.contains("unasked"), "{}", run.stdout);
+    assert_eq!(std::fs::read(&dest).unwrap(), content);
+}
+
+#[test]
 fn final_226_arriving_before_the_data_still_gets_the_whole_file() {
     let content = pattern(300_000);
     let server = FakeServer::new()

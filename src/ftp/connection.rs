@@ -357,14 +357,34 @@ impl Connection {
         &self.opts
     }
 
-    /// Sends one command.
+    /// Sends one command. Replies already waiting in the buffer were sent unasked (the
+    /// previous command's reply has been read): they are dropped, with a note, so they
+    /// cannot be taken for this command's reply; an unasked `421` ends the connection.
     pub fn send(&mut self, cmd: &Command) -> Result<()> {
+        self.drop_unsolicited()?;
         self.transcript.sent(&cmd.log_line());
         let bytes = cmd.wire();
         let deadline = Instant::now() + self.opts.timeout;
         let stream = &mut self.stream;
         let res = write_all_timed(stream, &bytes, deadline, &self.opts.cancel);
         res.map_err(|e| self.lost(e, "sending to the server"))
+    }
+
+    fn drop_unsolicited(&mut self) -> Result<()> {
+        while let Ok(Some((reply, used))) = reply::parse(&self.buf) {
+            self.buf.drain(..used);
+            self.transcript.received(&reply);
+            if reply.code == 421 {
+                self.alive = false;
+                return Err(Error::connection(format!(
+                    "the server closed the connection: {reply}"
+                ))
+                .with_code(421));
+            }
+            self.transcript
+                .note("ignoring that reply: the server sent it unasked");
+        }
+        Ok(())
     }
 
     /// Reads the next reply. A `421` or a closed connection is an error and kills the connection.
