@@ -665,7 +665,9 @@ fn send(
             conn.finish_data(early, total)?;
             Ok(total)
         }
-        Err(e) if matches!(e.kind(), Kind::Interrupted | Kind::Local) => {
+        // Ctrl-C, a local read error, or a server that stopped reading the data (a stall
+        // is a connection error): abandon the transfer with ABOR and say what happened.
+        Err(e) if matches!(e.kind(), Kind::Interrupted | Kind::Local | Kind::Connection) => {
             conn.abort_transfer();
             Err(e)
         }

@@ -18,7 +18,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use fake_server::{FakeServer, Transcript};
+use fake_server::{FakeServer, Step, Transcript};
 
 /// A client still running after this long is killed and the test fails.
 const CLIENT_KILL_AFTER: Duration = Duration::from_secs(20);
@@ -665,6 +665,29 @@ fn an_unsolicited_extra_reply_is_not_taken_for_the_next_commands_reply() {
     assert_exit(&run, 0, &t);
     assert!(run.stdout.contains("unasked"), "{}", run.stdout);
     assert_eq!(std::fs::read(&dest).unwrap(), content);
+}
+
+#[test]
+fn upload_the_server_stops_reading_times_out_on_the_data_sends_abor_and_keeps_the_source() {
+    let server = FakeServer::new()
+        .login()
+        .reply("STOR", "150 Ok to send data.\r\n")
+        .step(Step::DataAccept)
+        .stall(8)
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("big.bin");
+    std::fs::write(&src, pattern(32 << 20)).unwrap();
+    let run = ftp(&["--timeout", "2", "mv", s(&src), &server.url("/big.bin")]);
+    let t = server.finish();
+    assert_exit(&run, 3, &t);
+    assert!(
+        error_line(&run).contains("data connection stalled"),
+        "{}",
+        run.stderr
+    );
+    assert!(t.sent("ABOR"), "{t:#?}");
+    assert_eq!(std::fs::read(&src).unwrap().len(), 32 << 20);
 }
 
 #[test]
