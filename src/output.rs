@@ -13,7 +13,7 @@ use crate::transfer::Progress;
 
 /// The longest message printed on stderr, in characters: a server's 60 KB error text is
 /// cut there (with `…`), so one hostile reply cannot flood the terminal.
-const MAX_MESSAGE: usize = 2000;
+const MAX_MESSAGE: usize = 1000;
 
 /// `text` with every control character (ESC, BEL, a lone CR, C1 codes) written as a
 /// visible escape such as `\u{1b}`, so text from a server cannot drive the terminal
@@ -55,7 +55,13 @@ fn shown_name(name: &str) -> std::borrow::Cow<'_, str> {
 fn message(text: &str) -> String {
     let text = printable(text);
     match text.char_indices().nth(MAX_MESSAGE) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
+        Some(_) => {
+            let cut = text
+                .char_indices()
+                .nth(MAX_MESSAGE - 1)
+                .map_or(0, |(i, _)| i);
+            format!("{}…", &text[..cut])
+        }
         None => text.into_owned(),
     }
 }
@@ -319,7 +325,7 @@ mod text_tests {
     fn long_messages_are_cut() {
         let long = "é".repeat(MAX_MESSAGE + 10);
         let shown = message(&long);
-        assert_eq!(shown.chars().count(), MAX_MESSAGE + 1);
+        assert_eq!(shown.chars().count(), MAX_MESSAGE);
         assert!(shown.ends_with('…'));
         assert_eq!(message("short"), "short");
     }

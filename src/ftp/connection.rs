@@ -541,7 +541,11 @@ impl Connection {
                 // once: then the control reply says why. Otherwise the passive port is
                 // unreachable, and the server's state is unknown: drop the connection.
                 let why = connect_error(&e, self.opts.timeout);
-                if e.kind() == io::ErrorKind::ConnectionRefused {
+                // A listener closed with our connection in its backlog resets it instead.
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset
+                ) {
                     if let Ok(reply) = self.read_reply_within(Duration::from_secs(2)) {
                         if reply.is_negative() {
                             return Err(Error::refused(reply.code, reply.text()));
