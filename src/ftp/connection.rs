@@ -372,17 +372,23 @@ impl Connection {
 
     fn drop_unsolicited(&mut self) -> Result<()> {
         while let Ok(Some((reply, used))) = reply::parse(&self.buf) {
-            self.buf.drain(..used);
-            self.transcript.received(&reply);
-            if reply.code == 421 {
-                self.alive = false;
-                return Err(Error::connection(format!(
-                    "the server closed the connection: {reply}"
-                ))
-                .with_code(421));
-            }
+            self.take_buffered(used, &reply)?;
             self.transcript
                 .note("ignoring that reply: the server sent it unasked");
+        }
+        Ok(())
+    }
+
+    /// Removes a parsed reply from the buffer and logs it; a `421` kills the connection.
+    fn take_buffered(&mut self, used: usize, reply: &Reply) -> Result<()> {
+        self.buf.drain(..used);
+        self.transcript.received(reply);
+        if reply.code == 421 {
+            self.alive = false;
+            return Err(
+                Error::connection(format!("the server closed the connection: {reply}"))
+                    .with_code(421),
+            );
         }
         Ok(())
     }
@@ -393,15 +399,7 @@ impl Connection {
         loop {
             match reply::parse(&self.buf) {
                 Ok(Some((reply, used))) => {
-                    self.buf.drain(..used);
-                    self.transcript.received(&reply);
-                    if reply.code == 421 {
-                        self.alive = false;
-                        return Err(Error::connection(format!(
-                            "the server closed the connection: {reply}"
-                        ))
-                        .with_code(421));
-                    }
+                    self.take_buffered(used, &reply)?;
                     return Ok(reply);
                 }
                 Ok(None) => {}
