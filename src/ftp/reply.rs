@@ -169,9 +169,15 @@ fn check_code_prefix(head: &[u8], line_complete: bool, buf: &[u8]) -> Result<(),
     if ok && !short_complete_line {
         return Ok(());
     }
-    let excerpt: String = String::from_utf8_lossy(&buf[..buf.len().min(60)])
+    // The first line that has something to show (garbage may begin with a CR or LF).
+    let text = String::from_utf8_lossy(&buf[..buf.len().min(200)]);
+    let first = text
+        .split(['\r', '\n'])
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    let excerpt: String = first
         .chars()
-        .take_while(|c| *c != '\r' && *c != '\n')
+        .take(60)
         .map(|c| if c.is_control() { '?' } else { c })
         .collect();
     Err(ReplyError::NotFtp(excerpt))
@@ -260,6 +266,10 @@ mod tests {
             Err(ReplyError::NotFtp(_))
         ));
         assert!(matches!(parse(b"<!DOCTYPE"), Err(ReplyError::NotFtp(_))));
+        match parse(b"\r\n\x01garbage here\r\n") {
+            Err(ReplyError::NotFtp(excerpt)) => assert_eq!(excerpt, "?garbage here"),
+            other => panic!("{other:?}"),
+        }
         assert!(matches!(parse(b"HTTP/1.1 400"), Err(ReplyError::NotFtp(_))));
         assert!(matches!(parse(b"2x"), Err(ReplyError::NotFtp(_))));
         assert!(matches!(parse(b"22\r\n"), Err(ReplyError::NotFtp(_))));
