@@ -235,3 +235,64 @@ fn limit_rate_holds_a_transfer_near_the_cap() {
         size
     );
 }
+
+/// Sends SIGINT (what Ctrl-C sends) to `child` after `after`, and returns its exit code and
+/// how long it took to exit after the signal (it is killed after 10 s).
+fn interrupt(mut child: std::process::Child, after: Duration) -> (Option<i32>, Duration) {
+    std::thread::sleep(after);
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let sent = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status.code(), sent.elapsed());
+        }
+        if sent.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            return (None, sent.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn ctrl_c_stops_a_rate_limited_download_and_upload_at_once() {
+    let s = TestServer::start();
+    let size = 8 << 20;
+    s.put("/big.bin", &vec![9u8; size]);
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("up.bin"), vec![3u8; size]).unwrap();
+    for (what, src, dst) in [
+        ("download", s.url("/big.bin"), "down.bin".to_string()),
+        ("upload", "up.bin".to_string(), s.url("/up.bin")),
+    ] {
+        // Data is always waiting under the cap, so no read or write ever blocks: the cancel
+        // flag must be seen between them.
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("3700ftp"))
+            .args(["--limit-rate", "1M", "cp", &src, &dst])
+            .current_dir(home.path())
+            .env("HOME", home.path())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let (code, took) = interrupt(child, Duration::from_millis(1500));
+        assert_eq!(code, Some(130), "{what}: exit code after Ctrl-C");
+        assert!(
+            took < Duration::from_secs(3),
+            "{what}: took {took:?} to stop"
+        );
+    }
+    assert!(!home.path().join("down.bin").exists());
+    assert_eq!(
+        names(home.path()),
+        ["up.bin"],
+        "no partial download is left"
+    );
+    let kept = std::fs::metadata(s.file("/up.bin")).map_or(0, |m| m.len() as usize);
+    assert!(kept < size, "the upload stopped: {kept} of {size} bytes");
+}

@@ -861,6 +861,9 @@ impl DataConn {
         let mut total: u64 = 0;
         let mut deadline = Instant::now() + self.timeout;
         loop {
+            if self.cancel.load(Ordering::Relaxed) {
+                return Some(Err(self.data_error(WaitError::Cancelled)));
+            }
             let n = match splice(tcp, None, &pipe_in, None, room, SpliceFFlags::SPLICE_F_MOVE) {
                 Ok(0) => return Some(Ok(total)),
                 Ok(n) => n,
@@ -981,7 +984,9 @@ fn is_tick(e: &io::Error) -> bool {
     )
 }
 
-/// Reads once, waking every [`TICK`] to check the cancel flag and the deadline.
+/// Reads once, waking every [`TICK`] to check the cancel flag and the deadline. The flag is
+/// also checked before every read: on a fast or rate-capped transfer data is always waiting,
+/// so a read never blocks long enough to notice Ctrl-C otherwise.
 fn read_timed(
     stream: &mut impl Read,
     buf: &mut [u8],
@@ -989,6 +994,9 @@ fn read_timed(
     cancel: &AtomicBool,
 ) -> std::result::Result<usize, WaitError> {
     loop {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(WaitError::Cancelled);
+        }
         match stream.read(buf) {
             Ok(n) => return Ok(n),
             Err(e) if is_tick(&e) => {
@@ -1013,6 +1021,9 @@ fn write_all_timed(
 ) -> std::result::Result<(), WaitError> {
     let window = deadline.saturating_duration_since(Instant::now());
     while !buf.is_empty() {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(WaitError::Cancelled);
+        }
         match stream.write(buf) {
             Ok(0) => return Err(WaitError::Io(io::ErrorKind::WriteZero.into())),
             Ok(n) => {
