@@ -207,8 +207,10 @@ pub fn download(
             }
         }
     }
-    if offset > 0 {
-        return resume_download(conn, arg, dest, &name, offset, expected, settings);
+    if settings.resume {
+        // `-c` keeps what arrives, so it writes the destination itself: an interrupted
+        // run leaves the part the next `-c` continues from.
+        return resume_download(conn, remote, dest, &name, offset, expected, settings);
     }
     let plan = hash_plan(conn, settings.verify)?;
     let mut hasher = plan.map(|(algo, _)| Hasher::new(algo));
@@ -306,35 +308,74 @@ fn plan_download_resume(
 
 fn resume_download(
     conn: &mut Connection,
-    arg: Arg,
+    remote: &str,
     dest: &Path,
     name: &str,
     offset: u64,
     expected: Option<u64>,
     settings: &mut Settings,
 ) -> Result<Moved> {
-    let reply = conn.exec(&Command::Rest(offset))?;
-    if reply.code != 350 {
-        return Err(Error::refused(reply.code, reply.text())
-            .context("cannot resume (REST refused; copy again without -c to start over)"));
+    let arg = Arg::new(remote)?;
+    if offset > 0 {
+        let reply = conn.exec(&Command::Rest(offset))?;
+        if reply.code != 350 {
+            return Err(Error::refused(reply.code, reply.text())
+                .context("cannot resume (REST refused; copy again without -c to start over)"));
+        }
     }
+    // From the start (nothing there yet, or the source changed), the whole file is hashed
+    // as it arrives; a continued one is proven by size.
+    let plan = if offset == 0 {
+        hash_plan(conn, settings.verify)?
+    } else {
+        None
+    };
+    let mut hasher = plan.map(|(algo, _)| Hasher::new(algo));
     let mut file = std::fs::OpenOptions::new()
-        .append(true)
+        .create(true)
+        .write(true)
+        .append(offset > 0)
+        .truncate(offset == 0)
         .open(dest)
         .map_err(|e| Error::local(dest.display(), &e))?;
     settings.progress.begin(name, expected, offset);
-    let received = receive(conn, Command::Retr(arg), &mut file, dest, settings, None);
+    let received = receive(
+        conn,
+        Command::Retr(arg),
+        &mut file,
+        dest,
+        settings,
+        hasher.as_mut(),
+    );
     settings.progress.end();
     let total = received?;
     check_size(offset + total, expected, dest)?;
-    conn.transcript_mut()
-        .note("a resumed transfer is verified by size");
+    let hash_checked = match (plan, hasher) {
+        (Some(plan), Some(h)) => {
+            match check_hash(conn, remote, plan, h.finish(), settings.verify) {
+                Ok(proven) => proven,
+                Err(e) => {
+                    // Wrong bytes are not a part to continue from.
+                    let _ = std::fs::remove_file(dest);
+                    return Err(e);
+                }
+            }
+        }
+        _ => {
+            conn.transcript_mut().note(if offset > 0 {
+                "a resumed transfer is verified by size"
+            } else {
+                "verified by size"
+            });
+            false
+        }
+    };
     Ok(Moved {
         bytes: total,
         size_checked: expected.is_some(),
         resumed_from: offset,
         already_complete: false,
-        hash_checked: false,
+        hash_checked,
     })
 }
 

@@ -296,3 +296,51 @@ fn ctrl_c_stops_a_rate_limited_download_and_upload_at_once() {
     let kept = std::fs::metadata(s.file("/up.bin")).map_or(0, |m| m.len() as usize);
     assert!(kept < size, "the upload stopped: {kept} of {size} bytes");
 }
+
+#[test]
+fn an_interrupted_continue_download_keeps_its_part_and_the_next_continue_finishes_it() {
+    let s = TestServer::start();
+    let content: Vec<u8> = (0..6u32 << 20).map(|i| (i % 251) as u8).collect();
+    s.put("/part.bin", &content);
+    let home = tempfile::tempdir().unwrap();
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("3700ftp"))
+        .args([
+            "--limit-rate",
+            "1M",
+            "cp",
+            "-c",
+            &s.url("/part.bin"),
+            "part.bin",
+        ])
+        .current_dir(home.path())
+        .env("HOME", home.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (code, _) = interrupt(child, Duration::from_millis(1500));
+    assert_eq!(code, Some(130));
+    let kept = std::fs::read(home.path().join("part.bin")).unwrap();
+    assert!(
+        !kept.is_empty() && kept.len() < content.len(),
+        "kept {} bytes",
+        kept.len()
+    );
+    assert_eq!(kept[..], content[..kept.len()]);
+    assert_eq!(
+        names(home.path()),
+        ["part.bin"],
+        "only the part, no temporary file"
+    );
+    let out = ftp(home.path())
+        .args(["-v", "cp", "-c", &s.url("/part.bin"), "part.bin"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("> REST {}", kept.len())));
+    assert_eq!(
+        std::fs::read(home.path().join("part.bin")).unwrap(),
+        content
+    );
+}
