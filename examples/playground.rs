@@ -101,6 +101,13 @@ fn main() {
     eprintln!("  cargo run -- rm {url}pub/data.bin");
     if serve_only {
         eprintln!("Serving until Ctrl-C.");
+        let served = root.path().to_path_buf();
+        // The process ends inside the handler, so the TempDir's own clean-up never runs.
+        ctrlc::set_handler(move || {
+            let _ = std::fs::remove_dir_all(&served);
+            std::process::exit(130);
+        })
+        .expect("a Ctrl-C handler");
         loop {
             std::thread::sleep(Duration::from_secs(3600));
         }
@@ -109,5 +116,7 @@ fn main() {
     let cli = ftp3700::cli::try_parse_from(["3700ftp", url.as_str()]).expect("argv");
     let code = ftp3700::app::run(cli);
     drop(rt);
+    // process::exit skips destructors: remove the served files first.
+    drop(root);
     std::process::exit(i32::from(code));
 }

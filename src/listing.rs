@@ -66,7 +66,27 @@ pub fn fetch(
         conn.exec_ok(&Command::Cwd(Arg::new(path)?))?;
         go_back(conn, restore)?;
     }
-    Ok(entries)
+    Ok(name_the_file_itself(entries, path))
+}
+
+/// LIST of a file gives that file's entry, which some servers (proftpd) name by the whole
+/// path given: it is shown by its own name, as the other servers show it.
+fn name_the_file_itself(mut entries: Vec<Entry>, path: &str) -> Vec<Entry> {
+    let wanted = path.trim_end_matches('/');
+    if let [only] = entries.as_mut_slice() {
+        if !wanted.is_empty()
+            && only.name.contains('/')
+            && only.name.trim_end_matches('/') == wanted
+        {
+            let own = wanted.rsplit('/').next().unwrap_or(wanted).to_string();
+            only.raw = match only.raw.strip_suffix(only.name.as_str()) {
+                Some(head) => format!("{head}{own}"),
+                None => only.raw.clone(),
+            };
+            only.name = own;
+        }
+    }
+    entries
 }
 
 fn fetch_here(conn: &mut Connection, arg: Option<Arg>, want: Want) -> Result<Vec<Entry>> {
@@ -180,6 +200,23 @@ pub fn json_string(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_listed_by_its_whole_path_is_shown_by_its_name() {
+        let e = parse_list_line("-rw-r--r-- 1 u g 5 Jan 31 2024 /dir/a b.txt").unwrap();
+        let shown = name_the_file_itself(vec![e.clone()], "/dir/a b.txt");
+        assert_eq!(shown[0].name, "a b.txt");
+        assert_eq!(shown[0].raw, "-rw-r--r-- 1 u g 5 Jan 31 2024 a b.txt");
+        // Anything else is left as the server gave it.
+        assert_eq!(
+            name_the_file_itself(vec![e.clone()], "/dir")[0].name,
+            "/dir/a b.txt"
+        );
+        assert_eq!(
+            name_the_file_itself(vec![e.clone(), e], "/dir/a b.txt")[0].name,
+            "/dir/a b.txt"
+        );
+    }
 
     #[test]
     fn json_escapes_and_nulls() {

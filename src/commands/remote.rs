@@ -71,10 +71,10 @@ pub(super) const RMDIR: Spec = Spec {
 pub(super) const CD: Spec = Spec {
     name: "cd",
     aliases: &["cwd"],
-    usage: "PATH",
-    summary: "change the remote working directory",
+    usage: "[PATH]",
+    summary: "change the remote working directory (the login directory when bare)",
     args: &[ArgKind::Remote],
-    min_args: 1,
+    min_args: 0,
     flags: &[],
     scope: Scope::SessionOnly,
     run: cd,
@@ -154,7 +154,7 @@ fn rmdir(ctx: &mut Ctx, args: &Args) -> Result<()> {
 }
 
 fn cd(ctx: &mut Ctx, args: &Args) -> Result<()> {
-    let remote = ctx.remote(&args.pos[0])?;
+    let remote = ctx.remote(args.pos.first().map_or("~", String::as_str))?;
     let shown = format!("cd {}", remote.shown());
     if let Some(url) = &remote.url {
         if !ctx.uses_session(&remote) {
