@@ -153,7 +153,7 @@ fn exit_codes_follow_the_failing_command() {
         .code(2);
     ftp(home.path())
         .arg(s.url("/"))
-        .write_stdin("cd\n")
+        .write_stdin("cd a b\n")
         .assert()
         .code(2);
     ftp(home.path())
@@ -275,4 +275,17 @@ fn the_idle_connection_dropped_by_the_server_is_reopened() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "/d\n");
     assert_eq!(std::fs::read(home.path().join("f.txt")).unwrap(), b"f");
     assert_eq!(s.logins(), 2);
+}
+
+#[test]
+fn bare_cd_returns_to_the_login_directory() {
+    let s = TestServer::start();
+    s.put("/deep/er/x", b"x");
+    let home = tempfile::tempdir().unwrap();
+    ftp(home.path())
+        .arg(s.url("/"))
+        .write_stdin("cd deep/er\npwd\ncd\npwd\n")
+        .assert()
+        .success()
+        .stdout("/deep/er\n/\n");
 }
