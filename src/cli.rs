@@ -4,7 +4,7 @@
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 
-use crate::commands::{help_table, Scope};
+use crate::commands::{usage_line, Scope, COMMANDS};
 
 /// `3700ftp [OPTIONS] [OPERATION ARGS... | URL]`
 #[derive(Parser, Debug)]
@@ -87,7 +87,9 @@ fn parse_timeout(s: &str) -> Result<f64, String> {
     if v.is_finite() && v > 0.0 && v <= 86_400.0 {
         Ok(v)
     } else {
-        Err(format!("'{s}' must be between 0 and 86400 seconds"))
+        Err(format!(
+            "'{s}' must be more than 0 and at most 86400 seconds"
+        ))
     }
 }
 
@@ -111,20 +113,89 @@ fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
 
 /// The text after the options in `--help`: operations (from the table), URL form, examples.
 pub fn after_help() -> String {
-    format!(
-        "Operations:\n{}\n\
-URL: ftp://[USER[:PASSWORD]@]HOST[:PORT]/PATH  (percent-encode @ : / % in the password;\n\
-     default user anonymous, port 21; PATH is absolute on the server, ftp://h/~/f is\n\
-     relative to the login directory)\n\n\
-Examples:\n  \
-3700ftp ls ftp://ftp.example.org/pub/\n  \
-3700ftp cp report.pdf ftp://me:secret@example.org/uploads/\n  \
-3700ftp mv ftp://example.org/in/data.csv ./data.csv\n  \
-3700ftp ftp://me@example.org/        (interactive session; 'help' lists its commands)\n\n\
-Exit codes: 0 ok, 2 usage, 3 connection/timeout, 4 login, 5 refused by the server,\n\
-            6 local file error, 7 transfer not confirmed, 130 interrupted",
-        help_table(Some(Scope::Everywhere))
-    )
+    let rest = [
+        "URL: ftp://[USER[:PASSWORD]@]HOST[:PORT]/PATH (ftps:// for implicit TLS)",
+        "  percent-encode @ : / % in the password; default user anonymous, port 21;",
+        "  PATH is absolute on the server; ftp://h/~/f is relative to the login directory",
+        "",
+        "Examples:",
+        "  3700ftp ls ftp://ftp.example.org/pub/",
+        "  3700ftp cp report.pdf ftp://me:secret@example.org/uploads/",
+        "  3700ftp mv ftp://example.org/in/data.csv ./data.csv",
+        "  3700ftp cp -r 'ftp://example.org/logs/' ./logs/",
+        "  3700ftp ftp://me@example.org/        (a session; 'help' lists its commands)",
+        "",
+        "Exit codes: 0 ok, 2 usage, 3 connection/timeout, 4 login, 5 refused by the server,",
+        "  6 local file error, 7 transfer not confirmed, 130 interrupted",
+        "",
+        "More: docs/usage.md and docs/session.md",
+    ];
+    format!("Operations:\n{}\n{}", operations_help(), rest.join("\n"))
+}
+
+/// The operations for `--help`, from the command table: each usage line, then its summary
+/// and its options indented below it, every line short enough that clap's wrapping (which
+/// would lose the indentation) leaves it alone. Operands are URLs here (plain paths are
+/// for sessions).
+fn operations_help() -> String {
+    let mut text = String::new();
+    let mut flags_seen: Vec<&str> = Vec::new();
+    for spec in COMMANDS.iter().filter(|s| s.scope == Scope::Everywhere) {
+        let usage = usage_line(spec)
+            .replace("[URL|PATH]", "URL")
+            .replace("URL|PATH", "URL");
+        text.push_str(&format!(
+            "  {usage}
+"
+        ));
+        let mut summary = spec.summary.to_string();
+        if !spec.aliases.is_empty() {
+            summary.push_str(&format!(" (also: {})", spec.aliases.join(", ")));
+        }
+        for line in wrap(&summary, 70) {
+            text.push_str(&format!(
+                "      {line}
+"
+            ));
+        }
+        for f in spec.flags {
+            // cp and mv share their options: explain them once.
+            if flags_seen.contains(&f.long) {
+                continue;
+            }
+            flags_seen.push(f.long);
+            let short = f.short.map(|c| format!("-{c}, ")).unwrap_or_default();
+            let value = f.value.map(|v| format!(" {v}")).unwrap_or_default();
+            let head = format!("{short}--{}{value}", f.long);
+            for (i, line) in wrap(f.help, 52).into_iter().enumerate() {
+                let lead = if i == 0 { head.as_str() } else { "" };
+                text.push_str(&format!(
+                    "        {lead:18}{line}
+"
+                ));
+            }
+        }
+    }
+    text
+}
+
+/// Splits `text` into lines of at most `width` characters at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// Parses argv (exits with clap's message on `--help`, `--version` or a bad option).

@@ -138,9 +138,17 @@ pub fn dispatch(ctx: &mut Ctx, words: &[String]) -> Result<()> {
         return Ok(());
     };
     let spec = lookup(name).ok_or_else(|| {
-        Error::usage(format!(
-            "unknown command '{name}' (type 'help' for the list)"
-        ))
+        let (what, list) = if ctx.in_session {
+            ("command", "type 'help' for the list")
+        } else {
+            ("operation", "3700ftp --help lists them")
+        };
+        let what = if name.starts_with('-') {
+            "option"
+        } else {
+            what
+        };
+        Error::usage(format!("unknown {what} '{name}' ({list})"))
     })?;
     if spec.scope == Scope::SessionOnly && !ctx.in_session {
         return Err(Error::usage(format!(
