@@ -143,9 +143,9 @@ pub(super) fn many_down(
                 }
             }
             if matched == 0 {
-                return Err(Error::refused(
-                    550,
-                    &format!("no remote file matches {pat}"),
+                return Err(Error::new(
+                    Kind::Refused,
+                    format!("no remote file matches {pat}"),
                 ));
             }
         } else {
@@ -526,9 +526,9 @@ pub(super) fn rm_many(ctx: &mut Ctx, remote: Remote) -> Result<()> {
             }
         }
         if names.is_empty() {
-            return Err(Error::refused(
-                550,
-                &format!("no remote file matches {pat}"),
+            return Err(Error::new(
+                Kind::Refused,
+                format!("no remote file matches {pat}"),
             ));
         }
         let mut outcome = Outcome {

@@ -215,7 +215,7 @@ fn copy(ctx: &mut Ctx, verb: &str, src: &str, dst: &str, opts: Opts) -> Result<(
 fn download_target(remote: &Remote, local: PathBuf) -> Result<PathBuf> {
     if remote.names_directory() {
         return Err(Error::usage(format!(
-            "{}: the remote path names a directory, not a file",
+            "{}: the remote path names a directory, not a file (cp -r copies a directory)",
             remote.shown()
         )));
     }

@@ -147,10 +147,18 @@ impl Stream {
                     }
                 }
                 Err(e) => {
+                    let why = describe_tls_error(&e);
+                    // What a plain FTP greeting looks like to a TLS client.
+                    let hint = if why.contains("InvalidContentType")
+                        || why.contains("corrupt message")
+                    {
+                        " (the server does not speak TLS on this port: ftps:// means TLS from the first byte, usually on port 990; for AUTH TLS use ftp:// with --tls)"
+                    } else {
+                        ""
+                    };
                     return Err(Error::connection(format!(
-                        "TLS handshake failed: {}",
-                        describe_tls_error(&e)
-                    )))
+                        "TLS handshake failed: {why}{hint}"
+                    )));
                 }
             }
         }
