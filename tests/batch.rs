@@ -289,3 +289,17 @@ fn bare_cd_returns_to_the_login_directory() {
         .success()
         .stdout("/deep/er\n/\n");
 }
+
+#[test]
+fn rename_in_a_session_works_on_paths_relative_to_the_working_directory() {
+    let s = TestServer::start();
+    s.put("/work/old name.txt", b"data");
+    let home = tempfile::tempdir().unwrap();
+    ftp(home.path())
+        .arg(s.url("/"))
+        .write_stdin("cd work\nrename \"old name.txt\" new.txt\nmkdir sub\nren new.txt sub/\n")
+        .assert()
+        .success();
+    assert!(!s.file("/work/old name.txt").exists());
+    assert_eq!(std::fs::read(s.file("/work/sub/new.txt")).unwrap(), b"data");
+}

@@ -543,3 +543,42 @@ fn nothing_listening_is_a_connection_error() {
         .code(3)
         .stderr(predicate::str::contains("cannot connect"));
 }
+
+#[test]
+fn mv_between_two_urls_on_one_server_renames_without_copying() {
+    let s = TestServer::start();
+    s.put("/in/a.txt", b"alpha");
+    std::fs::create_dir_all(s.file("/done")).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .args(["-v", "mv", &s.url("/in/a.txt"), &s.url("/done/")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        sent_commands(&out.stdout),
+        ["USER", "PASS", "RNFR", "RNTO", "QUIT"]
+    );
+    assert!(!s.file("/in/a.txt").exists());
+    assert_eq!(std::fs::read(s.file("/done/a.txt")).unwrap(), b"alpha");
+    // rename: a bare new name stays in the same directory.
+    ftp(home.path())
+        .args(["rename", &s.url("/done/a.txt"), "b.txt"])
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(s.file("/done/b.txt")).unwrap(), b"alpha");
+    // A missing source is the server's refusal, and nothing changes.
+    ftp(home.path())
+        .args(["rename", &s.url("/done/missing.txt"), "c.txt"])
+        .assert()
+        .code(5);
+    assert!(s.file("/done/b.txt").exists());
+    assert!(
+        home.path().read_dir().unwrap().next().is_none(),
+        "nothing local"
+    );
+}

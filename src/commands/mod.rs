@@ -108,6 +108,7 @@ pub static COMMANDS: &[Spec] = &[
     remote::MKDIR,
     remote::RM,
     remote::RMDIR,
+    remote::RENAME,
     transfer::CP,
     transfer::MV,
     transfer::GET,

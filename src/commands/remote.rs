@@ -1,7 +1,7 @@
-//! Commands on remote paths: ls, mkdir, rm, rmdir, cd, pwd.
+//! Commands on remote paths: ls, mkdir, rm, rmdir, rename, cd, pwd.
 
 use super::{ArgKind, Args, Flag, Scope, Spec};
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, Remote};
 use crate::error::{Error, Result};
 use crate::ftp::command::{Arg, Command};
 use crate::listing::{self, Want};
@@ -54,6 +54,18 @@ pub(super) const RM: Spec = Spec {
     flags: &[],
     scope: Scope::Everywhere,
     run: rm,
+};
+
+pub(super) const RENAME: Spec = Spec {
+    name: "rename",
+    aliases: &["ren"],
+    usage: "URL|PATH NEW",
+    summary: "rename or move a file or directory on the server (NEW: a path there, or a URL on the same server)",
+    args: &[ArgKind::Remote, ArgKind::Remote],
+    min_args: 2,
+    flags: &[],
+    scope: Scope::Everywhere,
+    run: rename,
 };
 
 pub(super) const RMDIR: Spec = Spec {
@@ -147,6 +159,77 @@ fn rm(ctx: &mut Ctx, args: &Args) -> Result<()> {
         return super::many::rm_many(ctx, remote);
     }
     simple(ctx, "rm", &args.pos[0], Command::Dele)
+}
+
+fn rename(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    let from = ctx.remote(&args.pos[0])?;
+    let to = rename_target(ctx, &from, &args.pos[1])?;
+    rename_on_server(ctx, from, to)
+}
+
+/// Where a rename of `from` goes: `operand` is a URL on the same server, or a path there
+/// (absolute, else relative to the session's directory, or in one-shot mode to `from`'s
+/// own directory); one ending in `/` keeps the name inside it, as `mv` does.
+pub(super) fn rename_target(ctx: &Ctx, from: &Remote, operand: &str) -> Result<String> {
+    let mut to = if crate::url::looks_like_url(operand) || ctx.in_session {
+        let to = ctx.remote(operand)?;
+        if server_of(ctx, from) != server_of(ctx, &to) {
+            return Err(Error::usage(format!(
+                "rename {} {operand}: both must be on the same server (as the same user)",
+                from.shown()
+            )));
+        }
+        to.path
+    } else if operand.starts_with('/') {
+        operand.to_string()
+    } else {
+        match from.path.trim_end_matches('/').rsplit_once('/') {
+            Some((dir, _)) => format!("{dir}/{operand}"),
+            None => operand.to_string(),
+        }
+    };
+    if to.is_empty() || to.ends_with('/') {
+        let name = from
+            .path
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("");
+        to.push_str(name);
+    }
+    Ok(to)
+}
+
+/// The server an operand is on: its URL's, or the session's for a plain path.
+fn server_of(ctx: &Ctx, r: &Remote) -> Option<(String, u16, String)> {
+    let url = r.url.as_ref().or(ctx.session.as_ref().map(|s| &s.url))?;
+    Some((url.host.to_ascii_lowercase(), url.port, url.user.clone()))
+}
+
+/// RNFR then RNTO: a rename inside the server, no data moved.
+pub(super) fn rename_on_server(ctx: &mut Ctx, from: Remote, to: String) -> Result<()> {
+    let shown = format!("rename {} {to}", from.shown());
+    if from.pattern.is_some() {
+        return Err(Error::usage(format!(
+            "{shown}: rename takes one path, not a wildcard"
+        )));
+    }
+    if from.path.is_empty() || to.is_empty() {
+        return Err(Error::usage(format!("{shown}: both need a path")));
+    }
+    let (old, new) = (Arg::new(&from.path), Arg::new(&to));
+    let (old, new) = (
+        old.map_err(|e| e.context(shown.clone()))?,
+        new.map_err(|e| e.context(shown.clone()))?,
+    );
+    ctx.with_conn(&from, |conn, _| {
+        let reply = conn.exec(&Command::Rnfr(old))?;
+        if reply.code != 350 {
+            return Err(Error::refused(reply.code, reply.text()));
+        }
+        conn.exec_ok(&Command::Rnto(new)).map(|_| ())
+    })
+    .map_err(|e| e.context(shown))
 }
 
 fn rmdir(ctx: &mut Ctx, args: &Args) -> Result<()> {

@@ -202,6 +202,12 @@ fn copy(ctx: &mut Ctx, verb: &str, src: &str, dst: &str, opts: Opts) -> Result<(
             let remote = upload_target(remote, &local)?;
             run_plan(ctx, verb, Plan::Upload { local, remote }, opts)
         }
+        // mv inside one server is a rename (RNFR/RNTO): nothing is copied.
+        (true, true) if verb == "mv" && !opts.recursive => {
+            let from = ctx.remote(src)?;
+            let to = super::remote::rename_target(ctx, &from, dst)?;
+            super::remote::rename_on_server(ctx, from, to)
+        }
         (true, true) => Err(Error::usage(format!(
             "{verb}: both operands are URLs; one must be a local path"
         ))),

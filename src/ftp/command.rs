@@ -62,6 +62,10 @@ pub enum Command {
     Mkd(Arg),
     Rmd(Arg),
     Dele(Arg),
+    /// `RNFR path`: the first half of a rename.
+    Rnfr(Arg),
+    /// `RNTO path`: the second half.
+    Rnto(Arg),
     Cwd(Arg),
     Pwd,
     Feat,
@@ -130,6 +134,8 @@ impl Command {
             Mkd(a) => with("MKD", a),
             Rmd(a) => with("RMD", a),
             Dele(a) => with("DELE", a),
+            Rnfr(a) => with("RNFR", a),
+            Rnto(a) => with("RNTO", a),
             Cwd(a) => with("CWD", a),
             Pwd => "PWD".into(),
             Feat => "FEAT".into(),
