@@ -172,6 +172,13 @@ impl Output {
         }
     }
 
+    /// Prints a plain status line on stderr (a summary of work done), never colored: a
+    /// success should not look like a warning.
+    pub fn status(&mut self, text: &str) {
+        let _ = self.out.flush();
+        let _ = writeln!(self.err, "3700ftp: {}", message(text));
+    }
+
     /// Prints a notice on stderr (e.g. "reconnected").
     pub fn notice(&mut self, text: &str) {
         let _ = self.out.flush();

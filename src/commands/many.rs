@@ -347,7 +347,7 @@ fn finish(
         );
     }
     if outcome.failures.is_empty() {
-        ctx.out.notice(&format!("{}: {}", shown, outcome.summary()));
+        ctx.out.status(&format!("{}: {}", shown, outcome.summary()));
     }
     outcome.into_result().map_err(|e| e.context(shown))
 }
@@ -558,7 +558,7 @@ pub(super) fn rm_many(ctx: &mut Ctx, remote: Remote) -> Result<()> {
         None => {
             if outcome.files > 1 {
                 ctx.out
-                    .notice(&format!("{shown}: {} deleted", outcome.files));
+                    .status(&format!("{shown}: {} deleted", outcome.files));
             }
             Ok(())
         }
