@@ -14,7 +14,7 @@ use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
 use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
-use rustyline::{Context, Editor, Helper};
+use rustyline::{CompletionType, Config, Context, Editor, Helper};
 
 use super::complete::{complete, Names};
 use super::{execute_line, words};
@@ -215,7 +215,12 @@ pub fn run(ctx: Ctx, after_editor: &dyn Fn()) -> u8 {
         ctx: ctx.clone(),
         cache: cache.clone(),
     };
-    let mut editor = match Editor::<PromptHelper, DefaultHistory>::new() {
+    // Tab completes as a shell does: the common prefix, then (Tab again) the list of
+    // candidates, rather than cycling through them in place.
+    let config = Config::builder()
+        .completion_type(CompletionType::List)
+        .build();
+    let mut editor = match Editor::<PromptHelper, DefaultHistory>::with_config(config) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("3700ftp: cannot start the prompt: {e}");
