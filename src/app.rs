@@ -59,6 +59,7 @@ pub fn run(cli: Cli) -> u8 {
         [] => None,
         [only] if looks_like_url(only) => Some(only.clone()),
         words => {
+            install_termination(&cancel);
             install_interrupt(cancel, true);
             return match oneshot::run(&mut ctx, words) {
                 Ok(()) => EXIT_OK,
@@ -70,6 +71,7 @@ pub fn run(cli: Cli) -> u8 {
     // Batch mode shows bars only when asked.
     ctx.progress = bars_wanted && (interactive || cli.progress);
     if !interactive {
+        install_termination(&cancel);
         install_interrupt(cancel.clone(), true);
     }
     ctx.in_session = true;
@@ -95,6 +97,22 @@ pub fn run(cli: Cli) -> u8 {
 fn report(ctx: &mut Ctx, e: &Error) -> u8 {
     ctx.out.error("", e);
     e.kind().exit_code()
+}
+
+/// SIGTERM and SIGHUP (`timeout`, `kill`, a closed terminal) stop a one-shot or batch run
+/// the way Ctrl-C does, so a download's temporary file is removed and `mv` keeps its
+/// source; a second one ends the program at once. The prompt keeps the default (it ends).
+fn install_termination(cancel: &Arc<AtomicBool>) {
+    use signal_hook::consts::{SIGHUP, SIGTERM};
+    for signal in [SIGTERM, SIGHUP] {
+        // Registered first, so it sees the flag as the previous signal left it.
+        let _ = signal_hook::flag::register_conditional_shutdown(
+            signal,
+            i32::from(Kind::Interrupted.exit_code()),
+            Arc::clone(cancel),
+        );
+        let _ = signal_hook::flag::register(signal, Arc::clone(cancel));
+    }
 }
 
 /// Ctrl-C sets the cancel flag that every network wait checks. Where `exit_on_second`,

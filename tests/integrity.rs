@@ -238,10 +238,15 @@ fn limit_rate_holds_a_transfer_near_the_cap() {
 
 /// Sends SIGINT (what Ctrl-C sends) to `child` after `after`, and returns its exit code and
 /// how long it took to exit after the signal (it is killed after 10 s).
-fn interrupt(mut child: std::process::Child, after: Duration) -> (Option<i32>, Duration) {
+fn interrupt(child: std::process::Child, after: Duration) -> (Option<i32>, Duration) {
+    signal(child, after, "-INT")
+}
+
+/// Sends `sig` (a `kill` option such as `-TERM`) to `child` after `after`; as [`interrupt`].
+fn signal(mut child: std::process::Child, after: Duration, sig: &str) -> (Option<i32>, Duration) {
     std::thread::sleep(after);
     let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([sig, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
@@ -342,5 +347,35 @@ fn an_interrupted_continue_download_keeps_its_part_and_the_next_continue_finishe
     assert_eq!(
         std::fs::read(home.path().join("part.bin")).unwrap(),
         content
+    );
+}
+
+#[test]
+fn sigterm_stops_a_download_cleanly_and_mv_keeps_its_source() {
+    let s = TestServer::start();
+    let size = 8 << 20;
+    s.put("/big.bin", &vec![5u8; size]);
+    let home = tempfile::tempdir().unwrap();
+    // What `timeout 2 3700ftp mv ...` does: SIGTERM in the middle of the transfer.
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("3700ftp"))
+        .args(["--limit-rate", "1M", "mv", &s.url("/big.bin"), "big.bin"])
+        .current_dir(home.path())
+        .env("HOME", home.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (code, took) = signal(child, Duration::from_millis(1500), "-TERM");
+    assert_eq!(code, Some(130), "exit code after SIGTERM");
+    assert!(took < Duration::from_secs(3), "took {took:?} to stop");
+    assert_eq!(
+        names(home.path()),
+        Vec::<String>::new(),
+        "no temporary file left"
+    );
+    assert_eq!(
+        std::fs::metadata(s.file("/big.bin")).unwrap().len() as usize,
+        size
     );
 }
