@@ -500,11 +500,16 @@ fn keep_local_time(
     if reply.is_completion() {
         return Ok(());
     }
-    let reply = conn.exec(&Command::SiteUtime(arg, stamp))?;
+    let reply = conn.exec(&Command::SiteUtime(arg.clone(), stamp.clone()))?;
+    if reply.is_completion() {
+        return Ok(());
+    }
+    // vsftpd sets the time with a two-argument MDTM; elsewhere it is a harmless 5xx.
+    let reply = conn.exec(&Command::MdtmSet(stamp, arg))?;
     if !reply.is_completion() {
         push_once(
             notices,
-            "the server cannot set modification times (no MFMT or SITE UTIME); times not kept",
+            "the server cannot set modification times (no MFMT, SITE UTIME or MDTM with a time); times not kept",
         );
     }
     Ok(())

@@ -79,6 +79,8 @@ pub enum Command {
     Mfmt(String, Arg),
     /// `SITE UTIME YYYYMMDDHHMMSS path` (pure-ftpd, proftpd mod_site_misc: time first).
     SiteUtime(Arg, String),
+    /// `MDTM YYYYMMDDHHMMSS path`: setting the time the way vsftpd (`mdtm_write`) does.
+    MdtmSet(String, Arg),
     Auth(&'static str),
     Pbsz(u32),
     Prot(&'static str),
@@ -144,6 +146,7 @@ impl Command {
             XHash(verb, a) => with(verb, a),
             Mfmt(t, a) => format!("MFMT {t} {}", a.0),
             SiteUtime(a, t) => format!("SITE UTIME {t} {}", a.0),
+            MdtmSet(t, a) => format!("MDTM {t} {}", a.0),
             Auth(m) => format!("AUTH {m}"),
             Pbsz(n) => format!("PBSZ {n}"),
             Prot(p) => format!("PROT {p}"),
