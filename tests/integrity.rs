@@ -236,6 +236,19 @@ fn limit_rate_holds_a_transfer_near_the_cap() {
     );
 }
 
+/// Starts 3700ftp in `home` with `args`, its output discarded (the test signals it).
+fn spawn_in(home: &std::path::Path, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("3700ftp"))
+        .args(args)
+        .current_dir(home)
+        .env("HOME", home)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 /// Sends SIGINT (what Ctrl-C sends) to `child` after `after`, and returns its exit code and
 /// how long it took to exit after the signal (it is killed after 10 s).
 fn interrupt(child: std::process::Child, after: Duration) -> (Option<i32>, Duration) {
@@ -276,15 +289,7 @@ fn ctrl_c_stops_a_rate_limited_download_and_upload_at_once() {
     ] {
         // Data is always waiting under the cap, so no read or write ever blocks: the cancel
         // flag must be seen between them.
-        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("3700ftp"))
-            .args(["--limit-rate", "1M", "cp", &src, &dst])
-            .current_dir(home.path())
-            .env("HOME", home.path())
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let child = spawn_in(home.path(), &["--limit-rate", "1M", "cp", &src, &dst]);
         let (code, took) = interrupt(child, Duration::from_millis(1500));
         assert_eq!(code, Some(130), "{what}: exit code after Ctrl-C");
         assert!(
@@ -308,22 +313,17 @@ fn an_interrupted_continue_download_keeps_its_part_and_the_next_continue_finishe
     let content: Vec<u8> = (0..6u32 << 20).map(|i| (i % 251) as u8).collect();
     s.put("/part.bin", &content);
     let home = tempfile::tempdir().unwrap();
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("3700ftp"))
-        .args([
+    let child = spawn_in(
+        home.path(),
+        &[
             "--limit-rate",
             "1M",
             "cp",
             "-c",
             &s.url("/part.bin"),
             "part.bin",
-        ])
-        .current_dir(home.path())
-        .env("HOME", home.path())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        ],
+    );
     let (code, _) = interrupt(child, Duration::from_millis(1500));
     assert_eq!(code, Some(130));
     let kept = std::fs::read(home.path().join("part.bin")).unwrap();
@@ -357,15 +357,10 @@ fn sigterm_stops_a_download_cleanly_and_mv_keeps_its_source() {
     s.put("/big.bin", &vec![5u8; size]);
     let home = tempfile::tempdir().unwrap();
     // What `timeout 2 3700ftp mv ...` does: SIGTERM in the middle of the transfer.
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("3700ftp"))
-        .args(["--limit-rate", "1M", "mv", &s.url("/big.bin"), "big.bin"])
-        .current_dir(home.path())
-        .env("HOME", home.path())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let child = spawn_in(
+        home.path(),
+        &["--limit-rate", "1M", "mv", &s.url("/big.bin"), "big.bin"],
+    );
     let (code, took) = signal(child, Duration::from_millis(1500), "-TERM");
     assert_eq!(code, Some(130), "exit code after SIGTERM");
     assert!(took < Duration::from_secs(3), "took {took:?} to stop");

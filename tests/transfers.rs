@@ -375,61 +375,56 @@ const HOSTILE_WILDCARD_LISTING: &str = "-rw-r--r-- 1 ftp ftp 4 Jan 01 2024 good.
      -rw-r--r-- 1 ftp ftp 4 Jan 01 2024 sub/x.txt\r\n\
      -rw-r--r-- 1 ftp ftp 4 Jan 01 2024 /etc/passwd.txt\r\n";
 
-#[test]
-fn wildcard_rm_never_deletes_a_name_the_listing_did_not_give() {
-    let server = fake_server::FakeServer::new()
-        .login()
-        .reply("MLSD", "502 not implemented\r\n")
-        .list(HOSTILE_WILDCARD_LISTING)
-        .reply("DELE /dir/good.txt", "250 deleted\r\n")
-        .start();
-    let home = tempfile::tempdir().unwrap();
-    let out = ftp(home.path())
-        .args(["--timeout", "3", "rm", &server.url("/dir/*.txt")])
-        .output()
-        .unwrap();
+/// Runs `args` (with the URL of `/dir/*.txt` appended after `verb`) against a server that
+/// lists [`HOSTILE_WILDCARD_LISTING`] and answers `then` for the one safe name; returns the
+/// commands of `verb_cmd` the client sent. Every run must succeed and warn about the two
+/// unsafe matches (`*` does not match a leading dot, as in a shell, so `../victim.txt` is
+/// not even a match).
+fn hostile_wildcard_run(
+    then: fake_server::FakeServer,
+    home: &std::path::Path,
+    verb: &str,
+    rest: &[&str],
+    verb_cmd: &str,
+) -> Vec<String> {
+    let server = then.start();
+    let pattern = server.url("/dir/*.txt");
+    let mut args = vec!["--timeout", "3", verb, pattern.as_str()];
+    args.extend_from_slice(rest);
+    let out = ftp(home).args(&args).output().unwrap();
     let t = server.finish();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}\n{t:?}");
-    let deletes: Vec<&String> = t
-        .commands
-        .iter()
-        .filter(|c| c.starts_with("DELE"))
-        .collect();
-    assert_eq!(deletes, ["DELE /dir/good.txt"], "{t:?}");
-    // `*` does not match a leading dot (as in a shell), so `../victim.txt` is not even a
-    // match; the other two match and are skipped aloud.
     assert_eq!(stderr.matches("unsafe name").count(), 2, "{stderr}");
+    t.commands
+        .into_iter()
+        .filter(|c| c.starts_with(verb_cmd))
+        .collect()
+}
+
+fn hostile_wildcard_server() -> fake_server::FakeServer {
+    fake_server::FakeServer::new()
+        .login()
+        .reply("MLSD", "502 not implemented\r\n")
+        .list(HOSTILE_WILDCARD_LISTING)
+}
+
+#[test]
+fn wildcard_rm_never_deletes_a_name_the_listing_did_not_give() {
+    let home = tempfile::tempdir().unwrap();
+    let server = hostile_wildcard_server().reply("DELE /dir/good.txt", "250 deleted\r\n");
+    let deletes = hostile_wildcard_run(server, home.path(), "rm", &[], "DELE");
+    assert_eq!(deletes, ["DELE /dir/good.txt"]);
 }
 
 #[test]
 fn wildcard_download_never_fetches_a_name_the_listing_did_not_give() {
-    let server = fake_server::FakeServer::new()
-        .login()
-        .reply("MLSD", "502 not implemented\r\n")
-        .list(HOSTILE_WILDCARD_LISTING)
-        .retr(b"good")
-        .start();
     let home = tempfile::tempdir().unwrap();
-    let dest = home.path().join("dest");
-    std::fs::create_dir(&dest).unwrap();
-    let out = ftp(home.path())
-        .args(["--timeout", "3", "cp", &server.url("/dir/*.txt"), "dest"])
-        .output()
-        .unwrap();
-    let t = server.finish();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}\n{t:?}");
-    let retrs: Vec<&String> = t
-        .commands
-        .iter()
-        .filter(|c| c.starts_with("RETR"))
-        .collect();
-    assert_eq!(retrs, ["RETR /dir/good.txt"], "{t:?}");
+    std::fs::create_dir(home.path().join("dest")).unwrap();
+    let server = hostile_wildcard_server().retr(b"good");
+    let retrs = hostile_wildcard_run(server, home.path(), "cp", &["dest"], "RETR");
+    assert_eq!(retrs, ["RETR /dir/good.txt"]);
     assert_eq!(tree(home.path()), ["dest/", "dest/good.txt"]);
-    // `*` does not match a leading dot (as in a shell), so `../victim.txt` is not even a
-    // match; the other two match and are skipped aloud.
-    assert_eq!(stderr.matches("unsafe name").count(), 2, "{stderr}");
 }
 
 #[test]
