@@ -167,7 +167,7 @@ impl Ctx {
                 url.authority()
             ));
         }
-        crate::jobs::login(url, &self.opts, self.transcript())
+        crate::session::jobs::login(url, &self.opts, self.transcript())
     }
 
     /// Opens a session at `url`: logs in and changes to its directory when it names one.

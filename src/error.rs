@@ -43,7 +43,7 @@ impl Kind {
 }
 
 /// A failure with its class, an optional context (operation and path) and a message.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Error {
     kind: Kind,
     context: Option<String>,
@@ -104,6 +104,13 @@ impl Error {
         if self.context.is_none() {
             self.context = Some(context.into());
         }
+        self
+    }
+
+    /// Adds what else the user should know to the message (`…; the part was removed`).
+    pub fn also(mut self, more: impl AsRef<str>) -> Error {
+        self.message.push_str("; ");
+        self.message.push_str(more.as_ref());
         self
     }
 

@@ -15,9 +15,9 @@ use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::Connection;
 use crate::ftp::list::Kind as EntryKind;
 use crate::glob;
-use crate::jobs::{self, Job, Outcome};
 use crate::listing::{self, Want};
 use crate::output::Bar;
+use crate::session::jobs::{self, Job, Outcome};
 
 /// The deepest tree 3700ftp walks.
 pub const MAX_DEPTH: usize = 64;

@@ -1,16 +1,16 @@
 //! Commands that move files: cp, mv (argv operands: one URL, one local path) and get, put
 //! (session short forms: plain remote and local paths).
 //!
-//! `mv` is copy, verify, then delete the source: the delete is only reached when the copy
-//! returned Ok, which means the final reply was positive and the size matched.
+//! `mv` is copy, prove, then delete the source: single files and many go through the one
+//! [`jobs::copy_then_delete`], which deletes only after a proof made in this run.
 
 use std::path::{Path, PathBuf};
 
 use super::{ArgKind, Args, Flag, Scope, Spec};
 use crate::ctx::{Ctx, Remote};
 use crate::error::{Error, Result};
-use crate::ftp::command::{Arg, Command};
-use crate::transfer::{self, Policy, Settings};
+use crate::session::jobs::{self, Job};
+use crate::session::transfer::Policy;
 use crate::url::looks_like_url;
 
 use super::many::{many_down, many_up, Sources};
@@ -89,6 +89,12 @@ const TRANSFER_FLAGS: &[Flag] = &[
         value: Some("N"),
         help: "move the files of a multi-file operation over N connections at once",
     },
+    Flag {
+        short: None,
+        long: "inplace",
+        value: None,
+        help: "upload straight onto the final name (no temporary name + rename), for servers that forbid renames",
+    },
 ];
 
 /// The parsed options of a transfer command.
@@ -123,6 +129,7 @@ impl Opts {
                 verify: ctx.verify,
                 preserve: args.has("preserve"),
                 limiter: ctx.limiter.clone(),
+                inplace: args.has("inplace"),
             },
         })
     }
@@ -245,57 +252,54 @@ fn upload_target(mut remote: Remote, local: &Path) -> Result<Remote> {
 }
 
 fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
-    let delete_source = opts.delete_source;
     let base = ctx.local_dir.clone();
     let rel = |p: &Path| p.strip_prefix(&base).unwrap_or(p).display().to_string();
-    match plan {
+    let (remote, job, shown) = match plan {
         Plan::Download { remote, local } => {
             let shown = format!("{verb} {} {}", remote.shown(), rel(&local));
             check_local_dir(&local).map_err(|e| e.context(shown.clone()))?;
-            let mut bar = ctx.progress_bar();
-            let mut notices = Vec::new();
-            let mut settings = Settings::new(&mut bar, &opts.policy);
-            let result = ctx.with_conn(&remote, |conn, _| {
-                transfer::download(conn, &remote.path, &local, &mut settings, &mut notices)?;
-                if delete_source {
-                    // Reached only after the download was confirmed and renamed into place.
-                    conn.exec_ok(&Command::Dele(Arg::new(&remote.path)?))
-                        .map_err(|e| {
-                            e.context(format!(
-                                "{verb}: copied, but deleting the source {}",
-                                remote.shown()
-                            ))
-                        })?;
-                }
-                Ok(())
-            });
-            for n in &notices {
-                ctx.out.notice(n);
+            if opts.delete_source {
+                check_keeps_a_file(&local).map_err(|e| e.context(shown.clone()))?;
             }
-            result.map_err(|e| e.context(shown))
+            let job = Job {
+                download: true,
+                remote: remote.path.clone(),
+                local,
+                delete_source: opts.delete_source,
+            };
+            (remote, job, shown)
         }
         Plan::Upload { local, remote } => {
             let shown = format!("{verb} {} {}", rel(&local), remote.shown());
             check_local_file(&local).map_err(|e| e.context(shown.clone()))?;
-            let mut bar = ctx.progress_bar();
-            let mut notices = Vec::new();
-            let mut settings = Settings::new(&mut bar, &opts.policy);
-            let result = ctx.with_conn(&remote, |conn, _| {
-                transfer::upload(conn, &local, &remote.path, &mut settings, &mut notices)
-            });
-            for n in &notices {
-                ctx.out.notice(n);
-            }
-            result.map_err(|e| e.context(shown.clone()))?;
-            if delete_source {
-                // Reached only after the upload was confirmed by the reply and SIZE.
-                std::fs::remove_file(&local).map_err(|e| {
-                    Error::local(local.display(), &e)
-                        .context(format!("{verb}: copied, but deleting the source"))
-                })?;
-            }
-            Ok(())
+            let job = Job {
+                download: false,
+                remote: remote.path.clone(),
+                local,
+                delete_source: opts.delete_source,
+            };
+            (remote, job, shown)
         }
+    };
+    let mut bar = ctx.progress_bar();
+    let mut notices = Vec::new();
+    let result = ctx.with_conn(&remote, |conn, _| {
+        jobs::run_one(conn, &job, &mut bar, &opts.policy, &mut notices)
+    });
+    for n in &notices {
+        ctx.out.notice(n);
+    }
+    result.map(|_| ()).map_err(|e| e.context(shown))
+}
+
+/// `mv` to a device or FIFO would delete the source for a copy that is not kept: refused
+/// before connecting.
+fn check_keeps_a_file(local: &Path) -> Result<()> {
+    match crate::session::local::Dest::inspect(local)? {
+        crate::session::local::Dest::Special(_) => {
+            Err(crate::session::download::special_refused(local))
+        }
+        _ => Ok(()),
     }
 }
 
