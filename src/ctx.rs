@@ -415,6 +415,11 @@ impl Ctx {
     }
 }
 
+/// Refuses a remote path that cannot be sent safely (CR, LF or NUL), before connecting.
+pub fn check_path(path: &str) -> Result<()> {
+    crate::ftp::command::check_safe(path)
+}
+
 /// Asks the server for its working directory.
 pub fn pwd(conn: &mut Connection) -> Result<String> {
     let reply = conn.exec_ok(&Command::Pwd)?;

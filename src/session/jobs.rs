@@ -12,14 +12,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Kind, Result};
-use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::{Connection, Options};
-use crate::output::Bar;
 use crate::transcript::Transcript;
 use crate::url::FtpUrl;
 
 use super::local::Snapshot;
-use super::transfer::{Moved, Notices, Policy, Progress, Settings};
+use super::transfer::{Bars, Moved, Notices, Policy, Progress, Settings};
 use super::{download, upload};
 
 /// One file to move.
@@ -181,7 +179,7 @@ pub fn copy_then_delete(
         ));
     }
     if job.download {
-        conn.exec_ok(&Command::Dele(Arg::new(&job.remote)?))
+        super::ops::delete(conn, &job.remote)
             .map_err(|e| e.context("copied, but deleting the source"))?;
     } else {
         if before != Some(Snapshot::of(&job.local)?) {
@@ -287,14 +285,19 @@ fn record(outcome: &mut Outcome, job: &Job, result: Result<Moved>) {
 /// Runs the jobs in order on one connection. An interrupt or a lost connection stops the
 /// run (the remaining files are reported as not done, with the reason); other failures are
 /// recorded and the run goes on.
-pub fn run_sequential(conn: &mut Connection, jobs: &[Job], bars: &Bar, policy: &Policy) -> Outcome {
+pub fn run_sequential(
+    conn: &mut Connection,
+    jobs: &[Job],
+    bars: &dyn Bars,
+    policy: &Policy,
+) -> Outcome {
     let start = Instant::now();
     let mut outcome = Outcome::default();
     let (jobs, doubles) = one_job_per_destination(jobs.to_vec());
     outcome.failures.extend(doubles);
     for (i, job) in jobs.iter().enumerate() {
         let mut bar = bars.for_file();
-        let result = run_one(conn, job, &mut bar, policy, &mut outcome.notices);
+        let result = run_one(conn, job, &mut *bar, policy, &mut outcome.notices);
         let fatal = result
             .as_ref()
             .err()
@@ -346,7 +349,7 @@ pub fn run_parallel(
     transcript: &Transcript,
     jobs: Vec<Job>,
     n: usize,
-    bars: &Bar,
+    bars: &dyn Bars,
     policy: &Policy,
 ) -> Outcome {
     let start = Instant::now();
@@ -357,18 +360,20 @@ pub fn run_parallel(
         ..Outcome::default()
     }));
     let workers = n.max(1);
-    let mut handles = Vec::new();
-    for index in 0..workers {
-        let queue = queue.clone();
-        let shared = shared.clone();
-        let url = url.clone();
-        let opts = opts.clone();
-        let transcript = transcript.clone();
-        let bars = bars.for_file();
-        let policy = policy.clone();
-        // Stagger logins a little so a server's per-second connection limit is not hit at once.
-        let delay = Duration::from_millis(20 * index as u64);
-        handles.push(std::thread::spawn(move || {
+    let mut login_errors = Vec::new();
+    let mut lost = Vec::new();
+    std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for index in 0..workers {
+            let queue = queue.clone();
+            let shared = shared.clone();
+            let url = url.clone();
+            let opts = opts.clone();
+            let transcript = transcript.clone();
+            let policy = policy.clone();
+            // Stagger logins a little so a server's per-second connection limit is not hit at once.
+            let delay = Duration::from_millis(20 * index as u64);
+            handles.push(scope.spawn(move || {
             std::thread::sleep(delay);
             let mut conn = match login(&url, &opts, transcript) {
                 Ok(c) => c,
@@ -385,7 +390,7 @@ pub fn run_parallel(
                 let mut notices = Vec::new();
                 // A panic in one file's transfer fails that file, not the run.
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run_one(&mut conn, &job, &mut bar, &policy, &mut notices)
+                    run_one(&mut conn, &job, &mut *bar, &policy, &mut notices)
                 }))
                 .unwrap_or_else(|_| {
                     Err(Error::new(
@@ -415,20 +420,19 @@ pub fn run_parallel(
             conn.quit();
             WorkerEnd::Done
         }));
-    }
-    let mut login_errors = Vec::new();
-    let mut lost = Vec::new();
-    for h in handles {
-        match h.join() {
-            Ok(WorkerEnd::LoginFailed(e)) => login_errors.push(e),
-            Ok(WorkerEnd::Lost(e)) => lost.push(e),
-            Ok(WorkerEnd::Done) => {}
-            Err(_) => lost.push(Error::new(
-                Kind::NotConfirmed,
-                "a transfer worker stopped on an internal error (a bug in 3700ftp)",
-            )),
         }
-    }
+        for h in handles {
+            match h.join() {
+                Ok(WorkerEnd::LoginFailed(e)) => login_errors.push(e),
+                Ok(WorkerEnd::Lost(e)) => lost.push(e),
+                Ok(WorkerEnd::Done) => {}
+                Err(_) => lost.push(Error::new(
+                    Kind::NotConfirmed,
+                    "a transfer worker stopped on an internal error (a bug in 3700ftp)",
+                )),
+            }
+        }
+    });
     let mut outcome = std::mem::take(&mut *lock(&shared));
     let connected = workers - login_errors.len();
     if !login_errors.is_empty() && connected > 0 {

@@ -6,12 +6,14 @@
 //! - [`download`], [`upload`]: one file each way, atomic and proven.
 //! - [`proof`]: SIZE read strictly, the server's hash, MDTM.
 //! - [`local`]: the local side (destination kinds, temporary files, permissions, syncing).
+//! - [`ops`]: mkdir, rmdir, delete, rename, cwd, pwd.
 //! - [`jobs`]: one or many files, on one connection or `-j N`, and the one
 //!   copy-then-delete every move goes through.
 
 pub mod download;
 pub mod jobs;
 pub mod local;
+pub mod ops;
 pub mod proof;
 pub mod transfer;
 pub mod upload;

@@ -50,6 +50,19 @@ pub trait Progress {
 pub struct Quiet;
 impl Progress for Quiet {}
 
+/// Hands out one progress display per file of a multi-file run (the edge draws them).
+pub trait Bars: Sync {
+    /// A display for the next file.
+    fn for_file(&self) -> Box<dyn Progress + Send>;
+}
+
+/// No progress displays.
+impl Bars for Quiet {
+    fn for_file(&self) -> Box<dyn Progress + Send> {
+        Box::new(Quiet)
+    }
+}
+
 /// The choices a transfer command makes once for all its files.
 #[derive(Clone, Debug, Default)]
 pub struct Policy {
@@ -99,7 +112,7 @@ impl<'a> Settings<'a> {
     }
 
     fn chunk(&self) -> usize {
-        self.limiter.as_ref().map_or(CHUNK, |l| l.chunk())
+        self.limiter.as_ref().map_or(CHUNK, |l| l.chunk(CHUNK))
     }
 }
 

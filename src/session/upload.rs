@@ -290,12 +290,11 @@ fn rename_into_place(
     notices.push(format!(
         "the server does not rename onto an existing file: deleting {remote} first"
     ));
-    conn.exec_ok(&Command::Dele(Arg::new(remote)?))
-        .map_err(|e| {
-            e.context(format!(
-                "replacing {remote}: the upload is complete as {part}, the old file is unchanged"
-            ))
-        })?;
+    super::ops::delete(conn, remote).map_err(|e| {
+        e.context(format!(
+            "replacing {remote}: the upload is complete as {part}, the old file is unchanged"
+        ))
+    })?;
     match rename(conn, part, remote)? {
         None => Ok(()),
         Some(e) => Err(e.context(format!(
@@ -306,15 +305,11 @@ fn rename_into_place(
 
 /// RNFR/RNTO; Ok(Some(refusal)) when the server said no.
 fn rename(conn: &mut Connection, from: &str, to: &str) -> Result<Option<Error>> {
-    let reply = conn.exec(&Command::Rnfr(Arg::new(from)?))?;
-    if reply.code != 350 {
-        return Ok(Some(Error::refused(reply.code, reply.text())));
+    match super::ops::rename(conn, from, to) {
+        Ok(()) => Ok(None),
+        Err(e) if e.kind() == Kind::Refused => Ok(Some(e)),
+        Err(e) => Err(e),
     }
-    let reply = conn.exec(&Command::Rnto(Arg::new(to)?))?;
-    if !reply.is_completion() {
-        return Ok(Some(Error::refused(reply.code, reply.text())));
-    }
-    Ok(None)
 }
 
 /// Removes a temporary upload, even after Ctrl-C, while the connection allows. Ok when it
