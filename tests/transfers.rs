@@ -821,3 +821,43 @@ fn socket_from(source: &str, port: u16) -> Option<std::net::TcpStream> {
     socket.connect(&to.into()).ok()?;
     Some(socket.into())
 }
+
+#[test]
+fn mv_never_deletes_the_source_of_a_copy_that_failed_single_or_parallel() {
+    for parallel in ["1", "4"] {
+        let s = TestServer::start();
+        for name in ["a.txt", "b.txt", "c.txt", "d.txt", "e.txt"] {
+            s.put(&format!("/in/{name}"), name.as_bytes());
+        }
+        let home = tempfile::tempdir().unwrap();
+        // c.txt cannot be written here: a directory has its name.
+        std::fs::create_dir(home.path().join("c.txt")).unwrap();
+        let out = ftp(home.path())
+            .args(["mv", "-j", parallel, &s.url("/in/*.txt"), "."])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "-j {parallel}");
+        assert!(
+            s.file("/in/c.txt").exists(),
+            "-j {parallel}: the failed copy's source stays"
+        );
+        for name in ["a.txt", "b.txt", "d.txt", "e.txt"] {
+            assert!(
+                !s.file(&format!("/in/{name}")).exists(),
+                "-j {parallel}: {name} moved"
+            );
+            assert_eq!(
+                std::fs::read(home.path().join(name)).unwrap(),
+                name.as_bytes()
+            );
+        }
+        // One file, the same way: c.txt/c.txt is a directory too.
+        std::fs::create_dir(home.path().join("c.txt/c.txt")).unwrap();
+        let out = ftp(home.path())
+            .args(["mv", &s.url("/in/c.txt"), "c.txt"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(s.file("/in/c.txt").exists());
+    }
+}

@@ -375,7 +375,7 @@ pub fn run_parallel(
             let delay = Duration::from_millis(20 * index as u64);
             handles.push(scope.spawn(move || {
             std::thread::sleep(delay);
-            let mut conn = match login(&url, &opts, transcript) {
+            let mut conn = match super::login(&url, &opts, transcript) {
                 Ok(c) => c,
                 Err(e) => return WorkerEnd::LoginFailed(e),
             };
@@ -463,22 +463,6 @@ pub fn run_parallel(
 /// each holder only pushes or pops whole entries).
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Connects and logs in to `url`.
-pub fn login(url: &FtpUrl, opts: &Options, transcript: Transcript) -> Result<Connection> {
-    let mut conn = Connection::connect(
-        &url.host,
-        url.port,
-        opts.clone(),
-        transcript,
-        url.tls_mode(),
-    )?;
-    if let Err(e) = conn.login(&url.user, url.password.as_deref()) {
-        conn.quit();
-        return Err(e);
-    }
-    Ok(conn)
 }
 
 #[cfg(test)]
