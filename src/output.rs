@@ -83,6 +83,7 @@ pub struct Output {
     err: Box<dyn Write>,
     color: bool,
     color_out: bool,
+    out_terminal: bool,
 }
 
 /// A writer into a shared byte buffer (tests read it back).
@@ -115,6 +116,7 @@ impl Output {
             err: Box::new(io::stderr()),
             color: !no_color && io::stderr().is_terminal(),
             color_out: !no_color && io::stdout().is_terminal(),
+            out_terminal: io::stdout().is_terminal(),
         }
     }
 
@@ -125,7 +127,13 @@ impl Output {
             err: Box::new(err),
             color: false,
             color_out: false,
+            out_terminal: false,
         }
+    }
+
+    /// True when stdout is a terminal (raw file bytes must be escaped there).
+    pub fn out_is_terminal(&self) -> bool {
+        self.out_terminal
     }
 
     /// The stdout writer, for listings and command results.

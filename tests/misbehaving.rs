@@ -1066,3 +1066,22 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+#[test]
+fn cat_with_a_mismatching_server_hash_exits_7() {
+    let content = b"streamed bytes".repeat(100);
+    let server = FakeServer::new()
+        .size(content.len() as u64)
+        .login()
+        .reply(
+            "FEAT",
+            "211-Features:\r\n EPSV\r\n SIZE\r\n XSHA256\r\n211 End\r\n",
+        )
+        .retr(&content)
+        .reply("XSHA256", format!("250 {}\r\n", sha256_hex(b"other")))
+        .start();
+    let run = ftp(&["cat", &server.url("/f.bin")]);
+    let t = server.finish();
+    assert_exit(&run, 7, &t);
+    assert!(error_line(&run).contains("sha-256"), "{}", run.stderr);
+}

@@ -861,3 +861,53 @@ fn mv_never_deletes_the_source_of_a_copy_that_failed_single_or_parallel() {
         assert!(s.file("/in/c.txt").exists());
     }
 }
+
+#[test]
+fn cat_and_cp_dash_stream_a_file_both_ways() {
+    let s = TestServer::start();
+    let content = sample(300_000);
+    s.put("/in.bin", &content);
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .args(["cat", &s.url("/in.bin")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stdout == content,
+        "cat writes the exact bytes to a pipe"
+    );
+    let out = ftp(home.path())
+        .args(["cp", &s.url("/in.bin"), "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(out.stdout == content);
+    // Upload from stdin: stored under the temporary name, renamed at the end.
+    let out = ftp(home.path())
+        .args(["-v", "cp", "-", &s.url("/from-stdin.bin")])
+        .write_stdin(content.clone())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("> STOR /.from-stdin.bin.3700ftp-part"),
+        "{text}"
+    );
+    assert!(std::fs::read(s.file("/from-stdin.bin")).unwrap() == content);
+    assert!(!s.file("/.from-stdin.bin.3700ftp-part").exists());
+    // mv with '-' makes no sense: a usage error.
+    ftp(home.path())
+        .args(["mv", &s.url("/in.bin"), "-"])
+        .assert()
+        .code(2);
+}

@@ -112,6 +112,7 @@ pub static COMMANDS: &[Spec] = &[
     remote::RENAME,
     transfer::CP,
     transfer::MV,
+    transfer::CAT,
     transfer::GET,
     transfer::PUT,
     remote::CD,

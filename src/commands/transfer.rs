@@ -11,6 +11,7 @@ use super::{ArgKind, Args, Scope, Spec};
 use crate::ctx::{Ctx, Remote};
 use crate::error::{Error, Result};
 use crate::session::jobs::{self, Job};
+use crate::session::{download, upload};
 use crate::url::looks_like_url;
 
 use super::many::{many_down, many_up, Sources};
@@ -37,6 +38,19 @@ pub(super) const MV: Spec = Spec {
     flags: TRANSFER_FLAGS,
     scope: Scope::Everywhere,
     run: mv,
+};
+
+pub(super) const CAT: Spec = Spec {
+    name: "cat",
+    aliases: &[],
+    usage: "REMOTE",
+    summary:
+        "write a remote file to standard output (escaped on a terminal); cp URL - does the same",
+    args: &[ArgKind::Remote],
+    min_args: 1,
+    flags: &[],
+    scope: Scope::Everywhere,
+    run: cat,
 };
 
 pub(super) const GET: Spec = Spec {
@@ -114,8 +128,73 @@ fn put(ctx: &mut Ctx, args: &Args) -> Result<()> {
     run_plan(ctx, "put", Plan::Upload { local, remote }, opts)
 }
 
+fn cat(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    let opts = Opts::from(ctx, args, false)?;
+    to_stdout(ctx, "cat", &args.pos[0], &opts)
+}
+
+/// Streams a remote file to stdout; on a terminal its control characters are escaped.
+fn to_stdout(ctx: &mut Ctx, verb: &str, operand: &str, opts: &Opts) -> Result<()> {
+    let remote = ctx.remote(operand)?;
+    let shown = format!("{verb} {}", remote.shown());
+    if remote.pattern.is_some() || remote.names_directory() {
+        return Err(Error::usage(format!("{shown}: names one file")));
+    }
+    let terminal = ctx.out.out_is_terminal();
+    let mut quiet = crate::session::transfer::Quiet;
+    let mut settings = crate::session::transfer::Settings::new(&mut quiet, &opts.policy, false);
+    ctx.with_conn(&remote, |conn, out| {
+        let stream = out.out();
+        if terminal {
+            let mut safe = crate::terminal_writer::TerminalWriter::new(stream);
+            let moved = download::download_to(conn, &remote.path, &mut safe, &mut settings);
+            let _ = std::io::Write::flush(&mut safe);
+            moved
+        } else {
+            download::download_to(conn, &remote.path, stream, &mut settings)
+        }
+    })
+    .map(|_| ())
+    .map_err(|e| e.context(shown))
+}
+
+/// `cp - URL`: standard input, uploaded under a temporary name, renamed when it ends.
+fn from_stdin(ctx: &mut Ctx, verb: &str, operand: &str, opts: &Opts) -> Result<()> {
+    let remote = ctx.remote(operand)?;
+    let shown = format!("{verb} - {}", remote.shown());
+    if remote.pattern.is_some() || remote.names_directory() {
+        return Err(Error::usage(format!(
+            "{shown}: standard input needs a file name at the destination"
+        )));
+    }
+    let mut bar = ctx.progress_bar();
+    let mut notices = Vec::new();
+    let mut settings = crate::session::transfer::Settings::new(&mut bar, &opts.policy, false);
+    let result = ctx.with_conn(&remote, |conn, _| {
+        let mut input = std::io::stdin().lock();
+        upload::upload_from(conn, &mut input, &remote.path, &mut settings, &mut notices)
+    });
+    for n in &notices {
+        ctx.out.notice(n);
+    }
+    result.map(|_| ()).map_err(|e| e.context(shown))
+}
+
 /// cp and mv: exactly one operand is a URL; wildcards and -r make it a multi-file copy.
+/// `-` is standard input or output (cp only).
 fn copy(ctx: &mut Ctx, verb: &str, src: &str, dst: &str, opts: Opts) -> Result<()> {
+    if src == "-" || dst == "-" {
+        if verb != "cp" || opts.recursive || opts.policy.resume || (src == "-") == (dst == "-") {
+            return Err(Error::usage(format!(
+                "{verb}: '-' (standard input or output) works with plain cp, one side a URL"
+            )));
+        }
+        return if dst == "-" {
+            to_stdout(ctx, verb, src, &opts)
+        } else {
+            from_stdin(ctx, verb, dst, &opts)
+        };
+    }
     match (looks_like_url(src), looks_like_url(dst)) {
         (true, false) => {
             let remote = ctx.remote(src)?;

@@ -20,7 +20,7 @@ use crate::verify::{PipedHasher as Hasher, Verify};
 use super::local::{self, Dest};
 use super::proof;
 use super::transfer::{
-    hash_prefix, push_once, receive, Moved, Notices, Settings, MORE_THAN_ANNOUNCED,
+    hash_prefix, push_once, receive, Moved, Notices, Settings, Sink, MORE_THAN_ANNOUNCED,
 };
 
 /// Downloads `remote` into the local file `dest`.
@@ -90,7 +90,7 @@ fn atomic(
     let received = receive(
         conn,
         Command::Retr(Arg::new(remote)?),
-        part.as_file_mut(),
+        Sink::File(part.as_file_mut()),
         dest,
         settings,
         hasher.as_mut(),
@@ -251,7 +251,7 @@ fn in_place(
     let received = receive(
         conn,
         Command::Retr(Arg::new(remote)?),
-        &mut file,
+        Sink::File(&mut file),
         dest,
         settings,
         hasher.as_mut(),
@@ -330,7 +330,7 @@ fn write_through(
     let received = receive(
         conn,
         Command::Retr(Arg::new(remote)?),
-        &mut file,
+        Sink::File(&mut file),
         dest,
         settings,
         hasher.as_mut(),
@@ -387,4 +387,54 @@ fn keep_remote_time(
         ),
     }
     Ok(())
+}
+
+/// Downloads `remote` into a stream (`cat`, `cp URL -`): what was written cannot be taken
+/// back, so a short transfer or a hash mismatch is an error after the fact (exit 7, which
+/// `set -o pipefail` sees).
+pub fn download_to(
+    conn: &mut Connection,
+    remote: &str,
+    out: &mut dyn std::io::Write,
+    settings: &mut Settings,
+) -> Result<Moved> {
+    conn.ensure_binary()?;
+    let expected = if settings.verify == Verify::None {
+        None
+    } else {
+        proof::expected(conn, remote, false)?
+    };
+    let plan = proof::hash_plan(conn, settings.verify)?;
+    let mut hasher = plan.map(|(algo, _)| Hasher::new(algo));
+    let shown = Path::new("standard output");
+    settings.progress.begin(remote, expected, 0);
+    let received = receive(
+        conn,
+        Command::Retr(Arg::new(remote)?),
+        Sink::Writer(out),
+        shown,
+        settings,
+        hasher.as_mut(),
+        expected,
+    );
+    settings.progress.end();
+    let total = received?;
+    if let Some(e) = expected.filter(|&e| e != total) {
+        return Err(Error::not_confirmed(format!(
+            "received {total} bytes but the server announced {e}"
+        )));
+    }
+    let hash_checked = match (plan, hasher) {
+        (Some(plan), Some(h)) => {
+            proof::check_hash(conn, remote, plan, h.finish(), settings.verify)?
+        }
+        _ => false,
+    };
+    Ok(Moved {
+        bytes: total,
+        size_checked: expected.is_some(),
+        hash_checked,
+        proven: true,
+        ..Moved::default()
+    })
 }

@@ -129,6 +129,29 @@ pub fn push_once(notices: &mut Notices, text: &str) {
 /// The message of the error [`receive`] returns when the server sends more than it announced.
 pub const MORE_THAN_ANNOUNCED: &str = "the server sent more bytes than it announced";
 
+/// Where a download's bytes go: a file (spliced where the kernel can), or any writer (stdout).
+pub enum Sink<'a> {
+    /// A file.
+    File(&'a mut File),
+    /// A stream.
+    Writer(&'a mut dyn Write),
+}
+
+impl Write for Sink<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::File(f) => f.write(buf),
+            Sink::Writer(w) => w.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::File(f) => f.flush(),
+            Sink::Writer(w) => w.flush(),
+        }
+    }
+}
+
 /// Streams a RETR into `file`; returns the bytes received once the server confirmed. With
 /// `limit`, the server may send at most that many bytes: one byte more stops the transfer
 /// before it is written (a hostile server cannot fill the disk, and a server that ignored
@@ -136,7 +159,7 @@ pub const MORE_THAN_ANNOUNCED: &str = "the server sent more bytes than it announ
 pub fn receive(
     conn: &mut Connection,
     cmd: Command,
-    file: &mut File,
+    mut file: Sink,
     dest: &Path,
     settings: &mut Settings,
     mut hasher: Option<&mut Hasher>,
@@ -151,7 +174,7 @@ pub fn receive(
     };
     // Nothing to see in the bytes (no hash, no pacing): let the kernel move them.
     #[cfg(target_os = "linux")]
-    if hasher.is_none() && settings.limiter.is_none() {
+    if let (None, None, Sink::File(file)) = (&hasher, &settings.limiter, &mut file) {
         let progress = &mut *settings.progress;
         if let Some(spliced) =
             data.splice_into(file, dest, limit, &mut |n| progress.advance(n as u64))
@@ -204,6 +227,7 @@ pub fn receive(
         conn.abort_transfer();
         return Err(e);
     }
+    let _ = file.flush();
     let early = data.finish_download();
     conn.finish_data(early, total)?;
     Ok(total)
@@ -213,7 +237,7 @@ pub fn receive(
 pub fn send(
     conn: &mut Connection,
     cmd: &Command,
-    file: &mut File,
+    file: &mut dyn Read,
     src: &Path,
     settings: &mut Settings,
     mut hasher: Option<&mut Hasher>,

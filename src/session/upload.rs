@@ -63,19 +63,69 @@ pub fn upload(
                 "the part uploaded so far is kept as {part}; the same command with -c continues it"
             )));
         }
-        Err(e) => {
-            let refused = e.kind() == Kind::Refused;
-            return Err(match remove_part(conn, &part) {
-                Ok(()) => e,
-                Err(_) if refused => e,
-                Err(_) => e.also(format!(
-                    "the partial upload {part} may remain on the server"
-                )),
-            });
-        }
+        Err(e) => return Err(failed_with_part(conn, &part, e)),
     };
     rename_into_place(conn, &part, remote, notices)?;
     keep_time(conn, src, remote, settings, notices)?;
+    Ok(moved)
+}
+
+/// Uploads a stream (`cp - URL`: standard input) to `remote`: stored under the temporary
+/// name until the input ends and the transfer is proven (the server's size equals the bytes
+/// read; its hash equals theirs where offered), then renamed into place. Input that breaks
+/// off (the run is interrupted) never leaves a truncated file under the final name.
+pub fn upload_from(
+    conn: &mut Connection,
+    input: &mut dyn std::io::Read,
+    remote: &str,
+    settings: &mut Settings,
+    notices: &mut Notices,
+) -> Result<Moved> {
+    conn.ensure_binary()?;
+    let shown = Path::new("standard input");
+    let part = if settings.inplace {
+        remote.to_string()
+    } else {
+        part_name(remote)
+    };
+    let stored = (|| {
+        let plan = proof::hash_plan(conn, settings.verify)?;
+        let mut hasher = plan.map(|(algo, _)| Hasher::new(algo));
+        settings.progress.begin("stdin", None, 0);
+        let sent = send(
+            conn,
+            &Command::Stor(Arg::new(&part)?),
+            input,
+            shown,
+            settings,
+            hasher.as_mut(),
+        );
+        settings.progress.end();
+        let total = sent?;
+        let size_checked =
+            settings.verify != Verify::None && proof::confirm_uploaded_size(conn, &part, total)?;
+        let hash_checked = match (plan, hasher) {
+            (Some(plan), Some(h)) => {
+                proof::check_hash(conn, &part, plan, h.finish(), settings.verify)?
+            }
+            _ => false,
+        };
+        Ok(Moved {
+            bytes: total,
+            size_checked,
+            hash_checked,
+            proven: true,
+            ..Moved::default()
+        })
+    })();
+    let moved = match stored {
+        Ok(m) => m,
+        Err(e) if settings.inplace => return Err(e),
+        Err(e) => return Err(failed_with_part(conn, &part, e)),
+    };
+    if !settings.inplace {
+        rename_into_place(conn, &part, remote, notices)?;
+    }
     Ok(moved)
 }
 
@@ -309,6 +359,19 @@ fn rename(conn: &mut Connection, from: &str, to: &str) -> Result<Option<Error>> 
         Ok(()) => Ok(None),
         Err(e) if e.kind() == Kind::Refused => Ok(Some(e)),
         Err(e) => Err(e),
+    }
+}
+
+/// The error of a failed upload, after its temporary file is removed (said when it could
+/// not be; a refusal usually means the server never created it).
+fn failed_with_part(conn: &mut Connection, part: &str, e: Error) -> Error {
+    let refused = e.kind() == Kind::Refused;
+    match remove_part(conn, part) {
+        Ok(()) => e,
+        Err(_) if refused => e,
+        Err(_) => e.also(format!(
+            "the partial upload {part} may remain on the server"
+        )),
     }
 }
 
