@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::cli::Cli;
 use crate::ctx::Ctx;
@@ -59,8 +59,7 @@ pub fn run(cli: Cli) -> u8 {
         [] => None,
         [only] if looks_like_url(only) => Some(only.clone()),
         words => {
-            install_termination(&cancel);
-            install_interrupt(cancel, true);
+            install_stop_signals(&cancel);
             return match oneshot::run(&mut ctx, words) {
                 Ok(()) => EXIT_OK,
                 Err(e) => report(&mut ctx, &e),
@@ -71,8 +70,7 @@ pub fn run(cli: Cli) -> u8 {
     // Batch mode shows bars only when asked.
     ctx.progress = bars_wanted && (interactive || cli.progress);
     if !interactive {
-        install_termination(&cancel);
-        install_interrupt(cancel.clone(), true);
+        install_stop_signals(&cancel);
     }
     ctx.in_session = true;
     if let Some(text) = session_url {
@@ -88,9 +86,9 @@ pub fn run(cli: Cli) -> u8 {
     }
     if interactive {
         // rustyline takes SIGINT when its editor starts; the prompt installs ours after.
-        repl::run(ctx, &|| install_interrupt(cancel.clone(), false))
+        repl::run(ctx, &|| install_interrupt(cancel.clone()))
     } else {
-        batch::run(&mut ctx, std::io::stdin().lock())
+        batch::run(&mut ctx, std::io::BufReader::new(std::io::stdin()))
     }
 }
 
@@ -99,28 +97,40 @@ fn report(ctx: &mut Ctx, e: &Error) -> u8 {
     e.kind().exit_code()
 }
 
-/// SIGTERM and SIGHUP (`timeout`, `kill`, a closed terminal) stop a one-shot or batch run
-/// the way Ctrl-C does, so a download's temporary file is removed and `mv` keeps its
-/// source; a second one ends the program at once. The prompt keeps the default (it ends).
-fn install_termination(cancel: &Arc<AtomicBool>) {
-    use signal_hook::consts::{SIGHUP, SIGTERM};
-    for signal in [SIGTERM, SIGHUP] {
-        // Registered first, so it sees the flag as the previous signal left it.
-        let _ = signal_hook::flag::register_conditional_shutdown(
-            signal,
-            i32::from(Kind::Interrupted.exit_code()),
-            Arc::clone(cancel),
-        );
-        let _ = signal_hook::flag::register(signal, Arc::clone(cancel));
-    }
-}
+/// How long a repeat of a stop signal counts as the same request (coreutils `timeout`
+/// signals the program and then its process group, which can arrive as two signals).
+const SAME_SIGNAL: Duration = Duration::from_secs(1);
 
-/// Ctrl-C sets the cancel flag that every network wait checks. Where `exit_on_second`,
-/// a second Ctrl-C before the first is handled ends the program at once.
-pub fn install_interrupt(cancel: Arc<AtomicBool>, exit_on_second: bool) {
-    let _ = ctrlc::set_handler(move || {
-        if cancel.swap(true, Ordering::SeqCst) && exit_on_second {
-            std::process::exit(i32::from(Kind::Interrupted.exit_code()));
+/// Ctrl-C, SIGTERM and SIGHUP (`timeout`, `kill`, a closed terminal) stop a one-shot or
+/// batch run: the first sets the cancel flag every wait checks, so a download's temporary
+/// file is removed and `mv` keeps its source. A repeat within [`SAME_SIGNAL`] is ignored;
+/// a later one ends the program at once. The prompt keeps the default for SIGTERM and
+/// SIGHUP (it ends) and its own Ctrl-C handling.
+fn install_stop_signals(cancel: &Arc<AtomicBool>) {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    let cancel = Arc::clone(cancel);
+    std::thread::spawn(move || {
+        let mut first: Option<Instant> = None;
+        for _ in signals.forever() {
+            match first {
+                None => {
+                    first = Some(Instant::now());
+                    cancel.store(true, Ordering::SeqCst);
+                }
+                Some(at) if at.elapsed() > SAME_SIGNAL => {
+                    std::process::exit(i32::from(Kind::Interrupted.exit_code()))
+                }
+                Some(_) => {}
+            }
         }
     });
+}
+
+/// At the prompt, Ctrl-C sets the cancel flag that every network wait checks: it stops the
+/// running command and the prompt goes on (the flag is cleared before the next line).
+pub fn install_interrupt(cancel: Arc<AtomicBool>) {
+    let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::SeqCst));
 }

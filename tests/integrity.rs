@@ -374,3 +374,36 @@ fn sigterm_stops_a_download_cleanly_and_mv_keeps_its_source() {
         size
     );
 }
+
+#[test]
+fn a_second_sigterm_during_the_unwind_of_the_first_leaves_no_temporary_file() {
+    // The data stalls, so the first SIGTERM is seen at the next 200 ms poll; the second
+    // comes before that, as timeout(1)'s signal to the process group can.
+    let server = FakeServer::new()
+        .size(1000)
+        .login()
+        .reply("RETR", "150 Opening BINARY mode data connection\r\n")
+        .data_write(vec![1u8; 100])
+        .stall(5)
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let child = common::command(home.path())
+        .args(["cp", &server.url("/file.bin"), "file.bin"])
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let (code, _) = common::signal(child, Duration::from_millis(20), "-TERM");
+    drop(server);
+    assert_eq!(code, Some(130));
+    assert_eq!(
+        names(home.path()),
+        Vec::<String>::new(),
+        "no temporary file left"
+    );
+}

@@ -67,6 +67,10 @@ pub fn run_loop(
                     source.remember(&line);
                 }
                 let mut c = ctx.borrow_mut();
+                // Ctrl-C at the prompt cancels one command, not the session.
+                c.opts
+                    .cancel
+                    .store(false, std::sync::atomic::Ordering::SeqCst);
                 if let Err(e) = execute_line(&mut c, &line) {
                     c.out.error("", &e);
                 }
