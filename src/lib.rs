@@ -18,6 +18,7 @@ pub mod listing;
 pub mod netrc;
 pub mod output;
 pub mod ratelimit;
+pub mod text;
 pub mod transcript;
 pub mod transfer;
 pub mod url;

@@ -162,6 +162,7 @@ fn go_back(conn: &mut Connection, restore: Option<&str>) -> Result<()> {
 /// One entry as a JSON object on one line (name, type, size, modified, permissions).
 pub fn to_json(e: &Entry) -> String {
     use crate::ftp::list::Kind as K;
+    use crate::text::json_string;
     let kind = match e.kind {
         K::File => "file",
         K::Dir => "dir",
@@ -176,25 +177,6 @@ pub fn to_json(e: &Entry) -> String {
         opt(&e.modified),
         opt(&e.perms),
     )
-}
-
-/// A JSON string literal (RFC 8259 escaping).
-pub fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
@@ -220,7 +202,6 @@ mod tests {
 
     #[test]
     fn json_escapes_and_nulls() {
-        assert_eq!(json_string("a\"b\\c\n\u{1}é"), "\"a\\\"b\\\\c\\n\\u0001é\"");
         let e = parse_list_line("-rw-r--r-- 1 u g 5 Jan 31 2024 my \"file\"").unwrap();
         assert_eq!(
             to_json(&e),

@@ -112,6 +112,37 @@ fn ls_shows_names_long_lines_or_json() {
 }
 
 #[test]
+fn listed_names_with_del_c1_or_bidi_characters_are_escaped() {
+    let s = TestServer::start();
+    s.put("/d/del\x7fname", b"1");
+    s.put("/d/csi\u{9b}2J", b"2");
+    s.put("/d/invoice\u{202e}fdp.exe", b"3");
+    let home = tempfile::tempdir().unwrap();
+    let names = ftp(home.path())
+        .args(["ls", &s.url("/d")])
+        .output()
+        .unwrap();
+    let mut lines: Vec<String> = String::from_utf8_lossy(&names.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    lines.sort();
+    assert_eq!(lines, ["csi?2J", "del?name", "invoice?fdp.exe"]);
+    let json = ftp(home.path())
+        .args(["ls", "--json", &s.url("/d")])
+        .output()
+        .unwrap();
+    let json = String::from_utf8_lossy(&json.stdout).into_owned();
+    for escaped in ["del\\u007fname", "csi\\u009b2J", "invoice\\u202efdp.exe"] {
+        assert!(json.contains(escaped), "{escaped} in {json}");
+    }
+    assert!(
+        !json.contains(['\x7f', '\u{9b}', '\u{202e}']),
+        "raw in {json:?}"
+    );
+}
+
+#[test]
 fn ls_of_a_file_shows_its_entry() {
     let s = TestServer::start();
     s.put("/pub/one.txt", b"1");

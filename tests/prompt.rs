@@ -197,10 +197,12 @@ fn pty_ctrl_c_interrupts_a_transfer_and_the_session_goes_on() {
 struct Lines {
     lines: Vec<Input>,
     remembered: Vec<String>,
+    prompts: Vec<String>,
 }
 
 impl LineSource for Lines {
-    fn read(&mut self, _prompt: &str) -> Input {
+    fn read(&mut self, prompt: &str) -> Input {
+        self.prompts.push(prompt.to_string());
         if self.lines.is_empty() {
             Input::Eof
         } else {
@@ -233,6 +235,7 @@ fn prompt_loop_carries_on_after_errors_and_keeps_passwords_out_of_history() {
             Input::Line("pwd".into()),
         ],
         remembered: Vec::new(),
+        prompts: Vec::new(),
     };
     let ctx = RefCell::new(ctx);
     let code = run_loop(&ctx, &mut source, &mut || {});
@@ -248,5 +251,35 @@ fn prompt_loop_carries_on_after_errors_and_keeps_passwords_out_of_history() {
     assert_eq!(
         source.remembered,
         ["pwd", "rm missing", "mkdir after-error", "pwd"]
+    );
+}
+
+#[test]
+fn the_prompt_shows_a_directory_from_the_server_escaped() {
+    let s = TestServer::start();
+    let evil = "x\x1b]0;owned\x07\u{202e}y";
+    std::fs::create_dir(s.file(&format!("/{evil}"))).unwrap();
+    let (out, err) = (SharedBuf::default(), SharedBuf::default());
+    let mut ctx = Ctx::new(
+        Options::default(),
+        false,
+        Output::buffers(out.clone(), err.clone()),
+    );
+    ctx.in_session = true;
+    ctx.open(ftp3700::url::FtpUrl::parse(&s.url("/")).unwrap())
+        .unwrap();
+    let mut source = Lines {
+        lines: vec![Input::Line(format!("cd '{evil}'"))],
+        remembered: Vec::new(),
+        prompts: Vec::new(),
+    };
+    let ctx = RefCell::new(ctx);
+    run_loop(&ctx, &mut source, &mut || {});
+    assert_eq!(err.text(), "");
+    let last = source.prompts.last().unwrap();
+    assert_eq!(
+        last, "alice@127.0.0.1:/x\\u{1b}]0;owned\\u{7}\\u{202e}y> ",
+        "{:?}",
+        source.prompts
     );
 }

@@ -58,7 +58,8 @@ pub fn run_loop(
     on_command: &mut dyn FnMut(),
 ) -> u8 {
     loop {
-        let prompt = format!("{}> ", ctx.borrow().location());
+        // The directory comes from the server's PWD reply: escaped like any server text.
+        let prompt = format!("{}> ", crate::text::printable(&ctx.borrow().location()));
         match source.read(&prompt) {
             Input::Eof => break,
             Input::Interrupted => continue,
