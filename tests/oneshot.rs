@@ -613,3 +613,36 @@ fn mv_between_two_urls_on_one_server_renames_without_copying() {
         "nothing local"
     );
 }
+
+#[test]
+fn a_refused_url_or_proxy_never_shows_its_password() {
+    let s = TestServer::start();
+    let home = tempfile::tempdir().unwrap();
+    let check = |out: std::process::Output, what: &str| {
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
+        assert!(stderr.contains("****"), "{what}: {stderr}");
+        assert!(!stderr.contains("Sec"), "{what}: {stderr}");
+    };
+    let out = ftp(home.path())
+        .args(["ls", "ftp://bob:Sec/ret@127.0.0.1/"])
+        .output()
+        .unwrap();
+    check(out, "URL");
+    let out = ftp(home.path())
+        .args([
+            "--proxy",
+            "http://bob:Sec/ret@127.0.0.1:1",
+            "ls",
+            &s.url("/"),
+        ])
+        .output()
+        .unwrap();
+    check(out, "--proxy");
+    let out = ftp(home.path())
+        .env("ftp_proxy", "socks5://bob:Sec/ret@127.0.0.1:1")
+        .args(["ls", &s.url("/")])
+        .output()
+        .unwrap();
+    check(out, "ftp_proxy");
+}
