@@ -76,6 +76,12 @@ impl FtpUrl {
         if !looks_like_url(text) {
             return Err(bad("write it as ftp://host/path"));
         }
+        // The URL parser skips any run of slashes after `ftp:`, so `ftp:///path` would
+        // name the host "path" (and look it up); an empty authority is no host.
+        let authority = &text[text.find("://").map_or(0, |i| i + 3)..];
+        if authority.starts_with(['/', '\\']) || authority.is_empty() {
+            return Err(bad("no host (write it as ftp://host/path)"));
+        }
         let parsed = ::url::Url::parse(text).map_err(|e| bad(&e.to_string()))?;
         let implicit_tls = match parsed.scheme() {
             "ftp" => false,
@@ -449,6 +455,22 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    #[test]
+    fn a_url_without_a_host_is_refused_not_read_as_host_path() {
+        for text in [
+            "ftp:///path",
+            "ftp:////path/x",
+            "ftps:///",
+            "ftp://",
+            "ftp://\\path",
+        ] {
+            let e = FtpUrl::parse(text).unwrap_err();
+            assert_eq!(e.kind(), crate::error::Kind::Usage, "{text}");
+            assert!(e.to_string().contains("no host"), "{text}: {e}");
+        }
+        assert_eq!(FtpUrl::parse("ftp://h/path").unwrap().host, "h");
     }
 
     #[test]

@@ -646,3 +646,13 @@ fn a_refused_url_or_proxy_never_shows_its_password() {
         .unwrap();
     check(out, "ftp_proxy");
 }
+
+#[test]
+fn a_url_without_a_host_is_a_usage_error() {
+    let home = tempfile::tempdir().unwrap();
+    ftp(home.path())
+        .args(["ls", "ftp:///path"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no host"));
+}
