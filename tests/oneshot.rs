@@ -656,3 +656,35 @@ fn a_url_without_a_host_is_a_usage_error() {
         .code(2)
         .stderr(predicate::str::contains("no host"));
 }
+
+#[test]
+fn login_relative_wildcards_and_trees_resolve_from_the_login_directory() {
+    let s = TestServer::start();
+    s.put("/my dir/a.txt", b"a");
+    s.put("/my dir/b.txt", b"b");
+    s.put("/my dir/c.bin", b"c");
+    for empty in ["/tree/a-empty", "/tree/m empty", "/tree/z-empty"] {
+        std::fs::create_dir_all(s.file(empty)).unwrap();
+    }
+    s.put("/tree/sub/f.txt", b"f");
+    s.put("/tree/sub two/g.txt", b"g");
+    s.put("/tree/h.txt", b"h");
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join("got")).unwrap();
+    let out = ftp(home.path())
+        .args(["cp", &s.url("/~/my%20dir/*.txt"), "got/"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(common::names(&home.path().join("got")), ["a.txt", "b.txt"]);
+    let out = ftp(home.path())
+        .args(["cp", "-r", &s.url("/~/tree/"), "copy"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let copy = home.path().join("copy");
+    assert_eq!(std::fs::read(copy.join("sub/f.txt")).unwrap(), b"f");
+    assert_eq!(std::fs::read(copy.join("sub two/g.txt")).unwrap(), b"g");
+    assert_eq!(std::fs::read(copy.join("h.txt")).unwrap(), b"h");
+    assert!(copy.join("m empty").is_dir() && copy.join("z-empty").is_dir());
+}

@@ -90,6 +90,8 @@ pub(super) fn many_down(
     let bars_enabled = ctx.progress && !ctx.verbose;
     let parallel = opts.parallel;
     let result = ctx.with_conn(&remote, |conn, _| {
+        let walked = remote.pattern.as_deref().unwrap_or(&remote.path);
+        let restore = return_dir(conn, restore, walked)?;
         let mut plan = Planned::default();
         if let Some(pattern) = &remote.pattern {
             if !local.is_dir() {
@@ -493,6 +495,21 @@ fn session_cwd(ctx: &Ctx, remote: &Remote) -> Option<String> {
     }
 }
 
+/// Where a listing that had to enter a directory (CWD) returns to: the session's working
+/// directory, or, for a path relative to the login directory (`ftp://h/~/dir/*.txt`) on a
+/// connection of its own, the login directory, asked once with PWD. Relative job paths are
+/// resolved from there, so the connection must not stay where a listing left it.
+fn return_dir(
+    conn: &mut Connection,
+    restore: Option<String>,
+    path: &str,
+) -> Result<Option<String>> {
+    if restore.is_some() || path.starts_with('/') {
+        return Ok(restore);
+    }
+    crate::ctx::pwd(conn).map(Some)
+}
+
 /// Where relative job paths start, for connections that did not `cd` (parallel workers).
 fn absolute_base(ctx: &Ctx, remote: &Remote) -> Option<String> {
     if remote.url.is_none() {
@@ -508,6 +525,7 @@ pub(super) fn rm_many(ctx: &mut Ctx, remote: Remote) -> Result<()> {
     let shown = format!("rm {pattern}");
     let restore = session_cwd(ctx, &remote);
     let result = ctx.with_conn(&remote, |conn, _| {
+        let restore = return_dir(conn, restore, &pattern)?;
         let (dir, pat) = glob::split(&pattern);
         let entries = listing::fetch(conn, &dir, Want::Entries, restore.as_deref())?;
         let mut names = Vec::new();
