@@ -23,6 +23,10 @@ use crate::output::Bar;
 pub const MAX_DEPTH: usize = 64;
 /// The most entries one operation walks.
 pub const MAX_ENTRIES: usize = 200_000;
+/// The longest name (in bytes) taken from a listing: what local file systems allow. With
+/// it, a path is at most [`MAX_DEPTH`] × 256 bytes, so a hostile listing (long names, deep
+/// trees) costs memory linear in its size.
+pub const MAX_NAME: usize = 255;
 
 /// Local sources of an upload.
 pub(super) enum Sources {
@@ -45,6 +49,28 @@ struct Planned {
     remove_local_dirs: Vec<PathBuf>,
     warnings: Vec<String>,
     entries: usize,
+}
+
+/// Why a listed name is skipped, as a warning, or None when it can be used. Long names
+/// are shown cut, so warnings stay small too.
+fn skip_reason(dir: &str, name: &str) -> Option<String> {
+    let place = if dir.is_empty() {
+        String::new()
+    } else {
+        format!(" in {dir}")
+    };
+    if name.len() > MAX_NAME {
+        let head: String = name.chars().take(40).collect();
+        return Some(format!(
+            "skipping a name longer than {MAX_NAME} bytes{place}: {head:?}…"
+        ));
+    }
+    if !safe_name(name) {
+        return Some(format!(
+            "skipping unsafe name from the server{place}: {name:?}"
+        ));
+    }
+    None
 }
 
 /// True when a name from a server can be used as one path component here.
@@ -114,9 +140,8 @@ pub(super) fn many_down(
                     continue;
                 }
                 matched += 1;
-                if !safe_name(&name) {
-                    plan.warnings
-                        .push(format!("skipping unsafe name from the server: {name:?}"));
+                if let Some(why) = skip_reason("", &name) {
+                    plan.warnings.push(why);
                     continue;
                 }
                 let path = join_remote(&dir, &name);
@@ -364,10 +389,10 @@ fn walk_remote(
     plan: &mut Planned,
 ) -> Result<()> {
     if depth > MAX_DEPTH {
-        return Err(Error::new(
-            Kind::Refused,
-            format!("{dir}: deeper than {MAX_DEPTH} levels; not going further"),
-        ));
+        // What lies within the limit is still copied; this part is reported.
+        plan.warnings
+            .push(format!("skipping {dir}: deeper than {MAX_DEPTH} levels"));
+        return Ok(());
     }
     let entries = listing::fetch(conn, dir, Want::Entries, restore)?;
     plan.local_dirs.push(local.to_path_buf());
@@ -380,12 +405,11 @@ fn walk_remote(
             ));
         }
         let name = e.name.as_str();
-        if !safe_name(name) {
-            if name != "." && name != ".." {
-                plan.warnings.push(format!(
-                    "skipping unsafe name from the server in {dir}: {name:?}"
-                ));
-            }
+        if name == "." || name == ".." {
+            continue;
+        }
+        if let Some(why) = skip_reason(dir, name) {
+            plan.warnings.push(why);
             continue;
         }
         let path = join_remote(dir, name);
@@ -428,10 +452,11 @@ fn walk_local(
     plan: &mut Planned,
 ) -> Result<()> {
     if depth > MAX_DEPTH {
-        return Err(Error::new(
-            Kind::Local,
-            format!("{}: deeper than {MAX_DEPTH} levels", dir.display()),
+        plan.warnings.push(format!(
+            "skipping {}: deeper than {MAX_DEPTH} levels",
+            dir.display()
         ));
+        return Ok(());
     }
     plan.remote_dirs.push(remote.to_string());
     let mut entries: Vec<_> = std::fs::read_dir(dir)
