@@ -159,9 +159,9 @@ impl Output {
     }
 
     /// Prints an error on stderr as one line, red on a terminal.
-    pub fn error(&mut self, prefix: &str, err: &Error) {
+    pub fn error(&mut self, err: &Error) {
         let _ = self.out.flush();
-        let text = message(&format!("3700ftp: {prefix}{err}"));
+        let text = message(&format!("3700ftp: {err}"));
         let shown = if self.color {
             text.red().to_string()
         } else {
@@ -300,7 +300,7 @@ mod text_tests {
             crate::ftp::list::parse_list_line("-rw-r--r-- 1 u g 5 Jan 31 2024 a\x1b[2Jb").unwrap();
         o.entries(std::slice::from_ref(&e), ListStyle::Names);
         o.entries(std::slice::from_ref(&e), ListStyle::Long);
-        o.error("", &Error::refused(550, "No\x1b[31m such"));
+        o.error(&Error::refused(550, "No\x1b[31m such"));
         assert_eq!(
             out.text(),
             "a?[2Jb\n-rw-r--r-- 1 u g 5 Jan 31 2024 a?[2Jb\n"

@@ -238,8 +238,7 @@ fn prompt_loop_carries_on_after_errors_and_keeps_passwords_out_of_history() {
         prompts: Vec::new(),
     };
     let ctx = RefCell::new(ctx);
-    let code = run_loop(&ctx, &mut source, &mut || {});
-    assert_eq!(code, 0);
+    assert!(run_loop(&ctx, &mut source, &mut || {}).is_ok());
     assert!(s.file("/after-error").is_dir());
     assert_eq!(out.text(), "/\n");
     let errors = err.text();
@@ -274,7 +273,7 @@ fn the_prompt_shows_a_directory_from_the_server_escaped() {
         prompts: Vec::new(),
     };
     let ctx = RefCell::new(ctx);
-    run_loop(&ctx, &mut source, &mut || {});
+    run_loop(&ctx, &mut source, &mut || {}).unwrap();
     assert_eq!(err.text(), "");
     let last = source.prompts.last().unwrap();
     assert_eq!(

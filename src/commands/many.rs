@@ -368,10 +368,8 @@ fn finish(
         ctx.out.notice(w);
     }
     for (what, err) in &outcome.failures {
-        ctx.out.error(
-            "",
-            &Error::new(err.kind(), err.to_string()).context(what.clone()),
-        );
+        ctx.out
+            .error(&Error::new(err.kind(), err.to_string()).context(what.clone()));
     }
     if outcome.failures.is_empty() {
         ctx.out.status(&format!("{}: {}", shown, outcome.summary()));
@@ -592,10 +590,8 @@ pub(super) fn rm_many(ctx: &mut Ctx, remote: Remote) -> Result<()> {
         ctx.out.notice(w);
     }
     for (what, err) in &outcome.failures {
-        ctx.out.error(
-            "",
-            &Error::new(err.kind(), err.to_string()).context(what.clone()),
-        );
+        ctx.out
+            .error(&Error::new(err.kind(), err.to_string()).context(what.clone()));
     }
     match outcome.failures.first() {
         None => {

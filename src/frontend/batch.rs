@@ -13,14 +13,15 @@ use std::time::Duration;
 
 use super::execute_line;
 use crate::ctx::Ctx;
-use crate::error::{Error, Kind, EXIT_OK};
+use crate::error::{Error, Kind, Result};
 
 /// How often the wait for the next line looks at the cancel flag.
 const POLL: Duration = Duration::from_millis(100);
 
-/// Runs every line of `input`; returns the exit code. Lines are read on a thread of their
-/// own, so a signal is seen while stdin has nothing to give.
-pub fn run(ctx: &mut Ctx, input: impl BufRead + Send + 'static) -> u8 {
+/// Runs every line of `input`. The error that stopped the run says where (`line 4: rm x:
+/// …`). Lines are read on a thread of their own, so a signal is seen while stdin has
+/// nothing to give.
+pub fn run(ctx: &mut Ctx, input: impl BufRead + Send + 'static) -> Result<()> {
     let (tx, rx) = mpsc::sync_channel(1);
     std::thread::spawn(move || {
         for line in input.split(b'\n') {
@@ -30,25 +31,27 @@ pub fn run(ctx: &mut Ctx, input: impl BufRead + Send + 'static) -> u8 {
             }
         }
     });
+    let result = lines(ctx, &rx);
+    ctx.close();
+    result
+}
+
+fn lines(ctx: &mut Ctx, rx: &mpsc::Receiver<std::io::Result<Vec<u8>>>) -> Result<()> {
     let mut number = 0;
-    let code = loop {
+    loop {
         let line = match rx.recv_timeout(POLL) {
             Ok(line) => line,
             Err(mpsc::RecvTimeoutError::Timeout) if !cancelled(ctx) => continue,
-            Err(mpsc::RecvTimeoutError::Timeout) => break interrupted(ctx, number),
-            Err(mpsc::RecvTimeoutError::Disconnected) => break EXIT_OK,
+            Err(mpsc::RecvTimeoutError::Timeout) => return Err(interrupted(number)),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
         };
         if cancelled(ctx) {
-            break interrupted(ctx, number);
+            return Err(interrupted(number));
         }
         number += 1;
         let line = match line {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-            Err(e) => {
-                let err = Error::local("stdin", &e);
-                ctx.out.error("", &err);
-                break err.kind().exit_code();
-            }
+            Err(e) => return Err(Error::local("stdin", &e)),
         };
         let trimmed = line.trim();
         let (tolerant, command) = match trimmed.strip_prefix('-') {
@@ -56,20 +59,19 @@ pub fn run(ctx: &mut Ctx, input: impl BufRead + Send + 'static) -> u8 {
             None => (false, trimmed),
         };
         if let Err(e) = execute_line(ctx, command) {
-            ctx.out.error(&format!("line {number}: "), &e);
+            let e = e.within(format!("line {number}"));
             if !tolerant || e.kind() == Kind::Interrupted {
-                break e.kind().exit_code();
+                return Err(e);
             }
+            ctx.out.error(&e);
         }
         if cancelled(ctx) {
-            break interrupted(ctx, number);
+            return Err(interrupted(number));
         }
         if ctx.quit {
-            break EXIT_OK;
+            return Ok(());
         }
-    };
-    ctx.close();
-    code
+    }
 }
 
 fn cancelled(ctx: &Ctx) -> bool {
@@ -77,12 +79,10 @@ fn cancelled(ctx: &Ctx) -> bool {
 }
 
 /// A signal came between commands (or after one that finished anyway): the run stops.
-fn interrupted(ctx: &mut Ctx, after_line: usize) -> u8 {
+fn interrupted(after_line: usize) -> Error {
     let e = Error::new(Kind::Interrupted, "interrupted");
-    let at = match after_line {
-        0 => String::new(),
-        n => format!("after line {n}: "),
-    };
-    ctx.out.error(&at, &e);
-    e.kind().exit_code()
+    match after_line {
+        0 => e,
+        n => e.within(format!("after line {n}")),
+    }
 }

@@ -19,7 +19,7 @@ use rustyline::{CompletionType, Config, Context, Editor, Helper};
 use super::complete::{complete, Names};
 use super::{execute_line, words};
 use crate::ctx::Ctx;
-use crate::error::EXIT_OK;
+use crate::error::{Error, Result};
 use crate::ftp::list::{parse_list_line, Kind};
 use crate::url::{looks_like_url, FtpUrl};
 
@@ -51,12 +51,13 @@ pub fn carries_password(line: &str) -> bool {
     })
 }
 
-/// The prompt loop; returns the exit status (0 when the user leaves).
+/// The prompt loop, until the user leaves. A command's error is printed and the prompt
+/// goes on, so leaving is always `Ok`.
 pub fn run_loop(
     ctx: &RefCell<Ctx>,
     source: &mut dyn LineSource,
     on_command: &mut dyn FnMut(),
-) -> u8 {
+) -> Result<()> {
     loop {
         // The directory comes from the server's PWD reply: escaped like any server text.
         let prompt = format!("{}> ", crate::text::printable(&ctx.borrow().location()));
@@ -73,7 +74,7 @@ pub fn run_loop(
                     .cancel
                     .store(false, std::sync::atomic::Ordering::SeqCst);
                 if let Err(e) = execute_line(&mut c, &line) {
-                    c.out.error("", &e);
+                    c.out.error(&e);
                 }
                 let quit = c.quit;
                 drop(c);
@@ -85,7 +86,7 @@ pub fn run_loop(
         }
     }
     ctx.borrow_mut().close();
-    EXIT_OK
+    Ok(())
 }
 
 /// Cached remote directory listings, by directory as typed.
@@ -213,7 +214,7 @@ fn history_path() -> Option<PathBuf> {
 
 /// Runs the interactive prompt until quit or Ctrl-D. `after_editor` runs once the line
 /// editor exists (it installs the Ctrl-C handler, which rustyline would otherwise replace).
-pub fn run(ctx: Ctx, after_editor: &dyn Fn()) -> u8 {
+pub fn run(ctx: Ctx, after_editor: &dyn Fn()) -> Result<()> {
     let ctx = Rc::new(RefCell::new(ctx));
     let cache = Rc::new(RefCell::new(HashMap::new()));
     let helper = PromptHelper {
@@ -225,13 +226,12 @@ pub fn run(ctx: Ctx, after_editor: &dyn Fn()) -> u8 {
     let config = Config::builder()
         .completion_type(CompletionType::List)
         .build();
-    let mut editor = match Editor::<PromptHelper, DefaultHistory>::with_config(config) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("3700ftp: cannot start the prompt: {e}");
-            return crate::error::Kind::Local.exit_code();
-        }
-    };
+    let mut editor = Editor::<PromptHelper, DefaultHistory>::with_config(config).map_err(|e| {
+        Error::new(
+            crate::error::Kind::Local,
+            format!("cannot start the prompt: {e}"),
+        )
+    })?;
     editor.set_helper(Some(helper));
     after_editor();
     let history = history_path();
