@@ -69,6 +69,38 @@ pub fn fetch(
     Ok(name_the_file_itself(entries, path))
 }
 
+/// `(name, is_directory)` for each entry of the remote directory `dir` (as typed at the
+/// prompt: `""` is the session's directory), for tab completion. The same listing `ls`
+/// uses (MLSD where the server has it, probed once per connection, else LIST parsed),
+/// taken quietly: `-v` does not show it, since the user did not ask for it. Empty when
+/// there is no session or the listing fails. Names are the server's: the caller decides
+/// which are safe to offer.
+pub fn completion_names(ctx: &mut crate::ctx::Ctx, dir: &str) -> Vec<(String, bool)> {
+    use crate::ftp::list::Kind as K;
+    if ctx.session.is_none() {
+        return Vec::new();
+    }
+    let Ok(remote) = ctx.remote(dir) else {
+        return Vec::new();
+    };
+    let restore = ctx.session.as_ref().and_then(|s| s.cwd.clone());
+    let verbose = ctx.verbose;
+    ctx.set_verbose_quiet(false);
+    let listed = ctx.with_conn(&remote, |conn, _| {
+        fetch(conn, &remote.path, Want::Entries, restore.as_deref())
+    });
+    ctx.set_verbose_quiet(verbose);
+    listed
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.kind != K::Unknown)
+        .map(|e| {
+            let name = e.name.rsplit('/').next().unwrap_or(&e.name).to_string();
+            (name, e.kind == K::Dir)
+        })
+        .collect()
+}
+
 /// LIST of a file gives that file's entry, which some servers (proftpd) name by the whole
 /// path given: it is shown by its own name, as the other servers show it.
 fn name_the_file_itself(mut entries: Vec<Entry>, path: &str) -> Vec<Entry> {

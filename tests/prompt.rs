@@ -2,6 +2,8 @@
 //! loop driven by a list of lines (no terminal).
 
 mod common;
+#[path = "fake_server/mod.rs"]
+mod fake_server;
 
 use std::cell::RefCell;
 use std::io::{BufRead, BufReader, Write};
@@ -280,5 +282,52 @@ fn the_prompt_shows_a_directory_from_the_server_escaped() {
         last, "alice@127.0.0.1:/x\\u{1b}]0;owned\\u{7}\\u{202e}y> ",
         "{:?}",
         source.prompts
+    );
+}
+
+#[test]
+fn completion_lists_with_mlsd_like_ls_and_quietly() {
+    // A server whose MLSD works and whose LIST is not in the script: completion must take
+    // the listing `ls --json` and tree walks use, not a LIST of its own.
+    let mlsd = "type=file;size=4;modify=20240101000000; report.txt\r\n\
+                type=dir;modify=20240101000000; reports\r\n\
+                type=file;size=1;modify=20240101000000; other.bin\r\n";
+    let server = fake_server::FakeServer::new()
+        .login()
+        .reply("MLSD", "150 Here comes the listing\r\n")
+        .data_send(mlsd)
+        .send("226 Done\r\n")
+        .start();
+    let (out, err) = (SharedBuf::default(), SharedBuf::default());
+    let mut ctx = Ctx::new(
+        Options::default(),
+        true,
+        Output::buffers(out.clone(), err.clone()),
+    );
+    ctx.in_session = true;
+    let transcript = SharedBuf::default();
+    ctx.transcript_sink = Some(ftp3700::transcript::Transcript::buffer(
+        transcript.0.clone(),
+    ));
+    ctx.open(ftp3700::url::FtpUrl::parse(&server.url("/")).unwrap())
+        .unwrap();
+    let names = ftp3700::listing::completion_names(&mut ctx, "");
+    ctx.close();
+    let t = server.finish();
+    assert_eq!(
+        names,
+        [
+            ("report.txt".to_string(), false),
+            ("reports".to_string(), true),
+            ("other.bin".to_string(), false)
+        ],
+        "{t:?}"
+    );
+    assert!(!t.sent("LIST"), "{t:?}");
+    let shown = transcript.text();
+    assert!(shown.contains("> PWD"), "-v is on: {shown}");
+    assert!(
+        !shown.contains("MLSD"),
+        "-v does not show the listing: {shown}"
     );
 }

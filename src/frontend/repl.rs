@@ -20,7 +20,6 @@ use super::complete::{complete, Names};
 use super::{execute_line, words};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::ftp::list::{parse_list_line, Kind};
 use crate::url::{looks_like_url, FtpUrl};
 
 /// One thing the user did at the prompt.
@@ -110,38 +109,14 @@ impl Names for LiveNames<'_> {
         let Ok(mut ctx) = self.helper.ctx.try_borrow_mut() else {
             return Vec::new();
         };
-        if ctx.session.is_none() {
-            return Vec::new();
+        let entries = crate::listing::completion_names(&mut ctx, dir);
+        // A failed listing is tried again at the next Tab.
+        if !entries.is_empty() {
+            self.helper
+                .cache
+                .borrow_mut()
+                .insert(dir.to_string(), entries.clone());
         }
-        let Ok(remote) = ctx.remote(dir) else {
-            return Vec::new();
-        };
-        // Listing for completion is not something the user asked to see.
-        let verbose = ctx.verbose;
-        ctx.set_verbose_quiet(false);
-        let mut bytes = Vec::new();
-        let listed = ctx.with_conn(&remote, |conn, _| {
-            crate::transfer::list(conn, &remote.path, &mut bytes)
-        });
-        ctx.set_verbose_quiet(verbose);
-        if listed.is_err() {
-            return Vec::new();
-        }
-        let entries: Vec<(String, bool)> = String::from_utf8_lossy(&bytes)
-            .lines()
-            .filter_map(parse_list_line)
-            .filter(|e| e.kind != Kind::Unknown)
-            .map(|e| {
-                (
-                    e.name.rsplit('/').next().unwrap_or(&e.name).to_string(),
-                    e.kind == Kind::Dir,
-                )
-            })
-            .collect();
-        self.helper
-            .cache
-            .borrow_mut()
-            .insert(dir.to_string(), entries.clone());
         entries
     }
 
