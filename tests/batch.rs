@@ -255,10 +255,8 @@ fn the_idle_connection_dropped_by_the_server_is_reopened() {
     let home = tempfile::tempdir().unwrap();
     // `lpwd` is local; the sleep happens in a local command that takes no connection.
     let script = "cd d\nlcd .\n";
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("3700ftp"))
+    let mut child = common::command(home.path())
         .arg(s.url("/"))
-        .env("NO_COLOR", "1")
-        .current_dir(home.path())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -688,3 +688,33 @@ fn login_relative_wildcards_and_trees_resolve_from_the_login_directory() {
     assert_eq!(std::fs::read(copy.join("h.txt")).unwrap(), b"h");
     assert!(copy.join("m empty").is_dir() && copy.join("z-empty").is_dir());
 }
+
+#[test]
+fn the_test_launcher_scrubs_a_users_proxy_and_netrc() {
+    // A proxy or netrc in the environment of whoever runs `cargo test` must not reach the
+    // binary under test: every test starts it through common::command.
+    let s = TestServer::start();
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new(common::BIN);
+    for var in common::SCRUBBED_ENV {
+        cmd.env(var, "socks5://127.0.0.1:9");
+    }
+    common::clean_env(&mut cmd, home.path());
+    let out = cmd.args(["ls", &s.url("/")]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let names: Vec<_> = common::command(home.path())
+        .get_envs()
+        .filter(|(_, v)| v.is_none())
+        .map(|(k, _)| k.to_string_lossy().into_owned())
+        .collect();
+    for var in [
+        "all_proxy",
+        "ALL_PROXY",
+        "ftp_proxy",
+        "no_proxy",
+        "https_proxy",
+        "NETRC",
+    ] {
+        assert!(names.iter().any(|n| n == var), "{var} is not removed");
+    }
+}

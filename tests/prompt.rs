@@ -18,13 +18,8 @@ use ftp3700::ftp::connection::Options;
 use ftp3700::output::{Output, SharedBuf};
 
 fn spawn(home: &std::path::Path, url: &str) -> expectrl::session::OsSession {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("3700ftp"));
-    cmd.arg(url)
-        .env("NO_COLOR", "1")
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("TERM", "xterm")
-        .current_dir(home);
+    let mut cmd = common::command(home);
+    cmd.arg(url).env("TERM", "xterm");
     let mut s = Session::spawn(cmd).expect("spawn in a pty");
     s.set_expect_timeout(Some(Duration::from_secs(15)));
     s
