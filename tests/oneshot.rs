@@ -718,3 +718,17 @@ fn the_test_launcher_scrubs_a_users_proxy_and_netrc() {
         assert!(names.iter().any(|n| n == var), "{var} is not removed");
     }
 }
+
+#[test]
+fn login_relative_wildcard_rm_deletes_from_the_login_directory() {
+    let s = TestServer::start();
+    s.put("/my dir/a.tmp", b"a");
+    s.put("/my dir/b.tmp", b"b");
+    s.put("/my dir/keep.txt", b"k");
+    let home = tempfile::tempdir().unwrap();
+    ftp(home.path())
+        .args(["rm", &s.url("/~/my%20dir/*.tmp")])
+        .assert()
+        .success();
+    assert_eq!(common::names(&s.file("/my dir")), ["keep.txt"]);
+}

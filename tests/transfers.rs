@@ -639,3 +639,23 @@ fn a_tree_deeper_than_the_limit_copies_what_is_within_it() {
     assert_eq!(std::fs::read(copy.join("d/d/near.txt")).unwrap(), b"near");
     assert!(!copy.join(format!(".{deep}/bottom.txt")).exists());
 }
+
+#[test]
+fn a_local_tree_deeper_than_the_limit_uploads_what_is_within_it() {
+    let s = TestServer::start();
+    let home = tempfile::tempdir().unwrap();
+    let src = home.path().join("src");
+    let deep = "d/".repeat(70);
+    std::fs::create_dir_all(src.join(&deep)).unwrap();
+    std::fs::write(src.join(&deep).join("bottom.txt"), b"bottom").unwrap();
+    std::fs::write(src.join("top.txt"), b"top").unwrap();
+    let out = ftp(home.path())
+        .args(["cp", "-r", "src", &s.url("/up")])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("deeper than 64 levels"), "{stderr}");
+    assert_eq!(std::fs::read(s.file("/up/top.txt")).unwrap(), b"top");
+    assert!(s.file("/up/d/d/d").is_dir());
+}
