@@ -114,9 +114,22 @@ fn main() {
     }
     eprintln!("Opening a session here ('help' lists the commands, Ctrl-D leaves):");
     let cli = ftp3700::cli::try_parse_from(["3700ftp", url.as_str()]).expect("argv");
-    let code = ftp3700::app::run(cli);
+    // As main.rs does: the run's error is printed and becomes the exit code.
+    let code = match ftp3700::app::run(cli, abort) {
+        Ok(()) => 0,
+        Err(e) => report(&e),
+    };
     drop(rt);
     // process::exit skips destructors: remove the served files first.
     drop(root);
     std::process::exit(i32::from(code));
+}
+
+fn report(e: &ftp3700::error::Error) -> u8 {
+    ftp3700::output::Output::terminal().error(e);
+    e.kind().exit_code()
+}
+
+fn abort(e: ftp3700::error::Error) -> ! {
+    std::process::exit(i32::from(report(&e)))
 }

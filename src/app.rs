@@ -1,34 +1,33 @@
 //! Picks the front end: an operation on argv → one-shot; otherwise a session, interactive
-//! when stdin is a terminal and batch when it is not. Returns the exit code.
+//! when stdin is a terminal and batch when it is not. Returns the run's error, if any:
+//! `main.rs` alone prints it and turns it into the exit code.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::cli::Cli;
 use crate::ctx::Ctx;
-use crate::error::{Error, Kind, EXIT_OK};
+use crate::error::{Error, Kind, Result};
 use crate::frontend::{batch, oneshot, repl};
 use crate::ftp::connection::{Options, TlsSource};
 use crate::output::Output;
 use crate::url::{looks_like_url, FtpUrl};
 
-/// Runs the program for parsed argv; returns the exit code.
-pub fn run(cli: Cli) -> u8 {
+/// What ends the program at once, from the signal thread (a stop signal repeated after
+/// the first was not enough); `main.rs` supplies it, so the exit code is decided there.
+pub type Abort = fn(Error) -> !;
+
+/// Runs the program for parsed argv. `abort` ends the program at once on a repeated stop
+/// signal.
+pub fn run(cli: Cli, abort: Abort) -> Result<()> {
     let cancel = Arc::new(AtomicBool::new(false));
-    let proxy = match cli
+    let proxy = cli
         .proxy
         .as_deref()
         .map(crate::ftp::proxy::parse)
-        .transpose()
-    {
-        Ok(p) => p,
-        Err(e) => {
-            Output::terminal().error("", &e);
-            return e.kind().exit_code();
-        }
-    };
+        .transpose()?;
     let opts = Options {
         timeout: Duration::from_secs_f64(cli.timeout),
         trust_pasv_address: cli.use_pasv_address,
@@ -61,68 +60,68 @@ pub fn run(cli: Cli) -> u8 {
         [] => None,
         [only] if looks_like_url(only) => Some(only.clone()),
         words => {
-            install_termination(&cancel);
-            install_interrupt(cancel, true);
-            return match oneshot::run(&mut ctx, words) {
-                Ok(()) => EXIT_OK,
-                Err(e) => report(&mut ctx, &e),
-            };
+            install_stop_signals(&cancel, abort);
+            return oneshot::run(&mut ctx, words);
         }
     };
     let interactive = std::io::stdin().is_terminal();
     // Batch mode shows bars only when asked.
     ctx.progress = bars_wanted && (interactive || cli.progress);
     if !interactive {
-        install_termination(&cancel);
-        install_interrupt(cancel.clone(), true);
+        install_stop_signals(&cancel, abort);
     }
     ctx.in_session = true;
     if let Some(text) = session_url {
         let explicit = ctx.opts.explicit_tls;
-        let opened = FtpUrl::parse(&text).and_then(|mut url| {
+        FtpUrl::parse(&text).and_then(|mut url| {
             url.explicit_tls = explicit;
             let shown = format!("open {}", url.authority());
             ctx.open(url).map_err(|e| e.context(shown))
-        });
-        if let Err(e) = opened {
-            return report(&mut ctx, &e);
-        }
+        })?;
     }
     if interactive {
         // rustyline takes SIGINT when its editor starts; the prompt installs ours after.
-        repl::run(ctx, &|| install_interrupt(cancel.clone(), false))
+        repl::run(ctx, &|| install_interrupt(cancel.clone()))
     } else {
-        batch::run(&mut ctx, std::io::stdin().lock())
+        batch::run(&mut ctx, std::io::BufReader::new(std::io::stdin()))
     }
 }
 
-fn report(ctx: &mut Ctx, e: &Error) -> u8 {
-    ctx.out.error("", e);
-    e.kind().exit_code()
-}
+/// How long a repeat of a stop signal counts as the same request (coreutils `timeout`
+/// signals the program and then its process group, which can arrive as two signals).
+const SAME_SIGNAL: Duration = Duration::from_secs(1);
 
-/// SIGTERM and SIGHUP (`timeout`, `kill`, a closed terminal) stop a one-shot or batch run
-/// the way Ctrl-C does, so a download's temporary file is removed and `mv` keeps its
-/// source; a second one ends the program at once. The prompt keeps the default (it ends).
-fn install_termination(cancel: &Arc<AtomicBool>) {
-    use signal_hook::consts::{SIGHUP, SIGTERM};
-    for signal in [SIGTERM, SIGHUP] {
-        // Registered first, so it sees the flag as the previous signal left it.
-        let _ = signal_hook::flag::register_conditional_shutdown(
-            signal,
-            i32::from(Kind::Interrupted.exit_code()),
-            Arc::clone(cancel),
-        );
-        let _ = signal_hook::flag::register(signal, Arc::clone(cancel));
-    }
-}
-
-/// Ctrl-C sets the cancel flag that every network wait checks. Where `exit_on_second`,
-/// a second Ctrl-C before the first is handled ends the program at once.
-pub fn install_interrupt(cancel: Arc<AtomicBool>, exit_on_second: bool) {
-    let _ = ctrlc::set_handler(move || {
-        if cancel.swap(true, Ordering::SeqCst) && exit_on_second {
-            std::process::exit(i32::from(Kind::Interrupted.exit_code()));
+/// Ctrl-C, SIGTERM and SIGHUP (`timeout`, `kill`, a closed terminal) stop a one-shot or
+/// batch run: the first sets the cancel flag every wait checks, so a download's temporary
+/// file is removed and `mv` keeps its source. A repeat within [`SAME_SIGNAL`] is ignored;
+/// a later one ends the program at once. The prompt keeps the default for SIGTERM and
+/// SIGHUP (it ends) and its own Ctrl-C handling.
+fn install_stop_signals(cancel: &Arc<AtomicBool>, abort: Abort) {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    let cancel = Arc::clone(cancel);
+    std::thread::spawn(move || {
+        let mut first: Option<Instant> = None;
+        for _ in signals.forever() {
+            match first {
+                None => {
+                    first = Some(Instant::now());
+                    cancel.store(true, Ordering::SeqCst);
+                }
+                Some(at) if at.elapsed() > SAME_SIGNAL => abort(Error::new(
+                    Kind::Interrupted,
+                    "interrupted again: stopped at once",
+                )),
+                Some(_) => {}
+            }
         }
     });
+}
+
+/// At the prompt, Ctrl-C sets the cancel flag that every network wait checks: it stops the
+/// running command and the prompt goes on (the flag is cleared before the next line).
+pub fn install_interrupt(cancel: Arc<AtomicBool>) {
+    let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::SeqCst));
 }

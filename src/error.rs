@@ -2,7 +2,8 @@
 //!
 //! Every failure is an [`Error`] with a [`Kind`] (the class a script branches on) and a
 //! message a user can act on. Lower layers create errors without knowing the operation;
-//! the command layer adds the operation and path with [`Error::context`]. Only `main.rs`
+//! the command layer adds the operation and path with [`Error::context`], and a front end
+//! the place in its input with [`Error::within`] (`line 7: get x: …`). Only `main.rs`
 //! turns an error into a process exit code, through [`Kind::exit_code`].
 
 use std::fmt;
@@ -47,6 +48,8 @@ impl Kind {
 pub struct Error {
     kind: Kind,
     context: Option<String>,
+    /// Where the failing work was, outermost last (`line 7` around `get x`): see [`Error::within`].
+    outer: Vec<String>,
     message: String,
     /// The reply code when the failure is a server's reply (Refused, Login, Connection on 421).
     code: Option<u16>,
@@ -61,6 +64,7 @@ impl Error {
         Error {
             kind,
             context: None,
+            outer: Vec::new(),
             message: message.into(),
             code: None,
         }
@@ -114,6 +118,13 @@ impl Error {
         self
     }
 
+    /// Places the error inside larger work: `e.within("line 7")` on `get x: …` shows as
+    /// `line 7: get x: …`. Unlike [`Error::context`], every call adds a layer.
+    pub fn within(mut self, outer: impl Into<String>) -> Error {
+        self.outer.push(outer.into());
+        self
+    }
+
     /// The class of this failure.
     pub fn kind(&self) -> Kind {
         self.kind
@@ -137,6 +148,9 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for layer in self.outer.iter().rev() {
+            write!(f, "{layer}: ")?;
+        }
         match &self.context {
             Some(c) => write!(f, "{c}: {}", self.message),
             None => f.write_str(&self.message),
@@ -155,9 +169,6 @@ pub fn describe_io(err: &io::Error) -> String {
     }
 }
 
-/// Exit code for a successful run.
-pub const EXIT_OK: u8 = 0;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,6 +181,19 @@ mod tests {
         assert_eq!(e.to_string(), "rm /x: server said 550 No such file");
         assert_eq!(e.kind().exit_code(), 5);
         assert_eq!(e.code(), Some(550));
+    }
+
+    #[test]
+    fn within_adds_a_layer_each_time_outermost_first() {
+        let e = Error::refused(550, "No such file")
+            .context("get x")
+            .within("line 7")
+            .within("batch");
+        assert_eq!(
+            e.to_string(),
+            "batch: line 7: get x: server said 550 No such file"
+        );
+        assert_eq!(e.message(), "server said 550 No such file");
     }
 
     #[test]

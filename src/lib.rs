@@ -19,6 +19,7 @@ pub mod output;
 pub mod ratelimit;
 pub mod session;
 pub mod terminal_writer;
+pub mod text;
 pub mod transcript;
 pub mod transfer;
 pub mod url;

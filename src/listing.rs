@@ -69,6 +69,38 @@ pub fn fetch(
     Ok(name_the_file_itself(entries, path))
 }
 
+/// `(name, is_directory)` for each entry of the remote directory `dir` (as typed at the
+/// prompt: `""` is the session's directory), for tab completion. The same listing `ls`
+/// uses (MLSD where the server has it, probed once per connection, else LIST parsed),
+/// taken quietly: `-v` does not show it, since the user did not ask for it. Empty when
+/// there is no session or the listing fails. Names are the server's: the caller decides
+/// which are safe to offer.
+pub fn completion_names(ctx: &mut crate::ctx::Ctx, dir: &str) -> Vec<(String, bool)> {
+    use crate::ftp::list::Kind as K;
+    if ctx.session.is_none() {
+        return Vec::new();
+    }
+    let Ok(remote) = ctx.remote(dir) else {
+        return Vec::new();
+    };
+    let restore = ctx.session.as_ref().and_then(|s| s.cwd.clone());
+    let verbose = ctx.verbose;
+    ctx.set_verbose_quiet(false);
+    let listed = ctx.with_conn(&remote, |conn, _| {
+        fetch(conn, &remote.path, Want::Entries, restore.as_deref())
+    });
+    ctx.set_verbose_quiet(verbose);
+    listed
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.kind != K::Unknown)
+        .map(|e| {
+            let name = e.name.rsplit('/').next().unwrap_or(&e.name).to_string();
+            (name, e.kind == K::Dir)
+        })
+        .collect()
+}
+
 /// LIST of a file gives that file's entry, which some servers (proftpd) name by the whole
 /// path given: it is shown by its own name, as the other servers show it.
 fn name_the_file_itself(mut entries: Vec<Entry>, path: &str) -> Vec<Entry> {
@@ -162,6 +194,7 @@ fn go_back(conn: &mut Connection, restore: Option<&str>) -> Result<()> {
 /// One entry as a JSON object on one line (name, type, size, modified, permissions).
 pub fn to_json(e: &Entry) -> String {
     use crate::ftp::list::Kind as K;
+    use crate::text::json_string;
     let kind = match e.kind {
         K::File => "file",
         K::Dir => "dir",
@@ -176,25 +209,6 @@ pub fn to_json(e: &Entry) -> String {
         opt(&e.modified),
         opt(&e.perms),
     )
-}
-
-/// A JSON string literal (RFC 8259 escaping).
-pub fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
@@ -220,7 +234,6 @@ mod tests {
 
     #[test]
     fn json_escapes_and_nulls() {
-        assert_eq!(json_string("a\"b\\c\n\u{1}é"), "\"a\\\"b\\\\c\\n\\u0001é\"");
         let e = parse_list_line("-rw-r--r-- 1 u g 5 Jan 31 2024 my \"file\"").unwrap();
         assert_eq!(
             to_json(&e),

@@ -15,41 +15,8 @@ use crate::session::transfer::{Bars, Progress};
 /// cut there (with `…`), so one hostile reply cannot flood the terminal.
 const MAX_MESSAGE: usize = 1000;
 
-/// `text` with every control character (ESC, BEL, a lone CR, C1 codes) written as a
-/// visible escape such as `\u{1b}`, so text from a server cannot drive the terminal
-/// (retitle it, clear it, overwrite the line being read). Tabs are kept.
-pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(is_unsafe_char) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if is_unsafe_char(c) {
-            out.push_str(&c.escape_unicode().to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-fn is_unsafe_char(c: char) -> bool {
-    c.is_control() && c != '\t'
-}
-
-/// A name from a listing as `ls` shows it: control characters become `?`, as GNU `ls`
-/// shows them on a terminal (`--json` has the exact name, escaped).
-fn shown_name(name: &str) -> std::borrow::Cow<'_, str> {
-    if name.chars().any(is_unsafe_char) {
-        std::borrow::Cow::Owned(
-            name.chars()
-                .map(|c| if is_unsafe_char(c) { '?' } else { c })
-                .collect(),
-        )
-    } else {
-        std::borrow::Cow::Borrowed(name)
-    }
-}
+use crate::text::name as shown_name;
+pub use crate::text::printable;
 
 /// A message for stderr: control characters escaped, at most [`MAX_MESSAGE`] characters.
 fn message(text: &str) -> String {
@@ -200,9 +167,9 @@ impl Output {
     }
 
     /// Prints an error on stderr as one line, red on a terminal.
-    pub fn error(&mut self, prefix: &str, err: &Error) {
+    pub fn error(&mut self, err: &Error) {
         let _ = self.out.flush();
-        let text = message(&format!("3700ftp: {prefix}{err}"));
+        let text = message(&format!("3700ftp: {err}"));
         let shown = if self.color {
             text.red().to_string()
         } else {
@@ -331,18 +298,6 @@ mod text_tests {
     use super::*;
 
     #[test]
-    fn server_text_cannot_drive_the_terminal() {
-        assert_eq!(printable("plain\ttext"), "plain\ttext");
-        assert_eq!(
-            printable("No\x1b[31m such\x07 file\rINJECTED"),
-            "No\\u{1b}[31m such\\u{7} file\\u{d}INJECTED"
-        );
-        assert_eq!(printable("c1 \u{9b}2J"), "c1 \\u{9b}2J");
-        assert_eq!(shown_name("evil\x1b]0;owned\x07name"), "evil?]0;owned?name");
-        assert_eq!(shown_name("été.txt"), "été.txt");
-    }
-
-    #[test]
     fn long_messages_are_cut() {
         let long = "é".repeat(MAX_MESSAGE + 10);
         let shown = message(&long);
@@ -359,7 +314,7 @@ mod text_tests {
             crate::ftp::list::parse_list_line("-rw-r--r-- 1 u g 5 Jan 31 2024 a\x1b[2Jb").unwrap();
         o.entries(std::slice::from_ref(&e), ListStyle::Names);
         o.entries(std::slice::from_ref(&e), ListStyle::Long);
-        o.error("", &Error::refused(550, "No\x1b[31m such"));
+        o.error(&Error::refused(550, "No\x1b[31m such"));
         assert_eq!(
             out.text(),
             "a?[2Jb\n-rw-r--r-- 1 u g 5 Jan 31 2024 a?[2Jb\n"

@@ -76,6 +76,12 @@ impl FtpUrl {
         if !looks_like_url(text) {
             return Err(bad("write it as ftp://host/path"));
         }
+        // The URL parser skips any run of slashes after `ftp:`, so `ftp:///path` would
+        // name the host "path" (and look it up); an empty authority is no host.
+        let authority = &text[text.find("://").map_or(0, |i| i + 3)..];
+        if authority.starts_with(['/', '\\']) || authority.is_empty() {
+            return Err(bad("no host (write it as ftp://host/path)"));
+        }
         let parsed = ::url::Url::parse(text).map_err(|e| bad(&e.to_string()))?;
         let implicit_tls = match parsed.scheme() {
             "ftp" => false,
@@ -243,6 +249,11 @@ fn decode_glob(raw: &str) -> std::result::Result<String, std::string::FromUtf8Er
 }
 
 /// Masks the password part of a URL the user typed, for error messages about that URL.
+///
+/// A URL that reaches an error message may be one the parser refused because its password
+/// holds an unencoded `/` (`ftp://bob:Sec/ret@host/`): then the authority as the parser
+/// reads it (up to the first `/`) has no `@`, and the password is whatever lies between
+/// the first `:` and the last `@`. Masking too much in an error message is harmless.
 pub fn mask_raw(text: &str) -> String {
     // As the URL parser reads it: the scheme ends at the first ':', and the authority starts
     // after any run of '/' and '\\' (none at all in "ftp:u:p@h"), tabs and newlines ignored.
@@ -256,7 +267,10 @@ pub fn mask_raw(text: &str) -> String {
     let rest_start = scheme_end + 1 + skip;
     let rest = &text[rest_start..];
     let auth_end = rest.find('/').unwrap_or(rest.len());
-    let auth = &rest[..auth_end];
+    let auth = match rest[..auth_end].contains('@') {
+        true => &rest[..auth_end],
+        false => rest,
+    };
     let Some(at) = auth.rfind('@') else {
         return text.to_string();
     };
@@ -406,6 +420,7 @@ mod tests {
             assert!(!e.to_string().contains("s3cret"), "{e}");
         }
         assert_eq!(mask_raw("no-colon@h"), "no-colon@h");
+        assert_eq!(mask_raw("ftp://h/a@b"), "ftp://h/a@b");
         assert_eq!(mask_raw("ftp:"), "ftp:");
     }
 
@@ -424,6 +439,38 @@ mod tests {
         assert!(!crate::glob::has_wildcards(&u.glob_path));
         let u = FtpUrl::parse("ftp://h/%E2%82%AC%").unwrap();
         assert_eq!(u.glob_path, "/€%");
+    }
+
+    #[test]
+    fn a_password_with_an_unencoded_slash_is_masked_in_the_error() {
+        for (text, masked) in [
+            ("ftp://bob:Sec/ret@host/", "ftp://bob:****@host/"),
+            ("ftp://bob:a/b/c@host:21/x", "ftp://bob:****@host:21/x"),
+            ("ftps://bob:Sec/r@t@host/", "ftps://bob:****@host/"),
+        ] {
+            assert_eq!(mask_raw(text), masked);
+            let e = FtpUrl::parse(text).unwrap_err();
+            assert!(
+                !e.to_string().contains("Sec") && !e.to_string().contains("/b/c"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_url_without_a_host_is_refused_not_read_as_host_path() {
+        for text in [
+            "ftp:///path",
+            "ftp:////path/x",
+            "ftps:///",
+            "ftp://",
+            "ftp://\\path",
+        ] {
+            let e = FtpUrl::parse(text).unwrap_err();
+            assert_eq!(e.kind(), crate::error::Kind::Usage, "{text}");
+            assert!(e.to_string().contains("no host"), "{text}: {e}");
+        }
+        assert_eq!(FtpUrl::parse("ftp://h/path").unwrap().host, "h");
     }
 
     #[test]

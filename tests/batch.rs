@@ -4,6 +4,9 @@ mod common;
 
 use common::{ftp, TestServer};
 use predicates::prelude::*;
+use std::io::Write;
+use std::process::Stdio;
+use std::time::Duration;
 
 #[test]
 fn every_command_in_one_file() {
@@ -252,10 +255,8 @@ fn the_idle_connection_dropped_by_the_server_is_reopened() {
     let home = tempfile::tempdir().unwrap();
     // `lpwd` is local; the sleep happens in a local command that takes no connection.
     let script = "cd d\nlcd .\n";
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("3700ftp"))
+    let mut child = common::command(home.path())
         .arg(s.url("/"))
-        .env("NO_COLOR", "1")
-        .current_dir(home.path())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -302,4 +303,77 @@ fn rename_in_a_session_works_on_paths_relative_to_the_working_directory() {
         .success();
     assert!(!s.file("/work/old name.txt").exists());
     assert_eq!(std::fs::read(s.file("/work/sub/new.txt")).unwrap(), b"data");
+}
+
+/// Entries of `dir` other than the data directory the launcher points at.
+fn left_in(dir: &std::path::Path) -> Vec<String> {
+    common::names(dir)
+        .into_iter()
+        .filter(|n| n != "data")
+        .collect()
+}
+
+#[test]
+fn a_signal_stops_the_batch_even_on_a_line_allowed_to_fail() {
+    let s = TestServer::start();
+    s.put("/big.bin", &vec![7u8; 8 << 20]);
+    for sig in ["-TERM", "-HUP", "-INT"] {
+        let home = tempfile::tempdir().unwrap();
+        let mut child = common::command(home.path())
+            .args(["--limit-rate", "1M", &s.url("/")])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let script = "-get big.bin a.bin\n-get big.bin b.bin\nmkdir after\n";
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        let (code, took) = common::signal(child, Duration::from_millis(1500), sig);
+        assert_eq!(code, Some(130), "{sig}: exit code");
+        assert!(took < Duration::from_secs(3), "{sig}: took {took:?}");
+        assert!(!s.file("/after").exists(), "{sig}: the run went on");
+        assert_eq!(left_in(home.path()), Vec::<String>::new(), "{sig}");
+    }
+}
+
+#[test]
+fn a_signal_while_waiting_for_the_next_line_stops_the_batch() {
+    let s = TestServer::start();
+    let home = tempfile::tempdir().unwrap();
+    let mut child = common::command(home.path())
+        .arg(s.url("/"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"pwd\n").unwrap();
+    // stdin stays open: the batch waits for a line that never comes.
+    let (code, took) = common::signal(child, Duration::from_millis(1000), "-TERM");
+    drop(stdin);
+    assert_eq!(code, Some(130));
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+}
+
+#[test]
+fn coreutils_timeout_signalling_twice_still_unwinds_without_a_temporary_file() {
+    let s = TestServer::start();
+    s.put("/big.bin", &vec![7u8; 8 << 20]);
+    let home = tempfile::tempdir().unwrap();
+    // timeout sends SIGTERM to the program and then to its process group: two at once.
+    let mut timeout = std::process::Command::new("timeout");
+    common::clean_env(&mut timeout, home.path());
+    let out = timeout
+        .args(["--preserve-status", "1.5", common::BIN])
+        .args(["--limit-rate", "1M", "cp", &s.url("/big.bin"), "big.bin"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(130), "{out:?}");
+    assert_eq!(left_in(home.path()), Vec::<String>::new());
 }

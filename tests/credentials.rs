@@ -77,11 +77,8 @@ fn the_password_is_asked_without_echo_on_a_terminal() {
     let s = TestServer::start();
     s.put("/asked.txt", b"a");
     let home = tempfile::tempdir().unwrap();
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("3700ftp"));
-    cmd.args(["ls", &format!("ftp://{USER}@127.0.0.1:{}/", s.port)])
-        .env("HOME", home.path())
-        .env("NO_COLOR", "1")
-        .current_dir(home.path());
+    let mut cmd = common::command(home.path());
+    cmd.args(["ls", &format!("ftp://{USER}@127.0.0.1:{}/", s.port)]);
     let mut p = Session::spawn(cmd).unwrap();
     p.set_expect_timeout(Some(Duration::from_secs(15)));
     p.expect(format!("Password for {USER}@127.0.0.1: ").as_str())

@@ -238,10 +238,8 @@ fn limit_rate_holds_a_transfer_near_the_cap() {
 
 /// Starts 3700ftp in `home` with `args`, its output discarded (the test signals it).
 fn spawn_in(home: &std::path::Path, args: &[&str]) -> std::process::Child {
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("3700ftp"))
+    common::command(home)
         .args(args)
-        .current_dir(home)
-        .env("HOME", home)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -252,28 +250,7 @@ fn spawn_in(home: &std::path::Path, args: &[&str]) -> std::process::Child {
 /// Sends SIGINT (what Ctrl-C sends) to `child` after `after`, and returns its exit code and
 /// how long it took to exit after the signal (it is killed after 10 s).
 fn interrupt(child: std::process::Child, after: Duration) -> (Option<i32>, Duration) {
-    signal(child, after, "-INT")
-}
-
-/// Sends `sig` (a `kill` option such as `-TERM`) to `child` after `after`; as [`interrupt`].
-fn signal(mut child: std::process::Child, after: Duration, sig: &str) -> (Option<i32>, Duration) {
-    std::thread::sleep(after);
-    let status = std::process::Command::new("kill")
-        .args([sig, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let sent = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return (status.code(), sent.elapsed());
-        }
-        if sent.elapsed() > Duration::from_secs(10) {
-            let _ = child.kill();
-            return (None, sent.elapsed());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::signal(child, after, "-INT")
 }
 
 #[test]
@@ -361,7 +338,7 @@ fn sigterm_stops_a_download_cleanly_and_mv_keeps_its_source() {
         home.path(),
         &["--limit-rate", "1M", "mv", &s.url("/big.bin"), "big.bin"],
     );
-    let (code, took) = signal(child, Duration::from_millis(1500), "-TERM");
+    let (code, took) = common::signal(child, Duration::from_millis(1500), "-TERM");
     assert_eq!(code, Some(130), "exit code after SIGTERM");
     assert!(took < Duration::from_secs(3), "took {took:?} to stop");
     assert_eq!(
@@ -372,5 +349,38 @@ fn sigterm_stops_a_download_cleanly_and_mv_keeps_its_source() {
     assert_eq!(
         std::fs::metadata(s.file("/big.bin")).unwrap().len() as usize,
         size
+    );
+}
+
+#[test]
+fn a_second_sigterm_during_the_unwind_of_the_first_leaves_no_temporary_file() {
+    // The data stalls, so the first SIGTERM is seen at the next 200 ms poll; the second
+    // comes before that, as timeout(1)'s signal to the process group can.
+    let server = FakeServer::new()
+        .size(1000)
+        .login()
+        .reply("RETR", "150 Opening BINARY mode data connection\r\n")
+        .data_write(vec![1u8; 100])
+        .stall(5)
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let child = common::command(home.path())
+        .args(["cp", &server.url("/file.bin"), "file.bin"])
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let (code, _) = common::signal(child, Duration::from_millis(20), "-TERM");
+    drop(server);
+    assert_eq!(code, Some(130));
+    assert_eq!(
+        names(home.path()),
+        Vec::<String>::new(),
+        "no temporary file left"
     );
 }

@@ -9,12 +9,13 @@
 //! timeout or protocol violation, 4 login failed, 5 command refused, 6 local
 //! I/O, 7 transfer not confirmed.
 
+mod common;
 mod fake_server;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -44,14 +45,8 @@ struct Run {
 /// Run `3700ftp ARGS` with a blank HOME, no stdin, and a hard time limit.
 fn ftp(args: &[&str]) -> Run {
     let home = tempfile::tempdir().expect("temp HOME");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_3700ftp"))
+    let mut child = common::command(home.path())
         .args(args)
-        .current_dir(home.path())
-        .env("HOME", home.path())
-        .env_remove("XDG_CONFIG_HOME")
-        .env_remove("XDG_DATA_HOME")
-        .env_remove("XDG_STATE_HOME")
-        .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

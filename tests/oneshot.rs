@@ -112,6 +112,37 @@ fn ls_shows_names_long_lines_or_json() {
 }
 
 #[test]
+fn listed_names_with_del_c1_or_bidi_characters_are_escaped() {
+    let s = TestServer::start();
+    s.put("/d/del\x7fname", b"1");
+    s.put("/d/csi\u{9b}2J", b"2");
+    s.put("/d/invoice\u{202e}fdp.exe", b"3");
+    let home = tempfile::tempdir().unwrap();
+    let names = ftp(home.path())
+        .args(["ls", &s.url("/d")])
+        .output()
+        .unwrap();
+    let mut lines: Vec<String> = String::from_utf8_lossy(&names.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    lines.sort();
+    assert_eq!(lines, ["csi?2J", "del?name", "invoice?fdp.exe"]);
+    let json = ftp(home.path())
+        .args(["ls", "--json", &s.url("/d")])
+        .output()
+        .unwrap();
+    let json = String::from_utf8_lossy(&json.stdout).into_owned();
+    for escaped in ["del\\u007fname", "csi\\u009b2J", "invoice\\u202efdp.exe"] {
+        assert!(json.contains(escaped), "{escaped} in {json}");
+    }
+    assert!(
+        !json.contains(['\x7f', '\u{9b}', '\u{202e}']),
+        "raw in {json:?}"
+    );
+}
+
+#[test]
 fn ls_of_a_file_shows_its_entry() {
     let s = TestServer::start();
     s.put("/pub/one.txt", b"1");
@@ -581,4 +612,123 @@ fn mv_between_two_urls_on_one_server_renames_without_copying() {
         home.path().read_dir().unwrap().next().is_none(),
         "nothing local"
     );
+}
+
+#[test]
+fn a_refused_url_or_proxy_never_shows_its_password() {
+    let s = TestServer::start();
+    let home = tempfile::tempdir().unwrap();
+    let check = |out: std::process::Output, what: &str| {
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
+        assert!(stderr.contains("****"), "{what}: {stderr}");
+        assert!(!stderr.contains("Sec"), "{what}: {stderr}");
+    };
+    let out = ftp(home.path())
+        .args(["ls", "ftp://bob:Sec/ret@127.0.0.1/"])
+        .output()
+        .unwrap();
+    check(out, "URL");
+    let out = ftp(home.path())
+        .args([
+            "--proxy",
+            "http://bob:Sec/ret@127.0.0.1:1",
+            "ls",
+            &s.url("/"),
+        ])
+        .output()
+        .unwrap();
+    check(out, "--proxy");
+    let out = ftp(home.path())
+        .env("ftp_proxy", "socks5://bob:Sec/ret@127.0.0.1:1")
+        .args(["ls", &s.url("/")])
+        .output()
+        .unwrap();
+    check(out, "ftp_proxy");
+}
+
+#[test]
+fn a_url_without_a_host_is_a_usage_error() {
+    let home = tempfile::tempdir().unwrap();
+    ftp(home.path())
+        .args(["ls", "ftp:///path"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no host"));
+}
+
+#[test]
+fn login_relative_wildcards_and_trees_resolve_from_the_login_directory() {
+    let s = TestServer::start();
+    s.put("/my dir/a.txt", b"a");
+    s.put("/my dir/b.txt", b"b");
+    s.put("/my dir/c.bin", b"c");
+    for empty in ["/tree/a-empty", "/tree/m empty", "/tree/z-empty"] {
+        std::fs::create_dir_all(s.file(empty)).unwrap();
+    }
+    s.put("/tree/sub/f.txt", b"f");
+    s.put("/tree/sub two/g.txt", b"g");
+    s.put("/tree/h.txt", b"h");
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join("got")).unwrap();
+    let out = ftp(home.path())
+        .args(["cp", &s.url("/~/my%20dir/*.txt"), "got/"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(common::names(&home.path().join("got")), ["a.txt", "b.txt"]);
+    let out = ftp(home.path())
+        .args(["cp", "-r", &s.url("/~/tree/"), "copy"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let copy = home.path().join("copy");
+    assert_eq!(std::fs::read(copy.join("sub/f.txt")).unwrap(), b"f");
+    assert_eq!(std::fs::read(copy.join("sub two/g.txt")).unwrap(), b"g");
+    assert_eq!(std::fs::read(copy.join("h.txt")).unwrap(), b"h");
+    assert!(copy.join("m empty").is_dir() && copy.join("z-empty").is_dir());
+}
+
+#[test]
+fn the_test_launcher_scrubs_a_users_proxy_and_netrc() {
+    // A proxy or netrc in the environment of whoever runs `cargo test` must not reach the
+    // binary under test: every test starts it through common::command.
+    let s = TestServer::start();
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new(common::BIN);
+    for var in common::SCRUBBED_ENV {
+        cmd.env(var, "socks5://127.0.0.1:9");
+    }
+    common::clean_env(&mut cmd, home.path());
+    let out = cmd.args(["ls", &s.url("/")]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let names: Vec<_> = common::command(home.path())
+        .get_envs()
+        .filter(|(_, v)| v.is_none())
+        .map(|(k, _)| k.to_string_lossy().into_owned())
+        .collect();
+    for var in [
+        "all_proxy",
+        "ALL_PROXY",
+        "ftp_proxy",
+        "no_proxy",
+        "https_proxy",
+        "NETRC",
+    ] {
+        assert!(names.iter().any(|n| n == var), "{var} is not removed");
+    }
+}
+
+#[test]
+fn login_relative_wildcard_rm_deletes_from_the_login_directory() {
+    let s = TestServer::start();
+    s.put("/my dir/a.tmp", b"a");
+    s.put("/my dir/b.tmp", b"b");
+    s.put("/my dir/keep.txt", b"k");
+    let home = tempfile::tempdir().unwrap();
+    ftp(home.path())
+        .args(["rm", &s.url("/~/my%20dir/*.tmp")])
+        .assert()
+        .success();
+    assert_eq!(common::names(&s.file("/my dir")), ["keep.txt"]);
 }

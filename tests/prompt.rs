@@ -2,6 +2,8 @@
 //! loop driven by a list of lines (no terminal).
 
 mod common;
+#[path = "fake_server/mod.rs"]
+mod fake_server;
 
 use std::cell::RefCell;
 use std::io::{BufRead, BufReader, Write};
@@ -16,13 +18,8 @@ use ftp3700::ftp::connection::Options;
 use ftp3700::output::{Output, SharedBuf};
 
 fn spawn(home: &std::path::Path, url: &str) -> expectrl::session::OsSession {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("3700ftp"));
-    cmd.arg(url)
-        .env("NO_COLOR", "1")
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("TERM", "xterm")
-        .current_dir(home);
+    let mut cmd = common::command(home);
+    cmd.arg(url).env("TERM", "xterm");
     let mut s = Session::spawn(cmd).expect("spawn in a pty");
     s.set_expect_timeout(Some(Duration::from_secs(15)));
     s
@@ -197,10 +194,12 @@ fn pty_ctrl_c_interrupts_a_transfer_and_the_session_goes_on() {
 struct Lines {
     lines: Vec<Input>,
     remembered: Vec<String>,
+    prompts: Vec<String>,
 }
 
 impl LineSource for Lines {
-    fn read(&mut self, _prompt: &str) -> Input {
+    fn read(&mut self, prompt: &str) -> Input {
+        self.prompts.push(prompt.to_string());
         if self.lines.is_empty() {
             Input::Eof
         } else {
@@ -233,10 +232,10 @@ fn prompt_loop_carries_on_after_errors_and_keeps_passwords_out_of_history() {
             Input::Line("pwd".into()),
         ],
         remembered: Vec::new(),
+        prompts: Vec::new(),
     };
     let ctx = RefCell::new(ctx);
-    let code = run_loop(&ctx, &mut source, &mut || {});
-    assert_eq!(code, 0);
+    assert!(run_loop(&ctx, &mut source, &mut || {}).is_ok());
     assert!(s.file("/after-error").is_dir());
     assert_eq!(out.text(), "/\n");
     let errors = err.text();
@@ -248,5 +247,82 @@ fn prompt_loop_carries_on_after_errors_and_keeps_passwords_out_of_history() {
     assert_eq!(
         source.remembered,
         ["pwd", "rm missing", "mkdir after-error", "pwd"]
+    );
+}
+
+#[test]
+fn the_prompt_shows_a_directory_from_the_server_escaped() {
+    let s = TestServer::start();
+    let evil = "x\x1b]0;owned\x07\u{202e}y";
+    std::fs::create_dir(s.file(&format!("/{evil}"))).unwrap();
+    let (out, err) = (SharedBuf::default(), SharedBuf::default());
+    let mut ctx = Ctx::new(
+        Options::default(),
+        false,
+        Output::buffers(out.clone(), err.clone()),
+    );
+    ctx.in_session = true;
+    ctx.open(ftp3700::url::FtpUrl::parse(&s.url("/")).unwrap())
+        .unwrap();
+    let mut source = Lines {
+        lines: vec![Input::Line(format!("cd '{evil}'"))],
+        remembered: Vec::new(),
+        prompts: Vec::new(),
+    };
+    let ctx = RefCell::new(ctx);
+    run_loop(&ctx, &mut source, &mut || {}).unwrap();
+    assert_eq!(err.text(), "");
+    let last = source.prompts.last().unwrap();
+    assert_eq!(
+        last, "alice@127.0.0.1:/x\\u{1b}]0;owned\\u{7}\\u{202e}y> ",
+        "{:?}",
+        source.prompts
+    );
+}
+
+#[test]
+fn completion_lists_with_mlsd_like_ls_and_quietly() {
+    // A server whose MLSD works and whose LIST is not in the script: completion must take
+    // the listing `ls --json` and tree walks use, not a LIST of its own.
+    let mlsd = "type=file;size=4;modify=20240101000000; report.txt\r\n\
+                type=dir;modify=20240101000000; reports\r\n\
+                type=file;size=1;modify=20240101000000; other.bin\r\n";
+    let server = fake_server::FakeServer::new()
+        .login()
+        .reply("MLSD", "150 Here comes the listing\r\n")
+        .data_send(mlsd)
+        .send("226 Done\r\n")
+        .start();
+    let (out, err) = (SharedBuf::default(), SharedBuf::default());
+    let mut ctx = Ctx::new(
+        Options::default(),
+        true,
+        Output::buffers(out.clone(), err.clone()),
+    );
+    ctx.in_session = true;
+    let transcript = SharedBuf::default();
+    ctx.transcript_sink = Some(ftp3700::transcript::Transcript::buffer(
+        transcript.0.clone(),
+    ));
+    ctx.open(ftp3700::url::FtpUrl::parse(&server.url("/")).unwrap())
+        .unwrap();
+    let names = ftp3700::listing::completion_names(&mut ctx, "");
+    ctx.close();
+    let t = server.finish();
+    assert_eq!(
+        names,
+        [
+            ("report.txt".to_string(), false),
+            ("reports".to_string(), true),
+            ("other.bin".to_string(), false)
+        ],
+        "{t:?}"
+    );
+    assert!(!t.sent("LIST"), "{t:?}");
+    let shown = transcript.text();
+    assert!(shown.contains("> PWD"), "-v is on: {shown}");
+    assert!(
+        !shown.contains("MLSD"),
+        "-v does not show the listing: {shown}"
     );
 }

@@ -911,3 +911,77 @@ fn cat_and_cp_dash_stream_a_file_both_ways() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn names_longer_than_255_bytes_are_skipped_with_a_warning() {
+    let long = "n".repeat(300);
+    let listing = format!(
+        "-rw-r--r-- 1 ftp ftp 4 Jan 01 2024 good.txt\r\n\
+         -rw-r--r-- 1 ftp ftp 4 Jan 01 2024 {long}.txt\r\n\
+         drwxr-xr-x 2 ftp ftp 4096 Jan 01 2024 {long}\r\n"
+    );
+    let server = fake_server::FakeServer::new()
+        .login()
+        .reply("MLSD", "502 not implemented\r\n")
+        .list(listing)
+        .retr(b"good")
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .args(["--timeout", "3", "cp", "-r", &server.url("/dir"), "dest"])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}\n{t:?}");
+    assert_eq!(
+        stderr.matches("longer than 255 bytes").count(),
+        2,
+        "{stderr}"
+    );
+    assert!(stderr.len() < 1000, "warnings stay short: {stderr}");
+    assert_eq!(tree(&home.path().join("dest")), ["good.txt"]);
+    let listed = t.commands.iter().filter(|c| c.starts_with("LIST")).count();
+    assert_eq!(listed, 1, "the long directory is not entered: {t:?}");
+}
+
+#[test]
+fn a_tree_deeper_than_the_limit_copies_what_is_within_it() {
+    let s = TestServer::start();
+    s.put("/deep/top.txt", b"top");
+    let deep = "/d".repeat(70);
+    s.put(&format!("/deep{deep}/bottom.txt"), b"bottom");
+    s.put("/deep/d/d/near.txt", b"near");
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .args(["cp", "-r", &s.url("/deep"), "copy"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("deeper than 64 levels"), "{stderr}");
+    let copy = home.path().join("copy");
+    assert_eq!(std::fs::read(copy.join("top.txt")).unwrap(), b"top");
+    assert_eq!(std::fs::read(copy.join("d/d/near.txt")).unwrap(), b"near");
+    assert!(!copy.join(format!(".{deep}/bottom.txt")).exists());
+}
+
+#[test]
+fn a_local_tree_deeper_than_the_limit_uploads_what_is_within_it() {
+    let s = TestServer::start();
+    let home = tempfile::tempdir().unwrap();
+    let src = home.path().join("src");
+    let deep = "d/".repeat(70);
+    std::fs::create_dir_all(src.join(&deep)).unwrap();
+    std::fs::write(src.join(&deep).join("bottom.txt"), b"bottom").unwrap();
+    std::fs::write(src.join("top.txt"), b"top").unwrap();
+    let out = ftp(home.path())
+        .args(["cp", "-r", "src", &s.url("/up")])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("deeper than 64 levels"), "{stderr}");
+    assert_eq!(std::fs::read(s.file("/up/top.txt")).unwrap(), b"top");
+    assert!(s.file("/up/d/d/d").is_dir());
+}

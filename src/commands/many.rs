@@ -23,6 +23,10 @@ use crate::session::ops;
 pub const MAX_DEPTH: usize = 64;
 /// The most entries one operation walks.
 pub const MAX_ENTRIES: usize = 200_000;
+/// The longest name (in bytes) taken from a listing: what local file systems allow. With
+/// it, a path is at most [`MAX_DEPTH`] × 256 bytes, so a hostile listing (long names, deep
+/// trees) costs memory linear in its size.
+pub const MAX_NAME: usize = 255;
 
 /// Local sources of an upload.
 pub(super) enum Sources {
@@ -45,6 +49,28 @@ struct Planned {
     remove_local_dirs: Vec<PathBuf>,
     warnings: Vec<String>,
     entries: usize,
+}
+
+/// Why a listed name is skipped, as a warning, or None when it can be used. Long names
+/// are shown cut, so warnings stay small too.
+fn skip_reason(dir: &str, name: &str) -> Option<String> {
+    let place = if dir.is_empty() {
+        String::new()
+    } else {
+        format!(" in {dir}")
+    };
+    if name.len() > MAX_NAME {
+        let head: String = name.chars().take(40).collect();
+        return Some(format!(
+            "skipping a name longer than {MAX_NAME} bytes{place}: {head:?}…"
+        ));
+    }
+    if !safe_name(name) {
+        return Some(format!(
+            "skipping unsafe name from the server{place}: {name:?}"
+        ));
+    }
+    None
 }
 
 /// True when a name from a server can be used as one path component here.
@@ -90,6 +116,8 @@ pub(super) fn many_down(
     let bars_enabled = ctx.progress && !ctx.verbose;
     let parallel = opts.parallel;
     let result = ctx.with_conn(&remote, |conn, _| {
+        let walked = remote.pattern.as_deref().unwrap_or(&remote.path);
+        let restore = return_dir(conn, restore, walked)?;
         let mut plan = Planned::default();
         if let Some(pattern) = &remote.pattern {
             if !local.is_dir() {
@@ -112,9 +140,8 @@ pub(super) fn many_down(
                     continue;
                 }
                 matched += 1;
-                if !safe_name(&name) {
-                    plan.warnings
-                        .push(format!("skipping unsafe name from the server: {name:?}"));
+                if let Some(why) = skip_reason("", &name) {
+                    plan.warnings.push(why);
                     continue;
                 }
                 let path = join_remote(&dir, &name);
@@ -341,10 +368,8 @@ fn finish(
         ctx.out.notice(w);
     }
     for (what, err) in &outcome.failures {
-        ctx.out.error(
-            "",
-            &Error::new(err.kind(), err.to_string()).context(what.clone()),
-        );
+        ctx.out
+            .error(&Error::new(err.kind(), err.to_string()).context(what.clone()));
     }
     if outcome.failures.is_empty() {
         ctx.out.status(&format!("{}: {}", shown, outcome.summary()));
@@ -362,10 +387,10 @@ fn walk_remote(
     plan: &mut Planned,
 ) -> Result<()> {
     if depth > MAX_DEPTH {
-        return Err(Error::new(
-            Kind::Refused,
-            format!("{dir}: deeper than {MAX_DEPTH} levels; not going further"),
-        ));
+        // What lies within the limit is still copied; this part is reported.
+        plan.warnings
+            .push(format!("skipping {dir}: deeper than {MAX_DEPTH} levels"));
+        return Ok(());
     }
     let entries = listing::fetch(conn, dir, Want::Entries, restore)?;
     plan.local_dirs.push(local.to_path_buf());
@@ -378,12 +403,11 @@ fn walk_remote(
             ));
         }
         let name = e.name.as_str();
-        if !safe_name(name) {
-            if name != "." && name != ".." {
-                plan.warnings.push(format!(
-                    "skipping unsafe name from the server in {dir}: {name:?}"
-                ));
-            }
+        if name == "." || name == ".." {
+            continue;
+        }
+        if let Some(why) = skip_reason(dir, name) {
+            plan.warnings.push(why);
             continue;
         }
         let path = join_remote(dir, name);
@@ -426,10 +450,11 @@ fn walk_local(
     plan: &mut Planned,
 ) -> Result<()> {
     if depth > MAX_DEPTH {
-        return Err(Error::new(
-            Kind::Local,
-            format!("{}: deeper than {MAX_DEPTH} levels", dir.display()),
+        plan.warnings.push(format!(
+            "skipping {}: deeper than {MAX_DEPTH} levels",
+            dir.display()
         ));
+        return Ok(());
     }
     plan.remote_dirs.push(remote.to_string());
     let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -493,6 +518,21 @@ fn session_cwd(ctx: &Ctx, remote: &Remote) -> Option<String> {
     }
 }
 
+/// Where a listing that had to enter a directory (CWD) returns to: the session's working
+/// directory, or, for a path relative to the login directory (`ftp://h/~/dir/*.txt`) on a
+/// connection of its own, the login directory, asked once with PWD. Relative job paths are
+/// resolved from there, so the connection must not stay where a listing left it.
+fn return_dir(
+    conn: &mut Connection,
+    restore: Option<String>,
+    path: &str,
+) -> Result<Option<String>> {
+    if restore.is_some() || path.starts_with('/') {
+        return Ok(restore);
+    }
+    ops::pwd(conn).map(Some)
+}
+
 /// Where relative job paths start, for connections that did not `cd` (parallel workers).
 fn absolute_base(ctx: &Ctx, remote: &Remote) -> Option<String> {
     if remote.url.is_none() {
@@ -508,6 +548,7 @@ pub(super) fn rm_many(ctx: &mut Ctx, remote: Remote) -> Result<()> {
     let shown = format!("rm {pattern}");
     let restore = session_cwd(ctx, &remote);
     let result = ctx.with_conn(&remote, |conn, _| {
+        let restore = return_dir(conn, restore, &pattern)?;
         let (dir, pat) = glob::split(&pattern);
         let entries = listing::fetch(conn, &dir, Want::Entries, restore.as_deref())?;
         let mut names = Vec::new();
@@ -549,10 +590,8 @@ pub(super) fn rm_many(ctx: &mut Ctx, remote: Remote) -> Result<()> {
         ctx.out.notice(w);
     }
     for (what, err) in &outcome.failures {
-        ctx.out.error(
-            "",
-            &Error::new(err.kind(), err.to_string()).context(what.clone()),
-        );
+        ctx.out
+            .error(&Error::new(err.kind(), err.to_string()).context(what.clone()));
     }
     match outcome.failures.first() {
         None => {

@@ -75,6 +75,9 @@ fn paths(word: &str, mut list: impl FnMut(&str) -> Vec<(String, bool)>) -> Vec<S
         .into_iter()
         .filter(|(name, _)| name.starts_with(base) && name != "." && name != "..")
         .filter(|(name, _)| !name.starts_with('.') || base.starts_with('.'))
+        // A listed name is server text: one with control or bidi characters would be shown
+        // and inserted raw, so it is not offered (the user can type it escaped).
+        .filter(|(name, _)| crate::text::is_safe(name))
         .map(|(name, is_dir)| {
             let suffix = if is_dir { "/" } else { " " };
             format!("{}{}", escape(&format!("{dir}{name}")), suffix)
@@ -136,6 +139,8 @@ mod tests {
                     ("reports".into(), true),
                     ("my file.bin".into(), false),
                     (".hidden".into(), false),
+                    ("rep\x1b]0;owned\x07".into(), false),
+                    ("rep\u{202e}txt.exe".into(), false),
                 ],
                 "reports/" => vec![("q1.csv".into(), false)],
                 _ => vec![],

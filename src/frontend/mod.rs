@@ -67,17 +67,14 @@ fn protect_quoted_wildcards(line: &str) -> String {
     out
 }
 
-/// Runs one typed or scripted line. Returns Ok for blank lines and comments.
+/// Runs one typed or scripted line. Returns Ok for blank lines and comments. The cancel
+/// flag is left as it is: the prompt clears it before a line, batch mode stops on it.
 pub fn execute_line(ctx: &mut Ctx, line: &str) -> Result<()> {
     let trimmed = line.trim();
     if trimmed.is_empty() || trimmed.starts_with('#') {
         return Ok(());
     }
-    let words = words(trimmed)?;
-    ctx.opts
-        .cancel
-        .store(false, std::sync::atomic::Ordering::SeqCst);
-    dispatch(ctx, &words)
+    dispatch(ctx, &words(trimmed)?)
 }
 
 #[cfg(test)]

@@ -19,8 +19,7 @@ use rustyline::{CompletionType, Config, Context, Editor, Helper};
 use super::complete::{complete, Names};
 use super::{execute_line, words};
 use crate::ctx::Ctx;
-use crate::error::EXIT_OK;
-use crate::ftp::list::{parse_list_line, Kind};
+use crate::error::{Error, Result};
 use crate::url::{looks_like_url, FtpUrl};
 
 /// One thing the user did at the prompt.
@@ -51,14 +50,16 @@ pub fn carries_password(line: &str) -> bool {
     })
 }
 
-/// The prompt loop; returns the exit status (0 when the user leaves).
+/// The prompt loop, until the user leaves. A command's error is printed and the prompt
+/// goes on, so leaving is always `Ok`.
 pub fn run_loop(
     ctx: &RefCell<Ctx>,
     source: &mut dyn LineSource,
     on_command: &mut dyn FnMut(),
-) -> u8 {
+) -> Result<()> {
     loop {
-        let prompt = format!("{}> ", ctx.borrow().location());
+        // The directory comes from the server's PWD reply: escaped like any server text.
+        let prompt = format!("{}> ", crate::text::printable(&ctx.borrow().location()));
         match source.read(&prompt) {
             Input::Eof => break,
             Input::Interrupted => continue,
@@ -67,8 +68,12 @@ pub fn run_loop(
                     source.remember(&line);
                 }
                 let mut c = ctx.borrow_mut();
+                // Ctrl-C at the prompt cancels one command, not the session.
+                c.opts
+                    .cancel
+                    .store(false, std::sync::atomic::Ordering::SeqCst);
                 if let Err(e) = execute_line(&mut c, &line) {
-                    c.out.error("", &e);
+                    c.out.error(&e);
                 }
                 let quit = c.quit;
                 drop(c);
@@ -80,7 +85,7 @@ pub fn run_loop(
         }
     }
     ctx.borrow_mut().close();
-    EXIT_OK
+    Ok(())
 }
 
 /// Cached remote directory listings, by directory as typed.
@@ -104,38 +109,14 @@ impl Names for LiveNames<'_> {
         let Ok(mut ctx) = self.helper.ctx.try_borrow_mut() else {
             return Vec::new();
         };
-        if ctx.session.is_none() {
-            return Vec::new();
+        let entries = crate::listing::completion_names(&mut ctx, dir);
+        // A failed listing is tried again at the next Tab.
+        if !entries.is_empty() {
+            self.helper
+                .cache
+                .borrow_mut()
+                .insert(dir.to_string(), entries.clone());
         }
-        let Ok(remote) = ctx.remote(dir) else {
-            return Vec::new();
-        };
-        // Listing for completion is not something the user asked to see.
-        let verbose = ctx.verbose;
-        ctx.set_verbose_quiet(false);
-        let mut bytes = Vec::new();
-        let listed = ctx.with_conn(&remote, |conn, _| {
-            crate::transfer::list(conn, &remote.path, &mut bytes)
-        });
-        ctx.set_verbose_quiet(verbose);
-        if listed.is_err() {
-            return Vec::new();
-        }
-        let entries: Vec<(String, bool)> = String::from_utf8_lossy(&bytes)
-            .lines()
-            .filter_map(parse_list_line)
-            .filter(|e| e.kind != Kind::Unknown)
-            .map(|e| {
-                (
-                    e.name.rsplit('/').next().unwrap_or(&e.name).to_string(),
-                    e.kind == Kind::Dir,
-                )
-            })
-            .collect();
-        self.helper
-            .cache
-            .borrow_mut()
-            .insert(dir.to_string(), entries.clone());
         entries
     }
 
@@ -208,7 +189,7 @@ fn history_path() -> Option<PathBuf> {
 
 /// Runs the interactive prompt until quit or Ctrl-D. `after_editor` runs once the line
 /// editor exists (it installs the Ctrl-C handler, which rustyline would otherwise replace).
-pub fn run(ctx: Ctx, after_editor: &dyn Fn()) -> u8 {
+pub fn run(ctx: Ctx, after_editor: &dyn Fn()) -> Result<()> {
     let ctx = Rc::new(RefCell::new(ctx));
     let cache = Rc::new(RefCell::new(HashMap::new()));
     let helper = PromptHelper {
@@ -220,13 +201,12 @@ pub fn run(ctx: Ctx, after_editor: &dyn Fn()) -> u8 {
     let config = Config::builder()
         .completion_type(CompletionType::List)
         .build();
-    let mut editor = match Editor::<PromptHelper, DefaultHistory>::with_config(config) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("3700ftp: cannot start the prompt: {e}");
-            return crate::error::Kind::Local.exit_code();
-        }
-    };
+    let mut editor = Editor::<PromptHelper, DefaultHistory>::with_config(config).map_err(|e| {
+        Error::new(
+            crate::error::Kind::Local,
+            format!("cannot start the prompt: {e}"),
+        )
+    })?;
     editor.set_helper(Some(helper));
     after_editor();
     let history = history_path();

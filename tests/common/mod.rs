@@ -152,15 +152,56 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// The real binary, in a clean environment (no colors, a private HOME and data directory).
-pub fn ftp(home: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("3700ftp").unwrap();
+/// Environment variables that change what the binary does and must not leak in from the
+/// user running `cargo test`: credentials, proxies (both cases, as curl reads them) and the
+/// XDG directories (a real `all_proxy` or `XDG_DATA_HOME` broke tests before).
+pub const SCRUBBED_ENV: &[&str] = &[
+    "NETRC",
+    "ftp_proxy",
+    "FTP_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "XDG_CONFIG_HOME",
+    "XDG_CACHE_HOME",
+    "XDG_STATE_HOME",
+    "XDG_RUNTIME_DIR",
+    "XDG_CONFIG_DIRS",
+    "XDG_DATA_DIRS",
+];
+
+/// The one launcher of the real binary: a clean environment ([`SCRUBBED_ENV`] removed, no
+/// colors, `HOME` = `home`, history under `home/data`), working directory `home`. Every
+/// test that runs the binary starts from here.
+pub fn command(home: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(BIN);
+    clean_env(&mut cmd, home);
+    cmd
+}
+
+/// The path of the binary under test (for a wrapper such as `timeout` that runs it).
+pub const BIN: &str = env!("CARGO_BIN_EXE_3700ftp");
+
+/// Gives `cmd` (the binary, or a wrapper that runs it) the launcher's environment.
+pub fn clean_env(cmd: &mut std::process::Command, home: &Path) {
+    for var in SCRUBBED_ENV {
+        cmd.env_remove(var);
+    }
     cmd.env("NO_COLOR", "1")
         .env("HOME", home)
         .env("XDG_DATA_HOME", home.join("data"))
-        .env_remove("NETRC")
-        .timeout(Duration::from_secs(60))
         .current_dir(home);
+}
+
+/// [`command`] as an `assert_cmd` command with a 60 s limit.
+pub fn ftp(home: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::from_std(command(home));
+    cmd.timeout(Duration::from_secs(60));
     cmd
 }
 
@@ -225,5 +266,32 @@ impl TestServer {
     /// Starts a server that offers explicit FTPS (AUTH TLS) with `certs`.
     pub fn start_tls(certs: &TestCerts) -> TestServer {
         TestServer::start_with(None, Some(certs))
+    }
+}
+
+/// Sends `sig` (a `kill` option such as `-TERM`) to `child` after `after`, and returns its
+/// exit code and how long it took to exit after the signal (it is killed after 10 s).
+pub fn signal(
+    mut child: std::process::Child,
+    after: Duration,
+    sig: &str,
+) -> (Option<i32>, Duration) {
+    std::thread::sleep(after);
+    let status = std::process::Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let sent = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status.code(), sent.elapsed());
+        }
+        if sent.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return (None, sent.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }

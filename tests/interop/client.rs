@@ -130,9 +130,11 @@ pub const PROXY_ENV: [&str; 6] = [
     "NO_PROXY",
 ];
 
+/// The launcher every integration test uses (`tests/common`): proxies, `NETRC` and the
+/// XDG directories scrubbed, `HOME` = `cwd`.
 fn command(cwd: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("3700ftp").expect("the 3700ftp binary");
-    cmd.current_dir(cwd).timeout(RUN_TIMEOUT);
+    let mut cmd = assert_cmd::Command::from_std(crate::common::command(cwd));
+    cmd.timeout(RUN_TIMEOUT);
     for var in PROXY_ENV {
         cmd.env_remove(var);
     }

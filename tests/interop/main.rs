@@ -12,6 +12,8 @@
 
 mod cases;
 mod client;
+#[path = "../common/mod.rs"]
+mod common;
 mod feature_cases;
 mod ftps;
 mod proxy;
