@@ -43,6 +43,11 @@ struct Run {
 
 /// Run `3700ftp ARGS` with a blank HOME, no stdin, and a hard time limit.
 fn ftp(args: &[&str]) -> Run {
+    ftp_with_input(args, None)
+}
+
+/// Run `3700ftp ARGS` with `input` on stdin (a batch script), or no stdin.
+fn ftp_with_input(args: &[&str], input: Option<&str>) -> Run {
     let home = tempfile::tempdir().expect("temp HOME");
     let mut child = Command::new(env!("CARGO_BIN_EXE_3700ftp"))
         .args(args)
@@ -52,11 +57,20 @@ fn ftp(args: &[&str]) -> Run {
         .env_remove("XDG_DATA_HOME")
         .env_remove("XDG_STATE_HOME")
         .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn 3700ftp");
+    if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
+        stdin
+            .write_all(text.as_bytes())
+            .expect("write the batch script");
+    }
     let start = Instant::now();
     let stdout = read_in_thread(child.stdout.take().expect("stdout"));
     let stderr = read_in_thread(child.stderr.take().expect("stderr"));
@@ -904,4 +918,154 @@ fn verbose_shows_dialogue_and_masks_password() {
         !run.stdout.contains("s3cret-pw") && !run.stderr.contains("s3cret-pw"),
         "the password leaked: {run:#?}"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Deadlines, not idle ticks: a peer that is never quite silent.
+// ---------------------------------------------------------------------------
+
+/// A byte every 150 ms for 15 s: each read returns before an idle tick would notice.
+const TRICKLE_MS: u64 = 150;
+
+fn never_ending(prefix: &[u8]) -> Vec<u8> {
+    let mut bytes = prefix.to_vec();
+    bytes.resize(100, b'A');
+    bytes
+}
+
+#[test]
+fn a_greeting_trickled_a_byte_at_a_time_ends_by_the_timeout() {
+    let server = FakeServer::new()
+        .trickle(never_ending(b"220-"), TRICKLE_MS)
+        .start();
+    let run = ftp(&["--timeout", "2", "ls", &server.url("/")]);
+    let t = server.finish();
+    assert_exit(&run, 3, &t);
+    assert!(error_line(&run).contains("timed out"), "{}", run.stderr);
+    assert!(run.elapsed < WITHIN_TIMEOUT, "took {:?}", run.elapsed);
+    assert!(t.commands.is_empty(), "{t:#?}");
+}
+
+#[test]
+fn a_reply_trickled_a_byte_at_a_time_ends_by_the_timeout() {
+    let server = FakeServer::new()
+        .login()
+        .expect("EPSV")
+        .trickle(never_ending(b"229-"), TRICKLE_MS)
+        .start();
+    let run = ftp(&["--timeout", "2", "ls", &server.url("/")]);
+    let t = server.finish();
+    assert_exit(&run, 3, &t);
+    assert!(run.elapsed < WITHIN_TIMEOUT, "took {:?}", run.elapsed);
+}
+
+#[test]
+fn a_tls_handshake_trickled_a_byte_at_a_time_ends_by_the_timeout() {
+    // A TLS record header announcing 16 KiB, then its body a byte every 150 ms.
+    let mut record = vec![0x16, 0x03, 0x03, 0x40, 0x00];
+    record.resize(100, 0x02);
+    let server = FakeServer::new()
+        .send("220 ready\r\n")
+        .reply("AUTH TLS", "234 Proceed with negotiation\r\n")
+        .sleep_ms(300)
+        .trickle(record, TRICKLE_MS)
+        .start();
+    let run = ftp(&[
+        "--timeout",
+        "2",
+        "--tls",
+        "--insecure",
+        "ls",
+        &server.url("/"),
+    ]);
+    let t = server.finish();
+    assert_exit(&run, 3, &t);
+    assert!(run.stderr.contains("timed out"), "{}", run.stderr);
+    assert!(run.elapsed < WITHIN_TIMEOUT, "took {:?}", run.elapsed);
+    assert!(!t.sent("USER"), "{t:#?}");
+}
+
+#[test]
+fn clear_text_after_234_is_refused_before_the_tls_handshake() {
+    let server = FakeServer::new()
+        .send("220 ready\r\n")
+        .reply("AUTH TLS", "234 Proceed\r\n230 injected: logged in\r\n")
+        .start();
+    let run = ftp(&[
+        "--timeout",
+        "5",
+        "--tls",
+        "--insecure",
+        "ls",
+        &server.url("/"),
+    ]);
+    let t = server.finish();
+    assert_exit(&run, 3, &t);
+    assert!(run.stderr.contains("clear text"), "{}", run.stderr);
+    assert!(!t.sent("USER"), "{t:#?}");
+}
+
+#[test]
+fn an_upload_whose_data_connection_the_server_keeps_writing_to_ends_by_the_timeout() {
+    let content = pattern(50_000);
+    let server = FakeServer::new()
+        .size(content.len() as u64)
+        .login()
+        .reply("STOR", "150 Ok to send data\r\n")
+        .step(Step::DataChatter(Duration::from_secs(12)))
+        .send("226 Transfer complete\r\n")
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("up.bin");
+    std::fs::write(&src, &content).unwrap();
+    let run = ftp(&[
+        "--timeout",
+        "2",
+        "--verify",
+        "size",
+        "cp",
+        s(&src),
+        &server.url("/up.bin"),
+    ]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    assert!(run.elapsed < WITHIN_TIMEOUT, "took {:?}", run.elapsed);
+    assert_eq!(t.uploads, vec![content]);
+}
+
+// ---------------------------------------------------------------------------
+// Staying in step: every reply read is the one the command asked for.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn abor_reads_the_transfers_226_and_its_own_so_the_next_command_gets_its_reply() {
+    let server = FakeServer::new()
+        .size(1000)
+        .login()
+        .reply("RETR", "150 Opening BINARY mode data connection\r\n")
+        .data_write(pattern(100))
+        .expect("ABOR")
+        .send("226 Transfer complete\r\n")
+        .sleep_ms(300)
+        .send("226 ABOR successful\r\n")
+        .reply("DELE", "550 No such file\r\n")
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        "-get /file.bin {}\nrm /missing.txt\n",
+        s(&dir.path().join("file.bin"))
+    );
+    let run = ftp_with_input(
+        &["--timeout", "1", "--verify", "size", &server.url("/")],
+        Some(&script),
+    );
+    let t = server.finish();
+    assert!(t.sent("ABOR"), "{t:#?}");
+    assert!(t.sent("DELE"), "{t:#?}");
+    assert_eq!(
+        run.code,
+        Some(5),
+        "rm must fail with the 550: {run:#?}\n{t:#?}"
+    );
+    assert!(run.stderr.contains("550"), "{}", run.stderr);
 }

@@ -7,24 +7,27 @@
 //! of a second. It never prints: lines go to the [`Transcript`] it was handed.
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::error::{describe_io, Error, Kind, Result};
 use crate::ftp::command::{Arg, Command};
+use crate::ftp::net::{self, read_timed, write_all_timed, WaitError, NEVER};
 use crate::ftp::pasv;
 use crate::ftp::reply::{self, Reply};
 use crate::ftp::tls::{self, Mode, Stream, Tls};
 use crate::transcript::Transcript;
 use crate::url::ANONYMOUS_PASSWORD;
 
-/// How often a blocked read or write wakes up to check the cancel flag and the deadline.
-const TICK: Duration = Duration::from_millis(200);
 /// The pipe a spliced download goes through (Linux caps unprivileged pipes at 1 MiB).
 #[cfg(target_os = "linux")]
 const SPLICE_PIPE: usize = 1024 * 1024;
+/// The longest wait for the server to settle after ABOR, or to answer QUIT.
+const ABORT_WAIT: Duration = Duration::from_secs(5);
+/// How long ABOR waits for its own reply after a `226` that may have been the transfer's.
+const SECOND_ABORT_REPLY: Duration = Duration::from_secs(1);
 /// Size of one read from the control connection.
 const CONTROL_CHUNK: usize = 8 * 1024;
 
@@ -154,24 +157,22 @@ impl Connection {
             &|k| std::env::var(k).ok(),
             host,
         )?;
+        let deadline = Instant::now() + opts.timeout;
         let stream = match &via {
             Some(proxy) => {
                 transcript.note(&format!(
                     "connecting to {} through the proxy {proxy}",
                     show_host(host, port)
                 ));
-                crate::ftp::proxy::connect(proxy, host, port, opts.timeout)?
+                crate::ftp::proxy::connect(proxy, host, port, deadline, &opts.cancel)?
             }
-            None => direct(host, port, opts.timeout, &mut transcript)?,
+            None => direct(host, port, &opts, deadline, &mut transcript)?,
         };
         let peer = stream
             .peer_addr()
             .map_err(|e| Error::connection(describe_io(&e)))?;
         let _ = stream.set_nodelay(true);
-        stream
-            .set_read_timeout(Some(TICK))
-            .and_then(|_| stream.set_write_timeout(Some(TICK)))
-            .map_err(|e| Error::connection(describe_io(&e)))?;
+        net::set_ticks(&stream).map_err(|e| Error::connection(describe_io(&e)))?;
         let tls_settings = match mode {
             Mode::Off => None,
             _ => Some((opts.tls.get()?, tls::server_name(host)?)),
@@ -182,6 +183,7 @@ impl Connection {
                 settings,
                 name.clone(),
                 Instant::now() + opts.timeout,
+                &opts.cancel,
             )?,
             _ => Stream::Plain(stream),
         };
@@ -224,13 +226,22 @@ impl Connection {
                 ))
                 .with_code(reply.code));
             }
+            // Anything sent after 234 in clear text would be read as if it came through
+            // TLS (RFC 4217 §10): refuse it before the handshake.
+            if !conn.buf.is_empty() || pending_bytes(conn.stream.tcp()) {
+                conn.quit_quietly();
+                return Err(Error::connection(
+                    "the server sent clear text after agreeing to TLS (234); not starting TLS on a tampered connection",
+                ));
+            }
             let tcp = conn
                 .stream
                 .tcp()
                 .try_clone()
                 .map_err(|e| Error::connection(describe_io(&e)))?;
             let deadline = Instant::now() + conn.opts.timeout;
-            conn.stream = Stream::handshake(tcp, settings, name.clone(), deadline)?;
+            conn.stream =
+                Stream::handshake(tcp, settings, name.clone(), deadline, &conn.opts.cancel)?;
             if let Some(d) = conn.stream.describe() {
                 conn.transcript.note(&format!("TLS: {d}"));
             }
@@ -361,12 +372,17 @@ impl Connection {
     /// previous command's reply has been read): they are dropped, with a note, so they
     /// cannot be taken for this command's reply; an unasked `421` ends the connection.
     pub fn send(&mut self, cmd: &Command) -> Result<()> {
+        let deadline = Instant::now() + self.opts.timeout;
+        let cancel = self.opts.cancel.clone();
+        self.send_until(cmd, deadline, &cancel)
+    }
+
+    /// Sends one command, giving up at `deadline` or when `cancel` is set.
+    fn send_until(&mut self, cmd: &Command, deadline: Instant, cancel: &AtomicBool) -> Result<()> {
         self.drop_unsolicited()?;
         self.transcript.sent(&cmd.log_line());
         let bytes = cmd.wire();
-        let deadline = Instant::now() + self.opts.timeout;
-        let stream = &mut self.stream;
-        let res = write_all_timed(stream, &bytes, deadline, &self.opts.cancel);
+        let res = write_all_timed(&mut self.stream, &bytes, deadline, cancel);
         res.map_err(|e| self.lost(e, "sending to the server"))
     }
 
@@ -396,11 +412,31 @@ impl Connection {
     /// Reads the next reply. A `421` or a closed connection is an error and kills the connection.
     pub fn read_reply(&mut self) -> Result<Reply> {
         let deadline = Instant::now() + self.opts.timeout;
+        let cancel = self.opts.cancel.clone();
+        self.read_reply_until(deadline, &cancel)
+    }
+
+    /// Reads the next reply before `deadline` (however slowly it trickles in), giving up
+    /// when `cancel` is set.
+    fn read_reply_until(&mut self, deadline: Instant, cancel: &AtomicBool) -> Result<Reply> {
+        match self.poll_reply_until(deadline, cancel)? {
+            Some(reply) => Ok(reply),
+            None => Err(self.lost(WaitError::TimedOut, "waiting for the server's reply")),
+        }
+    }
+
+    /// A reply, or None when `deadline` passes first (the connection stays usable: a reply
+    /// half received stays in the buffer).
+    fn poll_reply_until(
+        &mut self,
+        deadline: Instant,
+        cancel: &AtomicBool,
+    ) -> Result<Option<Reply>> {
         loop {
             match reply::parse(&self.buf) {
                 Ok(Some((reply, used))) => {
                     self.take_buffered(used, &reply)?;
-                    return Ok(reply);
+                    return Ok(Some(reply));
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -409,8 +445,11 @@ impl Connection {
                 }
             }
             let mut chunk = [0u8; CONTROL_CHUNK];
-            let n = read_timed(&mut self.stream, &mut chunk, deadline, &self.opts.cancel)
-                .map_err(|e| self.lost(e, "waiting for the server's reply"))?;
+            let n = match read_timed(&mut self.stream, &mut chunk, deadline, cancel) {
+                Ok(n) => n,
+                Err(WaitError::TimedOut) => return Ok(None),
+                Err(e) => return Err(self.lost(e, "waiting for the server's reply")),
+            };
             if n == 0 {
                 self.alive = false;
                 return Err(Error::connection("the server closed the connection"));
@@ -421,11 +460,9 @@ impl Connection {
 
     /// Reads a reply, waiting at most `limit` (less than the usual timeout).
     fn read_reply_within(&mut self, limit: Duration) -> Result<Reply> {
-        let saved = self.opts.timeout;
-        self.opts.timeout = saved.min(limit);
-        let reply = self.read_reply();
-        self.opts.timeout = saved;
-        reply
+        let deadline = Instant::now() + self.opts.timeout.min(limit);
+        let cancel = self.opts.cancel.clone();
+        self.read_reply_until(deadline, &cancel)
     }
 
     /// Sends a command and reads its reply, whatever the code.
@@ -482,10 +519,7 @@ impl Connection {
         } else {
             self.open_passive(cmd)?
         };
-        stream
-            .set_read_timeout(Some(TICK))
-            .and_then(|_| stream.set_write_timeout(Some(TICK)))
-            .map_err(|e| Error::connection(describe_io(&e)))?;
+        net::set_ticks(&stream).map_err(|e| Error::connection(describe_io(&e)))?;
         let mut stream = Stream::Plain(stream);
         let early_final = if first.is_preliminary() {
             None
@@ -503,6 +537,7 @@ impl Connection {
                 settings,
                 name.clone(),
                 Instant::now() + self.opts.timeout,
+                &self.opts.cancel,
             )
             .map_err(|e| Error::connection(format!("data connection: {}", e.message())))?;
             if let Some(d) = stream.describe() {
@@ -521,29 +556,53 @@ impl Connection {
     fn open_passive(&mut self, cmd: &Command) -> Result<(TcpStream, Reply)> {
         let addr = self.passive_address()?;
         self.send(cmd)?;
-        if let Some((proxy, host)) = &self.via {
+        let deadline = Instant::now() + self.opts.timeout;
+        // The refusal the control connection may hold: a proxy's failure, or a refused connect
+        // (or a reset: a listener closed with our connection in its backlog).
+        let (connected, answered_soon) = if let Some((proxy, host)) = &self.via {
             // Through the proxy, to the control connection's host and the port the server gave.
             self.transcript.note(&format!(
                 "data connection to {} through the proxy",
                 show_host(host, addr.port())
             ));
-            let stream = crate::ftp::proxy::connect(proxy, host, addr.port(), self.opts.timeout)?;
-            let first = self.read_reply()?;
-            return Ok((stream, first));
-        }
-        self.transcript.note(&format!("data connection to {addr}"));
-        let stream = match TcpStream::connect_timeout(&addr, self.opts.timeout) {
+            let r =
+                crate::ftp::proxy::connect(proxy, host, addr.port(), deadline, &self.opts.cancel);
+            (r, true)
+        } else {
+            self.transcript.note(&format!("data connection to {addr}"));
+            match net::connect(addr, deadline, &self.opts.cancel) {
+                Ok(s) => (Ok(s), false),
+                Err(e) => {
+                    let refused = matches!(&e, WaitError::Io(io) if matches!(
+                        io.kind(),
+                        io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset
+                    ));
+                    let why = match e {
+                        WaitError::Cancelled => "interrupted".to_string(),
+                        WaitError::TimedOut => {
+                            format!("timed out after {} s", self.opts.timeout.as_secs_f64())
+                        }
+                        WaitError::Io(e) => describe_io(&e),
+                    };
+                    let err = if why == "interrupted" {
+                        Error::new(Kind::Interrupted, why)
+                    } else {
+                        Error::connection(format!(
+                            "cannot open the data connection to {addr}: {why} (a firewall may block the server's passive ports; try --active)"
+                        ))
+                    };
+                    (Err(err), refused)
+                }
+            }
+        };
+        let stream = match connected {
             Ok(s) => s,
             Err(e) => {
-                // Some servers (proftpd) refuse the command and close the passive port at
-                // once: then the control reply says why. Otherwise the passive port is
-                // unreachable, and the server's state is unknown: drop the connection.
-                let why = connect_error(&e, self.opts.timeout);
-                // A listener closed with our connection in its backlog resets it instead.
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset
-                ) {
+                // The command was sent: its reply is on its way and must not be read as the
+                // next command's. Some servers (proftpd) refuse the command and close the
+                // passive port at once: then that reply says why. Otherwise the server's
+                // state is unknown: drop the connection.
+                if e.kind() != Kind::Interrupted && answered_soon {
                     if let Ok(reply) = self.read_reply_within(Duration::from_secs(2)) {
                         if reply.is_negative() {
                             return Err(Error::refused(reply.code, reply.text()));
@@ -551,9 +610,7 @@ impl Connection {
                     }
                 }
                 self.alive = false;
-                return Err(Error::connection(format!(
-                    "cannot open the data connection to {addr}: {why} (a firewall may block the server's passive ports; try --active)"
-                )));
+                return Err(e);
             }
         };
         let first = self.read_reply()?;
@@ -738,36 +795,47 @@ impl Connection {
     }
 
     /// Abandons a transfer in progress (Ctrl-C, local failure): ABOR, then reads the
-    /// server's replies briefly. A connection that does not settle is marked dead.
+    /// transfer's reply (426, or 226 when it had completed) and ABOR's own (226, 225), so the
+    /// conversation stays in step. The waits ignore the cancel flag (they have their own
+    /// short deadline) and never clear it: other workers must still see an interrupt. A
+    /// connection that does not settle is marked dead.
     pub fn abort_transfer(&mut self) {
         if !self.alive {
             return;
         }
-        let saved = self.opts.cancel.swap(false, Ordering::SeqCst);
+        let deadline = Instant::now() + self.opts.timeout.min(ABORT_WAIT);
         let settled = (|| -> Result<bool> {
-            self.send(&Command::Abor)?;
-            for _ in 0..3 {
-                let r = self.read_reply_within(Duration::from_secs(5))?;
-                // 426 (aborted) may come first; 225/226 ends the abort.
-                if r.is_completion() {
-                    return Ok(true);
+            self.send_until(&Command::Abor, deadline, &NEVER)?;
+            let first = self.read_reply_until(deadline, &NEVER)?;
+            match first.code {
+                // "No transfer to abort": ABOR's own reply, nothing else is coming.
+                225 => Ok(true),
+                // The transfer's 226, or ABOR's only one when the transfer had already been
+                // answered: a second reply follows at once, or never.
+                // ABOR not understood (500-502): the transfer's own reply may still come.
+                226 | 250 | 500..=502 => {
+                    let soon = (Instant::now() + SECOND_ABORT_REPLY).min(deadline);
+                    self.poll_reply_until(soon, &NEVER)?;
+                    Ok(true)
                 }
-                if r.code >= 500 {
-                    return Ok(true);
+                // The transfer's failure (426, 451, 550...): ABOR's reply comes next.
+                _ => {
+                    self.read_reply_until(deadline, &NEVER)?;
+                    Ok(true)
                 }
             }
-            Ok(false)
         })();
-        self.opts.cancel.store(saved, Ordering::SeqCst);
         if !matches!(settled, Ok(true)) {
             self.alive = false;
         }
     }
 
-    /// Sends QUIT and closes, ignoring what the server says: the work is already done.
+    /// Sends QUIT and closes, ignoring what the server says: the work is already done. The
+    /// wait ignores the cancel flag and ends by its own short deadline.
     pub fn quit(mut self) {
-        if self.alive && self.send(&Command::Quit).is_ok() {
-            let _ = self.read_reply_within(Duration::from_secs(5));
+        let deadline = Instant::now() + self.opts.timeout.min(ABORT_WAIT);
+        if self.alive && self.send_until(&Command::Quit, deadline, &NEVER).is_ok() {
+            let _ = self.read_reply_until(deadline, &NEVER);
         }
         let _ = self.stream.close_notify();
         let _ = self.stream.tcp().shutdown(Shutdown::Both);
@@ -971,111 +1039,63 @@ impl DataConn {
     }
 }
 
-enum WaitError {
-    TimedOut,
-    Cancelled,
-    Io(io::Error),
-}
-
-fn is_tick(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
-    )
-}
-
-/// Reads once, waking every [`TICK`] to check the cancel flag and the deadline. The flag is
-/// also checked before every read: on a fast or rate-capped transfer data is always waiting,
-/// so a read never blocks long enough to notice Ctrl-C otherwise.
-fn read_timed(
-    stream: &mut impl Read,
-    buf: &mut [u8],
-    deadline: Instant,
-    cancel: &AtomicBool,
-) -> std::result::Result<usize, WaitError> {
-    loop {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(WaitError::Cancelled);
-        }
-        match stream.read(buf) {
-            Ok(n) => return Ok(n),
-            Err(e) if is_tick(&e) => {
-                if cancel.load(Ordering::SeqCst) {
-                    return Err(WaitError::Cancelled);
-                }
-                if Instant::now() >= deadline {
-                    return Err(WaitError::TimedOut);
-                }
-            }
-            Err(e) => return Err(WaitError::Io(e)),
-        }
-    }
-}
-
-/// Writes everything; the deadline moves forward whenever some bytes go out.
-fn write_all_timed(
-    stream: &mut impl Write,
-    mut buf: &[u8],
-    mut deadline: Instant,
-    cancel: &AtomicBool,
-) -> std::result::Result<(), WaitError> {
-    let window = deadline.saturating_duration_since(Instant::now());
-    while !buf.is_empty() {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(WaitError::Cancelled);
-        }
-        match stream.write(buf) {
-            Ok(0) => return Err(WaitError::Io(io::ErrorKind::WriteZero.into())),
-            Ok(n) => {
-                buf = &buf[n..];
-                deadline = Instant::now() + window;
-            }
-            Err(e) if is_tick(&e) => {
-                if cancel.load(Ordering::SeqCst) {
-                    return Err(WaitError::Cancelled);
-                }
-                if Instant::now() >= deadline {
-                    return Err(WaitError::TimedOut);
-                }
-            }
-            Err(e) => return Err(WaitError::Io(e)),
-        }
-    }
-    Ok(())
-}
-
-/// A direct TCP connection to the first address of `host` that answers.
+/// A direct TCP connection to the first address of `host` that answers, before `deadline`.
 fn direct(
     host: &str,
     port: u16,
-    timeout: Duration,
+    opts: &Options,
+    deadline: Instant,
     transcript: &mut Transcript,
 ) -> Result<TcpStream> {
-    let addrs: Vec<SocketAddr> = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| Error::connection(format!("cannot resolve {host}: {}", describe_io(&e))))?
-        .collect();
+    let interrupted = || Error::new(Kind::Interrupted, "interrupted");
+    let timed_out = || {
+        Error::connection(format!(
+            "cannot connect to {}: timed out after {} s",
+            show_host(host, port),
+            opts.timeout.as_secs_f64()
+        ))
+    };
+    let addrs = match net::resolve(host, port, deadline, &opts.cancel) {
+        Ok(a) => a,
+        Err(WaitError::Cancelled) => return Err(interrupted()),
+        Err(WaitError::TimedOut) => {
+            return Err(Error::connection(format!(
+                "cannot resolve {host}: timed out after {} s",
+                opts.timeout.as_secs_f64()
+            )))
+        }
+        Err(WaitError::Io(e)) => {
+            return Err(Error::connection(format!(
+                "cannot resolve {host}: {}",
+                describe_io(&e)
+            )))
+        }
+    };
     let mut last_err = None;
     for addr in &addrs {
         transcript.note(&format!("connecting to {addr}"));
-        match TcpStream::connect_timeout(addr, timeout) {
+        match net::connect(*addr, deadline, &opts.cancel) {
             Ok(s) => return Ok(s),
-            Err(e) => last_err = Some(e),
+            Err(WaitError::Cancelled) => return Err(interrupted()),
+            Err(WaitError::TimedOut) => return Err(timed_out()),
+            Err(WaitError::Io(e)) => last_err = Some(e),
         }
     }
-    let why = last_err.map_or("no address".to_string(), |e| connect_error(&e, timeout));
+    let why = last_err.map_or("no address".to_string(), |e| describe_io(&e));
     Err(Error::connection(format!(
         "cannot connect to {}: {why}",
         show_host(host, port)
     )))
 }
 
-fn connect_error(e: &io::Error, timeout: Duration) -> String {
-    if is_tick(e) {
-        format!("timed out after {} s", timeout.as_secs_f64())
-    } else {
-        describe_io(e)
+/// Whether bytes are waiting on `tcp` (checked without waiting).
+fn pending_bytes(tcp: &TcpStream) -> bool {
+    if tcp.set_nonblocking(true).is_err() {
+        return false;
     }
+    let waiting = matches!(tcp.peek(&mut [0u8; 1]), Ok(n) if n > 0);
+    let _ = tcp.set_nonblocking(false);
+    waiting
 }
 
 fn show_host(host: &str, port: u16) -> String {

@@ -4,6 +4,7 @@
 pub mod command;
 pub mod connection;
 pub mod list;
+pub mod net;
 pub mod pasv;
 pub mod proxy;
 pub mod reply;

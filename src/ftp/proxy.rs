@@ -3,12 +3,14 @@
 //! credentials are secrets like the FTP password: `Display` and `Debug` mask them.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::time::Duration;
+use std::net::TcpStream;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
 
 use percent_encoding::percent_decode_str;
 
-use crate::error::{describe_io, Error, Result};
+use crate::error::{describe_io, Error, Kind as ErrorKind, Result};
+use crate::ftp::net::{self, WaitError};
 
 /// The kind of proxy.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -121,49 +123,52 @@ fn bypasses(pattern: &str, host: &str) -> bool {
     p == "*" || h == p || h.ends_with(&format!(".{p}"))
 }
 
-/// Opens a TCP connection to `host:port` through `proxy`.
-pub fn connect(proxy: &Proxy, host: &str, port: u16, timeout: Duration) -> Result<TcpStream> {
-    let addrs: Vec<SocketAddr> = (proxy.host.as_str(), proxy.port)
-        .to_socket_addrs()
-        .map_err(|e| {
-            Error::connection(format!(
-                "cannot resolve the proxy {proxy}: {}",
-                describe_io(&e)
-            ))
-        })?
-        .collect();
+/// Opens a TCP connection to `host:port` through `proxy`: resolving the proxy, connecting
+/// and the whole handshake end by `deadline` (or when `cancel` is set), however slowly the
+/// proxy answers. The socket comes back with the tick timeouts set.
+pub fn connect(
+    proxy: &Proxy,
+    host: &str,
+    port: u16,
+    deadline: Instant,
+    cancel: &AtomicBool,
+) -> Result<TcpStream> {
+    let waited = |e: WaitError, doing: &str| match e {
+        WaitError::Cancelled => Error::new(ErrorKind::Interrupted, "interrupted"),
+        WaitError::TimedOut => Error::connection(format!("proxy {proxy}: timed out {doing}")),
+        WaitError::Io(e) => {
+            Error::connection(format!("proxy {proxy}: {doing}: {}", describe_io(&e)))
+        }
+    };
+    let addrs = net::resolve(&proxy.host, proxy.port, deadline, cancel)
+        .map_err(|e| waited(e, "resolving its name"))?;
     let mut last = None;
     let mut stream = None;
     for a in &addrs {
-        match TcpStream::connect_timeout(a, timeout) {
+        match net::connect(*a, deadline, cancel) {
             Ok(s) => {
                 stream = Some(s);
                 break;
             }
-            Err(e) => last = Some(e),
+            Err(WaitError::Io(e)) => last = Some(e),
+            Err(e) => return Err(waited(e, "connecting")),
         }
     }
-    let mut stream = stream.ok_or_else(|| {
+    let stream = stream.ok_or_else(|| {
         Error::connection(format!(
             "cannot connect to the proxy {proxy}: {}",
             last.map_or("no address".into(), |e| describe_io(&e))
         ))
     })?;
-    stream
-        .set_read_timeout(Some(timeout))
-        .and_then(|_| stream.set_write_timeout(Some(timeout)))
-        .map_err(|e| Error::connection(describe_io(&e)))?;
-    let io = |e: std::io::Error| Error::connection(format!("proxy {proxy}: {}", describe_io(&e)));
-    match proxy.kind {
-        Kind::Socks5 => socks5(&mut stream, proxy, host, port).map_err(|e| match e {
-            Step::Io(e) => io(e),
-            Step::Refused(why) => Error::connection(format!("proxy {proxy}: {why}")),
-        })?,
-        Kind::Http => http_connect(&mut stream, proxy, host, port).map_err(|e| match e {
-            Step::Io(e) => io(e),
-            Step::Refused(why) => Error::connection(format!("proxy {proxy}: {why}")),
-        })?,
-    }
+    let mut timed = net::Timed::new(&stream, deadline, cancel);
+    let shaken = match proxy.kind {
+        Kind::Socks5 => socks5(&mut timed, proxy, host, port),
+        Kind::Http => http_connect(&mut timed, proxy, host, port),
+    };
+    shaken.map_err(|e| match e {
+        Step::Io(e) => waited(WaitError::from_io(e), "in the handshake"),
+        Step::Refused(why) => Error::connection(format!("proxy {proxy}: {why}")),
+    })?;
     Ok(stream)
 }
 
@@ -179,7 +184,7 @@ impl From<std::io::Error> for Step {
 }
 
 fn socks5(
-    s: &mut TcpStream,
+    s: &mut (impl Read + Write),
     proxy: &Proxy,
     host: &str,
     port: u16,
@@ -280,7 +285,7 @@ fn socks5(
 }
 
 fn http_connect(
-    s: &mut TcpStream,
+    s: &mut (impl Read + Write),
     proxy: &Proxy,
     host: &str,
     port: u16,
@@ -405,6 +410,47 @@ mod tests {
         assert_eq!(
             base64(b"Aladdin:open sesame"),
             "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+    }
+}
+
+#[cfg(test)]
+mod trickle_tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::time::Duration;
+
+    #[test]
+    fn a_proxy_answering_a_byte_at_a_time_ends_by_the_deadline() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            for b in b"HTTP/1.1 200 Connection established, but slowly"
+                .iter()
+                .cycle()
+            {
+                if s.write_all(&[*b]).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(150));
+            }
+        });
+        let proxy = parse(&format!("http://127.0.0.1:{port}")).unwrap();
+        let start = Instant::now();
+        let err = connect(
+            &proxy,
+            "127.0.0.1",
+            21,
+            start + Duration::from_secs(1),
+            &AtomicBool::new(false),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("timed out"), "{err}");
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
         );
     }
 }

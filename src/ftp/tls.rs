@@ -10,6 +10,7 @@
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -21,6 +22,7 @@ use rustls::{
 };
 
 use crate::error::{Error, Kind, Result};
+use crate::ftp::net::{Timed, WaitError};
 
 /// How a connection uses TLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,46 +122,37 @@ impl Stream {
         }
     }
 
-    /// Starts TLS on `tcp` and completes the handshake (the socket's timeouts apply; a
-    /// blocked handshake step is retried until `deadline`).
+    /// Starts TLS on `tcp` (which has the tick timeouts set) and completes the handshake
+    /// before `deadline`, however slowly the peer trickles its bytes; `cancel` ends it too.
     pub fn handshake(
         tcp: TcpStream,
         tls: &Tls,
         name: ServerName<'static>,
         deadline: std::time::Instant,
+        cancel: &AtomicBool,
     ) -> Result<Stream> {
         let conn = ClientConnection::new(tls.config.clone(), name)
             .map_err(|e| Error::connection(format!("TLS: {e}")))?;
         let mut stream = StreamOwned::new(conn, tcp);
         while stream.conn.is_handshaking() {
-            match stream.conn.complete_io(&mut stream.sock) {
-                Ok(_) => {}
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) =>
-                {
-                    if std::time::Instant::now() >= deadline {
-                        return Err(Error::connection("TLS: timed out during the handshake"));
+            let mut timed = Timed::new(&stream.sock, deadline, cancel);
+            if let Err(e) = stream.conn.complete_io(&mut timed) {
+                return Err(match WaitError::from_io(e) {
+                    WaitError::TimedOut => Error::connection("TLS: timed out during the handshake"),
+                    WaitError::Cancelled => Error::new(Kind::Interrupted, "interrupted"),
+                    WaitError::Io(e) => {
+                        let why = describe_tls_error(&e);
+                        // What a plain FTP greeting looks like to a TLS client.
+                        let hint = if why.contains("InvalidContentType")
+                            || why.contains("corrupt message")
+                        {
+                            " (the server does not speak TLS on this port: ftps:// means TLS from the first byte, usually on port 990; for AUTH TLS use ftp:// with --tls)"
+                        } else {
+                            ""
+                        };
+                        Error::connection(format!("TLS handshake failed: {why}{hint}"))
                     }
-                }
-                Err(e) => {
-                    let why = describe_tls_error(&e);
-                    // What a plain FTP greeting looks like to a TLS client.
-                    let hint = if why.contains("InvalidContentType")
-                        || why.contains("corrupt message")
-                    {
-                        " (the server does not speak TLS on this port: ftps:// means TLS from the first byte, usually on port 990; for AUTH TLS use ftp:// with --tls)"
-                    } else {
-                        ""
-                    };
-                    return Err(Error::connection(format!(
-                        "TLS handshake failed: {why}{hint}"
-                    )));
-                }
+                });
             }
         }
         Ok(Stream::Tls(Box::new(stream)))
