@@ -1105,3 +1105,69 @@ fn show_host(host: &str, port: u16) -> String {
         format!("{host}:{port}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::BufRead;
+    use std::net::TcpListener;
+    use std::sync::Mutex;
+
+    /// A loopback server: greets, answers ABOR with 426 then 226 (noting the cancel flag's
+    /// value at that moment), QUIT with 221, anything else with 200.
+    fn server(flag: Arc<AtomicBool>, seen: Arc<Mutex<Vec<bool>>>) -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (s, _) = listener.accept().unwrap();
+            let mut w = s.try_clone().unwrap();
+            w.write_all(b"220 hi\r\n").unwrap();
+            for line in io::BufReader::new(s).lines() {
+                let Ok(line) = line else { break };
+                let reply: &[u8] = if line.starts_with("ABOR") {
+                    seen.lock().unwrap().push(flag.load(Ordering::SeqCst));
+                    b"426 aborted\r\n226 ABOR ok\r\n"
+                } else if line.starts_with("QUIT") {
+                    b"221 bye\r\n"
+                } else {
+                    b"200 ok\r\n"
+                };
+                if w.write_all(reply).is_err() {
+                    break;
+                }
+            }
+        });
+        port
+    }
+
+    #[test]
+    fn abor_never_clears_the_shared_cancel_flag() {
+        let flag = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let port = server(flag.clone(), seen.clone());
+        let opts = Options {
+            cancel: flag.clone(),
+            timeout: Duration::from_secs(5),
+            ..Options::default()
+        };
+        let sink = Arc::new(Mutex::new(Vec::new()));
+        let mut conn =
+            Connection::connect("127.0.0.1", port, opts, Transcript::buffer(sink), Mode::Off)
+                .unwrap();
+        // Ctrl-C, as another worker of -j N would see it too.
+        flag.store(true, Ordering::SeqCst);
+        conn.abort_transfer();
+        assert_eq!(
+            *seen.lock().unwrap(),
+            vec![true],
+            "the flag was cleared during ABOR"
+        );
+        assert!(flag.load(Ordering::SeqCst));
+        assert!(
+            conn.is_alive(),
+            "both replies read: the connection is in step"
+        );
+        assert!(conn.buf.is_empty());
+        conn.quit();
+    }
+}
