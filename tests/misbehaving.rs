@@ -1069,3 +1069,36 @@ fn abor_reads_the_transfers_226_and_its_own_so_the_next_command_gets_its_reply()
     );
     assert!(run.stderr.contains("550"), "{}", run.stderr);
 }
+
+#[test]
+fn an_extra_226_after_a_transfer_does_not_shift_the_replies_of_later_commands() {
+    let first = pattern(4000);
+    let second: Vec<u8> = pattern(4001)[1..].to_vec();
+    let server = FakeServer::new()
+        .size(first.len() as u64)
+        .login()
+        .retr(&first)
+        .sleep_ms(500)
+        .send("226 Transfer complete (said twice)\r\n")
+        .reply("DELE", "550 No such file\r\n")
+        .reply("SIZE", format!("213 {}\r\n", second.len()))
+        .retr(&second)
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.bin"), dir.path().join("b.bin"));
+    let script = format!(
+        "get /a.bin {}\n-rm /missing.txt\nget /b.bin {}\n",
+        s(&a),
+        s(&b)
+    );
+    let run = ftp_with_input(&["-v", "--verify", "size", &server.url("/")], Some(&script));
+    let t = server.finish();
+    assert!(
+        run.stderr.contains("550"),
+        "rm must fail with the 550: {run:#?}\n{t:#?}"
+    );
+    assert!(run.stdout.contains("cannot answer"), "{}", run.stdout);
+    assert_eq!(std::fs::read(&a).unwrap(), first);
+    assert_eq!(std::fs::read(&b).unwrap(), second, "{run:#?}\n{t:#?}");
+    t.assert_clean();
+}

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::error::{describe_io, Error, Kind, Result};
+use crate::ftp::answers::Asked;
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::net::{self, read_timed, write_all_timed, WaitError, NEVER};
 use crate::ftp::pasv;
@@ -28,6 +29,8 @@ const SPLICE_PIPE: usize = 1024 * 1024;
 const ABORT_WAIT: Duration = Duration::from_secs(5);
 /// How long ABOR waits for its own reply after a `226` that may have been the transfer's.
 const SECOND_ABORT_REPLY: Duration = Duration::from_secs(1);
+/// Replies in a row that cannot answer the command before the connection is given up.
+const MAX_UNASKED: usize = 4;
 /// Size of one read from the control connection.
 const CONTROL_CHUNK: usize = 8 * 1024;
 
@@ -129,6 +132,8 @@ pub struct Connection {
     /// The TLS settings and server name when data connections must be protected.
     data_tls: Option<(Tls, rustls::pki_types::ServerName<'static>)>,
     mode: Mode,
+    /// What the last command sent waits for: replies that cannot answer it are dropped.
+    asked: Option<Asked>,
 }
 
 /// An open data connection and what the server said when it opened.
@@ -202,6 +207,7 @@ impl Connection {
             via: via.map(|p| (p, host.to_string())),
             data_tls: None,
             mode,
+            asked: None,
         };
         if let Some(d) = conn.stream.describe() {
             conn.transcript.note(&format!("TLS: {d}"));
@@ -380,6 +386,7 @@ impl Connection {
     /// Sends one command, giving up at `deadline` or when `cancel` is set.
     fn send_until(&mut self, cmd: &Command, deadline: Instant, cancel: &AtomicBool) -> Result<()> {
         self.drop_unsolicited()?;
+        self.asked = Some(Asked::of(cmd));
         self.transcript.sent(&cmd.log_line());
         let bytes = cmd.wire();
         let res = write_all_timed(&mut self.stream, &bytes, deadline, cancel);
@@ -425,18 +432,37 @@ impl Connection {
         }
     }
 
-    /// A reply, or None when `deadline` passes first (the connection stays usable: a reply
-    /// half received stays in the buffer).
+    /// A reply that can answer the command sent, or None when `deadline` passes first (the
+    /// connection stays usable: a reply half received stays in the buffer). A reply whose
+    /// code cannot answer the command ([`Asked::accepts`]) was sent unasked: it is dropped
+    /// with a note, never acted on; too many of them in a row end the connection.
     fn poll_reply_until(
         &mut self,
         deadline: Instant,
         cancel: &AtomicBool,
     ) -> Result<Option<Reply>> {
+        let mut dropped = 0;
         loop {
             match reply::parse(&self.buf) {
                 Ok(Some((reply, used))) => {
                     self.take_buffered(used, &reply)?;
-                    return Ok(Some(reply));
+                    match self.asked {
+                        Some(asked) if !asked.accepts(reply.code) => {
+                            dropped += 1;
+                            if dropped > MAX_UNASKED {
+                                self.alive = false;
+                                return Err(Error::connection(format!(
+                                    "the conversation with the server is out of step: {reply} cannot answer the command sent"
+                                )));
+                            }
+                            self.transcript.note(&format!(
+                                "ignoring that reply: {} cannot answer the command sent; the server sent it unasked",
+                                reply.code
+                            ));
+                            continue;
+                        }
+                        _ => return Ok(Some(reply)),
+                    }
                 }
                 Ok(None) => {}
                 Err(e) => {

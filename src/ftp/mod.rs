@@ -1,6 +1,7 @@
 //! The FTP protocol: sans-IO parsers (`reply`, `pasv`), the wire encoder (`command`) and the
 //! one module that owns sockets (`connection`). Nothing here prints or knows about argv.
 
+pub mod answers;
 pub mod command;
 pub mod connection;
 pub mod list;
