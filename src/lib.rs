@@ -18,7 +18,8 @@ pub mod listing;
 pub mod netrc;
 pub mod output;
 pub mod ratelimit;
-pub mod transcript;
+// The `-v` sink lives in the protocol layer now; the old path stays for callers.
+pub use ftp::transcript;
 pub mod transfer;
 pub mod url;
 pub mod verify;

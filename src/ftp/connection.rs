@@ -6,25 +6,24 @@
 //! has a deadline ([`Options::timeout`]) and notices a cancel flag (Ctrl-C) within a fraction
 //! of a second. It never prints: lines go to the [`Transcript`] it was handed.
 
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::io::{self, Read};
+use std::net::{Shutdown, SocketAddr};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use crate::error::{describe_io, Error, Kind, Result};
 use crate::ftp::answers::Asked;
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::net::{self, read_timed, write_all_timed, WaitError, NEVER};
-use crate::ftp::pasv;
 use crate::ftp::reply::{self, Reply};
 use crate::ftp::tls::{self, Mode, Stream, Tls};
-use crate::transcript::Transcript;
-use crate::url::ANONYMOUS_PASSWORD;
+use crate::ftp::transcript::Transcript;
 
-/// The pipe a spliced download goes through (Linux caps unprivileged pipes at 1 MiB).
-#[cfg(target_os = "linux")]
-const SPLICE_PIPE: usize = 1024 * 1024;
+pub use crate::ftp::options::{Options, TlsSource};
+
+/// The password sent for `anonymous` (or `ftp`) when the server asks for one.
+pub const ANONYMOUS_PASSWORD: &str = "anonymous@";
+
 /// The longest wait for the server to settle after ABOR, or to answer QUIT.
 const ABORT_WAIT: Duration = Duration::from_secs(5);
 /// How long ABOR waits for its own reply after a `226` that may have been the transfer's.
@@ -34,79 +33,9 @@ const MAX_UNASKED: usize = 4;
 /// Size of one read from the control connection.
 const CONTROL_CHUNK: usize = 8 * 1024;
 
-/// Settings that shape a connection.
-#[derive(Clone, Debug)]
-pub struct Options {
-    /// The longest wait for any network event (connect, a reply, data progress).
-    pub timeout: Duration,
-    /// Connect data channels to the address a 227 reply names instead of the control peer.
-    pub trust_pasv_address: bool,
-    /// Set by Ctrl-C; every wait checks it.
-    pub cancel: Arc<AtomicBool>,
-    /// Upgrade plain `ftp://` connections with AUTH TLS (`--tls`).
-    pub explicit_tls: bool,
-    /// Active mode: the server connects to us (EPRT, else PORT).
-    pub active: bool,
-    /// The local ports active mode may listen on (`--port-range LO-HI`); any when None.
-    pub port_range: Option<(u16, u16)>,
-    /// `--proxy` (else the environment's `ftp_proxy`/`all_proxy`).
-    pub proxy: Option<crate::ftp::proxy::Proxy>,
-    /// `--noproxy`: hosts reached directly.
-    pub noproxy: Vec<String>,
-    /// Where the TLS configuration comes from; built on first use.
-    pub tls: TlsSource,
-}
-
-/// `--cacert` and `--insecure`, and the configuration built from them once per run.
-#[derive(Clone, Debug, Default)]
-pub struct TlsSource {
-    /// A PEM file of CA certificates to trust instead of the system's.
-    pub cacert: Option<std::path::PathBuf>,
-    /// Skip certificate verification.
-    pub insecure: bool,
-    built: Arc<std::sync::OnceLock<std::result::Result<Tls, String>>>,
-}
-
-impl TlsSource {
-    /// The settings for `--cacert`/`--insecure`.
-    pub fn new(cacert: Option<std::path::PathBuf>, insecure: bool) -> TlsSource {
-        TlsSource {
-            cacert,
-            insecure,
-            built: Arc::default(),
-        }
-    }
-
-    /// The shared client configuration (built once; its session cache is shared).
-    pub fn get(&self) -> Result<Tls> {
-        self.built
-            .get_or_init(|| {
-                tls::settings(self.cacert.as_deref(), self.insecure).map_err(|e| e.to_string())
-            })
-            .clone()
-            .map_err(|e| Error::new(Kind::Local, e))
-    }
-}
-
-impl Default for Options {
-    fn default() -> Options {
-        Options {
-            timeout: Duration::from_secs(20),
-            trust_pasv_address: false,
-            cancel: Arc::new(AtomicBool::new(false)),
-            explicit_tls: false,
-            active: false,
-            port_range: None,
-            proxy: None,
-            noproxy: Vec::new(),
-            tls: TlsSource::default(),
-        }
-    }
-}
-
 /// Which passive command this server answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Passive {
+pub(super) enum Passive {
     Untried,
     Epsv,
     Pasv,
@@ -114,35 +43,26 @@ enum Passive {
 
 /// A logged-in (or logging-in) FTP control connection.
 pub struct Connection {
-    stream: Stream,
-    buf: Vec<u8>,
-    opts: Options,
-    transcript: Transcript,
-    peer: SocketAddr,
-    passive: Passive,
-    binary: bool,
-    alive: bool,
-    mlsd: Option<bool>,
+    pub(super) stream: Stream,
+    pub(super) buf: Vec<u8>,
+    pub(super) opts: Options,
+    pub(super) transcript: Transcript,
+    pub(super) peer: SocketAddr,
+    pub(super) passive: Passive,
+    pub(super) binary: bool,
+    pub(super) alive: bool,
+    pub(super) mlsd: Option<bool>,
     /// Whether EPRT works here: None until tried.
-    eprt: Option<bool>,
+    pub(super) eprt: Option<bool>,
     /// The FEAT lines, once asked for.
-    features: Option<Vec<String>>,
+    pub(super) features: Option<Vec<String>>,
     /// The proxy and the server's host name, when connected through a proxy.
-    via: Option<(crate::ftp::proxy::Proxy, String)>,
+    pub(super) via: Option<(crate::ftp::proxy::Proxy, String)>,
     /// The TLS settings and server name when data connections must be protected.
-    data_tls: Option<(Tls, rustls::pki_types::ServerName<'static>)>,
-    mode: Mode,
+    pub(super) data_tls: Option<(Tls, rustls::pki_types::ServerName<'static>)>,
+    pub(super) mode: Mode,
     /// What the last command sent waits for: replies that cannot answer it are dropped.
-    asked: Option<Asked>,
-}
-
-/// An open data connection and what the server said when it opened.
-pub struct DataConn {
-    stream: Stream,
-    timeout: Duration,
-    cancel: Arc<AtomicBool>,
-    /// The final reply when the server sent it in place of a preliminary one.
-    early_final: Option<Reply>,
+    pub(super) asked: Option<Asked>,
 }
 
 impl Connection {
@@ -167,11 +87,18 @@ impl Connection {
             Some(proxy) => {
                 transcript.note(&format!(
                     "connecting to {} through the proxy {proxy}",
-                    show_host(host, port)
+                    net::show_host(host, port)
                 ));
                 crate::ftp::proxy::connect(proxy, host, port, deadline, &opts.cancel)?
             }
-            None => direct(host, port, &opts, deadline, &mut transcript)?,
+            None => net::direct(
+                host,
+                port,
+                opts.timeout,
+                deadline,
+                &opts.cancel,
+                &mut |line| transcript.note(line),
+            )?,
         };
         let peer = stream
             .peer_addr()
@@ -234,7 +161,7 @@ impl Connection {
             }
             // Anything sent after 234 in clear text would be read as if it came through
             // TLS (RFC 4217 §10): refuse it before the handshake.
-            if !conn.buf.is_empty() || pending_bytes(conn.stream.tcp()) {
+            if !conn.buf.is_empty() || net::pending_bytes(conn.stream.tcp()) {
                 conn.quit_quietly();
                 return Err(Error::connection(
                     "the server sent clear text after agreeing to TLS (234); not starting TLS on a tampered connection",
@@ -425,7 +352,11 @@ impl Connection {
 
     /// Reads the next reply before `deadline` (however slowly it trickles in), giving up
     /// when `cancel` is set.
-    fn read_reply_until(&mut self, deadline: Instant, cancel: &AtomicBool) -> Result<Reply> {
+    pub(super) fn read_reply_until(
+        &mut self,
+        deadline: Instant,
+        cancel: &AtomicBool,
+    ) -> Result<Reply> {
         match self.poll_reply_until(deadline, cancel)? {
             Some(reply) => Ok(reply),
             None => Err(self.lost(WaitError::TimedOut, "waiting for the server's reply")),
@@ -436,7 +367,7 @@ impl Connection {
     /// connection stays usable: a reply half received stays in the buffer). A reply whose
     /// code cannot answer the command ([`Asked::accepts`]) was sent unasked: it is dropped
     /// with a note, never acted on; too many of them in a row end the connection.
-    fn poll_reply_until(
+    pub(super) fn poll_reply_until(
         &mut self,
         deadline: Instant,
         cancel: &AtomicBool,
@@ -485,7 +416,7 @@ impl Connection {
     }
 
     /// Reads a reply, waiting at most `limit` (less than the usual timeout).
-    fn read_reply_within(&mut self, limit: Duration) -> Result<Reply> {
+    pub(super) fn read_reply_within(&mut self, limit: Duration) -> Result<Reply> {
         let deadline = Instant::now() + self.opts.timeout.min(limit);
         let cancel = self.opts.cancel.clone();
         self.read_reply_until(deadline, &cancel)
@@ -537,252 +468,6 @@ impl Connection {
         }
     }
 
-    /// Opens a passive data connection for `cmd` (LIST, RETR, STOR...): asks for a passive
-    /// port, sends `cmd`, connects, and reads the server's preliminary reply.
-    pub fn open_data(&mut self, cmd: &Command) -> Result<DataConn> {
-        let (stream, first) = if self.opts.active && self.via.is_none() {
-            self.open_active(cmd)?
-        } else {
-            self.open_passive(cmd)?
-        };
-        net::set_ticks(&stream).map_err(|e| Error::connection(describe_io(&e)))?;
-        let mut stream = Stream::Plain(stream);
-        let early_final = if first.is_preliminary() {
-            None
-        } else if first.is_completion() {
-            Some(first)
-        } else {
-            return Err(Error::refused(first.code, first.text()));
-        };
-        if let (Some((settings, name)), Stream::Plain(tcp)) = (&self.data_tls, &stream) {
-            let tcp = tcp
-                .try_clone()
-                .map_err(|e| Error::connection(describe_io(&e)))?;
-            stream = Stream::handshake(
-                tcp,
-                settings,
-                name.clone(),
-                Instant::now() + self.opts.timeout,
-                &self.opts.cancel,
-            )
-            .map_err(|e| Error::connection(format!("data connection: {}", e.message())))?;
-            if let Some(d) = stream.describe() {
-                self.transcript.note(&format!("data connection TLS: {d}"));
-            }
-        }
-        Ok(DataConn {
-            stream,
-            timeout: self.opts.timeout,
-            cancel: self.opts.cancel.clone(),
-            early_final,
-        })
-    }
-
-    /// Passive: the passive command, `cmd`, connect; then the server's first reply.
-    fn open_passive(&mut self, cmd: &Command) -> Result<(TcpStream, Reply)> {
-        let addr = self.passive_address()?;
-        self.send(cmd)?;
-        let deadline = Instant::now() + self.opts.timeout;
-        // The refusal the control connection may hold: a proxy's failure, or a refused connect
-        // (or a reset: a listener closed with our connection in its backlog).
-        let (connected, answered_soon) = if let Some((proxy, host)) = &self.via {
-            // Through the proxy, to the control connection's host and the port the server gave.
-            self.transcript.note(&format!(
-                "data connection to {} through the proxy",
-                show_host(host, addr.port())
-            ));
-            let r =
-                crate::ftp::proxy::connect(proxy, host, addr.port(), deadline, &self.opts.cancel);
-            (r, true)
-        } else {
-            self.transcript.note(&format!("data connection to {addr}"));
-            match net::connect(addr, deadline, &self.opts.cancel) {
-                Ok(s) => (Ok(s), false),
-                Err(e) => {
-                    let refused = matches!(&e, WaitError::Io(io) if matches!(
-                        io.kind(),
-                        io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset
-                    ));
-                    let why = match e {
-                        WaitError::Cancelled => "interrupted".to_string(),
-                        WaitError::TimedOut => {
-                            format!("timed out after {} s", self.opts.timeout.as_secs_f64())
-                        }
-                        WaitError::Io(e) => describe_io(&e),
-                    };
-                    let err = if why == "interrupted" {
-                        Error::new(Kind::Interrupted, why)
-                    } else {
-                        Error::connection(format!(
-                            "cannot open the data connection to {addr}: {why} (a firewall may block the server's passive ports; try --active)"
-                        ))
-                    };
-                    (Err(err), refused)
-                }
-            }
-        };
-        let stream = match connected {
-            Ok(s) => s,
-            Err(e) => {
-                // The command was sent: its reply is on its way and must not be read as the
-                // next command's. Some servers (proftpd) refuse the command and close the
-                // passive port at once: then that reply says why. Otherwise the server's
-                // state is unknown: drop the connection.
-                if e.kind() != Kind::Interrupted && answered_soon {
-                    if let Ok(reply) = self.read_reply_within(Duration::from_secs(2)) {
-                        if reply.is_negative() {
-                            return Err(Error::refused(reply.code, reply.text()));
-                        }
-                    }
-                }
-                self.alive = false;
-                return Err(e);
-            }
-        };
-        let first = self.read_reply()?;
-        Ok((stream, first))
-    }
-
-    /// Active: listen, EPRT (else PORT), `cmd`, then accept exactly one connection, and
-    /// only from the server's address; a refusal on the control connection ends the wait.
-    fn open_active(&mut self, cmd: &Command) -> Result<(TcpStream, Reply)> {
-        let local_ip = self
-            .stream
-            .tcp()
-            .local_addr()
-            .map_err(|e| Error::connection(describe_io(&e)))?
-            .ip();
-        let listener = self.listen_on(local_ip)?;
-        let here = listener
-            .local_addr()
-            .map_err(|e| Error::connection(describe_io(&e)))?;
-        self.announce(here)?;
-        self.send(cmd)?;
-        self.transcript
-            .note(&format!("waiting for the server to connect to {here}"));
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| Error::connection(describe_io(&e)))?;
-        let deadline = Instant::now() + self.opts.timeout;
-        let mut first = None;
-        let stream = loop {
-            match listener.accept() {
-                Ok((s, from)) => {
-                    if from.ip() != self.peer.ip() {
-                        drop(s);
-                        self.abort_transfer();
-                        return Err(Error::connection(format!(
-                            "refused a data connection from {from}: only the server ({}) may connect",
-                            self.peer.ip()
-                        )));
-                    }
-                    break s;
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => {
-                    return Err(Error::connection(format!(
-                        "accepting the data connection: {}",
-                        describe_io(&e)
-                    )))
-                }
-            }
-            if first.is_none() {
-                if let Some(reply) = self.poll_reply()? {
-                    if reply.is_negative() {
-                        return Err(Error::refused(reply.code, reply.text()));
-                    }
-                    first = Some(reply);
-                }
-            }
-            if self.opts.cancel.load(Ordering::SeqCst) {
-                self.abort_transfer();
-                return Err(Error::new(Kind::Interrupted, "interrupted"));
-            }
-            if Instant::now() >= deadline {
-                self.alive = false;
-                return Err(Error::connection(format!(
-                    "timed out after {} s waiting for the server to connect to {here} (a firewall may block it; passive mode is the default)",
-                    self.opts.timeout.as_secs_f64()
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        stream
-            .set_nonblocking(false)
-            .map_err(|e| Error::connection(describe_io(&e)))?;
-        let first = match first {
-            Some(r) => r,
-            None => self.read_reply()?,
-        };
-        Ok((stream, first))
-    }
-
-    /// A listener on `ip`, on a port from `--port-range` when given.
-    fn listen_on(&self, ip: std::net::IpAddr) -> Result<std::net::TcpListener> {
-        let (lo, hi) = self.opts.port_range.unwrap_or((0, 0));
-        let mut last = None;
-        for port in lo..=hi {
-            match std::net::TcpListener::bind((ip, port)) {
-                Ok(l) => return Ok(l),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(Error::connection(format!(
-            "cannot listen for the data connection on {ip} ports {lo}-{hi}: {}",
-            last.map_or("no port".to_string(), |e| describe_io(&e))
-        )))
-    }
-
-    /// Tells the server where to connect: EPRT, or PORT where EPRT is refused (remembered).
-    fn announce(&mut self, here: SocketAddr) -> Result<()> {
-        if self.eprt != Some(false) {
-            let reply = self.exec(&Command::Eprt(here))?;
-            if reply.is_completion() {
-                self.eprt = Some(true);
-                return Ok(());
-            }
-            if self.eprt == Some(true) || !reply.is_negative() {
-                return Err(Error::refused(reply.code, reply.text()));
-            }
-            self.transcript.note("EPRT refused; using PORT from now on");
-            self.eprt = Some(false);
-        }
-        let SocketAddr::V4(v4) = here else {
-            return Err(Error::connection(
-                "the server refused EPRT, and PORT cannot work over IPv6",
-            ));
-        };
-        self.exec_ok(&Command::Port(v4))?;
-        Ok(())
-    }
-
-    /// A complete reply if one has arrived, without waiting.
-    fn poll_reply(&mut self) -> Result<Option<Reply>> {
-        if let Ok(Some(_)) = reply::parse(&self.buf) {
-            return self.read_reply().map(Some);
-        }
-        if self.stream.tcp().set_nonblocking(true).is_err() {
-            return Ok(None);
-        }
-        let mut chunk = [0u8; 4096];
-        let got = self.stream.read(&mut chunk);
-        let _ = self.stream.tcp().set_nonblocking(false);
-        match got {
-            Ok(0) => {
-                self.alive = false;
-                Err(Error::connection("the server closed the connection"))
-            }
-            Ok(n) => {
-                self.buf.extend_from_slice(&chunk[..n]);
-                match reply::parse(&self.buf) {
-                    Ok(Some(_)) => self.read_reply().map(Some),
-                    _ => Ok(None),
-                }
-            }
-            Err(_) => Ok(None),
-        }
-    }
-
     /// The server's FEAT lines (asked once per connection, only when a feature matters).
     pub fn features(&mut self) -> Result<Vec<String>> {
         if self.features.is_none() {
@@ -795,29 +480,6 @@ impl Connection {
             self.features = Some(lines);
         }
         Ok(self.features.clone().unwrap_or_default())
-    }
-
-    /// Switches active mode on or off for the following transfers.
-    pub fn set_active(&mut self, on: bool) {
-        self.opts.active = on;
-    }
-
-    /// After the data connection is closed: reads the final reply, which must be 2xx.
-    /// A permanent refusal (5xx: no such file, no permission, storage full), or any refusal
-    /// before data moved, is the server refusing the command; a transient failure after data
-    /// moved (426, 451) is a transfer that cannot be confirmed.
-    pub fn finish_data(&mut self, early_final: Option<Reply>, moved: u64) -> Result<Reply> {
-        let reply = match early_final {
-            Some(r) => r,
-            None => self.read_reply()?,
-        };
-        if reply.is_completion() {
-            Ok(reply)
-        } else if reply.class() == 5 || (moved == 0 && reply.is_negative()) {
-            Err(Error::refused(reply.code, reply.text()))
-        } else {
-            Err(Error::not_confirmed(format!("server said {reply}")).with_code(reply.code))
-        }
     }
 
     /// Abandons a transfer in progress (Ctrl-C, local failure): ABOR, then reads the
@@ -867,47 +529,7 @@ impl Connection {
         let _ = self.stream.tcp().shutdown(Shutdown::Both);
     }
 
-    fn passive_address(&mut self) -> Result<SocketAddr> {
-        if self.passive != Passive::Pasv {
-            let reply = self.exec(&Command::Epsv)?;
-            if reply.code == 229 {
-                let port = pasv::parse_epsv(reply.text()).ok_or_else(|| {
-                    self.alive = false;
-                    Error::connection(format!("malformed EPSV reply: {reply}"))
-                })?;
-                self.passive = Passive::Epsv;
-                return Ok(SocketAddr::new(self.peer.ip(), port));
-            }
-            if self.passive == Passive::Epsv || !reply.is_negative() {
-                return Err(Error::refused(reply.code, reply.text()));
-            }
-            self.transcript.note("EPSV refused; using PASV from now on");
-            self.passive = Passive::Pasv;
-        }
-        if self.peer.ip().is_ipv6() {
-            return Err(Error::connection(
-                "the server refused EPSV, and PASV cannot work over IPv6",
-            ));
-        }
-        let reply = self.exec(&Command::Pasv)?;
-        if reply.code != 227 {
-            return Err(Error::refused(reply.code, reply.text()));
-        }
-        let announced = pasv::parse_pasv(reply.text()).ok_or_else(|| {
-            self.alive = false;
-            Error::connection(format!("malformed PASV reply: {reply}"))
-        })?;
-        let addr = pasv::data_address(self.peer.ip(), announced, self.opts.trust_pasv_address);
-        if addr != announced {
-            self.transcript.note(&format!(
-                "ignoring the address in the PASV reply ({}); using the control connection's peer",
-                announced.ip()
-            ));
-        }
-        Ok(addr)
-    }
-
-    fn lost(&mut self, e: WaitError, doing: &str) -> Error {
+    pub(super) fn lost(&mut self, e: WaitError, doing: &str) -> Error {
         self.alive = false;
         match e {
             WaitError::Cancelled => Error::new(Kind::Interrupted, "interrupted"),
@@ -920,223 +542,13 @@ impl Connection {
     }
 }
 
-impl DataConn {
-    /// Reads the next chunk of data; 0 means the server closed the data connection.
-    pub fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
-        let deadline = Instant::now() + self.timeout;
-        read_timed(&mut self.stream, buf, deadline, &self.cancel).map_err(|e| self.data_error(e))
-    }
-
-    /// Moves the whole download into `file` without copying it through user space: socket
-    /// → pipe → file with splice(2) (Linux, plain TCP). `advance` hears each step's byte
-    /// count. None when this connection cannot splice (TLS, no pipe, a socket that refuses)
-    /// before any byte moved: the caller then reads as usual. A file system that refuses
-    /// splice is written with plain writes instead, from the first byte or any later one.
-    #[cfg(target_os = "linux")]
-    pub fn splice_into(
-        &mut self,
-        file: &mut std::fs::File,
-        dest: &std::path::Path,
-        advance: &mut dyn FnMut(usize),
-    ) -> Option<Result<u64>> {
-        use nix::errno::Errno;
-        use nix::fcntl::{fcntl, splice, FcntlArg, SpliceFFlags};
-        let Stream::Plain(tcp) = &self.stream else {
-            return None;
-        };
-        let (pipe_out, pipe_in) = nix::unistd::pipe().ok()?;
-        let room = fcntl(&pipe_in, FcntlArg::F_SETPIPE_SZ(SPLICE_PIPE as i32))
-            .or_else(|_| fcntl(&pipe_in, FcntlArg::F_GETPIPE_SZ))
-            .ok()
-            .and_then(|n| usize::try_from(n).ok())
-            .filter(|&n| n > 0)?;
-        let mut pipe_out = std::fs::File::from(pipe_out);
-        let mut file_splices = true;
-        let mut total: u64 = 0;
-        let mut deadline = Instant::now() + self.timeout;
-        loop {
-            if self.cancel.load(Ordering::Relaxed) {
-                return Some(Err(self.data_error(WaitError::Cancelled)));
-            }
-            let n = match splice(tcp, None, &pipe_in, None, room, SpliceFFlags::SPLICE_F_MOVE) {
-                Ok(0) => return Some(Ok(total)),
-                Ok(n) => n,
-                Err(Errno::EAGAIN | Errno::EINTR) => {
-                    if self.cancel.load(Ordering::SeqCst) {
-                        return Some(Err(self.data_error(WaitError::Cancelled)));
-                    }
-                    if Instant::now() >= deadline {
-                        return Some(Err(self.data_error(WaitError::TimedOut)));
-                    }
-                    continue;
-                }
-                Err(Errno::EINVAL | Errno::ENOSYS) if total == 0 => return None,
-                Err(e) => return Some(Err(self.data_error(WaitError::Io(e.into())))),
-            };
-            // Drain the pipe into the file: splice while the file system takes it, else
-            // read the pipe and write (the bytes are already out of the socket).
-            let mut left = n;
-            while left > 0 {
-                if file_splices {
-                    match splice(
-                        &pipe_out,
-                        None,
-                        &*file,
-                        None,
-                        left,
-                        SpliceFFlags::SPLICE_F_MOVE,
-                    ) {
-                        Ok(0) => {
-                            return Some(Err(Error::local(
-                                dest.display(),
-                                &io::ErrorKind::WriteZero.into(),
-                            )))
-                        }
-                        Ok(m) => left -= m,
-                        Err(Errno::EINTR) => {}
-                        Err(Errno::EINVAL | Errno::ENOSYS) => file_splices = false,
-                        Err(e) => return Some(Err(Error::local(dest.display(), &e.into()))),
-                    }
-                } else {
-                    let mut buf = vec![0u8; left.min(64 * 1024)];
-                    let copied = pipe_out
-                        .read(&mut buf)
-                        .and_then(|m| file.write_all(&buf[..m]).map(|_| m));
-                    match copied {
-                        Ok(m) => left -= m,
-                        Err(e) => return Some(Err(Error::local(dest.display(), &e))),
-                    }
-                }
-            }
-            total += n as u64;
-            advance(n);
-            deadline = Instant::now() + self.timeout;
-        }
-    }
-
-    /// Writes all of `buf`.
-    pub fn write_all(&mut self, buf: &[u8]) -> Result<()> {
-        let deadline = Instant::now() + self.timeout;
-        write_all_timed(&mut self.stream, buf, deadline, &self.cancel)
-            .map_err(|e| self.data_error(e))
-    }
-
-    /// Closes the data connection after an upload, so the server sees end of file.
-    pub fn finish_upload(mut self) -> Result<Option<Reply>> {
-        // A TLS upload ends with close_notify: vsftpd treats a bare close as a truncation.
-        let closed = self
-            .stream
-            .close_notify()
-            .and_then(|_| self.stream.tcp().shutdown(Shutdown::Write));
-        closed.map_err(|e| {
-            Error::not_confirmed(format!("closing the data connection: {}", describe_io(&e)))
-        })?;
-        // Wait for the server to close its side before closing ours: closing a socket with
-        // unread bytes (a TLS session ticket, the server's close_notify) makes the kernel
-        // send a reset, which can destroy data the server has not read yet.
-        let deadline = Instant::now() + self.timeout.min(Duration::from_secs(10));
-        let mut sink = [0u8; 4096];
-        while let Ok(n) = read_timed(&mut self.stream, &mut sink, deadline, &self.cancel) {
-            if n == 0 {
-                break;
-            }
-        }
-        Ok(self.early_final)
-    }
-
-    /// Closes the data connection after a download and hands back an early final reply.
-    pub fn finish_download(mut self) -> Option<Reply> {
-        // Answer the server's close_notify (a TLS courtesy; errors do not matter here).
-        let _ = self.stream.close_notify();
-        self.early_final
-    }
-
-    fn data_error(&self, e: WaitError) -> Error {
-        match e {
-            WaitError::Cancelled => Error::new(Kind::Interrupted, "interrupted"),
-            WaitError::TimedOut => Error::connection(format!(
-                "timed out: the data connection stalled for {} s",
-                self.timeout.as_secs_f64()
-            )),
-            WaitError::Io(e) => {
-                Error::not_confirmed(format!("data connection failed: {}", describe_io(&e)))
-            }
-        }
-    }
-}
-
-/// A direct TCP connection to the first address of `host` that answers, before `deadline`.
-fn direct(
-    host: &str,
-    port: u16,
-    opts: &Options,
-    deadline: Instant,
-    transcript: &mut Transcript,
-) -> Result<TcpStream> {
-    let interrupted = || Error::new(Kind::Interrupted, "interrupted");
-    let timed_out = || {
-        Error::connection(format!(
-            "cannot connect to {}: timed out after {} s",
-            show_host(host, port),
-            opts.timeout.as_secs_f64()
-        ))
-    };
-    let addrs = match net::resolve(host, port, deadline, &opts.cancel) {
-        Ok(a) => a,
-        Err(WaitError::Cancelled) => return Err(interrupted()),
-        Err(WaitError::TimedOut) => {
-            return Err(Error::connection(format!(
-                "cannot resolve {host}: timed out after {} s",
-                opts.timeout.as_secs_f64()
-            )))
-        }
-        Err(WaitError::Io(e)) => {
-            return Err(Error::connection(format!(
-                "cannot resolve {host}: {}",
-                describe_io(&e)
-            )))
-        }
-    };
-    let mut last_err = None;
-    for addr in &addrs {
-        transcript.note(&format!("connecting to {addr}"));
-        match net::connect(*addr, deadline, &opts.cancel) {
-            Ok(s) => return Ok(s),
-            Err(WaitError::Cancelled) => return Err(interrupted()),
-            Err(WaitError::TimedOut) => return Err(timed_out()),
-            Err(WaitError::Io(e)) => last_err = Some(e),
-        }
-    }
-    let why = last_err.map_or("no address".to_string(), |e| describe_io(&e));
-    Err(Error::connection(format!(
-        "cannot connect to {}: {why}",
-        show_host(host, port)
-    )))
-}
-
-/// Whether bytes are waiting on `tcp` (checked without waiting).
-fn pending_bytes(tcp: &TcpStream) -> bool {
-    if tcp.set_nonblocking(true).is_err() {
-        return false;
-    }
-    let waiting = matches!(tcp.peek(&mut [0u8; 1]), Ok(n) if n > 0);
-    let _ = tcp.set_nonblocking(false);
-    waiting
-}
-
-fn show_host(host: &str, port: u16) -> String {
-    if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::BufRead;
+    use std::io::{BufRead, Write};
     use std::net::TcpListener;
+    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
     use std::sync::Mutex;
 
     /// A loopback server: greets, answers ABOR with 426 then 226 (noting the cancel flag's

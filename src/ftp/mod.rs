@@ -4,10 +4,13 @@
 pub mod answers;
 pub mod command;
 pub mod connection;
+pub mod data;
 pub mod list;
 pub mod net;
+pub mod options;
 pub mod pasv;
 pub mod proxy;
 pub mod reply;
 pub mod time;
 pub mod tls;
+pub mod transcript;

@@ -13,6 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::error::{describe_io, Error, Kind, Result};
+
 /// How often a blocked read or write wakes up to check the cancel flag and the deadline.
 pub const TICK: Duration = Duration::from_millis(200);
 
@@ -64,7 +66,7 @@ pub fn is_tick(e: &io::Error) -> bool {
     )
 }
 
-fn check(deadline: Instant, cancel: &AtomicBool) -> Result<(), WaitError> {
+fn check(deadline: Instant, cancel: &AtomicBool) -> std::result::Result<(), WaitError> {
     if cancel.load(Ordering::SeqCst) {
         return Err(WaitError::Cancelled);
     }
@@ -88,7 +90,7 @@ pub fn read_timed(
     buf: &mut [u8],
     deadline: Instant,
     cancel: &AtomicBool,
-) -> Result<usize, WaitError> {
+) -> std::result::Result<usize, WaitError> {
     loop {
         check(deadline, cancel)?;
         match stream.read(buf) {
@@ -105,7 +107,7 @@ pub fn write_all_timed(
     mut buf: &[u8],
     mut deadline: Instant,
     cancel: &AtomicBool,
-) -> Result<(), WaitError> {
+) -> std::result::Result<(), WaitError> {
     let window = deadline.saturating_duration_since(Instant::now());
     while !buf.is_empty() {
         check(deadline, cancel)?;
@@ -184,7 +186,7 @@ fn in_helper<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
     deadline: Instant,
     cancel: &AtomicBool,
-) -> Result<T, WaitError> {
+) -> std::result::Result<T, WaitError> {
     check(deadline, cancel)?;
     let (tx, rx) = mpsc::channel();
     std::thread::Builder::new()
@@ -212,7 +214,7 @@ pub fn resolve(
     port: u16,
     deadline: Instant,
     cancel: &AtomicBool,
-) -> Result<Vec<SocketAddr>, WaitError> {
+) -> std::result::Result<Vec<SocketAddr>, WaitError> {
     if let Ok(ip) = host.parse::<std::net::IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
@@ -231,7 +233,7 @@ pub fn connect(
     addr: SocketAddr,
     deadline: Instant,
     cancel: &AtomicBool,
-) -> Result<TcpStream, WaitError> {
+) -> std::result::Result<TcpStream, WaitError> {
     let limit = deadline.saturating_duration_since(Instant::now());
     if limit.is_zero() {
         return Err(WaitError::TimedOut);
@@ -250,6 +252,76 @@ pub fn connect(
     })?;
     set_ticks(&stream).map_err(WaitError::Io)?;
     Ok(stream)
+}
+
+/// A direct TCP connection to the first address of `host` that answers, before `deadline`.
+/// `note` hears each address tried.
+pub fn direct(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+    deadline: Instant,
+    cancel: &AtomicBool,
+    note: &mut dyn FnMut(&str),
+) -> Result<TcpStream> {
+    let interrupted = || Error::new(Kind::Interrupted, "interrupted");
+    let timed_out = || {
+        Error::connection(format!(
+            "cannot connect to {}: timed out after {} s",
+            show_host(host, port),
+            timeout.as_secs_f64()
+        ))
+    };
+    let addrs = match resolve(host, port, deadline, cancel) {
+        Ok(a) => a,
+        Err(WaitError::Cancelled) => return Err(interrupted()),
+        Err(WaitError::TimedOut) => {
+            return Err(Error::connection(format!(
+                "cannot resolve {host}: timed out after {} s",
+                timeout.as_secs_f64()
+            )))
+        }
+        Err(WaitError::Io(e)) => {
+            return Err(Error::connection(format!(
+                "cannot resolve {host}: {}",
+                describe_io(&e)
+            )))
+        }
+    };
+    let mut last_err = None;
+    for addr in &addrs {
+        note(&format!("connecting to {addr}"));
+        match connect(*addr, deadline, cancel) {
+            Ok(s) => return Ok(s),
+            Err(WaitError::Cancelled) => return Err(interrupted()),
+            Err(WaitError::TimedOut) => return Err(timed_out()),
+            Err(WaitError::Io(e)) => last_err = Some(e),
+        }
+    }
+    let why = last_err.map_or("no address".to_string(), |e| describe_io(&e));
+    Err(Error::connection(format!(
+        "cannot connect to {}: {why}",
+        show_host(host, port)
+    )))
+}
+
+/// Whether bytes are waiting on `tcp` (checked without waiting).
+pub fn pending_bytes(tcp: &TcpStream) -> bool {
+    if tcp.set_nonblocking(true).is_err() {
+        return false;
+    }
+    let waiting = matches!(tcp.peek(&mut [0u8; 1]), Ok(n) if n > 0);
+    let _ = tcp.set_nonblocking(false);
+    waiting
+}
+
+/// `host:port`, with brackets around an IPv6 address.
+pub fn show_host(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
 }
 
 #[cfg(test)]
