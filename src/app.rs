@@ -11,17 +11,15 @@ use crate::ctx::Ctx;
 use crate::error::{Error, Kind, EXIT_OK};
 use crate::frontend::{batch, oneshot, repl};
 use crate::ftp::connection::{Options, TlsSource};
+use crate::ftp::proxy::Proxy;
 use crate::output::Output;
 use crate::url::{looks_like_url, FtpUrl};
 
 /// Runs the program for parsed argv; returns the exit code.
 pub fn run(cli: Cli) -> u8 {
     let cancel = Arc::new(AtomicBool::new(false));
-    let proxy = match cli
-        .proxy
-        .as_deref()
-        .map(crate::ftp::proxy::parse)
-        .transpose()
+    let env = |k: &str| std::env::var(k).ok();
+    let (proxy, noproxy) = match proxy_settings(cli.proxy.as_deref(), cli.noproxy.as_deref(), &env)
     {
         Ok(p) => p,
         Err(e) => {
@@ -37,14 +35,7 @@ pub fn run(cli: Cli) -> u8 {
         active: cli.active,
         port_range: cli.port_range,
         proxy,
-        noproxy: cli
-            .noproxy
-            .as_deref()
-            .unwrap_or("")
-            .split(',')
-            .map(|h| h.trim().to_string())
-            .filter(|h| !h.is_empty())
-            .collect(),
+        noproxy,
         tls: TlsSource::new(cli.cacert.clone(), cli.insecure),
     };
     let mut ctx = Ctx::new(opts, cli.verbose, Output::terminal());
@@ -94,6 +85,44 @@ pub fn run(cli: Cli) -> u8 {
     }
 }
 
+/// The proxy and the hosts reached directly, read once here so the protocol layer reads no
+/// environment: `--proxy`, else `ftp_proxy` then `all_proxy` (either case, as curl does);
+/// `--noproxy` and `no_proxy` together.
+fn proxy_settings(
+    explicit: Option<&str>,
+    noproxy: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Option<Proxy>, Vec<String>), Error> {
+    let list = |v: &str| -> Vec<String> {
+        v.split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let mut hosts = list(noproxy.unwrap_or(""));
+    if let Some(v) = env("no_proxy").or_else(|| env("NO_PROXY")) {
+        hosts.extend(list(&v));
+    }
+    let parse = |text: &str, source: &str| {
+        crate::ftp::proxy::parse(text).map_err(|e| {
+            Error::usage(format!(
+                "{source} {}: {}",
+                crate::url::mask_raw(text),
+                e.message()
+            ))
+        })
+    };
+    let proxy = match explicit {
+        Some(text) => Some(parse(text, "--proxy")?),
+        None => ["ftp_proxy", "FTP_PROXY", "all_proxy", "ALL_PROXY"]
+            .iter()
+            .find_map(|k| env(k).filter(|v| !v.is_empty()).map(|v| (*k, v)))
+            .map(|(k, v)| parse(&v, k))
+            .transpose()?,
+    };
+    Ok((proxy, hosts))
+}
+
 fn report(ctx: &mut Ctx, e: &Error) -> u8 {
     ctx.out.error("", e);
     e.kind().exit_code()
@@ -123,4 +152,39 @@ pub fn install_interrupt(cancel: Arc<AtomicBool>, exit_on_second: bool) {
             std::process::exit(i32::from(Kind::Interrupted.exit_code()));
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxies_come_from_argv_then_the_environment() {
+        let env = |k: &str| match k {
+            "all_proxy" => Some("socks5://127.0.0.1:9".to_string()),
+            "no_proxy" => Some("internal.example, .corp".to_string()),
+            _ => None,
+        };
+        let (p, hosts) = proxy_settings(None, Some("a,b"), &env).unwrap();
+        assert_eq!(p.unwrap().port, 9);
+        assert_eq!(hosts, ["a", "b", "internal.example", ".corp"]);
+        let (p, _) = proxy_settings(Some("http://127.0.0.1:8"), None, &env).unwrap();
+        assert_eq!(p.unwrap().port, 8);
+        let none = |_: &str| None;
+        assert_eq!(proxy_settings(None, None, &none).unwrap(), (None, vec![]));
+        let ftp_first = |k: &str| match k {
+            "ftp_proxy" => Some("http://127.0.0.1:8".to_string()),
+            "all_proxy" => Some("socks5://127.0.0.1:9".to_string()),
+            _ => None,
+        };
+        let (p, _) = proxy_settings(None, None, &ftp_first).unwrap();
+        assert_eq!(p.unwrap().kind, crate::ftp::proxy::Kind::Http);
+        let bad = |k: &str| (k == "all_proxy").then(|| "gopher://u:s3cret@h".to_string());
+        let e = proxy_settings(None, None, &bad).unwrap_err();
+        assert!(
+            e.to_string().starts_with("all_proxy gopher://u:****@h"),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("s3cret"));
+    }
 }

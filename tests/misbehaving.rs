@@ -1102,3 +1102,20 @@ fn an_extra_226_after_a_transfer_does_not_shift_the_replies_of_later_commands() 
     assert_eq!(std::fs::read(&b).unwrap(), second, "{run:#?}\n{t:#?}");
     t.assert_clean();
 }
+
+#[test]
+fn an_unreachable_passive_port_suggests_active_mode_at_the_edge() {
+    // Port 1 on loopback: nothing listens, the connect is refused at once.
+    let server = FakeServer::new()
+        .login()
+        .reply("EPSV", "229 Entering Extended Passive Mode (|||1|)\r\n")
+        .expect("LIST")
+        .stall(4)
+        .start();
+    let run = ftp(&["--timeout", "5", "ls", &server.url("/")]);
+    let t = server.finish();
+    assert_exit(&run, 3, &t);
+    let line = error_line(&run);
+    assert!(line.contains("cannot open the data connection"), "{line}");
+    assert!(line.contains("try --active"), "{line}");
+}

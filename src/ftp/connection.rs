@@ -76,12 +76,7 @@ impl Connection {
         mut transcript: Transcript,
         mode: Mode,
     ) -> Result<Connection> {
-        let via = crate::ftp::proxy::choose(
-            opts.proxy.as_ref(),
-            &opts.noproxy,
-            &|k| std::env::var(k).ok(),
-            host,
-        )?;
+        let via = crate::ftp::proxy::choose(opts.proxy.as_ref(), &opts.noproxy, host);
         let deadline = Instant::now() + opts.timeout;
         let stream = match &via {
             Some(proxy) => {

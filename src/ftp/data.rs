@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::error::{describe_io, Error, Kind, Result};
+use crate::error::{describe_io, Error, Hint, Kind, Result};
 use crate::ftp::command::Command;
 use crate::ftp::connection::{Connection, Passive};
 use crate::ftp::net::{self, read_timed, show_host, write_all_timed, WaitError};
@@ -108,8 +108,9 @@ impl Connection {
                         Error::new(Kind::Interrupted, why)
                     } else {
                         Error::connection(format!(
-                            "cannot open the data connection to {addr}: {why} (a firewall may block the server's passive ports; try --active)"
+                            "cannot open the data connection to {addr}: {why}"
                         ))
+                        .with_hint(Hint::TryActive)
                     };
                     (Err(err), refused)
                 }
@@ -195,9 +196,10 @@ impl Connection {
             if Instant::now() >= deadline {
                 self.alive = false;
                 return Err(Error::connection(format!(
-                    "timed out after {} s waiting for the server to connect to {here} (a firewall may block it; passive mode is the default)",
+                    "timed out after {} s waiting for the server to connect to {here}",
                     self.opts.timeout.as_secs_f64()
-                )));
+                ))
+                .with_hint(Hint::ActiveBlocked));
             }
             std::thread::sleep(Duration::from_millis(10));
         };

@@ -23,9 +23,9 @@ pub struct Options {
     pub active: bool,
     /// The local ports active mode may listen on (`--port-range LO-HI`); any when None.
     pub port_range: Option<(u16, u16)>,
-    /// `--proxy` (else the environment's `ftp_proxy`/`all_proxy`).
+    /// The proxy to go through; resolved by the caller (argv, then the environment).
     pub proxy: Option<crate::ftp::proxy::Proxy>,
-    /// `--noproxy`: hosts reached directly.
+    /// Hosts reached directly, not through `proxy` (patterns: `*`, `example.org`).
     pub noproxy: Vec<String>,
     /// Where the TLS configuration comes from; built on first use.
     pub tls: TlsSource,

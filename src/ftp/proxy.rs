@@ -55,7 +55,8 @@ impl std::fmt::Debug for Proxy {
 
 /// Parses `socks5://[user:pass@]host:port`, `socks5h://…` or `http://[user:pass@]host:port`.
 pub fn parse(text: &str) -> Result<Proxy> {
-    let bad = |why: &str| Error::usage(format!("bad proxy {}: {why}", crate::url::mask_raw(text)));
+    // The text itself is not quoted: it may hold a password. The caller names the source.
+    let bad = |why: &str| Error::usage(format!("bad proxy: {why}"));
     let url = ::url::Url::parse(text).map_err(|e| bad(&e.to_string()))?;
     let (kind, default_port) = match url.scheme() {
         "socks5" | "socks5h" => (Kind::Socks5, 1080),
@@ -83,37 +84,13 @@ pub fn parse(text: &str) -> Result<Proxy> {
     })
 }
 
-/// The proxy for `host`, from `--proxy` or the environment (`ftp_proxy`, then `all_proxy`,
-/// either case, as curl does), unless `host` matches `--noproxy` or `no_proxy`.
-pub fn choose(
-    explicit: Option<&Proxy>,
-    noproxy: &[String],
-    env: &dyn Fn(&str) -> Option<String>,
-    host: &str,
-) -> Result<Option<Proxy>> {
-    let env_noproxy: Vec<String> = env("no_proxy")
-        .or_else(|| env("NO_PROXY"))
-        .map(|v| {
-            v.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
-    let skip = noproxy
-        .iter()
-        .chain(env_noproxy.iter())
-        .any(|pattern| bypasses(pattern, host));
-    if skip {
-        return Ok(None);
+/// The proxy for `host`: `proxy` (given, or found in the environment by the caller:
+/// this module reads no environment), unless `host` matches one of the `noproxy` patterns.
+pub fn choose(proxy: Option<&Proxy>, noproxy: &[String], host: &str) -> Option<Proxy> {
+    if noproxy.iter().any(|pattern| bypasses(pattern, host)) {
+        return None;
     }
-    if let Some(p) = explicit {
-        return Ok(Some(p.clone()));
-    }
-    let from_env = ["ftp_proxy", "FTP_PROXY", "all_proxy", "ALL_PROXY"]
-        .iter()
-        .find_map(|k| env(k).filter(|v| !v.is_empty()));
-    from_env.map(|v| parse(&v)).transpose()
+    proxy.cloned()
 }
 
 /// `*` matches every host; `example.org` matches it and its subdomains.
@@ -372,33 +349,14 @@ mod tests {
     }
 
     #[test]
-    fn environment_and_noproxy() {
-        let env = |k: &str| match k {
-            "all_proxy" => Some("socks5://127.0.0.1:9".to_string()),
-            "no_proxy" => Some("internal.example, .corp".to_string()),
-            _ => None,
-        };
-        assert!(choose(None, &[], &env, "ftp.example.org")
-            .unwrap()
-            .is_some());
-        assert!(choose(None, &[], &env, "a.internal.example")
-            .unwrap()
-            .is_none());
-        assert!(choose(None, &[], &env, "x.corp").unwrap().is_none());
-        assert!(choose(None, &["*".into()], &env, "anything")
-            .unwrap()
-            .is_none());
-        let none = |_: &str| None;
-        assert!(choose(None, &[], &none, "h").unwrap().is_none());
-        let ftp_first = |k: &str| match k {
-            "ftp_proxy" => Some("http://127.0.0.1:8".to_string()),
-            "all_proxy" => Some("socks5://127.0.0.1:9".to_string()),
-            _ => None,
-        };
-        assert_eq!(
-            choose(None, &[], &ftp_first, "h").unwrap().unwrap().kind,
-            Kind::Http
-        );
+    fn noproxy_patterns() {
+        let p = parse("socks5://127.0.0.1:9").unwrap();
+        let patterns = vec!["internal.example".to_string(), ".corp".to_string()];
+        assert!(choose(Some(&p), &patterns, "ftp.example.org").is_some());
+        assert!(choose(Some(&p), &patterns, "a.internal.example").is_none());
+        assert!(choose(Some(&p), &patterns, "x.corp").is_none());
+        assert!(choose(Some(&p), &["*".into()], "anything").is_none());
+        assert!(choose(None, &[], "h").is_none());
     }
 
     #[test]

@@ -21,7 +21,7 @@ use rustls::{
     StreamOwned,
 };
 
-use crate::error::{Error, Kind, Result};
+use crate::error::{Error, Hint, Kind, Result};
 use crate::ftp::net::{Timed, WaitError};
 
 /// How a connection uses TLS.
@@ -67,20 +67,20 @@ pub fn settings(cacert: Option<&Path>, insecure: bool) -> Result<Tls> {
         match cacert {
             Some(path) => {
                 let certs = CertificateDer::pem_file_iter(path).map_err(|e| {
-                    Error::new(Kind::Local, format!("--cacert {}: {e}", path.display()))
+                    Error::new(Kind::Local, format!("CA file {}: {e}", path.display()))
                 })?;
                 for cert in certs {
                     let cert = cert.map_err(|e| {
-                        Error::new(Kind::Local, format!("--cacert {}: {e}", path.display()))
+                        Error::new(Kind::Local, format!("CA file {}: {e}", path.display()))
                     })?;
                     roots.add(cert).map_err(|e| {
-                        Error::new(Kind::Local, format!("--cacert {}: {e}", path.display()))
+                        Error::new(Kind::Local, format!("CA file {}: {e}", path.display()))
                     })?;
                 }
                 if roots.is_empty() {
                     return Err(Error::new(
                         Kind::Local,
-                        format!("--cacert {}: no certificate in the file", path.display()),
+                        format!("CA file {}: no certificate in the file", path.display()),
                     ));
                 }
             }
@@ -141,16 +141,16 @@ impl Stream {
                     WaitError::TimedOut => Error::connection("TLS: timed out during the handshake"),
                     WaitError::Cancelled => Error::new(Kind::Interrupted, "interrupted"),
                     WaitError::Io(e) => {
-                        let why = describe_tls_error(&e);
+                        let (why, untrusted) = describe_tls_error(&e);
+                        let err = Error::connection(format!("TLS handshake failed: {why}"));
                         // What a plain FTP greeting looks like to a TLS client.
-                        let hint = if why.contains("InvalidContentType")
-                            || why.contains("corrupt message")
-                        {
-                            " (the server does not speak TLS on this port: ftps:// means TLS from the first byte, usually on port 990; for AUTH TLS use ftp:// with --tls)"
+                        if why.contains("InvalidContentType") || why.contains("corrupt message") {
+                            err.with_hint(Hint::NotImplicitTls)
+                        } else if untrusted {
+                            err.with_hint(Hint::UntrustedCertificate)
                         } else {
-                            ""
-                        };
-                        Error::connection(format!("TLS handshake failed: {why}{hint}"))
+                            err
+                        }
                     }
                 });
             }
@@ -197,16 +197,18 @@ impl Stream {
     }
 }
 
-fn describe_tls_error(e: &io::Error) -> String {
+/// The handshake failure in words, and whether it is an untrusted certificate.
+fn describe_tls_error(e: &io::Error) -> (String, bool) {
     if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
         return match inner {
-            rustls::Error::InvalidCertificate(c) => format!(
-                "the server's certificate is not trusted ({c:?}); use --cacert FILE to trust a private CA, or --insecure to skip verification"
+            rustls::Error::InvalidCertificate(c) => (
+                format!("the server's certificate is not trusted ({c:?})"),
+                true,
             ),
-            other => other.to_string(),
+            other => (other.to_string(), false),
         };
     }
-    crate::error::describe_io(e)
+    (crate::error::describe_io(e), false)
 }
 
 impl Read for Stream {
