@@ -1119,3 +1119,16 @@ fn an_unreachable_passive_port_suggests_active_mode_at_the_edge() {
     assert!(line.contains("cannot open the data connection"), "{line}");
     assert!(line.contains("try --active"), "{line}");
 }
+
+#[test]
+fn a_230_greeting_is_logged_in_without_user_or_pass() {
+    let server = FakeServer::new()
+        .send("230 Welcome, no login needed\r\n")
+        .reply("MKD", "257 \"/newdir\" created\r\n")
+        .start();
+    let run = ftp(&["mkdir", &server.url_as("alice:secret", "/newdir")]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    assert!(!t.sent("USER") && !t.sent("PASS"), "{t:#?}");
+    t.assert_clean();
+}

@@ -63,6 +63,8 @@ pub struct Connection {
     pub(super) mode: Mode,
     /// What the last command sent waits for: replies that cannot answer it are dropped.
     pub(super) asked: Option<Asked>,
+    /// The greeting was `230`: logged in without USER and PASS.
+    pub(super) logged_in: bool,
 }
 
 impl Connection {
@@ -130,6 +132,7 @@ impl Connection {
             data_tls: None,
             mode,
             asked: None,
+            logged_in: false,
         };
         if let Some(d) = conn.stream.describe() {
             conn.transcript.note(&format!("TLS: {d}"));
@@ -138,7 +141,11 @@ impl Connection {
         if greeting.code == 120 {
             greeting = conn.read_reply()?;
         }
-        if greeting.code != 220 {
+        // 230: the server needs no login (RFC 959 §5.4 allows it as a greeting).
+        conn.logged_in = greeting.code == 230;
+        if conn.logged_in {
+            conn.transcript.note("the server needs no login");
+        } else if greeting.code != 220 {
             conn.alive = false;
             return Err(Error::connection(format!(
                 "the server refused the connection: {greeting}"
@@ -190,8 +197,11 @@ impl Connection {
     }
 
     /// Logs in: USER, then PASS when asked (331); ACCT (332) is reported as unsupported.
+    /// A server whose greeting was `230` is already logged in: no USER or PASS is sent.
     pub fn login(&mut self, user: &str, password: Option<&str>) -> Result<()> {
-        self.login_only(user, password)?;
+        if !self.logged_in {
+            self.login_only(user, password)?;
+        }
         if self.data_tls.is_some() {
             // RFC 4217 §9: PBSZ 0 then PROT P, so data connections are encrypted too.
             self.exec_ok(&Command::Pbsz(0))?;
