@@ -63,8 +63,9 @@ impl Transcript {
     /// Records a command line sent to the server; secrets are masked.
     pub fn sent(&mut self, line: &str) {
         if self.on {
+            // A command may carry server text (a CWD back to a PWD the server named).
             let shown = mask(line);
-            self.write(&format!("> {shown}\n"));
+            self.write(&format!("> {}\n", printable(&shown)));
         }
     }
 
@@ -169,6 +170,13 @@ mod tests {
             lines: vec!["Welcome".into(), " middle".into(), "ok".into()],
         });
         assert_eq!(text(&buf), "< 230-Welcome\n<  middle\n< 230 ok\n");
+    }
+
+    #[test]
+    fn server_text_in_a_command_line_is_escaped() {
+        let (mut t, buf) = capture();
+        t.sent("CWD /a\u{1b}[2Jb\u{7}");
+        assert_eq!(text(&buf), "> CWD /a\\u{1b}[2Jb\\u{7}\n");
     }
 
     #[test]
