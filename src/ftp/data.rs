@@ -319,11 +319,6 @@ impl Connection {
             self.transcript.note("EPSV refused; using PASV from now on");
             self.passive = Passive::Pasv;
         }
-        if self.peer.ip().is_ipv6() {
-            return Err(Error::connection(
-                "the server refused EPSV, and PASV cannot work over IPv6",
-            ));
-        }
         let reply = self.exec(&Command::Pasv)?;
         if reply.code != 227 {
             return Err(Error::refused(reply.code, reply.text()));
@@ -332,8 +327,11 @@ impl Connection {
             self.alive = false;
             Error::connection(format!("malformed PASV reply: {reply}"))
         })?;
-        let addr = pasv::data_address(self.peer.ip(), announced, self.opts.trust_pasv_address);
-        if addr != announced {
+        // A 227 can only name an IPv4 address; over IPv6 the data connection goes to the
+        // control peer anyway (as it does by default), with the port from the reply.
+        let trust = self.opts.trust_pasv_address && self.peer.is_ipv4();
+        let addr = pasv::data_address(self.peer.ip(), announced, trust);
+        if addr != announced && self.peer.is_ipv4() {
             self.transcript.note(&format!(
                 "ignoring the address in the PASV reply ({}); using the control connection's peer",
                 announced.ip()
@@ -485,5 +483,88 @@ impl DataConn {
                 Error::not_confirmed(format!("data connection failed: {}", describe_io(&e)))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ftp::options::Options;
+    use crate::ftp::tls::Mode;
+    use crate::ftp::transcript::Transcript;
+    use std::io::BufRead;
+    use std::net::TcpListener;
+    use std::sync::Mutex;
+
+    /// A PASV-only server on [::1]: EPSV is refused, PASV names 127.0.0.1 (a 227 cannot
+    /// name an IPv6 address) with the port of a listener on [::1].
+    fn pasv_only_v6_server() -> u16 {
+        let listener = TcpListener::bind("[::1]:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (s, _) = listener.accept().unwrap();
+            let mut w = s.try_clone().unwrap();
+            w.write_all(b"220 hi\r\n").unwrap();
+            let mut data = None;
+            for line in io::BufReader::new(s).lines() {
+                let Ok(line) = line else { break };
+                let verb = line.split(' ').next().unwrap_or("").to_string();
+                let reply: Vec<u8> = match verb.as_str() {
+                    "USER" => b"230 ok\r\n".to_vec(),
+                    "EPSV" => b"500 EPSV not understood\r\n".to_vec(),
+                    "PASV" => {
+                        let l = TcpListener::bind("[::1]:0").unwrap();
+                        let p = l.local_addr().unwrap().port();
+                        data = Some(l);
+                        format!(
+                            "227 Entering Passive Mode (127,0,0,1,{},{})\r\n",
+                            p >> 8,
+                            p & 255
+                        )
+                        .into_bytes()
+                    }
+                    "LIST" => {
+                        w.write_all(b"150 here it comes\r\n").unwrap();
+                        let (mut d, _) = data.take().unwrap().accept().unwrap();
+                        d.write_all(b"hello\r\n").unwrap();
+                        drop(d);
+                        b"226 done\r\n".to_vec()
+                    }
+                    "QUIT" => b"221 bye\r\n".to_vec(),
+                    _ => b"200 ok\r\n".to_vec(),
+                };
+                if w.write_all(&reply).is_err() {
+                    break;
+                }
+            }
+        });
+        port
+    }
+
+    #[test]
+    fn a_pasv_only_server_over_ipv6_is_reached_at_the_control_peer() {
+        let port = pasv_only_v6_server();
+        let opts = Options {
+            timeout: Duration::from_secs(5),
+            ..Options::default()
+        };
+        let sink = Arc::new(Mutex::new(Vec::new()));
+        let mut conn =
+            Connection::connect("::1", port, opts, Transcript::buffer(sink), Mode::Off).unwrap();
+        conn.login("anonymous", None).unwrap();
+        let mut data = conn.open_data(&Command::List(None)).unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 64];
+        loop {
+            let n = data.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        let early = data.finish_download();
+        conn.finish_data(early, got.len() as u64).unwrap();
+        assert_eq!(got, b"hello\r\n");
+        conn.quit();
     }
 }
