@@ -212,12 +212,39 @@ fn describe_tls_error(e: &io::Error) -> (String, bool) {
 }
 
 impl Read for Stream {
+    /// A TLS read takes at most one socket read: when that brings no plaintext (a record
+    /// only partly arrived) it returns `WouldBlock`, so the caller's deadline check runs.
+    /// (rustls' own `StreamOwned::read` keeps reading until a record is complete, which a
+    /// peer trickling one byte at a time can stretch without end.)
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Stream::Plain(s) => s.read(buf),
-            Stream::Tls(s) => s.read(buf),
+            Stream::Tls(s) => read_tls_once(&mut s.conn, &mut s.sock, buf),
         }
     }
+}
+
+fn read_tls_once(
+    conn: &mut ClientConnection,
+    sock: &mut TcpStream,
+    buf: &mut [u8],
+) -> io::Result<usize> {
+    match conn.reader().read(buf) {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+        done => return done,
+    }
+    while conn.wants_write() {
+        conn.write_tls(sock)?;
+    }
+    if conn.wants_read() {
+        conn.read_tls(sock)?;
+        if let Err(e) = conn.process_new_packets() {
+            // Tell the peer why (an alert), as rustls' stream does, then fail.
+            let _ = conn.write_tls(sock);
+            return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+        }
+    }
+    conn.reader().read(buf)
 }
 
 impl Write for Stream {
@@ -282,5 +309,82 @@ impl ServerCertVerifier for NoVerification {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ftp::net::{self, read_timed, WaitError, NEVER};
+    use std::net::TcpListener;
+    use std::time::{Duration, Instant};
+
+    /// A TLS server that completes the handshake, then sends one record a byte every 150 ms.
+    fn trickling_tls_server() -> u16 {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap(),
+            )
+            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (mut sock, _) = listener.accept().unwrap();
+            let mut server = rustls::ServerConnection::new(Arc::new(config)).unwrap();
+            while server.is_handshaking() {
+                if server.complete_io(&mut sock).is_err() {
+                    return;
+                }
+            }
+            server
+                .writer()
+                .write_all(b"220 a greeting that takes long\r\n")
+                .unwrap();
+            let mut record = Vec::new();
+            while server.wants_write() {
+                server.write_tls(&mut record).unwrap();
+            }
+            for b in record {
+                if sock.write_all(&[b]).is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(150));
+            }
+        });
+        port
+    }
+
+    #[test]
+    fn a_tls_record_trickled_a_byte_at_a_time_does_not_outlive_the_deadline() {
+        let port = trickling_tls_server();
+        let tls = settings(None, true).unwrap();
+        let far = Instant::now() + Duration::from_secs(10);
+        let tcp = net::connect(([127, 0, 0, 1], port).into(), far, &NEVER).unwrap();
+        let name = server_name("localhost").unwrap();
+        let mut stream = Stream::handshake(tcp, &tls, name, far, &NEVER).unwrap();
+        let start = Instant::now();
+        let mut buf = [0u8; 256];
+        let got = read_timed(
+            &mut stream,
+            &mut buf,
+            start + Duration::from_secs(1),
+            &NEVER,
+        );
+        assert!(matches!(got, Err(WaitError::TimedOut)), "{got:?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
     }
 }
