@@ -1,10 +1,12 @@
-//! The control connection: the only owner of sockets in 3700ftp.
+//! The control conversation.
 //!
-//! [`Connection`] connects, reads replies through the sans-IO [`reply::parse`], logs in,
-//! runs commands, and opens data connections (EPSV first, PASV as fallback, remembered for
-//! the connection's life; always to the control peer's address unless trusted). Every wait
-//! has a deadline ([`Options::timeout`]) and notices a cancel flag (Ctrl-C) within a fraction
-//! of a second. It never prints: lines go to the [`Transcript`] it was handed.
+//! [`Connection`] connects (through [`net`] or a proxy, with TLS as asked), reads replies
+//! through the sans-IO [`reply::parse`] and keeps them in step with the commands sent
+//! ([`Asked`]: a reply that cannot answer the command is dropped as unasked), logs in,
+//! runs commands, aborts transfers (ABOR, both replies) and quits. Data connections are
+//! in [`crate::ftp::data`]. Every wait has a deadline ([`Options::timeout`]) and notices a
+//! cancel flag (Ctrl-C) within a fraction of a second. It never prints: lines go to the
+//! [`Transcript`] it was handed.
 
 use std::io::{self, Read};
 use std::net::{Shutdown, SocketAddr};
