@@ -40,7 +40,9 @@ pub fn run(cli: Cli) -> u8 {
     };
     let mut ctx = Ctx::new(opts, cli.verbose, Output::terminal());
     let bars_wanted = !cli.quiet && std::io::stderr().is_terminal();
-    ctx.can_prompt = std::io::stdin().is_terminal();
+    if std::io::stdin().is_terminal() {
+        ctx.prompter = Box::new(crate::frontend::prompter::TerminalPrompter);
+    }
     ctx.verify = cli.verify;
     ctx.limiter = cli
         .limit_rate

@@ -10,24 +10,13 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Kind, Result};
-use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::{Connection, Options};
-use crate::ftp::reply::parse_pwd;
 use crate::glob;
 use crate::output::Output;
+use crate::session::credentials::{self, NoPrompt, Prompter};
+use crate::session::Session;
 use crate::transcript::Transcript;
 use crate::url::{looks_like_url, FtpUrl};
-
-/// A logged-in session: the server, the connection and the remote working directory.
-pub struct Session {
-    /// Where we logged in (the path is the starting directory).
-    pub url: FtpUrl,
-    conn: Option<Connection>,
-    /// The remote working directory as the server reported it (PWD), when known.
-    pub cwd: Option<String>,
-    /// The login directory (PWD right after login), when known.
-    pub home: Option<String>,
-}
 
 /// Where a remote operand points.
 #[derive(Debug, Clone)]
@@ -76,8 +65,12 @@ pub struct Ctx {
     pub transcript_sink: Option<Transcript>,
     /// Whether transfers draw progress bars (stderr is a terminal, not quiet, not verbose).
     pub progress: bool,
-    /// Whether a password may be asked for (stdin is a terminal).
-    pub can_prompt: bool,
+    /// Who is asked for a password a URL and netrc leave out (the front end's choice).
+    pub prompter: Box<dyn Prompter>,
+    /// The netrc file (`$NETRC`, else `~/.netrc`), found once.
+    pub netrc: Option<PathBuf>,
+    /// Credentials already resolved in this run, so each server is asked about once.
+    resolved: Vec<(FtpUrl, FtpUrl)>,
     /// `--verify`.
     pub verify: crate::verify::Verify,
     /// `--limit-rate` (and `limit-rate` in a session), shared by every transfer.
@@ -97,7 +90,9 @@ impl Ctx {
             in_session: false,
             transcript_sink: None,
             progress: false,
-            can_prompt: false,
+            prompter: Box::new(NoPrompt),
+            netrc: crate::netrc::netrc_path(std::env::var_os("NETRC"), dirs::home_dir()),
+            resolved: Vec::new(),
             verify: crate::verify::Verify::Auto,
             limiter: None,
         }
@@ -113,50 +108,28 @@ impl Ctx {
         t
     }
 
-    /// Fills in credentials the URL leaves out, as curl and ftp do: with no user, the
-    /// netrc entry for the host (else anonymous); with a user but no password, the netrc
-    /// password for that user, else a prompt without echo when stdin is a terminal. In
-    /// batch mode nothing is asked: a server that wants a password gets a clear error.
+    /// Fills in the credentials `url` leaves out (netrc, then the prompter), once per
+    /// server and user for the whole run: `-j N` workers and later commands reuse them, so
+    /// a netrc warning is shown once and a password is asked once.
     pub fn resolve_credentials(&mut self, url: &FtpUrl) -> FtpUrl {
-        let mut url = url.clone();
         if url.password.is_some() {
-            return url;
+            return url.clone();
         }
-        let path = crate::netrc::netrc_path(std::env::var_os("NETRC"), dirs::home_dir());
-        let want_user = url.user_given.then(|| url.user.clone());
-        if let Some(path) = path {
-            match crate::netrc::load(&path, &url.host, want_user.as_deref()) {
-                Ok((entry, warning)) => {
-                    if let Some(w) = warning {
-                        self.out.notice(&format!("warning: {w}"));
-                    }
-                    if let Some(entry) = entry {
-                        if let (false, Some(login)) = (url.user_given, &entry.login) {
-                            url.user = login.clone();
-                            url.user_given = true;
-                        }
-                        if entry.password.is_some()
-                            && (entry.login.is_none()
-                                || entry.login.as_deref() == Some(url.user.as_str()))
-                        {
-                            url.password = entry.password;
-                        }
-                    }
-                }
-                Err(e) => self.out.notice(&format!("warning: {e}")),
-            }
+        if let Some((_, done)) = self.resolved.iter().find(|(asked, _)| asked == url) {
+            return done.clone();
         }
-        if url.password.is_none()
-            && url.user_given
-            && !url.user.eq_ignore_ascii_case("anonymous")
-            && self.can_prompt
-        {
-            let prompt = format!("Password for {}@{}: ", url.user, url.host);
-            if let Ok(p) = rpassword::prompt_password(prompt) {
-                url.password = Some(p);
-            }
+        let mut warnings = Vec::new();
+        let done = credentials::resolve(
+            url,
+            self.netrc.as_deref(),
+            self.prompter.as_ref(),
+            &mut warnings,
+        );
+        for w in &warnings {
+            self.out.notice(w);
         }
-        url
+        self.resolved.push((url.clone(), done.clone()));
+        done
     }
 
     /// Connects and logs in to the server of `url`.
@@ -167,39 +140,22 @@ impl Ctx {
                 url.authority()
             ));
         }
-        crate::jobs::login(url, &self.opts, self.transcript())
+        crate::session::login(url, &self.opts, self.transcript())
     }
 
     /// Opens a session at `url`: logs in and changes to its directory when it names one.
     pub fn open(&mut self, url: FtpUrl) -> Result<()> {
         self.close();
         let url = self.resolve_credentials(&url);
-        let mut conn = self.login(&url)?;
-        let home = pwd(&mut conn).ok();
-        let start = url.path.clone();
-        let mut cwd = home.clone();
-        if !start.is_empty() && Some(&start) != home.as_ref() {
-            if let Err(e) = conn.exec_ok(&Command::Cwd(Arg::new(&start)?)) {
-                conn.quit();
-                return Err(e.context(format!("cd {start}")));
-            }
-            cwd = pwd(&mut conn).ok();
-        }
-        self.session = Some(Session {
-            url,
-            conn: Some(conn),
-            cwd,
-            home,
-        });
+        let conn = self.login(&url)?;
+        self.session = Some(Session::start(url, conn)?);
         Ok(())
     }
 
     /// Closes the session's connection (QUIT), if any.
     pub fn close(&mut self) {
         if let Some(mut s) = self.session.take() {
-            if let Some(c) = s.conn.take() {
-                c.quit();
-            }
+            s.close();
         }
     }
 
@@ -211,7 +167,7 @@ impl Ctx {
     /// Turns protocol printing on or off, for the session's connection too.
     pub fn set_verbose(&mut self, on: bool) {
         self.verbose = on;
-        if let Some(conn) = self.session.as_mut().and_then(|s| s.conn.as_mut()) {
+        if let Some(conn) = self.session.as_mut().and_then(|s| s.connection()) {
             conn.transcript_mut().set_on(on);
         }
     }
@@ -219,14 +175,14 @@ impl Ctx {
     /// Turns active mode on or off, for the session's connection too.
     pub fn set_active(&mut self, on: bool) {
         self.opts.active = on;
-        if let Some(conn) = self.session.as_mut().and_then(|s| s.conn.as_mut()) {
+        if let Some(conn) = self.session.as_mut().and_then(|s| s.connection()) {
             conn.set_active(on);
         }
     }
 
     /// Turns the session connection's transcript on or off without changing the setting.
     pub fn set_verbose_quiet(&mut self, on: bool) {
-        if let Some(conn) = self.session.as_mut().and_then(|s| s.conn.as_mut()) {
+        if let Some(conn) = self.session.as_mut().and_then(|s| s.connection()) {
             conn.transcript_mut().set_on(on);
         }
     }
@@ -318,8 +274,11 @@ impl Ctx {
             return result;
         }
         self.ensure_connected()?;
-        let session = self.session.as_mut().expect("connected session");
-        let conn = session.conn.as_mut().expect("connected session");
+        let conn = self
+            .session
+            .as_mut()
+            .and_then(|s| s.connection())
+            .ok_or_else(|| Error::usage("not connected"))?;
         f(conn, &mut self.out)
     }
 
@@ -333,72 +292,36 @@ impl Ctx {
 
     /// True when `url` is on the session's server as the same user.
     fn session_serves(&self, url: &FtpUrl) -> bool {
-        match &self.session {
-            Some(s) => {
-                s.url.host.eq_ignore_ascii_case(&url.host)
-                    && s.url.port == url.port
-                    && s.url.user == url.user
-                    && s.url.tls_mode() == url.tls_mode()
-                    && (url.password.is_none() || url.password == s.url.password)
-            }
-            None => false,
-        }
+        self.session.as_ref().is_some_and(|s| s.serves(url))
     }
 
-    /// Makes sure the session has a live connection, logging in again if the server closed it.
+    /// Makes sure the session has a live connection, logging in again (back in the same
+    /// directory) if the server closed it, and says so in one line.
     pub fn ensure_connected(&mut self) -> Result<()> {
         let Some(session) = self.session.as_mut() else {
             return Err(Error::usage("not connected (use: open ftp://host/)"));
         };
-        let alive = match session.conn.as_mut() {
-            Some(c) => c.check_idle(),
-            None => false,
-        };
-        if alive {
+        if session.is_alive() {
             return Ok(());
         }
-        if let Some(c) = session.conn.take() {
-            c.quit();
-        }
         let url = session.url.clone();
-        let cwd = session.cwd.clone();
-        let mut conn = self.login(&url).map_err(|e| e.context("reconnecting"))?;
-        if let Some(dir) = &cwd {
-            conn.exec_ok(&Command::Cwd(Arg::new(dir)?))
-                .map_err(|e| e.context(format!("reconnecting: cd {dir}")))?;
-        }
-        let where_ = cwd.as_deref().unwrap_or("the login directory");
-        self.out.notice(&format!(
-            "the server had closed the connection; logged in again to {} in {where_}",
-            url.authority()
-        ));
+        let conn = self.login(&url).map_err(|e| e.context("reconnecting"))?;
         let session = self.session.as_mut().expect("session");
-        session.conn = Some(conn);
+        let notice = session.resume_with(conn)?;
+        self.out.notice(&notice);
         Ok(())
     }
 
     /// The session's remote working directory, asking the server when unknown.
     pub fn remote_cwd(&mut self) -> Result<String> {
         self.ensure_connected()?;
-        let session = self.session.as_mut().expect("session");
-        if let Some(c) = &session.cwd {
-            return Ok(c.clone());
-        }
-        let conn = session.conn.as_mut().expect("connected");
-        let cwd = pwd(conn)?;
-        session.cwd = Some(cwd.clone());
-        Ok(cwd)
+        self.session.as_mut().expect("session").cwd()
     }
 
     /// Changes the session's remote directory.
     pub fn change_dir(&mut self, path: &str) -> Result<String> {
         self.ensure_connected()?;
-        let session = self.session.as_mut().expect("session");
-        let conn = session.conn.as_mut().expect("connected");
-        conn.exec_ok(&Command::Cwd(Arg::new(path)?))?;
-        let cwd = pwd(conn).ok();
-        session.cwd = cwd.clone();
-        Ok(cwd.unwrap_or_else(|| path.to_string()))
+        self.session.as_mut().expect("session").change_dir(path)
     }
 
     /// `user@host:cwd` for the prompt; `3700ftp` when not connected.
@@ -415,14 +338,9 @@ impl Ctx {
     }
 }
 
-/// Asks the server for its working directory.
-pub fn pwd(conn: &mut Connection) -> Result<String> {
-    let reply = conn.exec_ok(&Command::Pwd)?;
-    parse_pwd(reply.text()).ok_or_else(|| {
-        Error::connection(format!(
-            "cannot read the directory in the PWD reply: {reply}"
-        ))
-    })
+/// Refuses a remote path that cannot be sent safely (CR, LF or NUL), before connecting.
+pub fn check_path(path: &str) -> Result<()> {
+    crate::ftp::command::check_safe(path)
 }
 
 /// `~` and `~/x` mean the home directory, as in a shell.

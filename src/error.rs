@@ -58,7 +58,7 @@ pub enum Hint {
 }
 
 /// A failure with its class, an optional context (operation and path) and a message.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Error {
     kind: Kind,
     context: Option<String>,
@@ -133,6 +133,13 @@ impl Error {
         if self.context.is_none() {
             self.context = Some(context.into());
         }
+        self
+    }
+
+    /// Adds what else the user should know to the message (`…; the part was removed`).
+    pub fn also(mut self, more: impl AsRef<str>) -> Error {
+        self.message.push_str("; ");
+        self.message.push_str(more.as_ref());
         self
     }
 

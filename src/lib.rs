@@ -14,11 +14,11 @@ pub mod error;
 pub mod frontend;
 pub mod ftp;
 pub mod glob;
-pub mod jobs;
 pub mod listing;
 pub mod netrc;
 pub mod output;
 pub mod ratelimit;
+pub mod session;
 // The `-v` sink lives in the protocol layer now; the old path stays for callers.
 pub use ftp::transcript;
 pub mod transfer;

@@ -9,7 +9,7 @@ use colored::Colorize;
 
 use crate::error::Error;
 use crate::ftp::list::{Entry, Kind};
-use crate::transfer::Progress;
+use crate::session::transfer::{Bars, Progress};
 
 /// The longest message printed on stderr, in characters: a server's 60 KB error text is
 /// cut there (with `…`), so one hostile reply cannot flood the terminal.
@@ -276,6 +276,12 @@ impl Bar {
         if let Some(o) = self.overall.take() {
             o.finish_and_clear();
         }
+    }
+}
+
+impl Bars for Bar {
+    fn for_file(&self) -> Box<dyn Progress + Send> {
+        Box::new(Bar::for_file(self))
     }
 }
 

@@ -25,9 +25,9 @@ impl Limiter {
         }
     }
 
-    /// The size of one read or write under this cap: a tenth of a second's worth.
-    pub fn chunk(&self) -> usize {
-        (self.burst as usize).clamp(1024, crate::transfer::CHUNK)
+    /// The size of one read or write under this cap: a tenth of a second's worth, at most `max`.
+    pub fn chunk(&self, max: usize) -> usize {
+        (self.burst as usize).clamp(1024, max.max(1024))
     }
 
     /// Waits until `n` bytes may go.

@@ -177,3 +177,27 @@ fn the_password_never_appears_in_any_output() {
         assert!(!h.contains(PASSWORD) && !h.contains(PASSWORD_ENCODED));
     }
 }
+
+#[test]
+fn credentials_are_resolved_once_per_operation_even_with_parallel_workers() {
+    let s = TestServer::start();
+    for name in ["a.txt", "b.txt", "c.txt"] {
+        s.put(&format!("/{name}"), name.as_bytes());
+    }
+    let home = tempfile::tempdir().unwrap();
+    let netrc = home.path().join("my-netrc");
+    write_netrc(&netrc, 0o644);
+    let out = ftp(home.path())
+        .env("NETRC", &netrc)
+        .args(["cp", "-j", "3", &s.anon_url("/*.txt"), "."])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("readable by other users").count(), 1, "{err}");
+    assert_eq!(std::fs::read(home.path().join("c.txt")).unwrap(), b"c.txt");
+}

@@ -1014,6 +1014,9 @@ fn an_upload_whose_data_connection_the_server_keeps_writing_to_ends_by_the_timeo
         .reply("STOR", "150 Ok to send data\r\n")
         .step(Step::DataChatter(Duration::from_secs(12)))
         .send("226 Transfer complete\r\n")
+        // Uploads go to a temporary name and are renamed into place once proven.
+        .reply("RNFR", "350 Ready for RNTO\r\n")
+        .reply("RNTO", "250 Rename successful\r\n")
         .start();
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("up.bin");
@@ -1131,4 +1134,165 @@ fn a_230_greeting_is_logged_in_without_user_or_pass() {
     assert_exit(&run, 0, &t);
     assert!(!t.sent("USER") && !t.sent("PASS"), "{t:#?}");
     t.assert_clean();
+}
+
+// ---------------------------------------------------------------------------
+// Nothing lost: proofs, atomic uploads, resumes a server can lie about.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn mv_upload_whose_size_fails_after_226_keeps_the_local_file() {
+    // FEAT lists SIZE, STOR is confirmed, but SIZE of the stored file fails: not proven.
+    let server = FakeServer::new()
+        .login()
+        .reply("STOR", "150 Ok to send data.\r\n")
+        .data_recv()
+        .send("226 Transfer complete\r\n")
+        .reply("SIZE", "550 Could not get file size\r\n")
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("up.bin");
+    std::fs::write(&src, pattern(5000)).unwrap();
+    let run = ftp(&["mv", s(&src), &server.url("/up.bin")]);
+    let t = server.finish();
+    assert_exit(&run, 7, &t);
+    assert!(error_line(&run).contains("not proven"), "{}", run.stderr);
+    assert!(src.exists(), "the local source must be kept");
+    assert!(
+        !t.sent("RNTO"),
+        "an unproven upload is never renamed into place: {t:#?}"
+    );
+    assert!(t.sent("DELE /.up.bin.3700ftp-part"), "{t:#?}");
+}
+
+#[test]
+fn a_failed_upload_never_stores_onto_the_final_name_and_removes_its_part() {
+    let server = FakeServer::new()
+        .login()
+        .reply("STOR", "150 Ok to send data.\r\n")
+        .data_recv()
+        .send("451 Local error in processing\r\n")
+        .reply("DELE", "250 Deleted\r\n")
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("big.bin");
+    std::fs::write(&src, pattern(100_000)).unwrap();
+    let run = ftp(&["cp", s(&src), &server.url("/big.bin")]);
+    let t = server.finish();
+    assert_exit_in(&run, &[5, 7], &t);
+    error_line(&run);
+    assert!(t.sent("STOR /.big.bin.3700ftp-part"), "{t:#?}");
+    assert!(!t.sent("STOR /big.bin"), "{t:#?}");
+    assert!(t.sent("DELE /.big.bin.3700ftp-part"), "{t:#?}");
+    assert!(!t.sent("RNTO"), "{t:#?}");
+}
+
+#[test]
+fn a_server_refusing_to_rename_onto_a_file_gets_dele_then_rnto() {
+    let server = FakeServer::new()
+        .login()
+        .reply("STOR", "150 Ok to send data.\r\n")
+        .data_recv()
+        .send("226 Transfer complete\r\n")
+        .reply("RNFR", "350 Ready\r\n")
+        .reply("RNTO", "553 File exists\r\n")
+        .reply("SIZE /up.bin", "213 9\r\n")
+        .reply("DELE /up.bin", "250 Deleted\r\n")
+        .reply("RNFR", "350 Ready\r\n")
+        .reply("RNTO", "250 Renamed\r\n")
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("up.bin");
+    std::fs::write(&src, pattern(3000)).unwrap();
+    let run = ftp(&["cp", s(&src), &server.url("/up.bin")]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    assert!(
+        run.stderr.contains("deleting /up.bin first"),
+        "{}",
+        run.stderr
+    );
+    let dele = t.position("DELE /up.bin").expect("DELE of the old file");
+    assert!(t.position("STOR").unwrap() < dele, "{t:#?}");
+}
+
+#[test]
+fn a_server_that_ignores_rest_is_caught_and_the_partial_file_is_kept_as_it_was() {
+    let content = pattern(1000);
+    let server = FakeServer::new()
+        .size(1000)
+        .login()
+        .reply("REST 400", "350 Restarting at 400\r\n")
+        // ...but sends the whole file from byte 0.
+        .retr(&content)
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("file.bin");
+    let partial = content[..400].to_vec();
+    std::fs::write(&dest, &partial).unwrap();
+    let run = ftp(&["cp", "-c", &server.url("/file.bin"), s(&dest)]);
+    let t = server.finish();
+    assert_exit(&run, 7, &t);
+    assert!(error_line(&run).contains("rest"), "{}", run.stderr);
+    assert_eq!(std::fs::read(&dest).unwrap(), partial);
+}
+
+#[test]
+fn a_resumed_download_is_proven_over_the_whole_file_by_the_servers_hash() {
+    // The partial file is of an older version: its 400 bytes differ from the server's.
+    let content = pattern(1000);
+    let digest = sha256_hex(&content);
+    let server = FakeServer::new()
+        .size(1000)
+        .login()
+        .reply(
+            "FEAT",
+            "211-Features:\r\n EPSV\r\n SIZE\r\n XSHA256\r\n211 End\r\n",
+        )
+        .reply("REST 400", "350 Restarting at 400\r\n")
+        .retr(&content[400..])
+        .reply("XSHA256", format!("250 {digest}\r\n"))
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("file.bin");
+    std::fs::write(&dest, vec![b'o'; 400]).unwrap();
+    let run = ftp(&["cp", "-c", &server.url("/file.bin"), s(&dest)]);
+    let t = server.finish();
+    assert_exit(&run, 7, &t);
+    assert!(error_line(&run).contains("sha-256"), "{}", run.stderr);
+    assert!(
+        std::fs::read(&dest).map_or(true, |b| b
+            != [vec![b'o'; 400], content[400..].to_vec()].concat()),
+        "old bytes + new bytes must not stand as the file"
+    );
+}
+
+#[test]
+fn a_listing_with_one_name_twice_writes_it_once() {
+    let listing = "-rw-r--r-- 1 ftp ftp 5 Jan 01 2024 a.txt\r\n\
+                   -rw-r--r-- 1 ftp ftp 5 Jan 01 2024 a.txt\r\n";
+    let server = FakeServer::new()
+        .login()
+        .reply("MLSD", "500 no\r\n")
+        .list(listing)
+        .retr(b"first")
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let run = ftp(&["cp", &server.url("/d/*.txt"), s(dir.path())]);
+    let t = server.finish();
+    assert!(run.stderr.contains("listed twice"), "{run:#?}\n{t:#?}");
+    assert_eq!(
+        t.commands.iter().filter(|c| c.starts_with("RETR")).count(),
+        1,
+        "{t:#?}"
+    );
+    assert_eq!(std::fs::read(dir.path().join("a.txt")).unwrap(), b"first");
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -51,7 +51,8 @@ fn resumed_upload_is_byte_identical() {
     let src = home.path().join("up.bin");
     std::fs::write(&src, &full).unwrap();
     set_mtime(&src, SystemTime::now() - Duration::from_secs(3600));
-    s.put("/up.bin", &full[..300_000]);
+    // An interrupted upload leaves its part under the temporary name; -c continues that.
+    s.put("/.up.bin.3700ftp-part", &full[..300_000]);
     let out = ftp(home.path())
         .args(["-v", "cp", "--continue", "up.bin", &s.url("/up.bin")])
         .output()
@@ -63,10 +64,245 @@ fn resumed_upload_is_byte_identical() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("> APPE /up.bin") || text.contains("> REST 300000"),
+        text.contains("> APPE /.up.bin.3700ftp-part") || text.contains("> REST 300000"),
         "{text}"
     );
     assert!(std::fs::read(s.file("/up.bin")).unwrap() == full);
+    assert!(!s.file("/.up.bin.3700ftp-part").exists());
+}
+
+#[test]
+fn inplace_resumed_upload_continues_the_final_name() {
+    let s = TestServer::start();
+    let full = sample(400_000);
+    let home = tempfile::tempdir().unwrap();
+    let src = home.path().join("up.bin");
+    std::fs::write(&src, &full).unwrap();
+    set_mtime(&src, SystemTime::now() - Duration::from_secs(3600));
+    s.put("/up.bin", &full[..100_000]);
+    let out = ftp(home.path())
+        .args(["-v", "cp", "-c", "--inplace", "up.bin", &s.url("/up.bin")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("> APPE /up.bin") || text.contains("> REST 100000"),
+        "{text}"
+    );
+    assert!(!text.contains("RNTO"), "{text}");
+    assert!(std::fs::read(s.file("/up.bin")).unwrap() == full);
+}
+
+#[test]
+fn an_upload_lands_under_a_temporary_name_then_is_renamed_over_the_old_file() {
+    let s = TestServer::start();
+    s.put("/doc.txt", b"the old version, longer than the new one");
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("doc.txt"), b"new version").unwrap();
+    let out = ftp(home.path())
+        .args(["-v", "cp", "doc.txt", &s.url("/doc.txt")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("> STOR /.doc.txt.3700ftp-part"), "{text}");
+    assert!(!text.contains("> STOR /doc.txt"), "{text}");
+    let rnto = text.find("> RNTO /doc.txt").expect("renamed into place");
+    assert!(
+        text.find("> SIZE /.doc.txt.3700ftp-part").unwrap() < rnto,
+        "proven before the rename: {text}"
+    );
+    assert_eq!(std::fs::read(s.file("/doc.txt")).unwrap(), b"new version");
+    assert!(!s.file("/.doc.txt.3700ftp-part").exists());
+}
+
+#[test]
+fn mv_c_onto_a_same_size_unrelated_file_copies_again_before_deleting() {
+    // Download: the local file has the remote size and is newer, but other bytes.
+    let s = TestServer::start();
+    s.put("/report.txt", b"the real report!");
+    let home = tempfile::tempdir().unwrap();
+    let local = home.path().join("report.txt");
+    std::fs::write(&local, b"something else!!").unwrap();
+    set_mtime(&local, SystemTime::now() + Duration::from_secs(3600));
+    let out = ftp(home.path())
+        .args(["mv", "-c", &s.url("/report.txt"), "report.txt"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&local).unwrap(), b"the real report!");
+    assert!(!s.file("/report.txt").exists());
+
+    // Upload: the remote file has the local size, other bytes.
+    let s = TestServer::start();
+    s.put("/up.txt", b"remote bytes....");
+    let src = home.path().join("up.txt");
+    std::fs::write(&src, b"the local bytes!").unwrap();
+    let out = ftp(home.path())
+        .args(["mv", "-c", "up.txt", &s.url("/up.txt")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(s.file("/up.txt")).unwrap(),
+        b"the local bytes!"
+    );
+    assert!(!src.exists());
+}
+
+#[test]
+fn cp_c_onto_a_same_size_file_skips_and_says_on_what_evidence() {
+    let s = TestServer::start();
+    s.put("/same.txt", b"0123456789");
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("same.txt"), b"abcdefghij").unwrap();
+    let out = ftp(home.path())
+        .args(["cp", "-c", &s.url("/same.txt"), "same.txt"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("by size and time") && err.contains("no hash"),
+        "{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_download_keeps_the_replaced_files_mode_and_a_new_one_follows_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = TestServer::start();
+    s.put("/secret.txt", b"new secret");
+    let home = tempfile::tempdir().unwrap();
+    let dest = home.path().join("secret.txt");
+    std::fs::write(&dest, b"old").unwrap();
+    std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o600)).unwrap();
+    ftp(home.path())
+        .args(["cp", &s.url("/secret.txt"), "secret.txt"])
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(&dest).unwrap(), b"new secret");
+    assert_eq!(
+        std::fs::metadata(&dest).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    // A new file under umask 077 is 0600, not 0644.
+    let bin = assert_cmd::cargo::cargo_bin("3700ftp");
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 077 && exec '{}' cp '{}' fresh.txt",
+            bin.display(),
+            s.url("/secret.txt")
+        ))
+        .current_dir(home.path())
+        .env("HOME", home.path())
+        .env_remove("NETRC")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mode = std::fs::metadata(home.path().join("fresh.txt"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_destination_is_written_through_and_stays_a_fifo() {
+    use std::os::unix::fs::FileTypeExt;
+    let s = TestServer::start();
+    let content = sample(200_000);
+    s.put("/data.bin", &content);
+    let home = tempfile::tempdir().unwrap();
+    let fifo = home.path().join("pipe");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    ftp(home.path())
+        .args(["cp", &s.url("/data.bin"), "pipe"])
+        .assert()
+        .success();
+    assert_eq!(reader.join().unwrap(), content);
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    // mv would delete the source for a copy that is not kept: refused, source kept.
+    ftp(home.path())
+        .args(["mv", &s.url("/data.bin"), "pipe"])
+        .assert()
+        .code(6);
+    assert!(s.file("/data.bin").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_destination_is_written_through_by_cp_and_cp_c_alike() {
+    let s = TestServer::start();
+    let content = sample(30_000);
+    s.put("/f.bin", &content);
+    let home = tempfile::tempdir().unwrap();
+    let real = home.path().join("real.bin");
+    std::fs::write(&real, &content[..10_000]).unwrap();
+    let link = home.path().join("link.bin");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    for args in [vec!["cp", "-c"], vec!["cp"]] {
+        let mut all = args.clone();
+        let url = s.url("/f.bin");
+        all.extend([url.as_str(), "link.bin"]);
+        ftp(home.path()).args(&all).assert().success();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "{args:?}"
+        );
+        assert_eq!(std::fs::read(&real).unwrap(), content, "{args:?}");
+    }
+}
+
+#[test]
+fn a_name_of_250_bytes_downloads() {
+    let s = TestServer::start();
+    let name = format!("{}.txt", "n".repeat(246));
+    s.put(&format!("/{name}"), b"long name");
+    let home = tempfile::tempdir().unwrap();
+    ftp(home.path())
+        .args(["cp", &s.url(&format!("/{name}")), "."])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(home.path().join(&name)).unwrap(),
+        b"long name"
+    );
 }
 
 #[test]
@@ -584,4 +820,44 @@ fn socket_from(source: &str, port: u16) -> Option<std::net::TcpStream> {
     let to: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     socket.connect(&to.into()).ok()?;
     Some(socket.into())
+}
+
+#[test]
+fn mv_never_deletes_the_source_of_a_copy_that_failed_single_or_parallel() {
+    for parallel in ["1", "4"] {
+        let s = TestServer::start();
+        for name in ["a.txt", "b.txt", "c.txt", "d.txt", "e.txt"] {
+            s.put(&format!("/in/{name}"), name.as_bytes());
+        }
+        let home = tempfile::tempdir().unwrap();
+        // c.txt cannot be written here: a directory has its name.
+        std::fs::create_dir(home.path().join("c.txt")).unwrap();
+        let out = ftp(home.path())
+            .args(["mv", "-j", parallel, &s.url("/in/*.txt"), "."])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "-j {parallel}");
+        assert!(
+            s.file("/in/c.txt").exists(),
+            "-j {parallel}: the failed copy's source stays"
+        );
+        for name in ["a.txt", "b.txt", "d.txt", "e.txt"] {
+            assert!(
+                !s.file(&format!("/in/{name}")).exists(),
+                "-j {parallel}: {name} moved"
+            );
+            assert_eq!(
+                std::fs::read(home.path().join(name)).unwrap(),
+                name.as_bytes()
+            );
+        }
+        // One file, the same way: c.txt/c.txt is a directory too.
+        std::fs::create_dir(home.path().join("c.txt/c.txt")).unwrap();
+        let out = ftp(home.path())
+            .args(["mv", &s.url("/in/c.txt"), "c.txt"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(s.file("/in/c.txt").exists());
+    }
 }

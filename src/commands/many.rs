@@ -8,16 +8,16 @@
 
 use std::path::{Path, PathBuf};
 
-use super::transfer::Opts;
+use super::options::Opts;
 use crate::ctx::{Ctx, Remote};
 use crate::error::{Error, Kind, Result};
-use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::Connection;
 use crate::ftp::list::Kind as EntryKind;
 use crate::glob;
-use crate::jobs::{self, Job, Outcome};
 use crate::listing::{self, Want};
 use crate::output::Bar;
+use crate::session::jobs::{self, Job, Outcome};
+use crate::session::ops;
 
 /// The deepest tree 3700ftp walks.
 pub const MAX_DEPTH: usize = 64;
@@ -262,7 +262,7 @@ pub(super) fn many_up(
     let result = ctx.with_conn(&remote, |conn, _| {
         for dir in &plan.remote_dirs {
             // An existing directory refuses MKD; a real problem shows in the uploads.
-            conn.exec(&Command::Mkd(Arg::new(dir)?))?;
+            ops::mkdir_if_missing(conn, dir)?;
         }
         if parallel > 1 {
             return Ok(None);
@@ -477,7 +477,7 @@ fn walk_local(
 
 fn remove_remote_dirs(conn: &mut Connection, dirs: &[String], warnings: &mut Vec<String>) {
     for dir in dirs {
-        let removed = Arg::new(dir).and_then(|a| conn.exec_ok(&Command::Rmd(a)));
+        let removed = ops::rmdir(conn, dir);
         if let Err(e) = removed {
             warnings.push(format!("{dir} was not removed: {}", e.message()));
         }
@@ -537,7 +537,7 @@ pub(super) fn rm_many(ctx: &mut Ctx, remote: Remote) -> Result<()> {
         };
         for name in names {
             let path = join_remote(&dir, &name);
-            match Arg::new(&path).and_then(|a| conn.exec_ok(&Command::Dele(a))) {
+            match ops::delete(conn, &path) {
                 Ok(_) => outcome.files += 1,
                 Err(e) => outcome.failures.push((path, e)),
             }

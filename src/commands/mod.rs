@@ -3,6 +3,7 @@
 //! [`dispatch`]; `help`, `-h` and tab completion are generated from [`COMMANDS`].
 
 mod many;
+mod options;
 mod remote;
 mod session;
 mod transfer;

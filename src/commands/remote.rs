@@ -3,9 +3,10 @@
 use super::{ArgKind, Args, Flag, Scope, Spec};
 use crate::ctx::{Ctx, Remote};
 use crate::error::{Error, Result};
-use crate::ftp::command::{Arg, Command};
+use crate::ftp::connection::Connection;
 use crate::listing::{self, Want};
 use crate::output::ListStyle;
+use crate::session::ops;
 
 pub(super) const LS: Spec = Spec {
     name: "ls",
@@ -137,20 +138,24 @@ fn ls(ctx: &mut Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-fn simple(ctx: &mut Ctx, verb: &str, operand: &str, make: fn(Arg) -> Command) -> Result<()> {
+fn simple(
+    ctx: &mut Ctx,
+    verb: &str,
+    operand: &str,
+    op: fn(&mut Connection, &str) -> Result<()>,
+) -> Result<()> {
     let mut remote = ctx.remote(operand)?;
     remote.pattern = None;
     let shown = format!("{verb} {}", remote.shown());
-    let arg = Arg::new(&remote.path).map_err(|e| e.context(shown.clone()))?;
     if remote.path.is_empty() {
         return Err(Error::usage(format!("{verb}: the URL has no path")));
     }
-    ctx.with_conn(&remote, |conn, _| conn.exec_ok(&make(arg)).map(|_| ()))
+    ctx.with_conn(&remote, |conn, _| op(conn, &remote.path))
         .map_err(|e| e.context(shown))
 }
 
 fn mkdir(ctx: &mut Ctx, args: &Args) -> Result<()> {
-    simple(ctx, "mkdir", &args.pos[0], Command::Mkd)
+    simple(ctx, "mkdir", &args.pos[0], ops::mkdir)
 }
 
 fn rm(ctx: &mut Ctx, args: &Args) -> Result<()> {
@@ -158,7 +163,7 @@ fn rm(ctx: &mut Ctx, args: &Args) -> Result<()> {
     if remote.pattern.is_some() {
         return super::many::rm_many(ctx, remote);
     }
-    simple(ctx, "rm", &args.pos[0], Command::Dele)
+    simple(ctx, "rm", &args.pos[0], ops::delete)
 }
 
 fn rename(ctx: &mut Ctx, args: &Args) -> Result<()> {
@@ -217,23 +222,13 @@ pub(super) fn rename_on_server(ctx: &mut Ctx, from: Remote, to: String) -> Resul
     if from.path.is_empty() || to.is_empty() {
         return Err(Error::usage(format!("{shown}: both need a path")));
     }
-    let (old, new) = (Arg::new(&from.path), Arg::new(&to));
-    let (old, new) = (
-        old.map_err(|e| e.context(shown.clone()))?,
-        new.map_err(|e| e.context(shown.clone()))?,
-    );
-    ctx.with_conn(&from, |conn, _| {
-        let reply = conn.exec(&Command::Rnfr(old))?;
-        if reply.code != 350 {
-            return Err(Error::refused(reply.code, reply.text()));
-        }
-        conn.exec_ok(&Command::Rnto(new)).map(|_| ())
-    })
-    .map_err(|e| e.context(shown))
+    crate::ctx::check_path(&to).map_err(|e| e.context(shown.clone()))?;
+    ctx.with_conn(&from, |conn, _| ops::rename(conn, &from.path, &to))
+        .map_err(|e| e.context(shown))
 }
 
 fn rmdir(ctx: &mut Ctx, args: &Args) -> Result<()> {
-    simple(ctx, "rmdir", &args.pos[0], Command::Rmd)
+    simple(ctx, "rmdir", &args.pos[0], ops::rmdir)
 }
 
 fn cd(ctx: &mut Ctx, args: &Args) -> Result<()> {

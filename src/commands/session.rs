@@ -191,8 +191,10 @@ fn limit_rate(ctx: &mut Ctx, args: &Args) -> Result<()> {
     let rate =
         crate::ratelimit::parse_rate(word).map_err(|e| Error::usage(format!("limit-rate: {e}")))?;
     ctx.limiter = Some(std::sync::Arc::new(crate::ratelimit::Limiter::new(rate)));
-    ctx.out
-        .line(&format!("rate limit {}/s", crate::jobs::human_bytes(rate)));
+    ctx.out.line(&format!(
+        "rate limit {}/s",
+        crate::session::jobs::human_bytes(rate)
+    ));
     Ok(())
 }
 

@@ -1,16 +1,16 @@
 //! Commands that move files: cp, mv (argv operands: one URL, one local path) and get, put
 //! (session short forms: plain remote and local paths).
 //!
-//! `mv` is copy, verify, then delete the source: the delete is only reached when the copy
-//! returned Ok, which means the final reply was positive and the size matched.
+//! `mv` is copy, prove, then delete the source: single files and many go through the one
+//! [`jobs::copy_then_delete`], which deletes only after a proof made in this run.
 
 use std::path::{Path, PathBuf};
 
-use super::{ArgKind, Args, Flag, Scope, Spec};
+use super::options::{Opts, TRANSFER_FLAGS};
+use super::{ArgKind, Args, Scope, Spec};
 use crate::ctx::{Ctx, Remote};
 use crate::error::{Error, Result};
-use crate::ftp::command::{Arg, Command};
-use crate::transfer::{self, Policy, Settings};
+use crate::session::jobs::{self, Job};
 use crate::url::looks_like_url;
 
 use super::many::{many_down, many_up, Sources};
@@ -62,71 +62,6 @@ pub(super) const PUT: Spec = Spec {
     scope: Scope::SessionOnly,
     run: put,
 };
-
-/// The options every transfer command takes.
-const TRANSFER_FLAGS: &[Flag] = &[
-    Flag {
-        short: Some('c'),
-        long: "continue",
-        value: None,
-        help: "resume: continue from where the destination ends (restarts when the source changed)",
-    },
-    Flag {
-        short: Some('r'),
-        long: "recursive",
-        value: None,
-        help: "copy a whole directory tree",
-    },
-    Flag {
-        short: Some('p'),
-        long: "preserve",
-        value: None,
-        help: "keep the modification time (MDTM/MFMT)",
-    },
-    Flag {
-        short: Some('j'),
-        long: "parallel",
-        value: Some("N"),
-        help: "move the files of a multi-file operation over N connections at once",
-    },
-];
-
-/// The parsed options of a transfer command.
-#[derive(Debug, Clone)]
-pub(super) struct Opts {
-    pub(super) recursive: bool,
-    pub(super) parallel: usize,
-    pub(super) delete_source: bool,
-    pub(super) policy: Policy,
-}
-
-impl Opts {
-    fn from(ctx: &Ctx, args: &Args, delete_source: bool) -> Result<Opts> {
-        let parallel = match args.value("parallel") {
-            None => 1,
-            Some(v) => v
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=64).contains(n))
-                .ok_or_else(|| {
-                    Error::usage(format!(
-                        "-j needs a number of connections from 1 to 64, not '{v}'"
-                    ))
-                })?,
-        };
-        Ok(Opts {
-            recursive: args.has("recursive"),
-            parallel,
-            delete_source,
-            policy: Policy {
-                resume: args.has("continue"),
-                verify: ctx.verify,
-                preserve: args.has("preserve"),
-                limiter: ctx.limiter.clone(),
-            },
-        })
-    }
-}
 
 /// One direction of a copy, with both ends resolved.
 enum Plan {
@@ -245,57 +180,54 @@ fn upload_target(mut remote: Remote, local: &Path) -> Result<Remote> {
 }
 
 fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
-    let delete_source = opts.delete_source;
     let base = ctx.local_dir.clone();
     let rel = |p: &Path| p.strip_prefix(&base).unwrap_or(p).display().to_string();
-    match plan {
+    let (remote, job, shown) = match plan {
         Plan::Download { remote, local } => {
             let shown = format!("{verb} {} {}", remote.shown(), rel(&local));
             check_local_dir(&local).map_err(|e| e.context(shown.clone()))?;
-            let mut bar = ctx.progress_bar();
-            let mut notices = Vec::new();
-            let mut settings = Settings::new(&mut bar, &opts.policy);
-            let result = ctx.with_conn(&remote, |conn, _| {
-                transfer::download(conn, &remote.path, &local, &mut settings, &mut notices)?;
-                if delete_source {
-                    // Reached only after the download was confirmed and renamed into place.
-                    conn.exec_ok(&Command::Dele(Arg::new(&remote.path)?))
-                        .map_err(|e| {
-                            e.context(format!(
-                                "{verb}: copied, but deleting the source {}",
-                                remote.shown()
-                            ))
-                        })?;
-                }
-                Ok(())
-            });
-            for n in &notices {
-                ctx.out.notice(n);
+            if opts.delete_source {
+                check_keeps_a_file(&local).map_err(|e| e.context(shown.clone()))?;
             }
-            result.map_err(|e| e.context(shown))
+            let job = Job {
+                download: true,
+                remote: remote.path.clone(),
+                local,
+                delete_source: opts.delete_source,
+            };
+            (remote, job, shown)
         }
         Plan::Upload { local, remote } => {
             let shown = format!("{verb} {} {}", rel(&local), remote.shown());
             check_local_file(&local).map_err(|e| e.context(shown.clone()))?;
-            let mut bar = ctx.progress_bar();
-            let mut notices = Vec::new();
-            let mut settings = Settings::new(&mut bar, &opts.policy);
-            let result = ctx.with_conn(&remote, |conn, _| {
-                transfer::upload(conn, &local, &remote.path, &mut settings, &mut notices)
-            });
-            for n in &notices {
-                ctx.out.notice(n);
-            }
-            result.map_err(|e| e.context(shown.clone()))?;
-            if delete_source {
-                // Reached only after the upload was confirmed by the reply and SIZE.
-                std::fs::remove_file(&local).map_err(|e| {
-                    Error::local(local.display(), &e)
-                        .context(format!("{verb}: copied, but deleting the source"))
-                })?;
-            }
-            Ok(())
+            let job = Job {
+                download: false,
+                remote: remote.path.clone(),
+                local,
+                delete_source: opts.delete_source,
+            };
+            (remote, job, shown)
         }
+    };
+    let mut bar = ctx.progress_bar();
+    let mut notices = Vec::new();
+    let result = ctx.with_conn(&remote, |conn, _| {
+        jobs::run_one(conn, &job, &mut bar, &opts.policy, &mut notices)
+    });
+    for n in &notices {
+        ctx.out.notice(n);
+    }
+    result.map(|_| ()).map_err(|e| e.context(shown))
+}
+
+/// `mv` to a device or FIFO would delete the source for a copy that is not kept: refused
+/// before connecting.
+fn check_keeps_a_file(local: &Path) -> Result<()> {
+    match crate::session::local::Dest::inspect(local)? {
+        crate::session::local::Dest::Special(_) => {
+            Err(crate::session::download::special_refused(local))
+        }
+        _ => Ok(()),
     }
 }
 

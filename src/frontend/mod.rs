@@ -6,6 +6,7 @@
 pub mod batch;
 pub mod complete;
 pub mod oneshot;
+pub mod prompter;
 pub mod repl;
 
 use crate::commands::dispatch;

@@ -4,7 +4,7 @@
 //! through the sans-IO [`reply::parse`] and keeps them in step with the commands sent
 //! ([`Asked`]: a reply that cannot answer the command is dropped as unasked), logs in,
 //! runs commands, aborts transfers (ABOR, both replies) and quits. Data connections are
-//! in [`crate::ftp::data`]. Every wait has a deadline ([`Options::timeout`]) and notices a
+//! in `data.rs`. Every wait has a deadline ([`Options::timeout`]) and notices a
 //! cancel flag (Ctrl-C) within a fraction of a second. It never prints: lines go to the
 //! [`Transcript`] it was handed.
 
@@ -523,6 +523,19 @@ impl Connection {
         if !matches!(settled, Ok(true)) {
             self.alive = false;
         }
+    }
+
+    /// Sends a clean-up command (DELE of a temporary file after a failed or interrupted
+    /// upload) and reads its reply within a few seconds, even after Ctrl-C: like ABOR, it
+    /// waits on its own short deadline without the cancel flag, and never clears that flag
+    /// (every other wait must still see it).
+    pub fn cleanup(&mut self, cmd: &Command) -> Result<Reply> {
+        if !self.alive {
+            return Err(Error::connection("the connection is closed"));
+        }
+        let deadline = Instant::now() + self.opts.timeout.min(ABORT_WAIT);
+        self.send_until(cmd, deadline, &NEVER)?;
+        self.read_reply_until(deadline, &NEVER)
     }
 
     /// Sends QUIT and closes, ignoring what the server says: the work is already done. The

@@ -353,11 +353,14 @@ impl DataConn {
     /// count. None when this connection cannot splice (TLS, no pipe, a socket that refuses)
     /// before any byte moved: the caller then reads as usual. A file system that refuses
     /// splice is written with plain writes instead, from the first byte or any later one.
+    /// With `limit`, bytes past it are never written: the count returned is then above the
+    /// limit, and the caller decides.
     #[cfg(target_os = "linux")]
     pub fn splice_into(
         &mut self,
         file: &mut std::fs::File,
         dest: &std::path::Path,
+        limit: Option<u64>,
         advance: &mut dyn FnMut(usize),
     ) -> Option<Result<u64>> {
         use nix::errno::Errno;
@@ -379,7 +382,11 @@ impl DataConn {
             if self.cancel.load(Ordering::Relaxed) {
                 return Some(Err(self.data_error(WaitError::Cancelled)));
             }
-            let n = match splice(tcp, None, &pipe_in, None, room, SpliceFFlags::SPLICE_F_MOVE) {
+            // One byte past the limit is enough to know the server sent too much.
+            let want = limit.map_or(room, |l| {
+                usize::try_from((l - total.min(l)).saturating_add(1)).map_or(room, |w| w.min(room))
+            });
+            let n = match splice(tcp, None, &pipe_in, None, want, SpliceFFlags::SPLICE_F_MOVE) {
                 Ok(0) => return Some(Ok(total)),
                 Ok(n) => n,
                 Err(Errno::EAGAIN | Errno::EINTR) => {
@@ -394,6 +401,9 @@ impl DataConn {
                 Err(Errno::EINVAL | Errno::ENOSYS) if total == 0 => return None,
                 Err(e) => return Some(Err(self.data_error(WaitError::Io(e.into())))),
             };
+            if limit.is_some_and(|l| total + n as u64 > l) {
+                return Some(Ok(total + n as u64));
+            }
             // Drain the pipe into the file: splice while the file system takes it, else
             // read the pipe and write (the bytes are already out of the socket).
             let mut left = n;

@@ -1,0 +1,14 @@
+//! The terminal's password question: typed without echo (rpassword). Handed to the context
+//! by the front end when stdin is a terminal; nothing below the front ends reads the
+//! terminal.
+
+use crate::session::credentials::Prompter;
+
+/// Asks on the controlling terminal.
+pub struct TerminalPrompter;
+
+impl Prompter for TerminalPrompter {
+    fn password(&self, prompt: &str) -> Option<String> {
+        rpassword::prompt_password(prompt).ok()
+    }
+}

@@ -1,0 +1,390 @@
+//! Downloads, with nothing lost on failure.
+//!
+//! A fresh download streams into a temporary file beside the destination and is renamed
+//! into place only after the server's final reply is positive, the byte count matches SIZE
+//! and the server's hash matches ours where it offers one; on every error path the
+//! temporary file is removed and the destination is untouched. A replaced file keeps its
+//! permission bits; a new one gets 0666 less the umask. A device node or FIFO is written
+//! through, never replaced. `-c` writes the destination itself from where it ends, and the
+//! proof covers the whole file (the kept part is hashed too). A server that announced a size
+//! never gets more than that written.
+
+use std::fs::File;
+use std::path::Path;
+
+use crate::error::{Error, Kind, Result};
+use crate::ftp::command::{Arg, Command};
+use crate::ftp::connection::Connection;
+use crate::verify::{PipedHasher as Hasher, Verify};
+
+use super::local::{self, Dest};
+use super::proof;
+use super::transfer::{
+    hash_prefix, push_once, receive, Moved, Notices, Settings, MORE_THAN_ANNOUNCED,
+};
+
+/// Downloads `remote` into the local file `dest`.
+pub fn download(
+    conn: &mut Connection,
+    remote: &str,
+    dest: &Path,
+    settings: &mut Settings,
+    notices: &mut Notices,
+) -> Result<Moved> {
+    let target = Dest::inspect(dest)?;
+    if settings.moving && matches!(target, Dest::Special(_)) {
+        return Err(special_refused(dest));
+    }
+    conn.ensure_binary()?;
+    let expected = if settings.verify == Verify::None && !settings.resume {
+        None
+    } else {
+        proof::expected(conn, remote, settings.moving)?
+    };
+    match target {
+        Dest::Special(path) => write_through(conn, remote, &path, expected, settings),
+        Dest::Regular(path, meta) if settings.resume && meta.len() > 0 => {
+            resume(conn, remote, &path, meta, expected, settings, notices)
+        }
+        target if settings.resume => in_place(conn, remote, target.path(), 0, expected, settings),
+        target => atomic(conn, remote, &target, expected, settings, notices),
+    }
+}
+
+/// Why `mv` does not write into a device or FIFO.
+pub fn special_refused(dest: &Path) -> Error {
+    Error::new(
+        Kind::Local,
+        format!(
+            "{}: not a regular file; mv keeps its source unless the copy is a file that stays",
+            dest.display()
+        ),
+    )
+}
+
+/// The display name of a transfer.
+fn name_of(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "download".into())
+}
+
+/// A fresh download into a temporary file, renamed over `target` once proven.
+fn atomic(
+    conn: &mut Connection,
+    remote: &str,
+    target: &Dest,
+    expected: Option<u64>,
+    settings: &mut Settings,
+    notices: &mut Notices,
+) -> Result<Moved> {
+    let dest = target.path();
+    let replaces = match target {
+        Dest::Regular(_, m) => Some(m),
+        _ => None,
+    };
+    let plan = proof::hash_plan(conn, settings.verify)?;
+    let mut hasher = plan.map(|(algo, _)| Hasher::new(algo));
+    let mut part = local::new_part(dest, replaces)?;
+    settings.progress.begin(&name_of(dest), expected, 0);
+    let received = receive(
+        conn,
+        Command::Retr(Arg::new(remote)?),
+        part.as_file_mut(),
+        dest,
+        settings,
+        hasher.as_mut(),
+        expected,
+    );
+    settings.progress.end();
+    let total = received?;
+    check_size(total, expected, dest)?;
+    if plan.is_none() && expected.is_some() {
+        conn.transcript_mut()
+            .note(&format!("verified by size ({total} bytes)"));
+    }
+    let hash_checked = match (plan, hasher) {
+        (Some(plan), Some(h)) => {
+            proof::check_hash(conn, remote, plan, h.finish(), settings.verify)?
+        }
+        _ => false,
+    };
+    local::keep_nature(part.as_file(), replaces);
+    if settings.moving {
+        part.as_file()
+            .sync_all()
+            .map_err(|e| Error::local(dest.display(), &e))?;
+    }
+    part.persist(dest)
+        .map_err(|e| Error::local(dest.display(), &e.error))?;
+    if settings.moving {
+        local::sync_parent(dest)?;
+    }
+    if settings.preserve {
+        keep_remote_time(conn, remote, dest, notices)?;
+    }
+    Ok(Moved {
+        bytes: total,
+        size_checked: expected.is_some(),
+        hash_checked,
+        proven: true,
+        ..Moved::default()
+    })
+}
+
+/// `cp -c` onto an existing file: continue it, call it complete, or start over.
+fn resume(
+    conn: &mut Connection,
+    remote: &str,
+    dest: &Path,
+    meta: std::fs::Metadata,
+    expected: Option<u64>,
+    settings: &mut Settings,
+    notices: &mut Notices,
+) -> Result<Moved> {
+    let have = meta.len();
+    let Some(size) = expected else {
+        return Err(Error::new(
+            Kind::Refused,
+            "cannot resume: the server does not report the file's SIZE (copy again without -c to start over)",
+        ));
+    };
+    let shown = dest.display();
+    if have > size {
+        notices.push(format!(
+            "{shown} is larger than the remote file ({have} > {size} bytes): the source changed; starting over"
+        ));
+        return in_place(conn, remote, dest, 0, expected, settings);
+    }
+    if let (Some(remote_time), Some(local_time)) = (proof::mdtm(conn, remote)?, local::mtime(dest))
+    {
+        if remote_time > local_time {
+            notices.push(format!(
+                "the remote file changed after {shown} was written: starting over"
+            ));
+            return in_place(conn, remote, dest, 0, expected, settings);
+        }
+    }
+    if have < size {
+        return in_place(conn, remote, dest, have, expected, settings);
+    }
+    // Same size, not older: equal only if the content says so.
+    match proof::same_content(conn, remote, dest, have, settings.verify)? {
+        Some((true, algo)) => {
+            notices.push(format!(
+                "{shown} is already complete ({size} bytes, the server's {} matches); nothing to transfer",
+                algo.name()
+            ));
+            return Ok(Moved {
+                resumed_from: have,
+                already_complete: true,
+                size_checked: true,
+                hash_checked: true,
+                proven: true,
+                ..Moved::default()
+            });
+        }
+        Some((false, algo)) => {
+            notices.push(format!(
+                "{shown} has the remote file's size but not its content (the server's {} differs): downloading it again",
+                algo.name()
+            ));
+        }
+        None if settings.moving => {
+            notices.push(format!(
+                "{shown} has the remote file's size and is not older, but the server offers no hash to prove its content: copying again before deleting the source"
+            ));
+        }
+        None => {
+            notices.push(format!(
+                "{shown} is already complete by size and time ({size} bytes; the server offers no hash to compare content); nothing to transfer"
+            ));
+            return Ok(Moved {
+                resumed_from: have,
+                already_complete: true,
+                size_checked: true,
+                ..Moved::default()
+            });
+        }
+    }
+    atomic(
+        conn,
+        remote,
+        &Dest::Regular(dest.to_path_buf(), meta),
+        expected,
+        settings,
+        notices,
+    )
+}
+
+/// Writes `dest` itself from `offset` (REST): an interrupted `-c` leaves the part the next
+/// `-c` continues from. The proof covers the whole file: the kept part is hashed first.
+fn in_place(
+    conn: &mut Connection,
+    remote: &str,
+    dest: &Path,
+    offset: u64,
+    expected: Option<u64>,
+    settings: &mut Settings,
+) -> Result<Moved> {
+    // FEAT before REST: REST must come right before the transfer it applies to.
+    let plan = proof::hash_plan(conn, settings.verify)?;
+    let mut hasher = plan.map(|(algo, _)| Hasher::new(algo));
+    if let Some(h) = hasher.as_mut() {
+        hash_prefix(h, dest, offset)?;
+    }
+    if offset > 0 {
+        let reply = conn.exec(&Command::Rest(offset))?;
+        if reply.code != 350 {
+            return Err(Error::refused(reply.code, reply.text())
+                .context("cannot resume (REST refused; copy again without -c to start over)"));
+        }
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(offset > 0)
+        .truncate(offset == 0)
+        .open(dest)
+        .map_err(|e| Error::local(dest.display(), &e))?;
+    settings.progress.begin(&name_of(dest), expected, offset);
+    let received = receive(
+        conn,
+        Command::Retr(Arg::new(remote)?),
+        &mut file,
+        dest,
+        settings,
+        hasher.as_mut(),
+        expected.map(|e| e.saturating_sub(offset)),
+    );
+    settings.progress.end();
+    let total = match received {
+        Err(e) if offset > 0 && e.message().starts_with(MORE_THAN_ANNOUNCED) => {
+            // Nothing past the remaining length was written; what was is not this file's
+            // tail (the server ignored REST and started from byte 0): put the part back.
+            let _ = file.set_len(offset);
+            return Err(Error::not_confirmed(format!(
+                "the server accepted REST {offset} but sent more than the rest of the file (it restarted from the beginning?); {} left as it was ({offset} bytes); copy again without -c",
+                dest.display()
+            )));
+        }
+        other => other?,
+    };
+    check_size(offset + total, expected, dest)?;
+    let hash_checked = match (plan, hasher) {
+        (Some(plan), Some(h)) => {
+            match proof::check_hash(conn, remote, plan, h.finish(), settings.verify) {
+                Ok(proven) => proven,
+                Err(e) => {
+                    // Wrong bytes are not a part to continue from.
+                    drop(file);
+                    let _ = std::fs::remove_file(dest);
+                    return Err(if offset > 0 {
+                        e.context(format!(
+                            "the resumed file does not match the server's (the part kept was of another version?); {} removed",
+                            dest.display()
+                        ))
+                    } else {
+                        e
+                    });
+                }
+            }
+        }
+        _ => {
+            conn.transcript_mut().note(if offset > 0 {
+                "a resumed transfer is verified by size"
+            } else {
+                "verified by size"
+            });
+            false
+        }
+    };
+    if settings.moving {
+        local::make_durable(&file, dest)?;
+    }
+    Ok(Moved {
+        bytes: total,
+        size_checked: expected.is_some(),
+        resumed_from: offset,
+        hash_checked,
+        proven: true,
+        ..Moved::default()
+    })
+}
+
+/// A device node or FIFO: opened for writing as it is (never created, never replaced).
+fn write_through(
+    conn: &mut Connection,
+    remote: &str,
+    dest: &Path,
+    expected: Option<u64>,
+    settings: &mut Settings,
+) -> Result<Moved> {
+    let plan = proof::hash_plan(conn, settings.verify)?;
+    let mut hasher = plan.map(|(algo, _)| Hasher::new(algo));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dest)
+        .map_err(|e| Error::local(dest.display(), &e))?;
+    settings.progress.begin(&name_of(dest), expected, 0);
+    let received = receive(
+        conn,
+        Command::Retr(Arg::new(remote)?),
+        &mut file,
+        dest,
+        settings,
+        hasher.as_mut(),
+        expected,
+    );
+    settings.progress.end();
+    let total = received?;
+    check_size(total, expected, dest)?;
+    let hash_checked = match (plan, hasher) {
+        (Some(plan), Some(h)) => {
+            proof::check_hash(conn, remote, plan, h.finish(), settings.verify)?
+        }
+        _ => false,
+    };
+    Ok(Moved {
+        bytes: total,
+        size_checked: expected.is_some(),
+        hash_checked,
+        proven: true,
+        ..Moved::default()
+    })
+}
+
+fn check_size(total: u64, expected: Option<u64>, dest: &Path) -> Result<()> {
+    match expected {
+        Some(expected) if expected != total => Err(Error::not_confirmed(format!(
+            "received {total} bytes but the server announced {expected}; {} left unchanged",
+            dest.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// `-p` for a download: the local file gets the remote file's MDTM.
+fn keep_remote_time(
+    conn: &mut Connection,
+    remote: &str,
+    dest: &Path,
+    notices: &mut Notices,
+) -> Result<()> {
+    match proof::mdtm(conn, remote)? {
+        Some(secs) => {
+            let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0) as u64);
+            let file = File::options()
+                .write(true)
+                .open(dest)
+                .map_err(|e| Error::local(dest.display(), &e))?;
+            file.set_modified(when)
+                .map_err(|e| Error::local(dest.display(), &e))?;
+        }
+        None => push_once(
+            notices,
+            "the server does not report modification times (MDTM); times not kept",
+        ),
+    }
+    Ok(())
+}

@@ -1,0 +1,479 @@
+//! Multi-file transfers: the files of a wildcard or recursive `cp`/`mv`/`get`/`put`, run one
+//! after another on one connection or over N logged-in connections at once (`-j N`).
+//!
+//! Every file is accounted for: the [`Outcome`] counts what was moved and keeps each
+//! failure, so the summary and the exit status cover all of them. With `-j N`, a worker
+//! whose login the server refuses (421, 530 "too many connections") stops and leaves its
+//! files to the others, so the run backs off to fewer connections instead of failing.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Kind, Result};
+use crate::ftp::connection::{Connection, Options};
+use crate::transcript::Transcript;
+use crate::url::FtpUrl;
+
+use super::local::Snapshot;
+use super::transfer::{Bars, Moved, Notices, Policy, Progress, Settings};
+use super::{download, upload};
+
+/// One file to move.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// True for a download (remote → local), false for an upload.
+    pub download: bool,
+    /// The remote path.
+    pub remote: String,
+    /// The local path.
+    pub local: PathBuf,
+    /// Delete the source once the copy is confirmed (`mv`).
+    pub delete_source: bool,
+}
+
+impl Job {
+    /// The destination, as a string.
+    pub fn destination(&self) -> String {
+        if self.download {
+            self.local.display().to_string()
+        } else {
+            self.remote.clone()
+        }
+    }
+
+    /// The source, as messages name it.
+    pub fn shown(&self) -> String {
+        if self.download {
+            self.remote.clone()
+        } else {
+            self.local.display().to_string()
+        }
+    }
+}
+
+/// What a multi-file run did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Files confirmed.
+    pub files: usize,
+    /// Bytes moved.
+    pub bytes: u64,
+    /// Files whose size was checked with SIZE (the rest by the final reply only).
+    pub size_checked: usize,
+    /// Files the server's hash proved.
+    pub hash_checked: usize,
+    /// Failures, with the file each concerns.
+    pub failures: Vec<(String, Error)>,
+    /// Notices to show (resume decisions, back-off).
+    pub notices: Notices,
+    /// How long it took.
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    /// `3 files, 1.2 MiB in 0.4 s (2 by size)`, plus failures.
+    pub fn summary(&self) -> String {
+        let mut text = format!(
+            "{} file{}, {} in {:.1} s",
+            self.files,
+            if self.files == 1 { "" } else { "s" },
+            human_bytes(self.bytes),
+            self.elapsed.as_secs_f64()
+        );
+        if self.files > 0 {
+            text.push_str(&format!(
+                " ({} proven by hash, {} by size only)",
+                self.hash_checked, self.size_checked
+            ));
+        }
+        if !self.failures.is_empty() {
+            text.push_str(&format!("; {} failed", self.failures.len()));
+        }
+        text
+    }
+
+    /// Ok when every file moved; otherwise an error of the first failure's class whose
+    /// message is the summary (each failure is reported on its own by the caller).
+    pub fn into_result(self) -> Result<()> {
+        match self.failures.first() {
+            None => Ok(()),
+            Some((_, err)) => {
+                let mut e = Error::new(err.kind(), self.summary());
+                if let Some(code) = err.code() {
+                    e = e.with_code(code);
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// `1234567` → `1.2 MiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// Copies one file; for `mv`, then deletes its source through [`copy_then_delete`].
+pub fn run_one(
+    conn: &mut Connection,
+    job: &Job,
+    progress: &mut dyn Progress,
+    policy: &Policy,
+    notices: &mut Notices,
+) -> Result<Moved> {
+    let mut settings = Settings::new(progress, policy, job.delete_source);
+    if job.delete_source {
+        return copy_then_delete(conn, job, &mut settings, notices);
+    }
+    copy(conn, job, &mut settings, notices)
+}
+
+fn copy(
+    conn: &mut Connection,
+    job: &Job,
+    settings: &mut Settings,
+    notices: &mut Notices,
+) -> Result<Moved> {
+    if job.download {
+        download::download(conn, &job.remote, &job.local, settings, notices)
+    } else {
+        upload::upload(conn, &job.local, &job.remote, settings, notices)
+    }
+}
+
+/// THE move: copy, prove, then delete the source. This is the only place in 3700ftp that
+/// deletes the source of a transfer, and it is reached only when the copy returned a
+/// proof made in this run ([`Moved::proven`]): a transfer the server confirmed now, or
+/// content equal by the server's hash. A downloaded file is on disk (synced) before the
+/// remote source goes; a local source is deleted only if it did not change during the
+/// upload.
+pub fn copy_then_delete(
+    conn: &mut Connection,
+    job: &Job,
+    settings: &mut Settings,
+    notices: &mut Notices,
+) -> Result<Moved> {
+    settings.moving = true;
+    let before = if job.download {
+        None
+    } else {
+        Some(Snapshot::of(&job.local)?)
+    };
+    let moved = copy(conn, job, settings, notices)?;
+    if !moved.proven {
+        return Err(Error::not_confirmed(
+            "the copy was not proven in this run; the source is kept",
+        ));
+    }
+    if job.download {
+        super::ops::delete(conn, &job.remote)
+            .map_err(|e| e.context("copied, but deleting the source"))?;
+    } else {
+        if before != Some(Snapshot::of(&job.local)?) {
+            return Err(Error::new(
+                Kind::Local,
+                format!(
+                    "{} changed during the upload (size or time); copied, but the source is kept",
+                    job.local.display()
+                ),
+            ));
+        }
+        std::fs::remove_file(&job.local).map_err(|e| {
+            Error::local(job.local.display(), &e).context("copied, but deleting the source")
+        })?;
+    }
+    Ok(moved)
+}
+
+/// Takes out of `jobs` those that would write a destination another job writes: a name a
+/// hostile listing gives twice, or names that differ only in case where the local file
+/// system does not tell case apart. Each one taken out is a failure; the first one stays.
+pub fn one_job_per_destination(jobs: Vec<Job>) -> (Vec<Job>, Vec<(String, Error)>) {
+    use std::collections::HashMap;
+    let mut kept: Vec<Job> = Vec::with_capacity(jobs.len());
+    let mut failures = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut folded: HashMap<String, usize> = HashMap::new();
+    let mut insensitive: HashMap<PathBuf, bool> = HashMap::new();
+    for job in jobs {
+        let dest = job.destination();
+        if let Some(&first) = seen.get(&dest) {
+            let first = kept[first].shown();
+            failures.push((
+                job.shown(),
+                Error::new(
+                    Kind::Refused,
+                    format!("listed twice: {dest} is written once, for {first}"),
+                ),
+            ));
+            continue;
+        }
+        if job.download {
+            let key = dest.to_lowercase();
+            if let Some(&first) = folded.get(&key) {
+                let dir = job.local.parent().map(PathBuf::from).unwrap_or_default();
+                let fold = *insensitive
+                    .entry(dir.clone())
+                    .or_insert_with(|| folds_case(&dir));
+                if fold {
+                    let first = kept[first].local.display().to_string();
+                    failures.push((
+                        job.shown(),
+                        Error::new(
+                            Kind::Local,
+                            format!(
+                                "{dest} and {first} are one file here (the file system ignores case); only {first} is written"
+                            ),
+                        ),
+                    ));
+                    continue;
+                }
+            } else {
+                folded.insert(key, kept.len());
+            }
+        }
+        seen.insert(dest, kept.len());
+        kept.push(job);
+    }
+    (kept, failures)
+}
+
+/// Whether the file system holding `dir` treats names that differ in case as one.
+fn folds_case(dir: &std::path::Path) -> bool {
+    let Ok(probe) = tempfile::Builder::new()
+        .prefix(".3700ftp-case-probe-")
+        .tempfile_in(dir)
+    else {
+        return false;
+    };
+    let name = probe
+        .path()
+        .file_name()
+        .map(|n| n.to_string_lossy().to_uppercase())
+        .unwrap_or_default();
+    dir.join(name).exists()
+}
+
+fn record(outcome: &mut Outcome, job: &Job, result: Result<Moved>) {
+    match result {
+        Ok(m) => {
+            outcome.files += 1;
+            outcome.bytes += m.bytes;
+            if m.hash_checked {
+                outcome.hash_checked += 1;
+            } else if m.size_checked {
+                outcome.size_checked += 1;
+            }
+        }
+        Err(e) => outcome.failures.push((job.shown(), e)),
+    }
+}
+
+/// Runs the jobs in order on one connection. An interrupt or a lost connection stops the
+/// run (the remaining files are reported as not done, with the reason); other failures are
+/// recorded and the run goes on.
+pub fn run_sequential(
+    conn: &mut Connection,
+    jobs: &[Job],
+    bars: &dyn Bars,
+    policy: &Policy,
+) -> Outcome {
+    let start = Instant::now();
+    let mut outcome = Outcome::default();
+    let (jobs, doubles) = one_job_per_destination(jobs.to_vec());
+    outcome.failures.extend(doubles);
+    for (i, job) in jobs.iter().enumerate() {
+        let mut bar = bars.for_file();
+        let result = run_one(conn, job, &mut *bar, policy, &mut outcome.notices);
+        let fatal = result
+            .as_ref()
+            .err()
+            .filter(|e| matches!(e.kind(), Kind::Interrupted | Kind::Connection))
+            .map(not_done);
+        record(&mut outcome, job, result);
+        if let Some(reason) = fatal {
+            for rest in &jobs[i + 1..] {
+                outcome.failures.push((rest.shown(), reason()));
+            }
+            break;
+        }
+    }
+    outcome.elapsed = start.elapsed();
+    outcome
+}
+
+/// The failure of a file that was never started because of `cause`.
+fn not_done(cause: &Error) -> impl Fn() -> Error {
+    let (kind, code) = (cause.kind(), cause.code());
+    let text = if kind == Kind::Interrupted {
+        "not transferred (interrupted)".to_string()
+    } else {
+        format!("not transferred: {cause}")
+    };
+    move || {
+        let e = Error::new(kind, text.clone());
+        match code {
+            Some(c) => e.with_code(c),
+            None => e,
+        }
+    }
+}
+
+/// What a worker thread ended with.
+enum WorkerEnd {
+    /// The queue ran dry (or the run was interrupted).
+    Done,
+    /// It could not log in.
+    LoginFailed(Error),
+    /// Its connection was lost; the file it held went back in the queue.
+    Lost(Error),
+}
+
+/// Runs the jobs over up to `n` connections to `url`, each logged in separately.
+pub fn run_parallel(
+    url: &FtpUrl,
+    opts: &Options,
+    transcript: &Transcript,
+    jobs: Vec<Job>,
+    n: usize,
+    bars: &dyn Bars,
+    policy: &Policy,
+) -> Outcome {
+    let start = Instant::now();
+    let (jobs, doubles) = one_job_per_destination(jobs);
+    let queue = Arc::new(Mutex::new(jobs.into_iter().collect::<VecDeque<Job>>()));
+    let shared = Arc::new(Mutex::new(Outcome {
+        failures: doubles,
+        ..Outcome::default()
+    }));
+    let workers = n.max(1);
+    let mut login_errors = Vec::new();
+    let mut lost = Vec::new();
+    std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for index in 0..workers {
+            let queue = queue.clone();
+            let shared = shared.clone();
+            let url = url.clone();
+            let opts = opts.clone();
+            let transcript = transcript.clone();
+            let policy = policy.clone();
+            // Stagger logins a little so a server's per-second connection limit is not hit at once.
+            let delay = Duration::from_millis(20 * index as u64);
+            handles.push(scope.spawn(move || {
+            std::thread::sleep(delay);
+            let mut conn = match super::login(&url, &opts, transcript) {
+                Ok(c) => c,
+                Err(e) => return WorkerEnd::LoginFailed(e),
+            };
+            loop {
+                if opts.cancel.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let Some(job) = lock(&queue).pop_front() else {
+                    break;
+                };
+                let mut bar = bars.for_file();
+                let mut notices = Vec::new();
+                // A panic in one file's transfer fails that file, not the run.
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    run_one(&mut conn, &job, &mut *bar, &policy, &mut notices)
+                }))
+                .unwrap_or_else(|_| {
+                    Err(Error::new(
+                        Kind::NotConfirmed,
+                        "internal error while transferring this file (a bug in 3700ftp); not confirmed",
+                    ))
+                });
+                let mut out = lock(&shared);
+                out.notices.extend(notices);
+                match result {
+                    Err(e) if e.kind() == Kind::Connection && !job.delete_source => {
+                        // Give the file back to the others; this connection is gone.
+                        out.notices.push(format!(
+                            "a connection was lost ({e}); {} goes back in the queue",
+                            job.shown()
+                        ));
+                        lock(&queue).push_back(job);
+                        return WorkerEnd::Lost(e);
+                    }
+                    Err(e) if e.kind() == Kind::Connection => {
+                        record(&mut out, &job, Err(e.clone()));
+                        return WorkerEnd::Lost(e);
+                    }
+                    result => record(&mut out, &job, result),
+                }
+            }
+            conn.quit();
+            WorkerEnd::Done
+        }));
+        }
+        for h in handles {
+            match h.join() {
+                Ok(WorkerEnd::LoginFailed(e)) => login_errors.push(e),
+                Ok(WorkerEnd::Lost(e)) => lost.push(e),
+                Ok(WorkerEnd::Done) => {}
+                Err(_) => lost.push(Error::new(
+                    Kind::NotConfirmed,
+                    "a transfer worker stopped on an internal error (a bug in 3700ftp)",
+                )),
+            }
+        }
+    });
+    let mut outcome = std::mem::take(&mut *lock(&shared));
+    let connected = workers - login_errors.len();
+    if !login_errors.is_empty() && connected > 0 {
+        outcome.notices.push(format!(
+            "the server accepted {connected} of {workers} connections; continued with {connected}"
+        ));
+    }
+    // Whatever is left (every login refused, every connection lost, or an interrupt) is
+    // not done, and says why.
+    let left: Vec<Job> = lock(&queue).drain(..).collect();
+    let interrupted = opts.cancel.load(std::sync::atomic::Ordering::SeqCst);
+    let cause = if interrupted {
+        Error::new(Kind::Interrupted, "interrupted")
+    } else if let Some(e) = lost.first().or(login_errors.first()) {
+        e.clone()
+    } else {
+        Error::new(Kind::Interrupted, "interrupted")
+    };
+    let reason = not_done(&cause);
+    for job in left {
+        outcome.failures.push((job.shown(), reason()));
+    }
+    outcome.elapsed = start.elapsed();
+    outcome
+}
+
+/// Locks a mutex even if a worker panicked while holding it (the data stays consistent:
+/// each holder only pushes or pops whole entries).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_like_a_person_wrote_them() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
+    }
+}

@@ -1,0 +1,144 @@
+//! The session layer: what 3700ftp does on a server, between the command table above and
+//! the protocol below. Commands parse their operands and options, call in here, and hand
+//! the values returned to the edge to show; nothing here prints.
+//!
+//! - [`transfer`]: the policy, the settings and the result of a transfer; the byte pumps.
+//! - [`download`], [`upload`]: one file each way, atomic and proven.
+//! - [`proof`]: SIZE read strictly, the server's hash, MDTM.
+//! - [`local`]: the local side (destination kinds, temporary files, permissions, syncing).
+//! - [`ops`]: mkdir, rmdir, delete, rename, cwd, pwd.
+//! - [`credentials`]: netrc and a prompter handed in from the front end.
+//! - [`Session`]: one logged-in connection, its working directory, reconnecting.
+//! - [`jobs`]: one or many files, on one connection or `-j N`, and the one
+//!   copy-then-delete every move goes through.
+
+pub mod credentials;
+pub mod download;
+pub mod jobs;
+pub mod local;
+pub mod ops;
+pub mod proof;
+pub mod transfer;
+pub mod upload;
+
+use crate::error::{Error, Result};
+use crate::ftp::connection::{Connection, Options};
+use crate::transcript::Transcript;
+use crate::url::FtpUrl;
+
+/// Connects and logs in to `url` (credentials already resolved).
+pub fn login(url: &FtpUrl, opts: &Options, transcript: Transcript) -> Result<Connection> {
+    let mut conn = Connection::connect(
+        &url.host,
+        url.port,
+        opts.clone(),
+        transcript,
+        url.tls_mode(),
+    )?;
+    if let Err(e) = conn.login(&url.user, url.password.as_deref()) {
+        conn.quit();
+        return Err(e);
+    }
+    Ok(conn)
+}
+
+/// A logged-in session: the server, the connection and the remote working directory.
+pub struct Session {
+    /// Where we logged in (the path is the starting directory).
+    pub url: FtpUrl,
+    conn: Option<Connection>,
+    /// The remote working directory as the server reported it (PWD), when known.
+    pub cwd: Option<String>,
+    /// The login directory (PWD right after login), when known.
+    pub home: Option<String>,
+}
+
+impl Session {
+    /// A session on a connection just logged in to `url`: notes the login directory and
+    /// changes to the URL's directory when it names another.
+    pub fn start(url: FtpUrl, mut conn: Connection) -> Result<Session> {
+        let home = ops::pwd(&mut conn).ok();
+        let start = url.path.clone();
+        let mut cwd = home.clone();
+        if !start.is_empty() && Some(&start) != home.as_ref() {
+            if let Err(e) = ops::cwd(&mut conn, &start) {
+                conn.quit();
+                return Err(e.context(format!("cd {start}")));
+            }
+            cwd = ops::pwd(&mut conn).ok();
+        }
+        Ok(Session {
+            url,
+            conn: Some(conn),
+            cwd,
+            home,
+        })
+    }
+
+    /// The connection, when there is one.
+    pub fn connection(&mut self) -> Option<&mut Connection> {
+        self.conn.as_mut()
+    }
+
+    /// True when the connection is there and the server has not closed it while idle.
+    pub fn is_alive(&mut self) -> bool {
+        self.conn.as_mut().is_some_and(|c| c.check_idle())
+    }
+
+    /// Takes a new connection in place of one the server closed, back in the same
+    /// directory; returns the line that tells the user.
+    pub fn resume_with(&mut self, mut conn: Connection) -> Result<String> {
+        if let Some(old) = self.conn.take() {
+            old.quit();
+        }
+        if let Some(dir) = &self.cwd {
+            ops::cwd(&mut conn, dir).map_err(|e| e.context(format!("reconnecting: cd {dir}")))?;
+        }
+        self.conn = Some(conn);
+        Ok(format!(
+            "the server had closed the connection; logged in again to {} in {}",
+            self.url.authority(),
+            self.cwd.as_deref().unwrap_or("the login directory")
+        ))
+    }
+
+    /// True when `url` is on this session's server as the same user.
+    pub fn serves(&self, url: &FtpUrl) -> bool {
+        self.url.host.eq_ignore_ascii_case(&url.host)
+            && self.url.port == url.port
+            && self.url.user == url.user
+            && self.url.tls_mode() == url.tls_mode()
+            && (url.password.is_none() || url.password == self.url.password)
+    }
+
+    /// The working directory, asking the server when unknown.
+    pub fn cwd(&mut self) -> Result<String> {
+        if let Some(c) = &self.cwd {
+            return Ok(c.clone());
+        }
+        let conn = self.conn.as_mut().ok_or_else(not_connected)?;
+        let cwd = ops::pwd(conn)?;
+        self.cwd = Some(cwd.clone());
+        Ok(cwd)
+    }
+
+    /// Changes the working directory; returns the one the server reports.
+    pub fn change_dir(&mut self, path: &str) -> Result<String> {
+        let conn = self.conn.as_mut().ok_or_else(not_connected)?;
+        ops::cwd(conn, path)?;
+        let cwd = ops::pwd(conn).ok();
+        self.cwd = cwd.clone();
+        Ok(cwd.unwrap_or_else(|| path.to_string()))
+    }
+
+    /// QUIT, and the connection is gone.
+    pub fn close(&mut self) {
+        if let Some(c) = self.conn.take() {
+            c.quit();
+        }
+    }
+}
+
+fn not_connected() -> Error {
+    Error::usage("not connected (use: open ftp://host/)")
+}

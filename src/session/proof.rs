@@ -1,0 +1,209 @@
+//! Proof that a copy holds the source's bytes: the size (SIZE, strictly read), the server's
+//! own hash (HASH, XSHA256…) against ours, and modification times for resume decisions.
+//!
+//! A server *without* SIZE (500/502/504, or SIZE absent from FEAT) leaves the final reply as
+//! the proof; a SIZE that *fails* on a server that has it (550 after a 226) proves nothing
+//! and fails the transfer.
+
+use std::path::Path;
+
+use crate::error::{Error, Kind, Result};
+use crate::ftp::command::{Arg, Command};
+use crate::ftp::connection::Connection;
+use crate::ftp::reply::Reply;
+use crate::verify::{self, Algo, HashCommand, PipedHasher as Hasher, Verify};
+
+use super::transfer::hash_prefix;
+
+/// What SIZE said about a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SizeAnswer {
+    /// The size in bytes.
+    Known(u64),
+    /// The server has no SIZE: not implemented, or absent from FEAT.
+    Unsupported,
+    /// The server has SIZE but could not give this path's (no such file, no permission).
+    Failed(Reply),
+    /// A `213` whose text is not a size (`abc`, `-1`, a number past 2^64).
+    NotASize(Reply),
+}
+
+/// Asks SIZE of `path` and reads the answer strictly.
+pub fn size(conn: &mut Connection, path: &str) -> Result<SizeAnswer> {
+    let reply = conn.exec(&Command::Size(Arg::new(path)?))?;
+    if reply.code == 213 {
+        return Ok(
+            match reply.text().split_whitespace().next().unwrap_or("").parse() {
+                Ok(n) => SizeAnswer::Known(n),
+                Err(_) => SizeAnswer::NotASize(reply),
+            },
+        );
+    }
+    if matches!(reply.code, 500 | 502 | 504) || !lists(conn, "SIZE")? {
+        return Ok(SizeAnswer::Unsupported);
+    }
+    Ok(SizeAnswer::Failed(reply))
+}
+
+/// True when the server's FEAT lists `feature`.
+fn lists(conn: &mut Connection, feature: &str) -> Result<bool> {
+    Ok(conn.features()?.iter().any(|l| {
+        l.split_whitespace()
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case(feature))
+    }))
+}
+
+/// The size a download should have, where the server can say. A SIZE reply that is not a
+/// size is taken as a server without SIZE (as curl does) for a copy; a move, which deletes
+/// its source on the proof, refuses a server that garbles the size it claims to know.
+pub fn expected(conn: &mut Connection, path: &str, moving: bool) -> Result<Option<u64>> {
+    Ok(match size(conn, path)? {
+        SizeAnswer::Known(n) => Some(n),
+        SizeAnswer::NotASize(r) if moving => {
+            return Err(Error::not_confirmed(format!(
+                "the server's SIZE reply is not a size: {r}; a move needs a size it can check, the source is kept"
+            )))
+        }
+        SizeAnswer::NotASize(_) => {
+            conn.transcript_mut()
+                .note("the SIZE reply is not a size; going on as with a server without SIZE");
+            None
+        }
+        SizeAnswer::Unsupported | SizeAnswer::Failed(_) => None,
+    })
+}
+
+/// Checks that the server holds `len` bytes at `path` after an upload. Ok(true) when SIZE
+/// confirmed it, Ok(false) when the server has no SIZE; an error otherwise.
+pub fn confirm_uploaded_size(conn: &mut Connection, path: &str, len: u64) -> Result<bool> {
+    match size(conn, path)? {
+        SizeAnswer::Known(n) if n == len => {
+            conn.transcript_mut()
+                .note(&format!("verified by size ({len} bytes)"));
+            Ok(true)
+        }
+        SizeAnswer::Known(n) => Err(Error::not_confirmed(format!(
+            "sent {len} bytes but the server holds {n}"
+        ))),
+        SizeAnswer::Unsupported => Ok(false),
+        SizeAnswer::NotASize(r) | SizeAnswer::Failed(r) => Err(Error::not_confirmed(format!(
+            "the server cannot give the size of the file it just stored ({r}); the upload is not proven"
+        ))
+        .with_code(r.code)),
+    }
+}
+
+/// Which server hash proves a transfer: None for size (or reply) only.
+pub fn hash_plan(conn: &mut Connection, verify: Verify) -> Result<Option<(Algo, HashCommand)>> {
+    match verify {
+        Verify::Size | Verify::None => Ok(None),
+        Verify::Auto | Verify::Hash => {
+            let found = verify::choose(&conn.features()?);
+            if found.is_none() && verify == Verify::Hash {
+                return Err(Error::new(
+                    Kind::Refused,
+                    "--verify=hash: the server offers no hash command (FEAT lists no HASH, XSHA256, XSHA1, XMD5 or XCRC)",
+                ));
+            }
+            Ok(found)
+        }
+    }
+}
+
+/// The server's hash of `path`, or None when it does not give one.
+pub fn server_hash(
+    conn: &mut Connection,
+    path: &str,
+    (algo, how): (Algo, HashCommand),
+) -> Result<(Option<String>, Reply)> {
+    let arg = Arg::new(path)?;
+    let reply = match how {
+        HashCommand::Hash => {
+            let chosen = conn.exec(&Command::OptsHash(algo.name()))?;
+            if chosen.is_completion() {
+                conn.exec(&Command::Hash(arg))?
+            } else {
+                chosen
+            }
+        }
+        HashCommand::X => conn.exec(&Command::XHash(algo.x_command(), arg))?,
+    };
+    let theirs = if reply.is_completion() {
+        // proftpd answers `213-Computing…` then the hash on the last line.
+        reply
+            .lines
+            .iter()
+            .rev()
+            .find_map(|line| verify::parse_hash_reply(line, algo))
+    } else {
+        None
+    };
+    Ok((theirs, reply))
+}
+
+/// Asks the server for its hash of `path` and compares it with `ours`. With `--verify=auto`
+/// a server that then fails to hash falls back to the size check (said in `-v`).
+pub fn check_hash(
+    conn: &mut Connection,
+    path: &str,
+    plan: (Algo, HashCommand),
+    ours: String,
+    verify: Verify,
+) -> Result<bool> {
+    let algo = plan.0;
+    let (theirs, reply) = server_hash(conn, path, plan)?;
+    match theirs {
+        Some(t) if t == ours => {
+            conn.transcript_mut().note(&format!(
+                "verified: the server's {} matches ({ours})",
+                algo.name()
+            ));
+            Ok(true)
+        }
+        Some(t) => Err(Error::not_confirmed(format!(
+            "the server's {} is {t} but the bytes transferred hash to {ours}",
+            algo.name()
+        ))),
+        None if verify == Verify::Hash => Err(Error::not_confirmed(format!(
+            "--verify=hash: the server did not give a {} ({reply})",
+            algo.name()
+        ))),
+        None => {
+            conn.transcript_mut().note(&format!(
+                "the server did not give a {}; verified by size only",
+                algo.name()
+            ));
+            Ok(false)
+        }
+    }
+}
+
+/// Whether the local file at `local` holds the same bytes as the remote `remote`, by the
+/// server's hash against ours: Some(equal), or None when the server gives no hash.
+pub fn same_content(
+    conn: &mut Connection,
+    remote: &str,
+    local: &Path,
+    len: u64,
+    verify: Verify,
+) -> Result<Option<(bool, Algo)>> {
+    let Some(plan) = hash_plan(conn, verify)? else {
+        return Ok(None);
+    };
+    let mut hasher = Hasher::new(plan.0);
+    hash_prefix(&mut hasher, local, len)?;
+    let ours = hasher.finish();
+    let (theirs, _) = server_hash(conn, remote, plan)?;
+    Ok(theirs.map(|t| (t == ours, plan.0)))
+}
+
+/// MDTM as seconds since the epoch, where the server has it.
+pub fn mdtm(conn: &mut Connection, path: &str) -> Result<Option<i64>> {
+    let reply = conn.exec(&Command::Mdtm(Arg::new(path)?))?;
+    Ok(if reply.code == 213 {
+        crate::ftp::time::parse_ftp_time(reply.text())
+    } else {
+        None
+    })
+}

@@ -1,0 +1,298 @@
+//! What every transfer shares: the policy a command chooses, the settings of one transfer,
+//! what a transfer moved and how it was proven, and the two byte pumps (socket → file,
+//! file → socket). Nothing here prints.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::error::{Error, Kind, Result};
+use crate::ftp::command::Command;
+use crate::ftp::connection::Connection;
+use crate::ratelimit::Limiter;
+use crate::verify::{PipedHasher as Hasher, Verify};
+
+/// One read or write of file data.
+pub const CHUNK: usize = 256 * 1024;
+
+/// What a transfer did, and what it proved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Moved {
+    /// Bytes transferred by this call (not counting what a resume kept).
+    pub bytes: u64,
+    /// True when the size was checked (SIZE, or the local length against the server's).
+    pub size_checked: bool,
+    /// Bytes already in place before a resumed transfer.
+    pub resumed_from: u64,
+    /// True when the destination was already complete and nothing moved.
+    pub already_complete: bool,
+    /// True when the server's hash of the whole file matched ours.
+    pub hash_checked: bool,
+    /// True when this run proved that the destination holds the source's bytes: a transfer
+    /// the server confirmed now (and every check the server allows passed), or content
+    /// shown equal by the server's hash. A destination judged complete only by its size
+    /// and time is not proven, and `mv` never deletes a source on it.
+    pub proven: bool,
+}
+
+/// Follows a transfer's progress (the edge draws it; tests ignore it).
+pub trait Progress {
+    /// A transfer of `name` starts; `total` when known, `done` bytes already in place.
+    fn begin(&mut self, _name: &str, _total: Option<u64>, _done: u64) {}
+    /// `bytes` more moved.
+    fn advance(&mut self, _bytes: u64) {}
+    /// The transfer ended (successfully or not).
+    fn end(&mut self) {}
+}
+
+/// No progress display.
+pub struct Quiet;
+impl Progress for Quiet {}
+
+/// Hands out one progress display per file of a multi-file run (the edge draws them).
+pub trait Bars: Sync {
+    /// A display for the next file.
+    fn for_file(&self) -> Box<dyn Progress + Send>;
+}
+
+/// No progress displays.
+impl Bars for Quiet {
+    fn for_file(&self) -> Box<dyn Progress + Send> {
+        Box::new(Quiet)
+    }
+}
+
+/// The choices a transfer command makes once for all its files.
+#[derive(Clone, Debug, Default)]
+pub struct Policy {
+    /// `-c`.
+    pub resume: bool,
+    /// `--verify`.
+    pub verify: Verify,
+    /// `-p`.
+    pub preserve: bool,
+    /// `--limit-rate`.
+    pub limiter: Option<Arc<Limiter>>,
+    /// `--inplace`: an upload writes the final name directly (no temporary name + rename).
+    pub inplace: bool,
+}
+
+/// How one transfer runs.
+pub struct Settings<'a> {
+    /// Where progress goes.
+    pub progress: &'a mut dyn Progress,
+    /// Continue from where the destination ends (`cp -c`).
+    pub resume: bool,
+    /// How the result is proven (`--verify`).
+    pub verify: Verify,
+    /// Keep the modification time (`-p`).
+    pub preserve: bool,
+    /// The shared rate cap (`--limit-rate`).
+    pub limiter: Option<Arc<Limiter>>,
+    /// Upload straight onto the final name.
+    pub inplace: bool,
+    /// The source is deleted after this copy (`mv`): nothing short of a proof will do, and
+    /// a downloaded file is synced to disk before the caller deletes the remote source.
+    pub moving: bool,
+}
+
+impl<'a> Settings<'a> {
+    /// Settings for one transfer under `policy`.
+    pub fn new(progress: &'a mut dyn Progress, policy: &Policy, moving: bool) -> Settings<'a> {
+        Settings {
+            progress,
+            resume: policy.resume,
+            verify: policy.verify,
+            preserve: policy.preserve,
+            limiter: policy.limiter.clone(),
+            inplace: policy.inplace,
+            moving,
+        }
+    }
+
+    fn chunk(&self) -> usize {
+        self.limiter.as_ref().map_or(CHUNK, |l| l.chunk(CHUNK))
+    }
+}
+
+/// Notices the caller shows (resume decisions, what was kept).
+pub type Notices = Vec<String>;
+
+/// Adds `text` unless it is already there.
+pub fn push_once(notices: &mut Notices, text: &str) {
+    if !notices.iter().any(|n| n == text) {
+        notices.push(text.to_string());
+    }
+}
+
+/// The message of the error [`receive`] returns when the server sends more than it announced.
+pub const MORE_THAN_ANNOUNCED: &str = "the server sent more bytes than it announced";
+
+/// Streams a RETR into `file`; returns the bytes received once the server confirmed. With
+/// `limit`, the server may send at most that many bytes: one byte more stops the transfer
+/// before it is written (a hostile server cannot fill the disk, and a server that ignored
+/// REST is caught).
+pub fn receive(
+    conn: &mut Connection,
+    cmd: Command,
+    file: &mut File,
+    dest: &Path,
+    settings: &mut Settings,
+    mut hasher: Option<&mut Hasher>,
+    limit: Option<u64>,
+) -> Result<u64> {
+    let mut data = conn.open_data(&cmd)?;
+    let too_much = |total: u64| {
+        Error::not_confirmed(format!(
+            "{MORE_THAN_ANNOUNCED} ({} bytes); stopped after {total}",
+            limit.unwrap_or_default()
+        ))
+    };
+    // Nothing to see in the bytes (no hash, no pacing): let the kernel move them.
+    #[cfg(target_os = "linux")]
+    if hasher.is_none() && settings.limiter.is_none() {
+        let progress = &mut *settings.progress;
+        if let Some(spliced) =
+            data.splice_into(file, dest, limit, &mut |n| progress.advance(n as u64))
+        {
+            return match spliced {
+                Ok(total) if limit.is_some_and(|l| total > l) => {
+                    drop(data);
+                    conn.abort_transfer();
+                    Err(too_much(limit.unwrap_or_default()))
+                }
+                Ok(total) => {
+                    let early = data.finish_download();
+                    conn.finish_data(early, total)?;
+                    Ok(total)
+                }
+                Err(e) => {
+                    drop(data);
+                    conn.abort_transfer();
+                    Err(e)
+                }
+            };
+        }
+    }
+    let mut buf = vec![0u8; settings.chunk()];
+    let mut total: u64 = 0;
+    let streamed: Result<()> = loop {
+        match data.read(&mut buf) {
+            Ok(0) => break Ok(()),
+            Ok(n) => {
+                if limit.is_some_and(|l| total + n as u64 > l) {
+                    break Err(too_much(total));
+                }
+                if let Some(h) = hasher.as_deref_mut() {
+                    h.update(&buf[..n]);
+                }
+                if let Err(e) = file.write_all(&buf[..n]) {
+                    break Err(Error::local(dest.display(), &e));
+                }
+                total += n as u64;
+                settings.progress.advance(n as u64);
+                if let Some(l) = &settings.limiter {
+                    l.take(n);
+                }
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    if let Err(e) = streamed {
+        drop(data);
+        conn.abort_transfer();
+        return Err(e);
+    }
+    let early = data.finish_download();
+    conn.finish_data(early, total)?;
+    Ok(total)
+}
+
+/// Streams `file` into a STOR/APPE; returns the bytes sent once the server confirmed.
+pub fn send(
+    conn: &mut Connection,
+    cmd: &Command,
+    file: &mut File,
+    src: &Path,
+    settings: &mut Settings,
+    mut hasher: Option<&mut Hasher>,
+) -> Result<u64> {
+    let mut data = conn.open_data(cmd)?;
+    let mut buf = vec![0u8; settings.chunk()];
+    let mut total: u64 = 0;
+    let streamed: Result<()> = loop {
+        match file.read(&mut buf) {
+            Ok(0) => break Ok(()),
+            Ok(n) => {
+                if let Some(l) = &settings.limiter {
+                    l.take(n);
+                }
+                if let Some(h) = hasher.as_deref_mut() {
+                    h.update(&buf[..n]);
+                }
+                if let Err(e) = data.write_all(&buf[..n]) {
+                    break Err(e);
+                }
+                total += n as u64;
+                settings.progress.advance(n as u64);
+            }
+            Err(e) => break Err(Error::local(src.display(), &e)),
+        }
+    };
+    let closed = match streamed {
+        Ok(()) => data.finish_upload(),
+        Err(e) => {
+            drop(data);
+            Err(e)
+        }
+    };
+    match closed {
+        Ok(early) => {
+            conn.finish_data(early, total)?;
+            Ok(total)
+        }
+        // Ctrl-C, a local read error, or a server that stopped reading the data (a stall
+        // is a connection error): abandon the transfer with ABOR and say what happened.
+        Err(e) if matches!(e.kind(), Kind::Interrupted | Kind::Local | Kind::Connection) => {
+            conn.abort_transfer();
+            Err(e)
+        }
+        // The server closed the data connection on us; its reply says why (553, 552...).
+        Err(e) => Err(match conn.read_reply() {
+            Ok(r) if r.code == 426 => {
+                Error::not_confirmed(format!("server said {r}")).with_code(426)
+            }
+            Ok(r) if r.is_negative() => Error::refused(r.code, r.text()),
+            Ok(_) => e,
+            Err(control) if control.is_connection_lost() => control,
+            Err(_) => e,
+        }),
+    }
+}
+
+/// Feeds the first `len` bytes of the local file at `path` to `hasher` (the part a resumed
+/// transfer kept), so the proof covers the whole file.
+pub fn hash_prefix(hasher: &mut Hasher, path: &Path, len: u64) -> Result<()> {
+    let file = File::open(path).map_err(|e| Error::local(path.display(), &e))?;
+    let mut part = file.take(len);
+    let mut buf = vec![0u8; CHUNK];
+    let mut seen = 0u64;
+    loop {
+        let n = part
+            .read(&mut buf)
+            .map_err(|e| Error::local(path.display(), &e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        seen += n as u64;
+    }
+    if seen != len {
+        return Err(Error::new(
+            Kind::Local,
+            format!("{} changed while it was read", path.display()),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,372 @@
+//! Uploads, atomic on the server.
+//!
+//! An upload is stored under a temporary name in the destination directory
+//! (`.NAME.3700ftp-part`), proven there (the final reply, SIZE read strictly, the server's
+//! hash where it offers one), and only then renamed onto the final name (RNFR/RNTO; a server
+//! that refuses to rename onto an existing file gets DELE then RNTO, with a notice). A failed
+//! or interrupted upload never changes the existing remote file and leaves no temporary
+//! file behind, except with `-c`, which keeps it for the next `-c` to continue.
+//! `--inplace` stores onto the final name directly, for servers that forbid renames.
+
+use std::fs::File;
+use std::io::{Seek, SeekFrom};
+use std::path::Path;
+
+use crate::error::{Error, Kind, Result};
+use crate::ftp::command::{Arg, Command};
+use crate::ftp::connection::Connection;
+use crate::verify::{PipedHasher as Hasher, Verify};
+
+use super::local::{self, PART_SUFFIX};
+use super::proof::{self, SizeAnswer};
+use super::transfer::{hash_prefix, push_once, send, Moved, Notices, Settings};
+
+/// The temporary name an upload to `remote` is stored under, in the same directory.
+pub fn part_name(remote: &str) -> String {
+    let (dir, name) = match remote.rfind('/') {
+        Some(i) => (&remote[..=i], &remote[i + 1..]),
+        None => ("", remote),
+    };
+    format!("{dir}.{}{PART_SUFFIX}", local::short_name(name))
+}
+
+/// Uploads the local file `src` to `remote`.
+pub fn upload(
+    conn: &mut Connection,
+    src: &Path,
+    remote: &str,
+    settings: &mut Settings,
+    notices: &mut Notices,
+) -> Result<Moved> {
+    let mut file = File::open(src).map_err(|e| Error::local(src.display(), &e))?;
+    let local_len = file
+        .metadata()
+        .map_err(|e| Error::local(src.display(), &e))?
+        .len();
+    conn.ensure_binary()?;
+    if settings.resume {
+        if let Some(done) = already_there(conn, src, remote, local_len, settings, notices)? {
+            return Ok(done);
+        }
+    }
+    if settings.inplace {
+        let moved = store(conn, &mut file, src, remote, local_len, settings, notices)?;
+        keep_time(conn, src, remote, settings, notices)?;
+        return Ok(moved);
+    }
+    let part = part_name(remote);
+    let stored = store(conn, &mut file, src, &part, local_len, settings, notices);
+    let moved = match stored {
+        Ok(m) => m,
+        Err(e) if settings.resume && e.kind() != Kind::NotConfirmed => {
+            return Err(e.also(format!(
+                "the part uploaded so far is kept as {part}; the same command with -c continues it"
+            )));
+        }
+        Err(e) => {
+            let refused = e.kind() == Kind::Refused;
+            return Err(match remove_part(conn, &part) {
+                Ok(()) => e,
+                Err(_) if refused => e,
+                Err(_) => e.also(format!(
+                    "the partial upload {part} may remain on the server"
+                )),
+            });
+        }
+    };
+    rename_into_place(conn, &part, remote, notices)?;
+    keep_time(conn, src, remote, settings, notices)?;
+    Ok(moved)
+}
+
+/// `-c`: whether `remote` already holds this file. Equal content by the server's hash is
+/// proven; equal size alone is enough for `cp -c` (said so), never for `mv -c`.
+fn already_there(
+    conn: &mut Connection,
+    src: &Path,
+    remote: &str,
+    local_len: u64,
+    settings: &Settings,
+    notices: &mut Notices,
+) -> Result<Option<Moved>> {
+    if local_len == 0 {
+        return Ok(None);
+    }
+    if settings.inplace {
+        // The final name is also the part: resume decisions happen in `store`.
+        return Ok(None);
+    }
+    if proof::size(conn, remote)? != SizeAnswer::Known(local_len) {
+        return Ok(None);
+    }
+    let complete = Moved {
+        resumed_from: local_len,
+        already_complete: true,
+        size_checked: true,
+        ..Moved::default()
+    };
+    match proof::same_content(conn, remote, src, local_len, settings.verify)? {
+        Some((true, algo)) => {
+            notices.push(format!(
+                "{remote} is already complete ({local_len} bytes, the server's {} matches); nothing to transfer",
+                algo.name()
+            ));
+            Ok(Some(Moved {
+                hash_checked: true,
+                proven: true,
+                ..complete
+            }))
+        }
+        Some((false, algo)) => {
+            notices.push(format!(
+                "{remote} has the size of {} but not its content (the server's {} differs): uploading it again",
+                src.display(),
+                algo.name()
+            ));
+            Ok(None)
+        }
+        None if settings.moving => {
+            notices.push(format!(
+                "{remote} has the size of {}, but the server offers no hash to prove its content: copying again before deleting the source",
+                src.display()
+            ));
+            Ok(None)
+        }
+        None => {
+            notices.push(format!(
+                "{remote} is already complete by size ({local_len} bytes; the server offers no hash to compare content); nothing to transfer"
+            ));
+            Ok(Some(complete))
+        }
+    }
+}
+
+/// Stores `file` at `path` (continuing a part there with `-c`) and proves it: every byte
+/// sent, the final reply, SIZE where the server has it, the server's hash where offered.
+fn store(
+    conn: &mut Connection,
+    file: &mut File,
+    src: &Path,
+    path: &str,
+    local_len: u64,
+    settings: &mut Settings,
+    notices: &mut Notices,
+) -> Result<Moved> {
+    let arg = Arg::new(path)?;
+    let mut offset = 0;
+    if settings.resume {
+        if let SizeAnswer::Known(have) = proof::size(conn, path)? {
+            offset = plan_resume(conn, src, path, have, local_len, notices)?;
+        }
+    }
+    let plan = proof::hash_plan(conn, settings.verify)?;
+    let mut hasher = plan.map(|(algo, _)| Hasher::new(algo));
+    if offset > 0 {
+        if let Some(h) = hasher.as_mut() {
+            hash_prefix(h, src, offset)?;
+        }
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|e| Error::local(src.display(), &e))?;
+    }
+    let name = src
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    settings.progress.begin(&name, Some(local_len), offset);
+    let sent = if offset > 0 && offset == local_len {
+        Ok(0)
+    } else if offset > 0 {
+        match send(
+            conn,
+            &Command::Appe(arg.clone()),
+            file,
+            src,
+            settings,
+            hasher.as_mut(),
+        ) {
+            // A server without APPE may take REST + STOR.
+            Err(e) if e.kind() == Kind::Refused && matches!(e.code(), Some(500 | 502 | 504)) => {
+                let reply = conn.exec(&Command::Rest(offset))?;
+                if reply.code != 350 {
+                    settings.progress.end();
+                    return Err(Error::refused(reply.code, reply.text()).context(
+                        "cannot resume (neither APPE nor REST works; copy again without -c)",
+                    ));
+                }
+                send(
+                    conn,
+                    &Command::Stor(arg),
+                    file,
+                    src,
+                    settings,
+                    hasher.as_mut(),
+                )
+            }
+            other => other,
+        }
+    } else {
+        send(
+            conn,
+            &Command::Stor(arg),
+            file,
+            src,
+            settings,
+            hasher.as_mut(),
+        )
+    };
+    settings.progress.end();
+    let total = sent?;
+    if offset + total != local_len {
+        return Err(Error::not_confirmed(format!(
+            "{} changed during the upload ({local_len} bytes before, {} sent)",
+            src.display(),
+            offset + total
+        )));
+    }
+    let size_checked =
+        settings.verify != Verify::None && proof::confirm_uploaded_size(conn, path, local_len)?;
+    let hash_checked = match (plan, hasher) {
+        (Some(plan), Some(h)) => proof::check_hash(conn, path, plan, h.finish(), settings.verify)?,
+        _ => false,
+    };
+    Ok(Moved {
+        bytes: total,
+        size_checked,
+        resumed_from: offset,
+        hash_checked,
+        proven: true,
+        ..Moved::default()
+    })
+}
+
+/// Decides where an upload resumes: 0 to start over, or the size already there.
+fn plan_resume(
+    conn: &mut Connection,
+    src: &Path,
+    path: &str,
+    have: u64,
+    local_len: u64,
+    notices: &mut Notices,
+) -> Result<u64> {
+    if have > local_len {
+        notices.push(format!(
+            "the partial upload is larger than {} ({have} > {local_len} bytes): starting over",
+            src.display()
+        ));
+        return Ok(0);
+    }
+    if let (Some(remote_time), Some(local_time)) = (proof::mdtm(conn, path)?, local::mtime(src)) {
+        if local_time > remote_time {
+            notices.push(format!(
+                "{} changed after the partial upload was written: starting over",
+                src.display()
+            ));
+            return Ok(0);
+        }
+    }
+    Ok(have)
+}
+
+/// RNFR part, RNTO final. A server that refuses to rename onto an existing file gets DELE
+/// of that file first (said in a notice); a server that refuses renames at all gets its
+/// part removed and a hint about `--inplace`.
+fn rename_into_place(
+    conn: &mut Connection,
+    part: &str,
+    remote: &str,
+    notices: &mut Notices,
+) -> Result<()> {
+    let refused = match rename(conn, part, remote)? {
+        None => return Ok(()),
+        Some(refused) => refused,
+    };
+    let exists = matches!(proof::size(conn, remote)?, SizeAnswer::Known(_));
+    if !exists {
+        let _ = remove_part(conn, part);
+        return Err(refused.context(format!(
+            "the server refused to rename the uploaded {part} to {remote}; nothing was changed (--inplace uploads straight to the final name)"
+        )));
+    }
+    notices.push(format!(
+        "the server does not rename onto an existing file: deleting {remote} first"
+    ));
+    super::ops::delete(conn, remote).map_err(|e| {
+        e.context(format!(
+            "replacing {remote}: the upload is complete as {part}, the old file is unchanged"
+        ))
+    })?;
+    match rename(conn, part, remote)? {
+        None => Ok(()),
+        Some(e) => Err(e.context(format!(
+            "replacing {remote}: the old file was deleted but the rename failed; the upload is complete as {part}"
+        ))),
+    }
+}
+
+/// RNFR/RNTO; Ok(Some(refusal)) when the server said no.
+fn rename(conn: &mut Connection, from: &str, to: &str) -> Result<Option<Error>> {
+    match super::ops::rename(conn, from, to) {
+        Ok(()) => Ok(None),
+        Err(e) if e.kind() == Kind::Refused => Ok(Some(e)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Removes a temporary upload, even after Ctrl-C, while the connection allows. Ok when it
+/// is gone (or was never there).
+fn remove_part(conn: &mut Connection, part: &str) -> Result<()> {
+    let reply = conn.cleanup(&Command::Dele(Arg::new(part)?))?;
+    if reply.is_completion() || reply.code == 550 {
+        Ok(())
+    } else {
+        Err(Error::refused(reply.code, reply.text()))
+    }
+}
+
+/// `-p` for an upload: MFMT where the server has it, else SITE UTIME, else vsftpd's
+/// two-argument MDTM; none working is said once.
+fn keep_time(
+    conn: &mut Connection,
+    src: &Path,
+    remote: &str,
+    settings: &Settings,
+    notices: &mut Notices,
+) -> Result<()> {
+    if !settings.preserve {
+        return Ok(());
+    }
+    let Some(secs) = local::mtime(src) else {
+        return Ok(());
+    };
+    let stamp = crate::ftp::time::format_ftp_time(secs);
+    let arg = Arg::new(remote)?;
+    let reply = conn.exec(&Command::Mfmt(stamp.clone(), arg.clone()))?;
+    if reply.is_completion() {
+        return Ok(());
+    }
+    let reply = conn.exec(&Command::SiteUtime(arg.clone(), stamp.clone()))?;
+    if reply.is_completion() {
+        return Ok(());
+    }
+    let reply = conn.exec(&Command::MdtmSet(stamp, arg))?;
+    if !reply.is_completion() {
+        push_once(
+            notices,
+            "the server cannot set modification times (no MFMT, SITE UTIME or MDTM with a time); times not kept",
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_part_is_beside_the_final_name() {
+        assert_eq!(part_name("/up/a.bin"), "/up/.a.bin.3700ftp-part");
+        assert_eq!(part_name("a.bin"), ".a.bin.3700ftp-part");
+        assert_eq!(part_name("d/a"), "d/.a.3700ftp-part");
+        assert!(part_name(&"x".repeat(255)).len() <= 255);
+    }
+}
