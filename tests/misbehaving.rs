@@ -960,6 +960,20 @@ fn a_reply_trickled_a_byte_at_a_time_ends_by_the_timeout() {
 }
 
 #[test]
+fn a_quit_reply_trickled_a_byte_at_a_time_ends_by_the_timeout() {
+    let server = FakeServer::new()
+        .login()
+        .reply("MKD", "257 \"/d\" created\r\n")
+        .expect("QUIT")
+        .trickle(never_ending(b"221-"), TRICKLE_MS)
+        .start();
+    let run = ftp(&["--timeout", "2", "mkdir", &server.url("/d")]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    assert!(run.elapsed < WITHIN_TIMEOUT, "took {:?}", run.elapsed);
+}
+
+#[test]
 fn a_tls_handshake_trickled_a_byte_at_a_time_ends_by_the_timeout() {
     // A TLS record header announcing 16 KiB, then its body a byte every 150 ms.
     let mut record = vec![0x16, 0x03, 0x03, 0x40, 0x00];
