@@ -577,4 +577,83 @@ mod tests {
         assert_eq!(got, b"hello\r\n");
         conn.quit();
     }
+
+    /// An HTTP CONNECT proxy that tunnels the first connection and refuses every later one.
+    fn proxy_refusing_data() -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for (n, client) in listener.incoming().enumerate() {
+                let Ok(mut client) = client else { break };
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && client.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                if n > 0 {
+                    let _ = client.write_all(b"HTTP/1.1 403 Forbidden\r\n\r\n");
+                    continue;
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let target = head.split_whitespace().nth(1).unwrap().to_string();
+                let upstream = TcpStream::connect(target).unwrap();
+                client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .unwrap();
+                let (mut a, mut b) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+                std::thread::spawn(move || io::copy(&mut a, &mut b));
+                let (mut c, mut d) = (upstream, client);
+                std::thread::spawn(move || io::copy(&mut c, &mut d));
+            }
+        });
+        port
+    }
+
+    /// A server that answers LIST with 150: it expects the data connection to come.
+    fn server_expecting_data() -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (s, _) = listener.accept().unwrap();
+            let mut w = s.try_clone().unwrap();
+            w.write_all(b"220 hi\r\n").unwrap();
+            for line in io::BufReader::new(s).lines() {
+                let Ok(line) = line else { break };
+                let reply: &[u8] = match line.split(' ').next().unwrap_or("") {
+                    "USER" => b"230 ok\r\n",
+                    "EPSV" => b"229 Entering Extended Passive Mode (|||40000|)\r\n",
+                    "LIST" => b"150 Here it comes\r\n",
+                    "QUIT" => b"221 bye\r\n",
+                    _ => b"200 ok\r\n",
+                };
+                if w.write_all(reply).is_err() {
+                    break;
+                }
+            }
+        });
+        port
+    }
+
+    #[test]
+    fn a_data_connection_refused_by_the_proxy_leaves_no_reply_for_the_next_command() {
+        let proxy =
+            crate::ftp::proxy::parse(&format!("http://127.0.0.1:{}", proxy_refusing_data()));
+        let opts = Options {
+            timeout: Duration::from_secs(5),
+            proxy: Some(proxy.unwrap()),
+            ..Options::default()
+        };
+        let sink = Arc::new(Mutex::new(Vec::new()));
+        let port = server_expecting_data();
+        let mut conn =
+            Connection::connect("127.0.0.1", port, opts, Transcript::buffer(sink), Mode::Off)
+                .unwrap();
+        conn.login("anonymous", None).unwrap();
+        let err = conn.open_data(&Command::List(None)).err().unwrap();
+        assert!(err.message().contains("403"), "{err}");
+        // The server's 150 to LIST was read (not left for the next command), and since it
+        // was not a refusal the server's state is unknown: the connection is given up.
+        assert!(!conn.is_alive());
+        assert!(conn.buf.is_empty());
+    }
 }
