@@ -12,6 +12,7 @@ use crate::ctx::Ctx;
 use crate::error::{Error, Kind, Result};
 use crate::frontend::{batch, oneshot, repl};
 use crate::ftp::connection::{Options, TlsSource};
+use crate::ftp::proxy::Proxy;
 use crate::output::Output;
 use crate::url::{looks_like_url, FtpUrl};
 
@@ -23,11 +24,8 @@ pub type Abort = fn(Error) -> !;
 /// signal.
 pub fn run(cli: Cli, abort: Abort) -> Result<()> {
     let cancel = Arc::new(AtomicBool::new(false));
-    let proxy = cli
-        .proxy
-        .as_deref()
-        .map(crate::ftp::proxy::parse)
-        .transpose()?;
+    let env = |k: &str| std::env::var(k).ok();
+    let (proxy, noproxy) = proxy_settings(cli.proxy.as_deref(), cli.noproxy.as_deref(), &env)?;
     let opts = Options {
         timeout: Duration::from_secs_f64(cli.timeout),
         trust_pasv_address: cli.use_pasv_address,
@@ -36,14 +34,7 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
         active: cli.active,
         port_range: cli.port_range,
         proxy,
-        noproxy: cli
-            .noproxy
-            .as_deref()
-            .unwrap_or("")
-            .split(',')
-            .map(|h| h.trim().to_string())
-            .filter(|h| !h.is_empty())
-            .collect(),
+        noproxy,
         tls: TlsSource::new(cli.cacert.clone(), cli.insecure),
     };
     let mut ctx = Ctx::new(opts, cli.verbose, Output::terminal());
@@ -91,6 +82,44 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
 /// signals the program and then its process group, which can arrive as two signals).
 const SAME_SIGNAL: Duration = Duration::from_secs(1);
 
+/// The proxy and the hosts reached directly, read once here so the protocol layer reads no
+/// environment: `--proxy`, else `ftp_proxy` then `all_proxy` (either case, as curl does);
+/// `--noproxy` and `no_proxy` together.
+fn proxy_settings(
+    explicit: Option<&str>,
+    noproxy: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Option<Proxy>, Vec<String>), Error> {
+    let list = |v: &str| -> Vec<String> {
+        v.split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let mut hosts = list(noproxy.unwrap_or(""));
+    if let Some(v) = env("no_proxy").or_else(|| env("NO_PROXY")) {
+        hosts.extend(list(&v));
+    }
+    let parse = |text: &str, source: &str| {
+        crate::ftp::proxy::parse(text).map_err(|e| {
+            Error::usage(format!(
+                "{source} {}: {}",
+                crate::url::mask_raw(text),
+                e.message()
+            ))
+        })
+    };
+    let proxy = match explicit {
+        Some(text) => Some(parse(text, "--proxy")?),
+        None => ["ftp_proxy", "FTP_PROXY", "all_proxy", "ALL_PROXY"]
+            .iter()
+            .find_map(|k| env(k).filter(|v| !v.is_empty()).map(|v| (*k, v)))
+            .map(|(k, v)| parse(&v, k))
+            .transpose()?,
+    };
+    Ok((proxy, hosts))
+}
+
 /// Ctrl-C, SIGTERM and SIGHUP (`timeout`, `kill`, a closed terminal) stop a one-shot or
 /// batch run: the first sets the cancel flag every wait checks, so a download's temporary
 /// file is removed and `mv` keeps its source. A repeat within [`SAME_SIGNAL`] is ignored;
@@ -124,4 +153,39 @@ fn install_stop_signals(cancel: &Arc<AtomicBool>, abort: Abort) {
 /// running command and the prompt goes on (the flag is cleared before the next line).
 pub fn install_interrupt(cancel: Arc<AtomicBool>) {
     let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::SeqCst));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxies_come_from_argv_then_the_environment() {
+        let env = |k: &str| match k {
+            "all_proxy" => Some("socks5://127.0.0.1:9".to_string()),
+            "no_proxy" => Some("internal.example, .corp".to_string()),
+            _ => None,
+        };
+        let (p, hosts) = proxy_settings(None, Some("a,b"), &env).unwrap();
+        assert_eq!(p.unwrap().port, 9);
+        assert_eq!(hosts, ["a", "b", "internal.example", ".corp"]);
+        let (p, _) = proxy_settings(Some("http://127.0.0.1:8"), None, &env).unwrap();
+        assert_eq!(p.unwrap().port, 8);
+        let none = |_: &str| None;
+        assert_eq!(proxy_settings(None, None, &none).unwrap(), (None, vec![]));
+        let ftp_first = |k: &str| match k {
+            "ftp_proxy" => Some("http://127.0.0.1:8".to_string()),
+            "all_proxy" => Some("socks5://127.0.0.1:9".to_string()),
+            _ => None,
+        };
+        let (p, _) = proxy_settings(None, None, &ftp_first).unwrap();
+        assert_eq!(p.unwrap().kind, crate::ftp::proxy::Kind::Http);
+        let bad = |k: &str| (k == "all_proxy").then(|| "gopher://u:s3cret@h".to_string());
+        let e = proxy_settings(None, None, &bad).unwrap_err();
+        assert!(
+            e.to_string().starts_with("all_proxy gopher://u:****@h"),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("s3cret"));
+    }
 }

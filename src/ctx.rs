@@ -103,7 +103,7 @@ impl Ctx {
         let mut t = self
             .transcript_sink
             .clone()
-            .unwrap_or_else(|| Transcript::stdout(true));
+            .unwrap_or_else(|| Transcript::new(true, Box::new(std::io::stdout())));
         t.set_on(self.verbose);
         t
     }

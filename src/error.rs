@@ -43,6 +43,21 @@ impl Kind {
     }
 }
 
+/// A suggestion the edge may add to a failure: the protocol layer names no command-line
+/// flag, so it says what kind of remedy applies and the edge words it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hint {
+    /// The passive data connection could not be opened: active mode may get through.
+    TryActive,
+    /// The server's certificate is not trusted: a private CA can be trusted, or
+    /// verification skipped.
+    UntrustedCertificate,
+    /// A TLS handshake met plain FTP: implicit TLS was asked of an explicit-TLS port.
+    NotImplicitTls,
+    /// The active data connection never came: passive mode is the default.
+    ActiveBlocked,
+}
+
 /// A failure with its class, an optional context (operation and path) and a message.
 #[derive(Debug, Clone)]
 pub struct Error {
@@ -53,6 +68,8 @@ pub struct Error {
     message: String,
     /// The reply code when the failure is a server's reply (Refused, Login, Connection on 421).
     code: Option<u16>,
+    /// What the edge may suggest.
+    hint: Option<Hint>,
 }
 
 /// The crate-wide result type.
@@ -67,6 +84,7 @@ impl Error {
             outer: Vec::new(),
             message: message.into(),
             code: None,
+            hint: None,
         }
     }
 
@@ -101,6 +119,17 @@ impl Error {
     pub fn with_code(mut self, code: u16) -> Error {
         self.code = Some(code);
         self
+    }
+
+    /// Adds a suggestion for the edge to word.
+    pub fn with_hint(mut self, hint: Hint) -> Error {
+        self.hint = Some(hint);
+        self
+    }
+
+    /// The suggestion, if any.
+    pub fn hint(&self) -> Option<Hint> {
+        self.hint
     }
 
     /// Names the operation and path, e.g. `rm /dir/x.txt`, unless a context is already set.

@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: argv, a typed line or a batch line → words (`frontend`) → the command
 //! table (`commands`) → the context and session (`ctx`, `transfer`) → the protocol (`ftp`) →
-//! sockets. Nothing below `commands` prints; `output` and `transcript` are the edges. See
+//! sockets. Nothing below `commands` prints; `output` is the edge, and `-v` lines go to the
+//! writer handed to `ftp::transcript`. See
 //! `docs/architecture.md`.
 
 pub mod app;
@@ -20,7 +21,8 @@ pub mod ratelimit;
 pub mod session;
 pub mod terminal_writer;
 pub mod text;
-pub mod transcript;
+// The `-v` sink lives in the protocol layer now; the old path stays for callers.
+pub use ftp::transcript;
 pub mod transfer;
 pub mod url;
 pub mod verify;

@@ -169,13 +169,27 @@ impl Output {
     /// Prints an error on stderr as one line, red on a terminal.
     pub fn error(&mut self, err: &Error) {
         let _ = self.out.flush();
-        let text = message(&format!("3700ftp: {err}"));
+        let text = message(&format!("3700ftp: {err}{}", hint(err.hint())));
         let shown = if self.color {
             text.red().to_string()
         } else {
             text
         };
         let _ = writeln!(self.err, "{shown}");
+    }
+}
+
+/// The words of a suggestion the protocol layer attached, naming the flag that helps.
+fn hint(hint: Option<crate::error::Hint>) -> &'static str {
+    use crate::error::Hint;
+    match hint {
+        None => "",
+        Some(Hint::TryActive) => " (a firewall may block the server's passive ports; try --active)",
+        Some(Hint::UntrustedCertificate) => {
+            "; use --cacert FILE to trust a private CA, or --insecure to skip verification"
+        }
+        Some(Hint::NotImplicitTls) => " (the server does not speak TLS on this port: ftps:// means TLS from the first byte, usually on port 990; for AUTH TLS use ftp:// with --tls)",
+        Some(Hint::ActiveBlocked) => " (a firewall may block it; passive mode is the default)",
     }
 }
 

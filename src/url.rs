@@ -17,8 +17,8 @@ use crate::ftp::command::check_safe;
 
 /// The user name sent when a URL names none.
 pub const ANONYMOUS: &str = "anonymous";
-/// The password sent for `anonymous` when the server asks for one.
-pub const ANONYMOUS_PASSWORD: &str = "anonymous@";
+/// The password sent for `anonymous` when the server asks for one (the protocol layer's).
+pub use crate::ftp::connection::ANONYMOUS_PASSWORD;
 
 /// A parsed `ftp://` URL.
 #[derive(Clone, PartialEq, Eq)]

@@ -44,14 +44,28 @@ struct Run {
 
 /// Run `3700ftp ARGS` with a blank HOME, no stdin, and a hard time limit.
 fn ftp(args: &[&str]) -> Run {
+    ftp_with_input(args, None)
+}
+
+/// Run `3700ftp ARGS` with `input` on stdin (a batch script), or no stdin.
+fn ftp_with_input(args: &[&str], input: Option<&str>) -> Run {
     let home = tempfile::tempdir().expect("temp HOME");
     let mut child = common::command(home.path())
         .args(args)
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn 3700ftp");
+    if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
+        stdin
+            .write_all(text.as_bytes())
+            .expect("write the batch script");
+    }
     let start = Instant::now();
     let stdout = read_in_thread(child.stdout.take().expect("stdout"));
     let stderr = read_in_thread(child.stderr.take().expect("stderr"));
@@ -899,6 +913,236 @@ fn verbose_shows_dialogue_and_masks_password() {
         !run.stdout.contains("s3cret-pw") && !run.stderr.contains("s3cret-pw"),
         "the password leaked: {run:#?}"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Deadlines, not idle ticks: a peer that is never quite silent.
+// ---------------------------------------------------------------------------
+
+/// A byte every 150 ms for 15 s: each read returns before an idle tick would notice.
+const TRICKLE_MS: u64 = 150;
+
+fn never_ending(prefix: &[u8]) -> Vec<u8> {
+    let mut bytes = prefix.to_vec();
+    bytes.resize(100, b'A');
+    bytes
+}
+
+#[test]
+fn a_greeting_trickled_a_byte_at_a_time_ends_by_the_timeout() {
+    let server = FakeServer::new()
+        .trickle(never_ending(b"220-"), TRICKLE_MS)
+        .start();
+    let run = ftp(&["--timeout", "2", "ls", &server.url("/")]);
+    let t = server.finish();
+    assert_exit(&run, 3, &t);
+    assert!(error_line(&run).contains("timed out"), "{}", run.stderr);
+    assert!(run.elapsed < WITHIN_TIMEOUT, "took {:?}", run.elapsed);
+    assert!(t.commands.is_empty(), "{t:#?}");
+}
+
+#[test]
+fn a_reply_trickled_a_byte_at_a_time_ends_by_the_timeout() {
+    let server = FakeServer::new()
+        .login()
+        .expect("EPSV")
+        .trickle(never_ending(b"229-"), TRICKLE_MS)
+        .start();
+    let run = ftp(&["--timeout", "2", "ls", &server.url("/")]);
+    let t = server.finish();
+    assert_exit(&run, 3, &t);
+    assert!(run.elapsed < WITHIN_TIMEOUT, "took {:?}", run.elapsed);
+}
+
+#[test]
+fn a_quit_reply_trickled_a_byte_at_a_time_ends_by_the_timeout() {
+    let server = FakeServer::new()
+        .login()
+        .reply("MKD", "257 \"/d\" created\r\n")
+        .expect("QUIT")
+        .trickle(never_ending(b"221-"), TRICKLE_MS)
+        .start();
+    let run = ftp(&["--timeout", "2", "mkdir", &server.url("/d")]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    assert!(run.elapsed < WITHIN_TIMEOUT, "took {:?}", run.elapsed);
+}
+
+#[test]
+fn a_tls_handshake_trickled_a_byte_at_a_time_ends_by_the_timeout() {
+    // A TLS record header announcing 16 KiB, then its body a byte every 150 ms.
+    let mut record = vec![0x16, 0x03, 0x03, 0x40, 0x00];
+    record.resize(100, 0x02);
+    let server = FakeServer::new()
+        .send("220 ready\r\n")
+        .reply("AUTH TLS", "234 Proceed with negotiation\r\n")
+        .sleep_ms(300)
+        .trickle(record, TRICKLE_MS)
+        .start();
+    let run = ftp(&[
+        "--timeout",
+        "2",
+        "--tls",
+        "--insecure",
+        "ls",
+        &server.url("/"),
+    ]);
+    let t = server.finish();
+    assert_exit(&run, 3, &t);
+    assert!(run.stderr.contains("timed out"), "{}", run.stderr);
+    assert!(run.elapsed < WITHIN_TIMEOUT, "took {:?}", run.elapsed);
+    assert!(!t.sent("USER"), "{t:#?}");
+}
+
+#[test]
+fn clear_text_after_234_is_refused_before_the_tls_handshake() {
+    let server = FakeServer::new()
+        .send("220 ready\r\n")
+        .reply("AUTH TLS", "234 Proceed\r\n230 injected: logged in\r\n")
+        .start();
+    let run = ftp(&[
+        "--timeout",
+        "5",
+        "--tls",
+        "--insecure",
+        "ls",
+        &server.url("/"),
+    ]);
+    let t = server.finish();
+    assert_exit(&run, 3, &t);
+    assert!(run.stderr.contains("clear text"), "{}", run.stderr);
+    assert!(!t.sent("USER"), "{t:#?}");
+}
+
+#[test]
+fn an_upload_whose_data_connection_the_server_keeps_writing_to_ends_by_the_timeout() {
+    let content = pattern(50_000);
+    let server = FakeServer::new()
+        .size(content.len() as u64)
+        .login()
+        .reply("STOR", "150 Ok to send data\r\n")
+        .step(Step::DataChatter(Duration::from_secs(12)))
+        .send("226 Transfer complete\r\n")
+        // Uploads go to a temporary name and are renamed into place once proven.
+        .reply("RNFR", "350 Ready for RNTO\r\n")
+        .reply("RNTO", "250 Rename successful\r\n")
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("up.bin");
+    std::fs::write(&src, &content).unwrap();
+    let run = ftp(&[
+        "--timeout",
+        "2",
+        "--verify",
+        "size",
+        "cp",
+        s(&src),
+        &server.url("/up.bin"),
+    ]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    assert!(run.elapsed < WITHIN_TIMEOUT, "took {:?}", run.elapsed);
+    assert_eq!(t.uploads, vec![content]);
+}
+
+// ---------------------------------------------------------------------------
+// Staying in step: every reply read is the one the command asked for.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn abor_reads_the_transfers_226_and_its_own_so_the_next_command_gets_its_reply() {
+    let server = FakeServer::new()
+        .size(1000)
+        .login()
+        .reply("RETR", "150 Opening BINARY mode data connection\r\n")
+        .data_write(pattern(100))
+        .expect("ABOR")
+        .send("226 Transfer complete\r\n")
+        .sleep_ms(300)
+        .send("226 ABOR successful\r\n")
+        .reply("DELE", "550 No such file\r\n")
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        "-get /file.bin {}\nrm /missing.txt\n",
+        s(&dir.path().join("file.bin"))
+    );
+    let run = ftp_with_input(
+        &["--timeout", "1", "--verify", "size", &server.url("/")],
+        Some(&script),
+    );
+    let t = server.finish();
+    assert!(t.sent("ABOR"), "{t:#?}");
+    assert!(t.sent("DELE"), "{t:#?}");
+    assert_eq!(
+        run.code,
+        Some(5),
+        "rm must fail with the 550: {run:#?}\n{t:#?}"
+    );
+    assert!(run.stderr.contains("550"), "{}", run.stderr);
+}
+
+#[test]
+fn an_extra_226_after_a_transfer_does_not_shift_the_replies_of_later_commands() {
+    let first = pattern(4000);
+    let second: Vec<u8> = pattern(4001)[1..].to_vec();
+    let server = FakeServer::new()
+        .size(first.len() as u64)
+        .login()
+        .retr(&first)
+        .sleep_ms(500)
+        .send("226 Transfer complete (said twice)\r\n")
+        .reply("DELE", "550 No such file\r\n")
+        .reply("SIZE", format!("213 {}\r\n", second.len()))
+        .retr(&second)
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.bin"), dir.path().join("b.bin"));
+    let script = format!(
+        "get /a.bin {}\n-rm /missing.txt\nget /b.bin {}\n",
+        s(&a),
+        s(&b)
+    );
+    let run = ftp_with_input(&["-v", "--verify", "size", &server.url("/")], Some(&script));
+    let t = server.finish();
+    assert!(
+        run.stderr.contains("550"),
+        "rm must fail with the 550: {run:#?}\n{t:#?}"
+    );
+    assert!(run.stdout.contains("cannot answer"), "{}", run.stdout);
+    assert_eq!(std::fs::read(&a).unwrap(), first);
+    assert_eq!(std::fs::read(&b).unwrap(), second, "{run:#?}\n{t:#?}");
+    t.assert_clean();
+}
+
+#[test]
+fn an_unreachable_passive_port_suggests_active_mode_at_the_edge() {
+    // Port 1 on loopback: nothing listens, the connect is refused at once.
+    let server = FakeServer::new()
+        .login()
+        .reply("EPSV", "229 Entering Extended Passive Mode (|||1|)\r\n")
+        .expect("LIST")
+        .stall(4)
+        .start();
+    let run = ftp(&["--timeout", "5", "ls", &server.url("/")]);
+    let t = server.finish();
+    assert_exit(&run, 3, &t);
+    let line = error_line(&run);
+    assert!(line.contains("cannot open the data connection"), "{line}");
+    assert!(line.contains("try --active"), "{line}");
+}
+
+#[test]
+fn a_230_greeting_is_logged_in_without_user_or_pass() {
+    let server = FakeServer::new()
+        .send("230 Welcome, no login needed\r\n")
+        .reply("MKD", "257 \"/newdir\" created\r\n")
+        .start();
+    let run = ftp(&["mkdir", &server.url_as("alice:secret", "/newdir")]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    assert!(!t.sent("USER") && !t.sent("PASS"), "{t:#?}");
+    t.assert_clean();
 }
 
 // ---------------------------------------------------------------------------

@@ -3,12 +3,14 @@
 //! credentials are secrets like the FTP password: `Display` and `Debug` mask them.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::time::Duration;
+use std::net::TcpStream;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
 
 use percent_encoding::percent_decode_str;
 
-use crate::error::{describe_io, Error, Result};
+use crate::error::{describe_io, Error, Kind as ErrorKind, Result};
+use crate::ftp::net::{self, WaitError};
 
 /// The kind of proxy.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -53,7 +55,8 @@ impl std::fmt::Debug for Proxy {
 
 /// Parses `socks5://[user:pass@]host:port`, `socks5h://…` or `http://[user:pass@]host:port`.
 pub fn parse(text: &str) -> Result<Proxy> {
-    let bad = |why: &str| Error::usage(format!("bad proxy {}: {why}", crate::url::mask_raw(text)));
+    // The text itself is not quoted: it may hold a password. The caller names the source.
+    let bad = |why: &str| Error::usage(format!("bad proxy: {why}"));
     let url = ::url::Url::parse(text).map_err(|e| bad(&e.to_string()))?;
     let (kind, default_port) = match url.scheme() {
         "socks5" | "socks5h" => (Kind::Socks5, 1080),
@@ -81,37 +84,13 @@ pub fn parse(text: &str) -> Result<Proxy> {
     })
 }
 
-/// The proxy for `host`, from `--proxy` or the environment (`ftp_proxy`, then `all_proxy`,
-/// either case, as curl does), unless `host` matches `--noproxy` or `no_proxy`.
-pub fn choose(
-    explicit: Option<&Proxy>,
-    noproxy: &[String],
-    env: &dyn Fn(&str) -> Option<String>,
-    host: &str,
-) -> Result<Option<Proxy>> {
-    let env_noproxy: Vec<String> = env("no_proxy")
-        .or_else(|| env("NO_PROXY"))
-        .map(|v| {
-            v.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
-    let skip = noproxy
-        .iter()
-        .chain(env_noproxy.iter())
-        .any(|pattern| bypasses(pattern, host));
-    if skip {
-        return Ok(None);
+/// The proxy for `host`: `proxy` (given, or found in the environment by the caller:
+/// this module reads no environment), unless `host` matches one of the `noproxy` patterns.
+pub fn choose(proxy: Option<&Proxy>, noproxy: &[String], host: &str) -> Option<Proxy> {
+    if noproxy.iter().any(|pattern| bypasses(pattern, host)) {
+        return None;
     }
-    if let Some(p) = explicit {
-        return Ok(Some(p.clone()));
-    }
-    let from_env = ["ftp_proxy", "FTP_PROXY", "all_proxy", "ALL_PROXY"]
-        .iter()
-        .find_map(|k| env(k).filter(|v| !v.is_empty()));
-    from_env.map(|v| parse(&v)).transpose()
+    proxy.cloned()
 }
 
 /// `*` matches every host; `example.org` matches it and its subdomains.
@@ -121,49 +100,52 @@ fn bypasses(pattern: &str, host: &str) -> bool {
     p == "*" || h == p || h.ends_with(&format!(".{p}"))
 }
 
-/// Opens a TCP connection to `host:port` through `proxy`.
-pub fn connect(proxy: &Proxy, host: &str, port: u16, timeout: Duration) -> Result<TcpStream> {
-    let addrs: Vec<SocketAddr> = (proxy.host.as_str(), proxy.port)
-        .to_socket_addrs()
-        .map_err(|e| {
-            Error::connection(format!(
-                "cannot resolve the proxy {proxy}: {}",
-                describe_io(&e)
-            ))
-        })?
-        .collect();
+/// Opens a TCP connection to `host:port` through `proxy`: resolving the proxy, connecting
+/// and the whole handshake end by `deadline` (or when `cancel` is set), however slowly the
+/// proxy answers. The socket comes back with the tick timeouts set.
+pub fn connect(
+    proxy: &Proxy,
+    host: &str,
+    port: u16,
+    deadline: Instant,
+    cancel: &AtomicBool,
+) -> Result<TcpStream> {
+    let waited = |e: WaitError, doing: &str| match e {
+        WaitError::Cancelled => Error::new(ErrorKind::Interrupted, "interrupted"),
+        WaitError::TimedOut => Error::connection(format!("proxy {proxy}: timed out {doing}")),
+        WaitError::Io(e) => {
+            Error::connection(format!("proxy {proxy}: {doing}: {}", describe_io(&e)))
+        }
+    };
+    let addrs = net::resolve(&proxy.host, proxy.port, deadline, cancel)
+        .map_err(|e| waited(e, "resolving its name"))?;
     let mut last = None;
     let mut stream = None;
     for a in &addrs {
-        match TcpStream::connect_timeout(a, timeout) {
+        match net::connect(*a, deadline, cancel) {
             Ok(s) => {
                 stream = Some(s);
                 break;
             }
-            Err(e) => last = Some(e),
+            Err(WaitError::Io(e)) => last = Some(e),
+            Err(e) => return Err(waited(e, "connecting")),
         }
     }
-    let mut stream = stream.ok_or_else(|| {
+    let stream = stream.ok_or_else(|| {
         Error::connection(format!(
             "cannot connect to the proxy {proxy}: {}",
             last.map_or("no address".into(), |e| describe_io(&e))
         ))
     })?;
-    stream
-        .set_read_timeout(Some(timeout))
-        .and_then(|_| stream.set_write_timeout(Some(timeout)))
-        .map_err(|e| Error::connection(describe_io(&e)))?;
-    let io = |e: std::io::Error| Error::connection(format!("proxy {proxy}: {}", describe_io(&e)));
-    match proxy.kind {
-        Kind::Socks5 => socks5(&mut stream, proxy, host, port).map_err(|e| match e {
-            Step::Io(e) => io(e),
-            Step::Refused(why) => Error::connection(format!("proxy {proxy}: {why}")),
-        })?,
-        Kind::Http => http_connect(&mut stream, proxy, host, port).map_err(|e| match e {
-            Step::Io(e) => io(e),
-            Step::Refused(why) => Error::connection(format!("proxy {proxy}: {why}")),
-        })?,
-    }
+    let mut timed = net::Timed::new(&stream, deadline, cancel);
+    let shaken = match proxy.kind {
+        Kind::Socks5 => socks5(&mut timed, proxy, host, port),
+        Kind::Http => http_connect(&mut timed, proxy, host, port),
+    };
+    shaken.map_err(|e| match e {
+        Step::Io(e) => waited(WaitError::from_io(e), "in the handshake"),
+        Step::Refused(why) => Error::connection(format!("proxy {proxy}: {why}")),
+    })?;
     Ok(stream)
 }
 
@@ -179,7 +161,7 @@ impl From<std::io::Error> for Step {
 }
 
 fn socks5(
-    s: &mut TcpStream,
+    s: &mut (impl Read + Write),
     proxy: &Proxy,
     host: &str,
     port: u16,
@@ -280,7 +262,7 @@ fn socks5(
 }
 
 fn http_connect(
-    s: &mut TcpStream,
+    s: &mut (impl Read + Write),
     proxy: &Proxy,
     host: &str,
     port: u16,
@@ -367,33 +349,14 @@ mod tests {
     }
 
     #[test]
-    fn environment_and_noproxy() {
-        let env = |k: &str| match k {
-            "all_proxy" => Some("socks5://127.0.0.1:9".to_string()),
-            "no_proxy" => Some("internal.example, .corp".to_string()),
-            _ => None,
-        };
-        assert!(choose(None, &[], &env, "ftp.example.org")
-            .unwrap()
-            .is_some());
-        assert!(choose(None, &[], &env, "a.internal.example")
-            .unwrap()
-            .is_none());
-        assert!(choose(None, &[], &env, "x.corp").unwrap().is_none());
-        assert!(choose(None, &["*".into()], &env, "anything")
-            .unwrap()
-            .is_none());
-        let none = |_: &str| None;
-        assert!(choose(None, &[], &none, "h").unwrap().is_none());
-        let ftp_first = |k: &str| match k {
-            "ftp_proxy" => Some("http://127.0.0.1:8".to_string()),
-            "all_proxy" => Some("socks5://127.0.0.1:9".to_string()),
-            _ => None,
-        };
-        assert_eq!(
-            choose(None, &[], &ftp_first, "h").unwrap().unwrap().kind,
-            Kind::Http
-        );
+    fn noproxy_patterns() {
+        let p = parse("socks5://127.0.0.1:9").unwrap();
+        let patterns = vec!["internal.example".to_string(), ".corp".to_string()];
+        assert!(choose(Some(&p), &patterns, "ftp.example.org").is_some());
+        assert!(choose(Some(&p), &patterns, "a.internal.example").is_none());
+        assert!(choose(Some(&p), &patterns, "x.corp").is_none());
+        assert!(choose(Some(&p), &["*".into()], "anything").is_none());
+        assert!(choose(None, &[], "h").is_none());
     }
 
     #[test]
@@ -405,6 +368,47 @@ mod tests {
         assert_eq!(
             base64(b"Aladdin:open sesame"),
             "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+    }
+}
+
+#[cfg(test)]
+mod trickle_tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::time::Duration;
+
+    #[test]
+    fn a_proxy_answering_a_byte_at_a_time_ends_by_the_deadline() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            for b in b"HTTP/1.1 200 Connection established, but slowly"
+                .iter()
+                .cycle()
+            {
+                if s.write_all(&[*b]).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(150));
+            }
+        });
+        let proxy = parse(&format!("http://127.0.0.1:{port}")).unwrap();
+        let start = Instant::now();
+        let err = connect(
+            &proxy,
+            "127.0.0.1",
+            21,
+            start + Duration::from_secs(1),
+            &AtomicBool::new(false),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("timed out"), "{err}");
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
         );
     }
 }

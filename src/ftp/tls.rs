@@ -10,6 +10,7 @@
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -20,7 +21,8 @@ use rustls::{
     StreamOwned,
 };
 
-use crate::error::{Error, Kind, Result};
+use crate::error::{Error, Hint, Kind, Result};
+use crate::ftp::net::{Timed, WaitError};
 
 /// How a connection uses TLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,20 +67,20 @@ pub fn settings(cacert: Option<&Path>, insecure: bool) -> Result<Tls> {
         match cacert {
             Some(path) => {
                 let certs = CertificateDer::pem_file_iter(path).map_err(|e| {
-                    Error::new(Kind::Local, format!("--cacert {}: {e}", path.display()))
+                    Error::new(Kind::Local, format!("CA file {}: {e}", path.display()))
                 })?;
                 for cert in certs {
                     let cert = cert.map_err(|e| {
-                        Error::new(Kind::Local, format!("--cacert {}: {e}", path.display()))
+                        Error::new(Kind::Local, format!("CA file {}: {e}", path.display()))
                     })?;
                     roots.add(cert).map_err(|e| {
-                        Error::new(Kind::Local, format!("--cacert {}: {e}", path.display()))
+                        Error::new(Kind::Local, format!("CA file {}: {e}", path.display()))
                     })?;
                 }
                 if roots.is_empty() {
                     return Err(Error::new(
                         Kind::Local,
-                        format!("--cacert {}: no certificate in the file", path.display()),
+                        format!("CA file {}: no certificate in the file", path.display()),
                     ));
                 }
             }
@@ -120,46 +122,37 @@ impl Stream {
         }
     }
 
-    /// Starts TLS on `tcp` and completes the handshake (the socket's timeouts apply; a
-    /// blocked handshake step is retried until `deadline`).
+    /// Starts TLS on `tcp` (which has the tick timeouts set) and completes the handshake
+    /// before `deadline`, however slowly the peer trickles its bytes; `cancel` ends it too.
     pub fn handshake(
         tcp: TcpStream,
         tls: &Tls,
         name: ServerName<'static>,
         deadline: std::time::Instant,
+        cancel: &AtomicBool,
     ) -> Result<Stream> {
         let conn = ClientConnection::new(tls.config.clone(), name)
             .map_err(|e| Error::connection(format!("TLS: {e}")))?;
         let mut stream = StreamOwned::new(conn, tcp);
         while stream.conn.is_handshaking() {
-            match stream.conn.complete_io(&mut stream.sock) {
-                Ok(_) => {}
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) =>
-                {
-                    if std::time::Instant::now() >= deadline {
-                        return Err(Error::connection("TLS: timed out during the handshake"));
+            let mut timed = Timed::new(&stream.sock, deadline, cancel);
+            if let Err(e) = stream.conn.complete_io(&mut timed) {
+                return Err(match WaitError::from_io(e) {
+                    WaitError::TimedOut => Error::connection("TLS: timed out during the handshake"),
+                    WaitError::Cancelled => Error::new(Kind::Interrupted, "interrupted"),
+                    WaitError::Io(e) => {
+                        let (why, untrusted) = describe_tls_error(&e);
+                        let err = Error::connection(format!("TLS handshake failed: {why}"));
+                        // What a plain FTP greeting looks like to a TLS client.
+                        if why.contains("InvalidContentType") || why.contains("corrupt message") {
+                            err.with_hint(Hint::NotImplicitTls)
+                        } else if untrusted {
+                            err.with_hint(Hint::UntrustedCertificate)
+                        } else {
+                            err
+                        }
                     }
-                }
-                Err(e) => {
-                    let why = describe_tls_error(&e);
-                    // What a plain FTP greeting looks like to a TLS client.
-                    let hint = if why.contains("InvalidContentType")
-                        || why.contains("corrupt message")
-                    {
-                        " (the server does not speak TLS on this port: ftps:// means TLS from the first byte, usually on port 990; for AUTH TLS use ftp:// with --tls)"
-                    } else {
-                        ""
-                    };
-                    return Err(Error::connection(format!(
-                        "TLS handshake failed: {why}{hint}"
-                    )));
-                }
+                });
             }
         }
         Ok(Stream::Tls(Box::new(stream)))
@@ -204,25 +197,54 @@ impl Stream {
     }
 }
 
-fn describe_tls_error(e: &io::Error) -> String {
+/// The handshake failure in words, and whether it is an untrusted certificate.
+fn describe_tls_error(e: &io::Error) -> (String, bool) {
     if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
         return match inner {
-            rustls::Error::InvalidCertificate(c) => format!(
-                "the server's certificate is not trusted ({c:?}); use --cacert FILE to trust a private CA, or --insecure to skip verification"
+            rustls::Error::InvalidCertificate(c) => (
+                format!("the server's certificate is not trusted ({c:?})"),
+                true,
             ),
-            other => other.to_string(),
+            other => (other.to_string(), false),
         };
     }
-    crate::error::describe_io(e)
+    (crate::error::describe_io(e), false)
 }
 
 impl Read for Stream {
+    /// A TLS read takes at most one socket read: when that brings no plaintext (a record
+    /// only partly arrived) it returns `WouldBlock`, so the caller's deadline check runs.
+    /// (rustls' own `StreamOwned::read` keeps reading until a record is complete, which a
+    /// peer trickling one byte at a time can stretch without end.)
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Stream::Plain(s) => s.read(buf),
-            Stream::Tls(s) => s.read(buf),
+            Stream::Tls(s) => read_tls_once(&mut s.conn, &mut s.sock, buf),
         }
     }
+}
+
+fn read_tls_once(
+    conn: &mut ClientConnection,
+    sock: &mut TcpStream,
+    buf: &mut [u8],
+) -> io::Result<usize> {
+    match conn.reader().read(buf) {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+        done => return done,
+    }
+    while conn.wants_write() {
+        conn.write_tls(sock)?;
+    }
+    if conn.wants_read() {
+        conn.read_tls(sock)?;
+        if let Err(e) = conn.process_new_packets() {
+            // Tell the peer why (an alert), as rustls' stream does, then fail.
+            let _ = conn.write_tls(sock);
+            return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+        }
+    }
+    conn.reader().read(buf)
 }
 
 impl Write for Stream {
@@ -287,5 +309,82 @@ impl ServerCertVerifier for NoVerification {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ftp::net::{self, read_timed, WaitError, NEVER};
+    use std::net::TcpListener;
+    use std::time::{Duration, Instant};
+
+    /// A TLS server that completes the handshake, then sends one record a byte every 150 ms.
+    fn trickling_tls_server() -> u16 {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap(),
+            )
+            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (mut sock, _) = listener.accept().unwrap();
+            let mut server = rustls::ServerConnection::new(Arc::new(config)).unwrap();
+            while server.is_handshaking() {
+                if server.complete_io(&mut sock).is_err() {
+                    return;
+                }
+            }
+            server
+                .writer()
+                .write_all(b"220 a greeting that takes long\r\n")
+                .unwrap();
+            let mut record = Vec::new();
+            while server.wants_write() {
+                server.write_tls(&mut record).unwrap();
+            }
+            for b in record {
+                if sock.write_all(&[b]).is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(150));
+            }
+        });
+        port
+    }
+
+    #[test]
+    fn a_tls_record_trickled_a_byte_at_a_time_does_not_outlive_the_deadline() {
+        let port = trickling_tls_server();
+        let tls = settings(None, true).unwrap();
+        let far = Instant::now() + Duration::from_secs(10);
+        let tcp = net::connect(([127, 0, 0, 1], port).into(), far, &NEVER).unwrap();
+        let name = server_name("localhost").unwrap();
+        let mut stream = Stream::handshake(tcp, &tls, name, far, &NEVER).unwrap();
+        let start = Instant::now();
+        let mut buf = [0u8; 256];
+        let got = read_timed(
+            &mut stream,
+            &mut buf,
+            start + Duration::from_secs(1),
+            &NEVER,
+        );
+        assert!(matches!(got, Err(WaitError::TimedOut)), "{got:?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
     }
 }

@@ -74,6 +74,11 @@ pub enum Step {
     Sleep(Duration),
     /// Write `prefix`, then `b'A'` without end until `max` bytes or the client hangs up.
     SendEndless { prefix: Vec<u8>, max: usize },
+    /// Write these bytes one at a time, `every` apart, until done or the client hangs up.
+    Trickle { bytes: Vec<u8>, every: Duration },
+    /// Accept the data connection, keep writing a byte to it every 100 ms for this long
+    /// (from a helper thread) while reading it to EOF; record what arrived.
+    DataChatter(Duration),
 }
 
 impl std::fmt::Debug for Step {
@@ -97,6 +102,10 @@ impl std::fmt::Debug for Step {
             Step::Close => write!(f, "Close"),
             Step::Stall(d) => write!(f, "Stall({d:?})"),
             Step::Sleep(d) => write!(f, "Sleep({d:?})"),
+            Step::Trickle { bytes, every } => {
+                write!(f, "Trickle({} bytes every {every:?})", bytes.len())
+            }
+            Step::DataChatter(d) => write!(f, "DataChatter({d:?})"),
             Step::SendEndless { prefix, max } => {
                 write!(
                     f,
@@ -325,6 +334,14 @@ impl FakeServer {
         })
     }
 
+    /// Write `bytes` one at a time, `every_ms` apart (a peer that is never quite silent).
+    pub fn trickle(self, bytes: impl AsRef<[u8]>, every_ms: u64) -> Self {
+        self.step(Step::Trickle {
+            bytes: bytes.as_ref().to_vec(),
+            every: Duration::from_millis(every_ms),
+        })
+    }
+
     /// Bind 127.0.0.1:0 and play the script in a thread.
     pub fn start(self) -> Running {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
@@ -536,6 +553,11 @@ impl<'a> Session<'a> {
                 Ok(())
             }
             Step::SendEndless { prefix, max } => self.send_endless(prefix, *max),
+            Step::Trickle { bytes, every } => {
+                self.trickle(bytes, *every);
+                Ok(())
+            }
+            Step::DataChatter(d) => self.data_chatter(*d),
         }
     }
 
@@ -674,6 +696,39 @@ impl<'a> Session<'a> {
     fn data_recv(&mut self) -> Result<(), String> {
         self.accept_data()?;
         let mut data = self.data.take().ok_or("no data connection")?;
+        let mut received = Vec::new();
+        let result = data.read_to_end(&mut received);
+        self.transcript.uploads.push(received);
+        result
+            .map(|_| ())
+            .map_err(|e| format!("read data connection: {e}"))
+    }
+
+    fn trickle(&mut self, bytes: &[u8], every: Duration) {
+        let Some(writer) = self.writer.as_mut() else {
+            return;
+        };
+        for b in bytes {
+            if self.stop.load(Ordering::SeqCst) || writer.write_all(&[*b]).is_err() {
+                return;
+            }
+            thread::sleep(every);
+        }
+    }
+
+    fn data_chatter(&mut self, duration: Duration) -> Result<(), String> {
+        self.accept_data()?;
+        let mut data = self.data.take().ok_or("no data connection")?;
+        let mut chatter = data
+            .try_clone()
+            .map_err(|e| format!("clone data stream: {e}"))?;
+        // Detached: it keeps talking after the upload ended, as the misbehaving server does.
+        thread::spawn(move || {
+            let end = Instant::now() + duration;
+            while Instant::now() < end && chatter.write_all(b"x").is_ok() {
+                thread::sleep(Duration::from_millis(100));
+            }
+        });
         let mut received = Vec::new();
         let result = data.read_to_end(&mut received);
         self.transcript.uploads.push(received);

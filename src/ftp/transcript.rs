@@ -1,43 +1,53 @@
 //! The `-v` sink: every line sent (`> `) and received (`< `) on a control connection.
 //!
 //! The control connection hands each command and reply to a [`Transcript`]; the transcript
-//! decides whether to print. Masking happens here, once: a `PASS` or `ACCT` line is shown as
-//! `PASS ****` whatever the caller passed in.
+//! decides whether to write, to the writer the edge handed in (stdout for `-v`, a buffer in
+//! tests). Masking happens here, once: a `PASS` or `ACCT` line is shown as `PASS ****`
+//! whatever the caller passed in; server text and notes have control characters escaped.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use crate::ftp::reply::Reply;
 
-/// Where transcript lines go.
-#[derive(Clone)]
-enum Sink {
-    Stdout,
-    Buffer(Arc<Mutex<Vec<u8>>>),
-}
+/// The writer transcript lines go to, shared by every clone.
+type Sink = Arc<Mutex<Box<dyn Write + Send>>>;
 
-/// A switchable writer of protocol lines, cheap to clone (clones share the sink).
+/// A switchable writer of protocol lines, cheap to clone (clones share the writer).
 #[derive(Clone)]
 pub struct Transcript {
     on: bool,
     sink: Sink,
 }
 
+/// A writer into a shared buffer.
+struct SharedBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for SharedBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut b) = self.0.lock() {
+            b.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 impl Transcript {
-    /// A transcript to stdout, printing when `on`.
-    pub fn stdout(on: bool) -> Transcript {
+    /// A transcript into `writer` (the edge decides: stdout for `-v`), writing when `on`.
+    pub fn new(on: bool, writer: Box<dyn Write + Send>) -> Transcript {
         Transcript {
             on,
-            sink: Sink::Stdout,
+            sink: Arc::new(Mutex::new(writer)),
         }
     }
 
     /// A transcript into a shared buffer, for tests.
     pub fn buffer(buf: Arc<Mutex<Vec<u8>>>) -> Transcript {
-        Transcript {
-            on: true,
-            sink: Sink::Buffer(buf),
-        }
+        Transcript::new(true, Box::new(SharedBuffer(buf)))
     }
 
     /// Whether lines are printed.
@@ -53,8 +63,9 @@ impl Transcript {
     /// Records a command line sent to the server; secrets are masked.
     pub fn sent(&mut self, line: &str) {
         if self.on {
+            // A command may carry server text (a CWD back to a PWD the server named).
             let shown = mask(line);
-            self.write(&format!("> {shown}\n"));
+            self.write(&format!("> {}\n", printable(&shown)));
         }
     }
 
@@ -76,7 +87,7 @@ impl Transcript {
                 line.clone()
             };
             text.push_str("< ");
-            text.push_str(&crate::output::printable(&shown));
+            text.push_str(&printable(&shown));
             text.push('\n');
         }
         self.write(&text);
@@ -85,25 +96,38 @@ impl Transcript {
     /// Records a note about the connection (connecting, TLS, data channel), marked `* `.
     pub fn note(&mut self, text: &str) {
         if self.on {
-            self.write(&format!("* {}\n", crate::output::printable(text)));
+            self.write(&format!("* {}\n", printable(text)));
         }
     }
 
     fn write(&mut self, text: &str) {
-        match &self.sink {
-            Sink::Stdout => {
-                let mut out = std::io::stdout().lock();
-                // A closed stdout must not break the transfer; the transcript is best effort.
-                let _ = out.write_all(text.as_bytes());
-                let _ = out.flush();
-            }
-            Sink::Buffer(b) => {
-                if let Ok(mut b) = b.lock() {
-                    b.extend_from_slice(text.as_bytes());
-                }
-            }
+        // A closed stdout must not break the transfer; the transcript is best effort.
+        if let Ok(mut w) = self.sink.lock() {
+            let _ = w.write_all(text.as_bytes());
+            let _ = w.flush();
         }
     }
+}
+
+/// Server text with control characters (but tab) written as visible escapes such as
+/// `\u{1b}`, as every other place that shows server text does.
+fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_unsafe(c) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn is_unsafe(c: char) -> bool {
+    c.is_control() && c != '\t'
 }
 
 /// `PASS secret` → `PASS ****` (also ACCT), whatever the letter case.
@@ -146,6 +170,13 @@ mod tests {
             lines: vec!["Welcome".into(), " middle".into(), "ok".into()],
         });
         assert_eq!(text(&buf), "< 230-Welcome\n<  middle\n< 230 ok\n");
+    }
+
+    #[test]
+    fn server_text_in_a_command_line_is_escaped() {
+        let (mut t, buf) = capture();
+        t.sent("CWD /a\u{1b}[2Jb\u{7}");
+        assert_eq!(text(&buf), "> CWD /a\\u{1b}[2Jb\\u{7}\n");
     }
 
     #[test]
