@@ -324,6 +324,43 @@ impl Ctx {
         self.session.as_mut().expect("session").change_dir(path)
     }
 
+    /// `(name, is_directory)` for each entry of the remote directory `dir` (as typed at the
+    /// prompt: `""` is the session's directory), for tab completion. The same listing `ls`
+    /// uses (MLSD where the server has it, probed once per connection, else LIST parsed),
+    /// taken quietly: `-v` does not show it, since the user did not ask for it. Empty when
+    /// there is no session or the listing fails. Names are the server's: the caller decides
+    /// which are safe to offer.
+    pub fn completion_names(&mut self, dir: &str) -> Vec<(String, bool)> {
+        use crate::ftp::list::Kind as K;
+        if self.session.is_none() {
+            return Vec::new();
+        }
+        let Ok(remote) = self.remote(dir) else {
+            return Vec::new();
+        };
+        let restore = self.session.as_ref().and_then(|s| s.cwd.clone());
+        let verbose = self.verbose;
+        self.set_verbose_quiet(false);
+        let listed = self.with_conn(&remote, |conn, _| {
+            crate::session::listing::fetch(
+                conn,
+                &remote.path,
+                crate::session::listing::Want::Entries,
+                restore.as_deref(),
+            )
+        });
+        self.set_verbose_quiet(verbose);
+        listed
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| e.kind != K::Unknown)
+            .map(|e| {
+                let name = e.name.rsplit('/').next().unwrap_or(&e.name).to_string();
+                (name, e.kind == K::Dir)
+            })
+            .collect()
+    }
+
     /// `user@host:cwd` for the prompt; `3700ftp` when not connected.
     pub fn location(&self) -> String {
         match &self.session {

@@ -14,7 +14,6 @@ pub mod error;
 pub mod frontend;
 pub mod ftp;
 pub mod glob;
-pub mod listing;
 pub mod netrc;
 pub mod output;
 pub mod ratelimit;
@@ -23,6 +22,5 @@ pub mod terminal_writer;
 pub mod text;
 // The `-v` sink lives in the protocol layer now; the old path stays for callers.
 pub use ftp::transcript;
-pub mod transfer;
 pub mod url;
 pub mod verify;

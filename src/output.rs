@@ -119,7 +119,7 @@ impl Output {
     pub fn entries(&mut self, entries: &[Entry], style: ListStyle) {
         for e in entries {
             let text = match style {
-                ListStyle::Json => crate::listing::to_json(e),
+                ListStyle::Json => crate::session::listing::to_json(e),
                 ListStyle::Names => self.paint_dir(e, &shown_name(&e.name)),
                 ListStyle::Long => match e.raw.strip_suffix(e.name.as_str()) {
                     Some(head) if e.kind == Kind::Dir => {

@@ -306,7 +306,7 @@ fn completion_lists_with_mlsd_like_ls_and_quietly() {
     ));
     ctx.open(ftp3700::url::FtpUrl::parse(&server.url("/")).unwrap())
         .unwrap();
-    let names = ftp3700::listing::completion_names(&mut ctx, "");
+    let names = ctx.completion_names("");
     ctx.close();
     let t = server.finish();
     assert_eq!(

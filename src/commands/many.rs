@@ -1,12 +1,8 @@
 //! Multi-file operations: wildcards (`cp ftp://h/dir/*.txt .`, `put *.log`, `rm *.tmp`) and
-//! whole trees (`cp -r`, `mv -r`), planned here and run by [`crate::jobs`].
-//!
-//! Names a server returns are untrusted: a name with `/`, `\`, NUL or a control character,
-//! `.` or `..`, or an empty name is skipped with a warning, so nothing is ever written
-//! outside the destination directory. Symbolic links are not followed (remote links are
-//! skipped; local links are skipped). Recursion is bounded in depth and entry count.
+//! whole trees (`cp -r`, `mv -r`): the operands are resolved here, the plan is made by
+//! [`crate::session::plan`] and run by [`crate::session::jobs`], and the report is shown.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::options::Opts;
 use crate::ctx::{Ctx, Remote};
@@ -14,19 +10,14 @@ use crate::error::{Error, Kind, Result};
 use crate::ftp::connection::Connection;
 use crate::ftp::list::Kind as EntryKind;
 use crate::glob;
-use crate::listing::{self, Want};
 use crate::output::Bar;
 use crate::session::jobs::{self, Job, Outcome};
+use crate::session::listing::{self, Want};
 use crate::session::ops;
-
-/// The deepest tree 3700ftp walks.
-pub const MAX_DEPTH: usize = 64;
-/// The most entries one operation walks.
-pub const MAX_ENTRIES: usize = 200_000;
-/// The longest name (in bytes) taken from a listing: what local file systems allow. With
-/// it, a path is at most [`MAX_DEPTH`] × 256 bytes, so a hostile listing (long names, deep
-/// trees) costs memory linear in its size.
-pub const MAX_NAME: usize = 255;
+use crate::session::plan::{
+    join_remote, last_component, remove_remote_dirs, safe_name, skip_reason, walk_local,
+    walk_remote, Planned,
+};
 
 /// Local sources of an upload.
 pub(super) enum Sources {
@@ -34,69 +25,6 @@ pub(super) enum Sources {
     Files(Vec<PathBuf>),
     /// A directory tree (`-r`).
     Tree(PathBuf),
-}
-
-/// What a multi-file operation will do.
-#[derive(Default)]
-struct Planned {
-    jobs: Vec<Job>,
-    /// Local directories to create before downloading (parents first).
-    local_dirs: Vec<PathBuf>,
-    /// Remote directories to create before uploading (parents first).
-    remote_dirs: Vec<String>,
-    /// Source directories to remove after `mv -r` (children first).
-    remove_remote_dirs: Vec<String>,
-    remove_local_dirs: Vec<PathBuf>,
-    warnings: Vec<String>,
-    entries: usize,
-}
-
-/// Why a listed name is skipped, as a warning, or None when it can be used. Long names
-/// are shown cut, so warnings stay small too.
-fn skip_reason(dir: &str, name: &str) -> Option<String> {
-    let place = if dir.is_empty() {
-        String::new()
-    } else {
-        format!(" in {dir}")
-    };
-    if name.len() > MAX_NAME {
-        let head: String = name.chars().take(40).collect();
-        return Some(format!(
-            "skipping a name longer than {MAX_NAME} bytes{place}: {head:?}…"
-        ));
-    }
-    if !safe_name(name) {
-        return Some(format!(
-            "skipping unsafe name from the server{place}: {name:?}"
-        ));
-    }
-    None
-}
-
-/// True when a name from a server can be used as one path component here.
-pub fn safe_name(name: &str) -> bool {
-    !name.is_empty()
-        && name != "."
-        && name != ".."
-        && !name.contains(['/', '\\'])
-        && !name.chars().any(|c| c.is_control())
-}
-
-fn join_remote(dir: &str, name: &str) -> String {
-    if dir.is_empty() {
-        name.to_string()
-    } else if dir.ends_with('/') {
-        format!("{dir}{name}")
-    } else {
-        format!("{dir}/{name}")
-    }
-}
-
-fn last_component(path: &str) -> &str {
-    path.trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or(path)
 }
 
 /// Downloads what a remote pattern matches, or a remote tree, into `local`.
@@ -157,7 +85,7 @@ pub(super) fn many_down(
                         &path,
                         &local.join(&name),
                         1,
-                        &opts,
+                        opts.delete_source,
                         restore.as_deref(),
                         &mut plan,
                     )?,
@@ -187,7 +115,7 @@ pub(super) fn many_down(
                 &remote.path,
                 &target,
                 0,
-                &opts,
+                opts.delete_source,
                 restore.as_deref(),
                 &mut plan,
             )?;
@@ -273,7 +201,7 @@ pub(super) fn many_up(
             } else {
                 base_dir.trim_end_matches('/').to_string()
             };
-            walk_local(dir, &target, 0, &opts, &mut plan)?;
+            walk_local(dir, &target, 0, opts.delete_source, &mut plan)?;
         }
     }
     let absolute_base = absolute_base(ctx, &remote);
@@ -375,138 +303,6 @@ fn finish(
         ctx.out.status(&format!("{}: {}", shown, outcome.summary()));
     }
     outcome.into_result().map_err(|e| e.context(shown))
-}
-
-fn walk_remote(
-    conn: &mut Connection,
-    dir: &str,
-    local: &Path,
-    depth: usize,
-    opts: &Opts,
-    restore: Option<&str>,
-    plan: &mut Planned,
-) -> Result<()> {
-    if depth > MAX_DEPTH {
-        // What lies within the limit is still copied; this part is reported.
-        plan.warnings
-            .push(format!("skipping {dir}: deeper than {MAX_DEPTH} levels"));
-        return Ok(());
-    }
-    let entries = listing::fetch(conn, dir, Want::Entries, restore)?;
-    plan.local_dirs.push(local.to_path_buf());
-    for e in entries {
-        plan.entries += 1;
-        if plan.entries > MAX_ENTRIES {
-            return Err(Error::new(
-                Kind::Refused,
-                format!("more than {MAX_ENTRIES} entries; not going further"),
-            ));
-        }
-        let name = e.name.as_str();
-        if name == "." || name == ".." {
-            continue;
-        }
-        if let Some(why) = skip_reason(dir, name) {
-            plan.warnings.push(why);
-            continue;
-        }
-        let path = join_remote(dir, name);
-        match e.kind {
-            EntryKind::File => plan.jobs.push(Job {
-                download: true,
-                remote: path,
-                local: local.join(name),
-                delete_source: opts.delete_source,
-            }),
-            EntryKind::Dir => walk_remote(
-                conn,
-                &path,
-                &local.join(name),
-                depth + 1,
-                opts,
-                restore,
-                plan,
-            )?,
-            EntryKind::Link => plan
-                .warnings
-                .push(format!("not following symbolic link {path}")),
-            EntryKind::Unknown => plan.warnings.push(format!(
-                "skipping a listing line not understood in {dir}: {:?}",
-                e.raw
-            )),
-        }
-    }
-    if opts.delete_source {
-        plan.remove_remote_dirs.push(dir.to_string());
-    }
-    Ok(())
-}
-
-fn walk_local(
-    dir: &Path,
-    remote: &str,
-    depth: usize,
-    opts: &Opts,
-    plan: &mut Planned,
-) -> Result<()> {
-    if depth > MAX_DEPTH {
-        plan.warnings.push(format!(
-            "skipping {}: deeper than {MAX_DEPTH} levels",
-            dir.display()
-        ));
-        return Ok(());
-    }
-    plan.remote_dirs.push(remote.to_string());
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| Error::local(dir.display(), &e))?
-        .filter_map(|e| e.ok())
-        .collect();
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        plan.entries += 1;
-        if plan.entries > MAX_ENTRIES {
-            return Err(Error::new(
-                Kind::Local,
-                format!("more than {MAX_ENTRIES} entries"),
-            ));
-        }
-        let path = e.path();
-        let Some(name) = e.file_name().to_str().map(String::from) else {
-            plan.warnings.push(format!(
-                "skipping a name that is not UTF-8: {}",
-                path.display()
-            ));
-            continue;
-        };
-        let meta =
-            std::fs::symlink_metadata(&path).map_err(|err| Error::local(path.display(), &err))?;
-        if meta.file_type().is_symlink() {
-            plan.warnings
-                .push(format!("not following symbolic link {}", path.display()));
-        } else if meta.is_dir() {
-            walk_local(&path, &join_remote(remote, &name), depth + 1, opts, plan)?;
-        } else if meta.is_file() {
-            plan.jobs.push(Job {
-                download: false,
-                remote: join_remote(remote, &name),
-                local: path,
-                delete_source: opts.delete_source,
-            });
-        }
-    }
-    if opts.delete_source {
-        plan.remove_local_dirs.push(dir.to_path_buf());
-    }
-    Ok(())
-}
-
-fn remove_remote_dirs(conn: &mut Connection, dirs: &[String], warnings: &mut Vec<String>) {
-    for dir in dirs {
-        let removed = ops::rmdir(conn, dir);
-        if let Err(e) = removed {
-            warnings.push(format!("{dir} was not removed: {}", e.message()));
-        }
-    }
 }
 
 /// The session's working directory, to return to after a listing moved it.

@@ -4,8 +4,8 @@ use super::{ArgKind, Args, Flag, Scope, Spec};
 use crate::ctx::{Ctx, Remote};
 use crate::error::{Error, Result};
 use crate::ftp::connection::Connection;
-use crate::listing::{self, Want};
 use crate::output::ListStyle;
+use crate::session::listing::{self, Want};
 use crate::session::ops;
 
 pub(super) const LS: Spec = Spec {

@@ -109,7 +109,7 @@ impl Names for LiveNames<'_> {
         let Ok(mut ctx) = self.helper.ctx.try_borrow_mut() else {
             return Vec::new();
         };
-        let entries = crate::listing::completion_names(&mut ctx, dir);
+        let entries = ctx.completion_names(dir);
         // A failed listing is tried again at the next Tab.
         if !entries.is_empty() {
             self.helper

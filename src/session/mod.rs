@@ -15,8 +15,10 @@
 pub mod credentials;
 pub mod download;
 pub mod jobs;
+pub mod listing;
 pub mod local;
 pub mod ops;
+pub mod plan;
 pub mod proof;
 pub mod transfer;
 pub mod upload;

@@ -5,12 +5,16 @@
 //! of a missing directory with an empty listing and 226 (so an empty listing is believed
 //! only for a directory CWD can enter), and pure-ftpd splits LIST's argument at spaces and
 //! expands globs in it (so such a directory is entered and listed bare).
+//!
+//! The listing data itself is streamed here too (LIST, MLSD, NLST), CR LF turned into LF,
+//! and capped so a hostile server cannot fill memory.
 
-use crate::error::{Kind, Result};
+use std::io::Write;
+
+use crate::error::{describe_io, Error, Kind, Result};
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::Connection;
 use crate::ftp::list::{parse_list_line, parse_mlsd_line, with_year, Entry};
-use crate::transfer;
 
 /// Which listing the caller wants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,38 +73,6 @@ pub fn fetch(
     Ok(name_the_file_itself(entries, path))
 }
 
-/// `(name, is_directory)` for each entry of the remote directory `dir` (as typed at the
-/// prompt: `""` is the session's directory), for tab completion. The same listing `ls`
-/// uses (MLSD where the server has it, probed once per connection, else LIST parsed),
-/// taken quietly: `-v` does not show it, since the user did not ask for it. Empty when
-/// there is no session or the listing fails. Names are the server's: the caller decides
-/// which are safe to offer.
-pub fn completion_names(ctx: &mut crate::ctx::Ctx, dir: &str) -> Vec<(String, bool)> {
-    use crate::ftp::list::Kind as K;
-    if ctx.session.is_none() {
-        return Vec::new();
-    }
-    let Ok(remote) = ctx.remote(dir) else {
-        return Vec::new();
-    };
-    let restore = ctx.session.as_ref().and_then(|s| s.cwd.clone());
-    let verbose = ctx.verbose;
-    ctx.set_verbose_quiet(false);
-    let listed = ctx.with_conn(&remote, |conn, _| {
-        fetch(conn, &remote.path, Want::Entries, restore.as_deref())
-    });
-    ctx.set_verbose_quiet(verbose);
-    listed
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|e| e.kind != K::Unknown)
-        .map(|e| {
-            let name = e.name.rsplit('/').next().unwrap_or(&e.name).to_string();
-            (name, e.kind == K::Dir)
-        })
-        .collect()
-}
-
 /// LIST of a file gives that file's entry, which some servers (proftpd) name by the whole
 /// path given: it is shown by its own name, as the other servers show it.
 fn name_the_file_itself(mut entries: Vec<Entry>, path: &str) -> Vec<Entry> {
@@ -129,7 +101,7 @@ fn fetch_here(conn: &mut Connection, arg: Option<Arg>, want: Want) -> Result<Vec
     };
     if use_mlsd {
         let mut bytes = Vec::new();
-        match transfer::listing(conn, &Command::Mlsd(arg.clone()), &mut bytes) {
+        match listing(conn, &Command::Mlsd(arg.clone()), &mut bytes) {
             Ok(_) => {
                 conn.set_mlsd_supported(true);
                 return Ok(String::from_utf8_lossy(&bytes)
@@ -146,7 +118,7 @@ fn fetch_here(conn: &mut Connection, arg: Option<Arg>, want: Want) -> Result<Vec
         }
     }
     let mut bytes = Vec::new();
-    transfer::listing(conn, &Command::List(arg), &mut bytes)?;
+    listing(conn, &Command::List(arg), &mut bytes)?;
     let today = crate::ftp::time::civil_date(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -211,6 +183,95 @@ pub fn to_json(e: &Entry) -> String {
     )
 }
 
+/// Runs LIST for `path` (the working directory when empty) and writes the server's lines
+/// to `out` with CR LF turned into LF. Returns the number of bytes listed.
+pub fn list(conn: &mut Connection, path: &str, out: &mut dyn Write) -> Result<u64> {
+    let arg = if path.is_empty() {
+        None
+    } else {
+        Some(Arg::new(path)?)
+    };
+    listing(conn, &Command::List(arg), out)
+}
+
+/// The most listing data accepted from one LIST or MLSD (about a million entries): a
+/// server that sends more is broken or hostile, and memory must not grow without end.
+pub const MAX_LISTING: u64 = 128 * 1024 * 1024;
+
+/// Runs a listing command (LIST, MLSD, NLST) and streams its data to `out`, CR LF → LF.
+/// More than [`MAX_LISTING`] bytes abort the listing.
+pub fn listing(conn: &mut Connection, cmd: &Command, out: &mut dyn Write) -> Result<u64> {
+    let mut data = conn.open_data(cmd)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total: u64 = 0;
+    let mut crlf = CrlfToLf::default();
+    let streamed: Result<()> = loop {
+        match data.read(&mut buf) {
+            Ok(0) => break Ok(()),
+            Ok(n) => {
+                total += n as u64;
+                if total > MAX_LISTING {
+                    break Err(Error::connection(format!(
+                        "the server's listing exceeds {} MiB; stopped reading it",
+                        MAX_LISTING >> 20
+                    )));
+                }
+                if let Err(e) = out.write_all(&crlf.convert(&buf[..n])) {
+                    break Err(Error::new(
+                        Kind::Local,
+                        format!("writing the listing: {}", describe_io(&e)),
+                    ));
+                }
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    if let Err(e) = streamed {
+        drop(data);
+        conn.abort_transfer();
+        return Err(e);
+    }
+    let early = data.finish_download();
+    conn.finish_data(early, total)?;
+    let _ = out.write_all(&crlf.finish());
+    let _ = out.flush();
+    Ok(total)
+}
+
+/// Turns CR LF into LF across chunk boundaries; a lone CR is kept.
+#[derive(Default)]
+struct CrlfToLf {
+    pending_cr: bool,
+}
+
+impl CrlfToLf {
+    fn convert(&mut self, input: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(input.len() + 1);
+        for &b in input {
+            if self.pending_cr {
+                self.pending_cr = false;
+                if b != b'\n' {
+                    out.push(b'\r');
+                }
+            }
+            if b == b'\r' {
+                self.pending_cr = true;
+            } else {
+                out.push(b);
+            }
+        }
+        out
+    }
+
+    fn finish(&mut self) -> Vec<u8> {
+        if std::mem::take(&mut self.pending_cr) {
+            vec![b'\r']
+        } else {
+            Vec::new()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,5 +305,15 @@ mod tests {
             to_json(&u),
             "{\"name\":\"garbage line\",\"type\":\"unknown\",\"size\":null,\"modified\":null,\"permissions\":null}"
         );
+    }
+
+    #[test]
+    fn crlf_becomes_lf_across_chunks() {
+        let mut c = CrlfToLf::default();
+        let mut out = c.convert(b"a\r");
+        out.extend(c.convert(b"\nb\rc\r\n"));
+        out.extend(c.convert(b"\r"));
+        out.extend(c.finish());
+        assert_eq!(out, b"a\nb\rc\n\r");
     }
 }
