@@ -63,11 +63,9 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
     }
     ctx.in_session = true;
     if let Some(text) = session_url {
-        let explicit = ctx.opts.explicit_tls;
-        FtpUrl::parse(&text).and_then(|mut url| {
-            url.explicit_tls = explicit;
+        FtpUrl::parse(&text).and_then(|url| {
             let shown = format!("open {}", url.authority());
-            ctx.open(url).map_err(|e| e.context(shown))
+            ctx.open(url, false).map_err(|e| e.context(shown))
         })?;
     }
     if interactive {

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Kind, Result};
 use crate::ftp::connection::{Connection, Options};
+use crate::ftp::tls::Mode;
 use crate::glob;
 use crate::output::Output;
 use crate::session::credentials::{self, NoPrompt, Prompter};
@@ -132,23 +133,53 @@ impl Ctx {
         done
     }
 
+    /// How a connection to `url` uses TLS, decided here only: `ftps://` is implicit; a plain
+    /// URL gets AUTH TLS under `--tls`, or when it is on the server of a session opened
+    /// with `open --tls` (every connection to that server, full URLs included).
+    pub fn tls_for(&self, url: &FtpUrl) -> Mode {
+        let session_tls = self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.tls == Mode::Explicit && s.same_server(url));
+        url.tls_mode(self.opts.explicit_tls || session_tls)
+    }
+
+    /// A way to log in to `url` again and again (`-j N` workers), with the credentials
+    /// resolved once, here.
+    pub fn connector(&mut self, url: &FtpUrl) -> impl Fn() -> Result<Connection> + Sync {
+        let url = self.resolve_credentials(url);
+        let tls = self.tls_for(&url);
+        let opts = self.opts.clone();
+        let transcript = self.transcript();
+        move || crate::session::login(&url, tls, &opts, transcript.clone())
+    }
+
     /// Connects and logs in to the server of `url`.
     pub fn login(&mut self, url: &FtpUrl) -> Result<Connection> {
-        if self.opts.tls.insecure && url.tls_mode() != crate::ftp::tls::Mode::Off {
+        let tls = self.tls_for(url);
+        if self.opts.tls.insecure && tls != Mode::Off {
             self.out.notice(&format!(
                 "warning: --insecure: the TLS certificate of {} is not verified",
                 url.authority()
             ));
         }
-        crate::session::login(url, &self.opts, self.transcript())
+        crate::session::login(url, tls, &self.opts, self.transcript())
     }
 
     /// Opens a session at `url`: logs in and changes to its directory when it names one.
-    pub fn open(&mut self, url: FtpUrl) -> Result<()> {
+    /// With `tls`, a plain URL's server is always reached with AUTH TLS.
+    pub fn open(&mut self, url: FtpUrl, tls: bool) -> Result<()> {
         self.close();
         let url = self.resolve_credentials(&url);
-        let conn = self.login(&url)?;
-        self.session = Some(Session::start(url, conn)?);
+        let mode = url.tls_mode(tls || self.opts.explicit_tls);
+        if self.opts.tls.insecure && mode != Mode::Off {
+            self.out.notice(&format!(
+                "warning: --insecure: the TLS certificate of {} is not verified",
+                url.authority()
+            ));
+        }
+        let conn = crate::session::login(&url, mode, &self.opts, self.transcript())?;
+        self.session = Some(Session::start(url, mode, conn)?);
         Ok(())
     }
 
@@ -190,8 +221,7 @@ impl Ctx {
     /// Resolves a remote operand: a URL, or (in a session) a plain path.
     pub fn remote(&self, operand: &str) -> Result<Remote> {
         if looks_like_url(operand) {
-            let mut url = FtpUrl::parse(operand)?;
-            url.explicit_tls = self.opts.explicit_tls;
+            let url = FtpUrl::parse(operand)?;
             let path = url.path.clone();
             let pattern = glob::has_wildcards(&url.glob_path).then(|| url.glob_path.clone());
             return Ok(Remote {

@@ -37,8 +37,6 @@ pub struct FtpUrl {
     pub path: String,
     /// `ftps://`: TLS from the first byte (implicit FTPS, port 990 by default).
     pub implicit_tls: bool,
-    /// Upgrade with AUTH TLS (`--tls`, `open --tls`); not part of the URL's text.
-    pub explicit_tls: bool,
     /// The path as a wildcard pattern: `*`, `?`, `[` typed in the URL are wildcards, the
     /// same characters percent-encoded (`%2A`) are literal (backslash-escaped here).
     pub glob_path: String,
@@ -151,17 +149,17 @@ impl FtpUrl {
             user_given,
             path,
             implicit_tls,
-            explicit_tls: false,
             glob_path,
         })
     }
 
-    /// How a connection to this URL uses TLS.
-    pub fn tls_mode(&self) -> crate::ftp::tls::Mode {
+    /// How a connection to this URL uses TLS: `ftps://` is implicit TLS; a plain
+    /// `ftp://` URL is upgraded with AUTH TLS when `explicit` (`--tls`, `open --tls`).
+    pub fn tls_mode(&self, explicit: bool) -> crate::ftp::tls::Mode {
         use crate::ftp::tls::Mode;
         if self.implicit_tls {
             Mode::Implicit
-        } else if self.explicit_tls {
+        } else if explicit {
             Mode::Explicit
         } else {
             Mode::Off

@@ -158,3 +158,40 @@ fn a_session_over_tls_runs_a_batch() {
         b"over tls"
     );
 }
+
+#[test]
+fn a_session_opened_with_open_tls_uses_tls_for_every_connection_to_that_server() {
+    let certs = test_certs(&["127.0.0.1", "localhost"]);
+    let s = TestServer::start_tls(&certs);
+    for name in ["a.txt", "b.txt", "c.txt"] {
+        s.put(&format!("/d/{name}"), name.as_bytes());
+    }
+    let home = tempfile::tempdir().unwrap();
+    let ca = certs.ca.to_str().unwrap();
+    let script = format!(
+        "open --tls {}\nverbose on\ncp {} one.txt\ncp -j 2 {} .\n",
+        s.url("/"),
+        s.url("/d/a.txt"),
+        s.url("/d/*.txt")
+    );
+    let out = ftp(home.path())
+        .args(["--cacert", ca])
+        .write_stdin(script)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let commands = sent(&out.stdout);
+    // The full URL used the session's TLS connection; each -j worker logged in with TLS.
+    let logins = commands.iter().filter(|c| c.starts_with("USER")).count();
+    let auths = commands.iter().filter(|c| *c == "AUTH TLS").count();
+    assert_eq!(logins, auths, "{commands:?}");
+    assert_eq!(
+        std::fs::read(home.path().join("one.txt")).unwrap(),
+        b"a.txt"
+    );
+    assert_eq!(std::fs::read(home.path().join("c.txt")).unwrap(), b"c.txt");
+}

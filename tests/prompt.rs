@@ -262,7 +262,7 @@ fn the_prompt_shows_a_directory_from_the_server_escaped() {
         Output::buffers(out.clone(), err.clone()),
     );
     ctx.in_session = true;
-    ctx.open(ftp3700::url::FtpUrl::parse(&s.url("/")).unwrap())
+    ctx.open(ftp3700::url::FtpUrl::parse(&s.url("/")).unwrap(), false)
         .unwrap();
     let mut source = Lines {
         lines: vec![Input::Line(format!("cd '{evil}'"))],
@@ -304,8 +304,11 @@ fn completion_lists_with_mlsd_like_ls_and_quietly() {
     ctx.transcript_sink = Some(ftp3700::transcript::Transcript::buffer(
         transcript.0.clone(),
     ));
-    ctx.open(ftp3700::url::FtpUrl::parse(&server.url("/")).unwrap())
-        .unwrap();
+    ctx.open(
+        ftp3700::url::FtpUrl::parse(&server.url("/")).unwrap(),
+        false,
+    )
+    .unwrap();
     let names = ctx.completion_names("");
     ctx.close();
     let t = server.finish();

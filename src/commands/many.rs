@@ -256,19 +256,17 @@ fn finish(
         Some(o) => o,
         None => {
             let url = match (&remote.url, &ctx.session) {
-                (Some(u), _) if !ctx.uses_session(remote) => ctx.resolve_credentials(&u.clone()),
-                (Some(_), Some(s)) => s.url.clone(),
-                (Some(u), None) => ctx.resolve_credentials(&u.clone()),
-                (None, Some(s)) => s.url.clone(),
+                (Some(u), _) if !ctx.uses_session(remote) => u.clone(),
+                (_, Some(s)) => s.url.clone(),
+                (Some(u), None) => u.clone(),
                 (None, None) => return Err(Error::usage("not connected")),
             };
             let bars_enabled = ctx.progress && !ctx.verbose;
             let mut bars = Bar::many(bars_enabled, plan.jobs.len() as u64);
-            let transcript = ctx.transcript();
+            let login = ctx.connector(&url);
             let o = jobs::run_parallel(
-                &url,
-                &ctx.opts,
-                &transcript,
+                &login,
+                &ctx.opts.cancel,
                 std::mem::take(&mut plan.jobs),
                 opts.parallel,
                 &bars,

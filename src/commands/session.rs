@@ -140,10 +140,9 @@ fn lpwd(ctx: &mut Ctx, _args: &Args) -> Result<()> {
 }
 
 fn open(ctx: &mut Ctx, args: &Args) -> Result<()> {
-    let mut url = FtpUrl::parse(&args.pos[0])?;
-    url.explicit_tls = args.has("tls") || ctx.opts.explicit_tls;
+    let url = FtpUrl::parse(&args.pos[0])?;
     let shown = format!("open {}", url.authority());
-    ctx.open(url).map_err(|e| e.context(shown))
+    ctx.open(url, args.has("tls")).map_err(|e| e.context(shown))
 }
 
 fn close(ctx: &mut Ctx, _args: &Args) -> Result<()> {

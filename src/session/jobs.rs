@@ -12,9 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Kind, Result};
-use crate::ftp::connection::{Connection, Options};
-use crate::transcript::Transcript;
-use crate::url::FtpUrl;
+use crate::ftp::connection::Connection;
 
 use super::local::Snapshot;
 use super::transfer::{Bars, Moved, Notices, Policy, Progress, Settings};
@@ -342,11 +340,11 @@ enum WorkerEnd {
     Lost(Error),
 }
 
-/// Runs the jobs over up to `n` connections to `url`, each logged in separately.
+/// Runs the jobs over up to `n` connections, each made by `login`; `cancel` stops the
+/// workers taking more files.
 pub fn run_parallel(
-    url: &FtpUrl,
-    opts: &Options,
-    transcript: &Transcript,
+    login: &(dyn Fn() -> Result<Connection> + Sync),
+    cancel: &std::sync::atomic::AtomicBool,
     jobs: Vec<Job>,
     n: usize,
     bars: &dyn Bars,
@@ -367,20 +365,17 @@ pub fn run_parallel(
         for index in 0..workers {
             let queue = queue.clone();
             let shared = shared.clone();
-            let url = url.clone();
-            let opts = opts.clone();
-            let transcript = transcript.clone();
             let policy = policy.clone();
             // Stagger logins a little so a server's per-second connection limit is not hit at once.
             let delay = Duration::from_millis(20 * index as u64);
             handles.push(scope.spawn(move || {
             std::thread::sleep(delay);
-            let mut conn = match super::login(&url, &opts, transcript) {
+            let mut conn = match login() {
                 Ok(c) => c,
                 Err(e) => return WorkerEnd::LoginFailed(e),
             };
             loop {
-                if opts.cancel.load(std::sync::atomic::Ordering::SeqCst) {
+                if cancel.load(std::sync::atomic::Ordering::SeqCst) {
                     break;
                 }
                 let Some(job) = lock(&queue).pop_front() else {
@@ -443,7 +438,7 @@ pub fn run_parallel(
     // Whatever is left (every login refused, every connection lost, or an interrupt) is
     // not done, and says why.
     let left: Vec<Job> = lock(&queue).drain(..).collect();
-    let interrupted = opts.cancel.load(std::sync::atomic::Ordering::SeqCst);
+    let interrupted = cancel.load(std::sync::atomic::Ordering::SeqCst);
     let cause = if interrupted {
         Error::new(Kind::Interrupted, "interrupted")
     } else if let Some(e) = lost.first().or(login_errors.first()) {

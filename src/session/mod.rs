@@ -25,18 +25,18 @@ pub mod upload;
 
 use crate::error::{Error, Result};
 use crate::ftp::connection::{Connection, Options};
+use crate::ftp::tls::Mode;
 use crate::transcript::Transcript;
 use crate::url::FtpUrl;
 
-/// Connects and logs in to `url` (credentials already resolved).
-pub fn login(url: &FtpUrl, opts: &Options, transcript: Transcript) -> Result<Connection> {
-    let mut conn = Connection::connect(
-        &url.host,
-        url.port,
-        opts.clone(),
-        transcript,
-        url.tls_mode(),
-    )?;
+/// Connects and logs in to `url` (credentials already resolved) with TLS as `tls` says.
+pub fn login(
+    url: &FtpUrl,
+    tls: Mode,
+    opts: &Options,
+    transcript: Transcript,
+) -> Result<Connection> {
+    let mut conn = Connection::connect(&url.host, url.port, opts.clone(), transcript, tls)?;
     if let Err(e) = conn.login(&url.user, url.password.as_deref()) {
         conn.quit();
         return Err(e);
@@ -48,6 +48,8 @@ pub fn login(url: &FtpUrl, opts: &Options, transcript: Transcript) -> Result<Con
 pub struct Session {
     /// Where we logged in (the path is the starting directory).
     pub url: FtpUrl,
+    /// How the session's connection uses TLS; every connection to this server does the same.
+    pub tls: Mode,
     conn: Option<Connection>,
     /// The remote working directory as the server reported it (PWD), when known.
     pub cwd: Option<String>,
@@ -58,7 +60,7 @@ pub struct Session {
 impl Session {
     /// A session on a connection just logged in to `url`: notes the login directory and
     /// changes to the URL's directory when it names another.
-    pub fn start(url: FtpUrl, mut conn: Connection) -> Result<Session> {
+    pub fn start(url: FtpUrl, tls: Mode, mut conn: Connection) -> Result<Session> {
         let home = ops::pwd(&mut conn).ok();
         let start = url.path.clone();
         let mut cwd = home.clone();
@@ -71,6 +73,7 @@ impl Session {
         }
         Ok(Session {
             url,
+            tls,
             conn: Some(conn),
             cwd,
             home,
@@ -104,12 +107,17 @@ impl Session {
         ))
     }
 
-    /// True when `url` is on this session's server as the same user.
-    pub fn serves(&self, url: &FtpUrl) -> bool {
+    /// True when `url` is on this session's server (host and port).
+    pub fn same_server(&self, url: &FtpUrl) -> bool {
         self.url.host.eq_ignore_ascii_case(&url.host)
             && self.url.port == url.port
+            && self.url.implicit_tls == url.implicit_tls
+    }
+
+    /// True when `url` is on this session's server as the same user.
+    pub fn serves(&self, url: &FtpUrl) -> bool {
+        self.same_server(url)
             && self.url.user == url.user
-            && self.url.tls_mode() == url.tls_mode()
             && (url.password.is_none() || url.password == self.url.password)
     }
 
