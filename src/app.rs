@@ -16,6 +16,9 @@ use crate::url::{looks_like_url, FtpUrl};
 
 /// Runs the program for parsed argv; returns the exit code.
 pub fn run(cli: Cli) -> u8 {
+    if let Some(kind) = cli.generate {
+        return crate::frontend::generate::print(kind);
+    }
     let cancel = Arc::new(AtomicBool::new(false));
     let proxy = match cli
         .proxy
@@ -25,7 +28,7 @@ pub fn run(cli: Cli) -> u8 {
     {
         Ok(p) => p,
         Err(e) => {
-            Output::terminal().error("", &e);
+            Output::terminal_with(cli.color).error("", &e);
             return e.kind().exit_code();
         }
     };
@@ -47,7 +50,7 @@ pub fn run(cli: Cli) -> u8 {
             .collect(),
         tls: TlsSource::new(cli.cacert.clone(), cli.insecure),
     };
-    let mut ctx = Ctx::new(opts, cli.verbose, Output::terminal());
+    let mut ctx = Ctx::new(opts, cli.verbose, Output::terminal_with(cli.color));
     let bars_wanted = !cli.quiet && std::io::stderr().is_terminal();
     if std::io::stdin().is_terminal() {
         ctx.prompter = Box::new(crate::frontend::prompter::TerminalPrompter);

@@ -74,6 +74,16 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub use_pasv_address: bool,
 
+    /// Color errors, notices and directory names: auto (on a terminal, unless NO_COLOR is
+    /// set; CLICOLOR_FORCE forces it), always, or never
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = crate::output::ColorWhen::Auto, global = true)]
+    pub color: crate::output::ColorWhen,
+
+    /// Print a man page (man) or a shell completion script (complete-bash, complete-zsh,
+    /// complete-fish, complete-powershell) on stdout, and exit
+    #[arg(long, value_name = "KIND", value_enum)]
+    pub generate: Option<crate::frontend::generate::Kind>,
+
     /// The operation and its operands (and the operation's own options, such as `ls -l`),
     /// or a URL to open a session at
     #[arg(value_name = "OPERATION", allow_hyphen_values = true)]
@@ -128,7 +138,8 @@ pub fn after_help() -> String {
         "Exit codes: 0 ok, 2 usage, 3 connection/timeout, 4 login, 5 refused by the server,",
         "  6 local file error, 7 transfer not confirmed, 130 interrupted",
         "",
-        "More: docs/usage.md and docs/session.md",
+        "More: man 3700ftp; without the page installed: 3700ftp --generate man | man -l -",
+        "  (shell completions: 3700ftp --generate complete-bash, -zsh, -fish, -powershell)",
     ];
     format!("Operations:\n{}\n{}", operations_help(), rest.join("\n"))
 }
