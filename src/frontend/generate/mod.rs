@@ -186,13 +186,25 @@ pub(crate) fn operand_label(kind: ArgKind) -> &'static str {
     }
 }
 
-/// Text up to the first ". " or ";" (help lines are sometimes two clauses long).
+/// Text up to the first ". " or "; " outside parentheses (help lines are sometimes two
+/// clauses long); "e.g." is not the end of a sentence.
 pub(crate) fn first_sentence(text: &str) -> String {
-    let end = [text.find(". "), text.find("; ")]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(text.len());
+    let mut depth = 0i32;
+    let mut end = text.len();
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            '.' | ';' if depth == 0 && text[i + 1..].starts_with(' ') => {
+                let head = &text[..i];
+                if !(head.ends_with("e.g") || head.ends_with("i.e")) {
+                    end = i;
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
     text[..end].trim_end_matches('.').to_string()
 }
 
@@ -256,5 +268,7 @@ mod tests {
         assert_eq!(first_sentence("a b. c d"), "a b");
         assert_eq!(first_sentence("a; b"), "a");
         assert_eq!(first_sentence("plain."), "plain");
+        assert_eq!(first_sentence("a (b; c) d; e"), "a (b; c) d");
+        assert_eq!(first_sentence("rate, e.g. 500K"), "rate, e.g. 500K");
     }
 }
