@@ -108,13 +108,17 @@ fn main() {
     )
     .unwrap();
 
-    let port = match args.port {
-        Some(port) => port,
-        None => TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port(),
+    // Bound once here, so a --port that is taken is an error (the server would fail to
+    // bind, but the check below would then reach whoever holds the port).
+    let port = match TcpListener::bind(("127.0.0.1", args.port.unwrap_or(0))) {
+        Ok(probe) => probe.local_addr().unwrap().port(),
+        Err(e) => {
+            eprintln!(
+                "playground: cannot serve on 127.0.0.1:{}: {e}",
+                args.port.unwrap_or(0)
+            );
+            std::process::exit(1);
+        }
     };
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     let server = ServerBuilder::new(Box::new(move || {
