@@ -226,11 +226,32 @@ where
     command.build();
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
     let (globals, words) = split_argv(&command, &args);
+    // clap's own help and errors follow --color too (it reads NO_COLOR and
+    // CLICOLOR_FORCE itself).
+    command = command.color(match color_flag(&globals) {
+        Some("always") => clap::ColorChoice::Always,
+        Some("never") => clap::ColorChoice::Never,
+        _ => clap::ColorChoice::Auto,
+    });
     let mut argv = globals;
     argv.push("--".into());
     argv.extend(words);
     let matches = command.try_get_matches_from(argv)?;
     Cli::from_arg_matches(&matches)
+}
+
+/// The last `--color WHEN` or `--color=WHEN` among the global options.
+fn color_flag(globals: &[std::ffi::OsString]) -> Option<&str> {
+    let mut found = None;
+    let mut iter = globals.iter().filter_map(|a| a.to_str());
+    while let Some(arg) = iter.next() {
+        if arg == "--color" {
+            found = iter.next();
+        } else if let Some(value) = arg.strip_prefix("--color=") {
+            found = Some(value);
+        }
+    }
+    found
 }
 
 /// Separates the options clap defines (with their values) from everything else.
@@ -315,6 +336,26 @@ mod tests {
         let c = try_parse_from(["3700ftp", "rm", "--", "-v"]).unwrap();
         assert!(!c.verbose);
         assert_eq!(c.words, ["rm", "-v"]);
+    }
+
+    #[test]
+    fn the_color_flag_is_found_before_clap_parses() {
+        let words = |w: &[&str]| {
+            w.iter()
+                .map(|s| s.into())
+                .collect::<Vec<std::ffi::OsString>>()
+        };
+        assert_eq!(
+            color_flag(&words(&["3700ftp", "--color", "never"])),
+            Some("never")
+        );
+        assert_eq!(
+            color_flag(&words(&["3700ftp", "--color=always", "-v"])),
+            Some("always")
+        );
+        assert_eq!(color_flag(&words(&["3700ftp", "-v"])), None);
+        let c = try_parse_from(["3700ftp", "ls", "ftp://h/", "--color", "never"]).unwrap();
+        assert_eq!(c.color, crate::output::ColorWhen::Never);
     }
 
     #[test]

@@ -140,6 +140,16 @@ fn bash_completes_operations_options_values_and_local_files() {
         complete_bash(&["--timeout", "5", "mv", "-j", "2", "ftp://h/x", "rep"], d),
         ["report.pdf"]
     );
+    // bash splits `--opt=value` at the `=`.
+    assert_eq!(complete_bash(&["--color", "=", "al"], d), ["always"]);
+    assert_eq!(
+        complete_bash(&["--color", "="], d),
+        ["auto", "always", "never"]
+    );
+    assert_eq!(
+        complete_bash(&["--timeout", "=", "5", "cp", "-j", "=", "2", "rep"], d),
+        ["report.pdf"]
+    );
     // A remote operand is not a local file; an option's free value is not either.
     assert!(complete_bash(&["rm", "rep"], d).is_empty());
     assert!(complete_bash(&["cp", "-j", "rep"], d).is_empty());
@@ -221,6 +231,19 @@ fn color_follows_the_flag_then_no_color_and_clicolor_force() {
     assert!(!error_with(&[], &[("CLICOLOR_FORCE", "0")]).contains(red));
     assert!(!error_with(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains(red));
     assert!(!error_with(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]).contains('\u{1b}'));
+    // clap's own errors follow the flag too.
+    let clap_error = |color: &str| {
+        let out = Command::new(bin())
+            .args(["--timeout", "abc", "--color", color, "ls", "x"])
+            .env("CLICOLOR_FORCE", "1")
+            .env_remove("NO_COLOR")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    assert!(clap_error("always").contains('\u{1b}'));
+    assert!(!clap_error("never").contains('\u{1b}'));
     // Also after the operation, like every global option.
     let mut cmd = Command::new(bin());
     let out = cmd

@@ -58,6 +58,12 @@ pub(super) fn render() -> String {
         "    local cur prev op= skip=0 npos=0 i w\n",
         "    cur=\"${COMP_WORDS[COMP_CWORD]}\"\n",
         "    prev=\"${COMP_WORDS[COMP_CWORD-1]}\"\n",
+        // bash splits `--color=al` into `--color`, `=`, `al`.
+        "    if [[ $cur == = ]]; then\n",
+        "        cur=\n",
+        "    elif [[ $prev == = ]]; then\n",
+        "        prev=\"${COMP_WORDS[COMP_CWORD-2]}\"\n",
+        "    fi\n",
     ));
     s.push_str(&format!("    local globals='{}'\n", global_words.join(" ")));
     // Walk the words before the cursor: find the operation, count its operands, skip
@@ -65,6 +71,7 @@ pub(super) fn render() -> String {
     s.push_str(concat!(
         "    for ((i = 1; i < COMP_CWORD; i++)); do\n",
         "        w=\"${COMP_WORDS[i]}\"\n",
+        "        if [[ $w == = ]]; then skip=1; continue; fi\n",
         "        if ((skip)); then skip=0; continue; fi\n",
         "        case \"$w\" in\n",
     ));
