@@ -9,18 +9,23 @@ fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// `@(@('name', 'tooltip'), ...)` for options.
-fn option_list(opts: &[Opt]) -> String {
-    let items: Vec<String> = opts
-        .iter()
-        .flat_map(|o| {
-            let help = o.short_help();
-            o.names()
-                .into_iter()
-                .map(move |n| format!("@({}, {})", quote(&n), quote(&help)))
-        })
-        .collect();
-    format!("@({})", items.join(", "))
+/// An array of `('name', 'tooltip')` pairs, one per line. Each pair is written `,@(...)`:
+/// PowerShell flattens `@(@('a', 'b'))` into `@('a', 'b')`, which would turn a lone
+/// option into two strings. A tooltip may not be empty.
+fn option_list(opts: &[Opt], indent: &str) -> String {
+    let mut items = String::new();
+    for o in opts {
+        let help = o.short_help();
+        for n in o.names() {
+            let tip = if help.is_empty() { &n } else { &help };
+            items.push_str(&format!("{indent}    ,@({}, {})\n", quote(&n), quote(tip)));
+        }
+    }
+    if items.is_empty() {
+        "@()".to_string()
+    } else {
+        format!("@(\n{items}{indent})")
+    }
 }
 
 pub(super) fn render() -> String {
@@ -35,7 +40,7 @@ pub(super) fn render() -> String {
     s.push_str("    param($wordToComplete, $commandAst, $cursorPosition)\n\n");
     s.push_str(&format!(
         "    $globals = {}\n",
-        option_list(&global_options())
+        option_list(&global_options(), "    ")
     ));
     s.push_str("    $operations = [ordered]@{\n");
     for spec in operations() {
@@ -53,7 +58,7 @@ pub(super) fn render() -> String {
             s.push_str(&format!(
                 "        {} = {}\n",
                 quote(name),
-                option_list(&flags(spec))
+                option_list(&flags(spec), "        ")
             ));
         }
     }
@@ -68,7 +73,7 @@ pub(super) fn render() -> String {
         "    if ($wordToComplete.StartsWith('-')) {\n",
         "        $candidates = $globals\n",
         "        if ($op) { $candidates = $operationOptions[$op] + $globals }\n",
-        "        $candidates | Where-Object { $_[0] -like \"$wordToComplete*\" } | ForEach-Object {\n",
+        "        $candidates | Where-Object { $_[0] -clike \"$wordToComplete*\" } | ForEach-Object {\n",
         "            [CompletionResult]::new($_[0], $_[0], [CompletionResultType]::ParameterName, $_[1])\n",
         "        }\n",
         "    } elseif (-not $op) {\n",
