@@ -23,6 +23,12 @@ pub type Abort = fn(Error) -> !;
 /// Runs the program for parsed argv. `abort` ends the program at once on a repeated stop
 /// signal.
 pub fn run(cli: Cli, abort: Abort) -> Result<()> {
+    if let Some(kind) = cli.generate {
+        return match crate::frontend::generate::print(kind) {
+            0 => Ok(()),
+            _ => Err(Error::new(Kind::Local, "cannot write to standard output")),
+        };
+    }
     let cancel = Arc::new(AtomicBool::new(false));
     let env = |k: &str| std::env::var(k).ok();
     let (proxy, noproxy) = proxy_settings(cli.proxy.as_deref(), cli.noproxy.as_deref(), &env)?;
@@ -37,7 +43,7 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
         noproxy,
         tls: TlsSource::new(cli.cacert.clone(), cli.insecure),
     };
-    let mut ctx = Ctx::new(opts, cli.verbose, Output::terminal());
+    let mut ctx = Ctx::new(opts, cli.verbose, Output::terminal_with(cli.color));
     let bars_wanted = !cli.quiet && std::io::stderr().is_terminal();
     if std::io::stdin().is_terminal() {
         ctx.prompter = Box::new(crate::frontend::prompter::TerminalPrompter);

@@ -74,6 +74,16 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub use_pasv_address: bool,
 
+    /// Color errors, notices and directory names: auto (on a terminal, unless NO_COLOR is
+    /// set; CLICOLOR_FORCE forces it), always, or never
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = crate::output::ColorWhen::Auto, global = true)]
+    pub color: crate::output::ColorWhen,
+
+    /// Print a man page (man) or a shell completion script (complete-bash, complete-zsh,
+    /// complete-fish, complete-powershell) on stdout, and exit
+    #[arg(long, value_name = "KIND", value_enum)]
+    pub generate: Option<crate::frontend::generate::Kind>,
+
     /// The operation and its operands (and the operation's own options, such as `ls -l`),
     /// or a URL to open a session at
     #[arg(value_name = "OPERATION", allow_hyphen_values = true)]
@@ -128,7 +138,8 @@ pub fn after_help() -> String {
         "Exit codes: 0 ok, 2 usage, 3 connection/timeout, 4 login, 5 refused by the server,",
         "  6 local file error, 7 transfer not confirmed, 130 interrupted",
         "",
-        "More: docs/usage.md and docs/session.md",
+        "More: man 3700ftp; without the page installed: 3700ftp --generate man | man -l -",
+        "  (shell completions: 3700ftp --generate complete-bash, -zsh, -fish, -powershell)",
     ];
     format!("Operations:\n{}\n{}", operations_help(), rest.join("\n"))
 }
@@ -215,11 +226,32 @@ where
     command.build();
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
     let (globals, words) = split_argv(&command, &args);
+    // clap's own help and errors follow --color too (it reads NO_COLOR and
+    // CLICOLOR_FORCE itself).
+    command = command.color(match color_flag(&globals) {
+        Some("always") => clap::ColorChoice::Always,
+        Some("never") => clap::ColorChoice::Never,
+        _ => clap::ColorChoice::Auto,
+    });
     let mut argv = globals;
     argv.push("--".into());
     argv.extend(words);
     let matches = command.try_get_matches_from(argv)?;
     Cli::from_arg_matches(&matches)
+}
+
+/// The last `--color WHEN` or `--color=WHEN` among the global options.
+fn color_flag(globals: &[std::ffi::OsString]) -> Option<&str> {
+    let mut found = None;
+    let mut iter = globals.iter().filter_map(|a| a.to_str());
+    while let Some(arg) = iter.next() {
+        if arg == "--color" {
+            found = iter.next();
+        } else if let Some(value) = arg.strip_prefix("--color=") {
+            found = Some(value);
+        }
+    }
+    found
 }
 
 /// Separates the options clap defines (with their values) from everything else.
@@ -304,6 +336,26 @@ mod tests {
         let c = try_parse_from(["3700ftp", "rm", "--", "-v"]).unwrap();
         assert!(!c.verbose);
         assert_eq!(c.words, ["rm", "-v"]);
+    }
+
+    #[test]
+    fn the_color_flag_is_found_before_clap_parses() {
+        let words = |w: &[&str]| {
+            w.iter()
+                .map(|s| s.into())
+                .collect::<Vec<std::ffi::OsString>>()
+        };
+        assert_eq!(
+            color_flag(&words(&["3700ftp", "--color", "never"])),
+            Some("never")
+        );
+        assert_eq!(
+            color_flag(&words(&["3700ftp", "--color=always", "-v"])),
+            Some("always")
+        );
+        assert_eq!(color_flag(&words(&["3700ftp", "-v"])), None);
+        let c = try_parse_from(["3700ftp", "ls", "ftp://h/", "--color", "never"]).unwrap();
+        assert_eq!(c.color, crate::output::ColorWhen::Never);
     }
 
     #[test]

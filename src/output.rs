@@ -1,6 +1,6 @@
 //! Everything the user sees that is not the protocol transcript: command output on stdout,
-//! errors and notices on stderr, colors only when the stream is a terminal and `NO_COLOR`
-//! is unset. Commands write through an [`Output`]; tests hand it byte buffers.
+//! errors and notices on stderr, colors as `--color` decides (by default only when the
+//! stream is a terminal and `NO_COLOR` is unset). Commands write through an [`Output`]; tests hand it byte buffers.
 
 use std::io::{self, IsTerminal, Write};
 use std::sync::{Arc, Mutex};
@@ -44,6 +44,41 @@ pub enum ListStyle {
     Json,
 }
 
+/// `--color`: when errors, notices and directory names are colored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless `NO_COLOR` is set; `CLICOLOR_FORCE` colors even off one.
+    #[default]
+    Auto,
+    /// Always, even into a pipe or file.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Whether a stream is colored: `--color always`/`never` win; otherwise a non-empty
+/// `NO_COLOR` turns color off, a `CLICOLOR_FORCE` other than empty or `0` turns it on,
+/// and else it is on exactly when the stream is a terminal. (`NO_COLOR` wins over
+/// `CLICOLOR_FORCE`: the user who asked for no color is the one to please.)
+pub fn use_color(
+    when: ColorWhen,
+    env: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+    is_terminal: bool,
+) -> bool {
+    let set = |k: &str| env(k).is_some_and(|v| !v.is_empty());
+    match when {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto if set("NO_COLOR") => false,
+        ColorWhen::Auto
+            if set("CLICOLOR_FORCE") && env("CLICOLOR_FORCE").as_deref() != Some("0".as_ref()) =>
+        {
+            true
+        }
+        ColorWhen::Auto => is_terminal,
+    }
+}
+
 /// The program's two output streams.
 pub struct Output {
     out: Box<dyn Write>,
@@ -75,14 +110,28 @@ impl Write for SharedBuf {
 }
 
 impl Output {
-    /// stdout and stderr; colors on stderr when it is a terminal and NO_COLOR is unset.
+    /// stdout and stderr, colored as `--color auto` decides (see [`use_color`]).
     pub fn terminal() -> Output {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Output::terminal_with(ColorWhen::Auto)
+    }
+
+    /// stdout and stderr; whether each is colored is decided here, once, by [`use_color`]
+    /// from `when`, the environment and whether the stream is a terminal.
+    pub fn terminal_with(when: ColorWhen) -> Output {
+        let env = |k: &str| std::env::var_os(k);
+        let color = use_color(when, &env, io::stderr().is_terminal());
+        let color_out = use_color(when, &env, io::stdout().is_terminal());
+        if color || color_out {
+            // `colored` would decide again from its own view of the environment (stdout's
+            // terminal, CLICOLOR): the decision made here is the one that counts, and an
+            // Output that decided against color never asks `colored` for any.
+            colored::control::set_override(true);
+        }
         Output {
             out: Box::new(io::stdout()),
             err: Box::new(io::stderr()),
-            color: !no_color && io::stderr().is_terminal(),
-            color_out: !no_color && io::stdout().is_terminal(),
+            color,
+            color_out,
             out_terminal: io::stdout().is_terminal(),
         }
     }
@@ -334,5 +383,35 @@ mod text_tests {
             "a?[2Jb\n-rw-r--r-- 1 u g 5 Jan 31 2024 a?[2Jb\n"
         );
         assert!(!err.text().contains('\x1b'), "{}", err.text());
+    }
+
+    #[test]
+    fn color_is_decided_by_the_flag_then_the_environment_then_the_terminal() {
+        use super::{use_color, ColorWhen};
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| std::ffi::OsString::from(v))
+            }
+        };
+        let none = env(&[]);
+        assert!(use_color(ColorWhen::Auto, &none, true));
+        assert!(!use_color(ColorWhen::Auto, &none, false));
+        assert!(use_color(ColorWhen::Always, &none, false));
+        assert!(!use_color(ColorWhen::Never, &none, true));
+        let no_color = env(&[("NO_COLOR", "1")]);
+        assert!(!use_color(ColorWhen::Auto, &no_color, true));
+        assert!(use_color(ColorWhen::Always, &no_color, false));
+        let empty = env(&[("NO_COLOR", "")]);
+        assert!(use_color(ColorWhen::Auto, &empty, true));
+        let force = env(&[("CLICOLOR_FORCE", "1")]);
+        assert!(use_color(ColorWhen::Auto, &force, false));
+        assert!(!use_color(ColorWhen::Never, &force, true));
+        let zero = env(&[("CLICOLOR_FORCE", "0")]);
+        assert!(!use_color(ColorWhen::Auto, &zero, false));
+        let both = env(&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]);
+        assert!(!use_color(ColorWhen::Auto, &both, true));
     }
 }

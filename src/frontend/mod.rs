@@ -5,6 +5,7 @@
 
 pub mod batch;
 pub mod complete;
+pub mod generate;
 pub mod oneshot;
 pub mod prompter;
 pub mod repl;
