@@ -9,10 +9,12 @@
 //! - [`ops`]: mkdir, rmdir, delete, rename, cwd, pwd.
 //! - [`jobs`]: one or many files, on one connection or `-j N`, and the one
 //!   copy-then-delete every move goes through.
+//! - [`mirror`]: a destination tree made to hold what a source tree holds.
 
 pub mod download;
 pub mod jobs;
 pub mod local;
+pub mod mirror;
 pub mod ops;
 pub mod proof;
 pub mod transfer;
