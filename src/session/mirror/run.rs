@@ -596,6 +596,8 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
                 std::fs::create_dir(&path)
             };
             r.map_err(|e| Error::local(path.display(), &e))
+        } else if dir.is_empty() {
+            make_remote_root(conn, &request.remote_root)
         } else {
             ops::mkdir(conn, &remote_join(&request.remote_root, dir))
         };
@@ -605,7 +607,9 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
                 let name = if dir.is_empty() { "." } else { dir };
                 failed_dirs.insert(dir.to_string());
                 let fatal = matches!(e.kind(), Kind::Interrupted | Kind::Connection);
-                report.failures.push((name.to_string(), e.context("mkdir")));
+                report
+                    .failures
+                    .push((name.to_string(), e.context(format!("mkdir {name}"))));
                 if fatal || dir.is_empty() {
                     report.elapsed = started.elapsed();
                     report.deletes_withheld = withheld(&plan, "a directory could not be made");
@@ -671,6 +675,26 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
     report
 }
 
+/// The destination root and any missing parents (`mkdir -p`): parents may exist (their
+/// MKD refusal is not an error), the root itself must be made.
+fn make_remote_root(conn: &mut Connection, root: &str) -> Result<()> {
+    let trimmed = root.trim_end_matches('/');
+    let parts: Vec<&str> = trimmed.split('/').filter(|p| !p.is_empty()).collect();
+    let mut prefix = if trimmed.starts_with('/') {
+        String::from("/")
+    } else {
+        String::new()
+    };
+    for part in &parts[..parts.len().saturating_sub(1)] {
+        if !prefix.is_empty() && !prefix.ends_with('/') {
+            prefix.push('/');
+        }
+        prefix.push_str(part);
+        ops::mkdir_if_missing(conn, &prefix)?;
+    }
+    ops::mkdir(conn, trimmed)
+}
+
 fn withheld(plan: &Plan, why: &str) -> Option<Error> {
     (plan.delete_count() > 0).then(|| {
         Error::new(
@@ -693,7 +717,9 @@ fn delete_all(conn: &mut Connection, request: &Request, plan: &Plan, report: &mu
         };
         match done {
             Ok(()) => report.deleted += 1,
-            Err(e) => report.failures.push((path.clone(), e.context("rm"))),
+            Err(e) => report
+                .failures
+                .push((path.clone(), e.context(format!("rm {path}")))),
         }
     }
     for dir in &plan.rmdirs {
@@ -705,7 +731,9 @@ fn delete_all(conn: &mut Connection, request: &Request, plan: &Plan, report: &mu
         };
         match done {
             Ok(()) => report.dirs_removed += 1,
-            Err(e) => report.failures.push((dir.clone(), e.context("rmdir"))),
+            Err(e) => report
+                .failures
+                .push((dir.clone(), e.context(format!("rmdir {dir}")))),
         }
     }
 }
