@@ -166,7 +166,15 @@ fn operations_help() -> String {
             flags_seen.push(f.long);
             let short = f.short.map(|c| format!("-{c}, ")).unwrap_or_default();
             let value = f.value.map(|v| format!(" {v}")).unwrap_or_default();
-            let head = format!("{short}--{}{value}", f.long);
+            let mut head = format!("{short}--{}{value}", f.long);
+            if head.chars().count() >= 18 {
+                // Too long for the column: alone on its line, the help below it.
+                text.push_str(&format!(
+                    "        {head}
+"
+                ));
+                head.clear();
+            }
             for (i, line) in wrap(f.help, 52).into_iter().enumerate() {
                 let lead = if i == 0 { head.as_str() } else { "" };
                 text.push_str(&format!(
