@@ -508,3 +508,41 @@ fn usage_errors() {
         );
     }
 }
+
+#[test]
+fn size_and_age_limits_and_checksum_without_a_server_hash() {
+    let s = TestServer::start();
+    s.put("/l/big.bin", &vec![1u8; 5000]);
+    s.put("/l/small.txt", b"s");
+    s.put("/l/old.txt", b"old but fine size");
+    set_mtime(&s.file("/l/old.txt"), 1_000_000_000);
+    let home = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(
+        home.path(),
+        &[
+            "mirror",
+            "--dry-run",
+            "--max-size",
+            "4K",
+            "--min-size",
+            "2",
+            "--newer-than",
+            "2020-01-01",
+            &s.url("/l"),
+            "c",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out, "mkdir .\n", "{out}");
+    // --checksum on a server with no hash command: size and time decide, and it says so.
+    let (ok, _, err) = run(home.path(), &["mirror", &s.url("/l"), "c"]);
+    assert!(ok, "{err}");
+    set_mtime(&home.path().join("c/small.txt"), 1_000);
+    let (ok, out, err) = run(
+        home.path(),
+        &["mirror", "-n", "--checksum", &s.url("/l"), "c"],
+    );
+    assert!(ok, "{err}");
+    assert!(err.contains("offers no hash command"), "{err}");
+    assert_eq!(out, "get small.txt (time)\n");
+}

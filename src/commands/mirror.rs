@@ -48,6 +48,14 @@ const MIRROR_FLAGS: &[Flag] = &[
     flag(None, "only-newer", None, "never replace a destination file newer than its source"),
     flag(None, "ignore-existing", None, "never replace a file that exists at the destination"),
     flag(None, "modify-window", Some("SECS"), "times this many seconds apart are equal (default 0)"),
+    flag(
+        None,
+        "newer-than",
+        Some("WHEN"),
+        "only source files modified after WHEN: a date (2026-12-01, 2026-12-01T08:00:00, UTC) or an age (90m, 36h, 7d)",
+    ),
+    flag(None, "max-size", Some("SIZE"), "only source files of at most SIZE bytes (K, M, G suffixes: powers of 1024)"),
+    flag(None, "min-size", Some("SIZE"), "only source files of at least SIZE bytes"),
     flag(Some('j'), "parallel", Some("N"), "transfer over N connections at once"),
 ];
 
@@ -278,6 +286,18 @@ fn request(
             checksum: args.has("checksum"),
             window: i64::try_from(window).unwrap_or(i64::MAX),
             dest_times_settable: true,
+            max_size: size_option(args, "max-size")?,
+            min_size: size_option(args, "min-size")?,
+            newer_than: args
+                .value("newer-than")
+                .map(|v| {
+                    when(v, now()).ok_or_else(|| {
+                        Error::usage(format!(
+                            "--newer-than needs a date (2026-12-01, 2026-12-01T08:00:00) or an age (90m, 36h, 7d), not '{v}'"
+                        ))
+                    })
+                })
+                .transpose()?,
         },
         delete: args.has("delete") || args.has("delete-excluded"),
         delete_excluded: args.has("delete-excluded"),
@@ -326,4 +346,92 @@ fn filter(ctx: &Ctx, args: &Args) -> Result<Filter> {
         }
     }
     Ok(filter)
+}
+
+fn size_option(args: &Args, long: &str) -> Result<Option<u64>> {
+    args.value(long)
+        .map(|v| {
+            size(v).ok_or_else(|| {
+                Error::usage(format!(
+                    "--{long} needs a size in bytes (K, M, G: powers of 1024), not '{v}'"
+                ))
+            })
+        })
+        .transpose()
+}
+
+/// `1500`, `10K`, `2M`, `1G` (powers of 1024).
+fn size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let (digits, unit) = match t.char_indices().last()? {
+        (i, c) if c.is_ascii_alphabetic() => (&t[..i], c.to_ascii_uppercase()),
+        _ => (t, 'B'),
+    };
+    let n: u64 = digits.parse().ok()?;
+    let scale: u64 = match unit {
+        'B' => 1,
+        'K' => 1 << 10,
+        'M' => 1 << 20,
+        'G' => 1 << 30,
+        'T' => 1 << 40,
+        _ => return None,
+    };
+    n.checked_mul(scale)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// `--newer-than`: `2026-12-01`, `2026-12-01T08:00:00` (UTC), or an age before `now`
+/// (`90s`, `90m`, `36h`, `7d`). Seconds since the epoch.
+fn when(text: &str, now: i64) -> Option<i64> {
+    let t = text.trim();
+    if let Some(last) = t.chars().last().filter(|c| "smhd".contains(*c)) {
+        let n: i64 = t[..t.len() - 1].parse().ok().filter(|n: &i64| *n >= 0)?;
+        let unit = match last {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => 86_400,
+        };
+        return Some(now - n.checked_mul(unit)?);
+    }
+    let digits: String = t.chars().filter(|c| c.is_ascii_digit()).collect();
+    let shape_ok = t.chars().all(|c| c.is_ascii_digit() || "-:T ".contains(c));
+    match digits.len() {
+        8 if shape_ok => crate::ftp::time::parse_ftp_time(&format!("{digits}000000")),
+        14 if shape_ok => crate::ftp::time::parse_ftp_time(&digits),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_with_units() {
+        assert_eq!(size("1500"), Some(1500));
+        assert_eq!(size("10K"), Some(10_240));
+        assert_eq!(size("2m"), Some(2 << 20));
+        assert_eq!(size("1G"), Some(1 << 30));
+        assert_eq!(size("x"), None);
+        assert_eq!(size("5Q"), None);
+        assert_eq!(size("99999999999T"), None);
+    }
+
+    #[test]
+    fn dates_and_ages() {
+        assert_eq!(when("1970-01-02", 0), Some(86_400));
+        assert_eq!(when("1970-01-02T00:00:10", 0), Some(86_410));
+        assert_eq!(when("1970-01-02 00:01:00", 0), Some(86_460));
+        assert_eq!(when("7d", 1_000_000), Some(1_000_000 - 7 * 86_400));
+        assert_eq!(when("90m", 10_000), Some(10_000 - 5400));
+        assert_eq!(when("yesterday", 0), None);
+        assert_eq!(when("2026-13-01", 0), None);
+        assert_eq!(when("-5d", 0), None);
+    }
 }

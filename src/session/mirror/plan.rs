@@ -90,6 +90,25 @@ pub struct Compare {
     /// MFMT): a destination newer than its source, of the same size, is then taken to be
     /// that earlier transfer, not a change.
     pub dest_times_settable: bool,
+    /// `--max-size`: larger source files are not transferred (nor deleted at the destination).
+    pub max_size: Option<u64>,
+    /// `--min-size`: smaller source files are not transferred (nor deleted at the destination).
+    pub min_size: Option<u64>,
+    /// `--newer-than`: source files modified before this time (seconds since the epoch)
+    /// are not transferred (nor deleted at the destination).
+    pub newer_than: Option<i64>,
+}
+
+impl Compare {
+    /// Whether a source file is left alone by `--max-size`, `--min-size` or `--newer-than`.
+    fn leaves(&self, src: &FileInfo) -> bool {
+        let size = src.size.unwrap_or(0);
+        self.max_size.is_some_and(|m| size > m)
+            || self.min_size.is_some_and(|m| size < m)
+            || self
+                .newer_than
+                .is_some_and(|t| src.mtime.is_some_and(|m| m < t))
+    }
 }
 
 /// A file to transfer.
@@ -177,6 +196,7 @@ pub fn plan(source: &Tree, dest: &Tree, how: &Compare, delete: bool) -> Plan {
         let there = dest.nodes.get(path);
         match (node, there) {
             (Node::Other, _) => {}
+            (Node::File(info), _) if how.leaves(info) => plan.skipped += 1,
             (Node::Dir, None) => plan.mkdirs.push(path.clone()),
             (Node::Dir, Some(Node::Dir)) => {}
             (Node::Dir, Some(_)) => plan.conflicts.push((
@@ -419,6 +439,31 @@ mod tests {
         assert_eq!(
             reasons(&plan(&src, &dst, &how, false)),
             [("b", Reason::Time)]
+        );
+    }
+
+    #[test]
+    fn size_and_age_limits_leave_source_files_alone_and_keep_their_copies() {
+        let src = Tree::empty()
+            .with("big", file(1000, 500))
+            .with("small", file(1, 500))
+            .with("old", file(50, 10))
+            .with("ok", file(50, 500));
+        let dst = Tree::empty()
+            .with("big", file(3, 1))
+            .with("old", file(1, 1));
+        let how = Compare {
+            max_size: Some(100),
+            min_size: Some(10),
+            newer_than: Some(100),
+            ..plain()
+        };
+        let p = plan(&src, &dst, &how, true);
+        assert_eq!(reasons(&p), [("ok", Reason::New)]);
+        assert_eq!(p.skipped, 3);
+        assert!(
+            p.deletes.is_empty(),
+            "files left alone are still in the source"
         );
     }
 
