@@ -3,6 +3,8 @@
 //! --dry-run, filters, and the session forms.
 
 mod common;
+#[path = "fake_server/mod.rs"]
+mod fake_server;
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -545,4 +547,39 @@ fn size_and_age_limits_and_checksum_without_a_server_hash() {
     assert!(ok, "{err}");
     assert!(err.contains("offers no hash command"), "{err}");
     assert_eq!(out, "get small.txt (time)\n");
+}
+
+#[test]
+fn hostile_names_from_the_server_are_skipped_as_cp_r_skips_them() {
+    let listing = "-rw-r--r-- 1 ftp ftp 4 Jan 01 2024 good.txt\r\n\
+                   -rw-r--r-- 1 ftp ftp 4 Jan 01 2024 ../escape.txt\r\n\
+                   -rw-r--r-- 1 ftp ftp 4 Jan 01 2024 /tmp/absolute.txt\r\n\
+                   -rw-r--r-- 1 ftp ftp 4 Jan 01 2024 a\\b.txt\r\n\
+                   drwxr-xr-x 2 ftp ftp 4096 Jan 01 2024 ..\r\n\
+                   lrwxrwxrwx 1 ftp ftp 4 Jan 01 2024 link -> /etc\r\n";
+    let server = fake_server::FakeServer::new()
+        .size(4)
+        .login()
+        .reply("MLSD", "502 not implemented\r\n")
+        .list(listing)
+        .retr(b"good")
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .args(["--timeout", "5", "mirror", &server.url("/dir"), "dest"])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}\n{t:?}");
+    let got: Vec<String> = tree(home.path()).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(got, ["dest/", "dest/good.txt"]);
+    assert_eq!(stderr.matches("unsafe name").count(), 3, "{stderr}");
+    assert!(stderr.contains("not following symbolic link"), "{stderr}");
+    let retrs: Vec<&String> = t
+        .commands
+        .iter()
+        .filter(|c| c.starts_with("RETR"))
+        .collect();
+    assert_eq!(retrs, ["RETR /dir/good.txt"], "{t:?}");
 }
