@@ -116,7 +116,7 @@ fn a_download_mirror_copies_the_tree_and_a_second_run_transfers_nothing() {
     let (ok, out, err) = run(home.path(), &["-v", "mirror", &s.url("/site/"), "copy"]);
     assert!(ok, "{err}");
     assert_eq!(sent(&out, "RETR"), 0, "{out}");
-    assert!(err.contains("0 files transferred, 4 up to date"), "{err}");
+    assert!(err.contains("0 files transferred, 4 skipped"), "{err}");
 }
 
 #[test]
@@ -137,7 +137,7 @@ fn an_upload_mirror_copies_the_tree_and_a_second_run_transfers_nothing() {
     assert!(ok, "{err}");
     assert_eq!(sent(&out, "STOR"), 0, "{out}");
     assert_eq!(sent(&out, "MKD"), 0, "{out}");
-    assert!(err.contains("0 files transferred, 4 up to date"), "{err}");
+    assert!(err.contains("0 files transferred, 4 skipped"), "{err}");
     // A local change is sent again, and only it.
     std::fs::write(home.path().join("site/top.txt"), b"top, edited").unwrap();
     let (ok, out, err) = run(
@@ -582,4 +582,20 @@ fn hostile_names_from_the_server_are_skipped_as_cp_r_skips_them() {
         .filter(|c| c.starts_with("RETR"))
         .collect();
     assert_eq!(retrs, ["RETR /dir/good.txt"], "{t:?}");
+}
+
+#[test]
+fn a_file_is_not_a_tree() {
+    let s = TestServer::start();
+    s.put("/f.txt", b"f");
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("local.txt"), b"l").unwrap();
+    let (ok, _, err) = run(home.path(), &["mirror", &s.url("/f.txt"), "d"]);
+    assert!(!ok);
+    assert!(err.contains("not a directory"), "{err}");
+    assert!(!home.path().join("d").exists());
+    let (ok, _, err) = run(home.path(), &["mirror", "local.txt", &s.url("/up")]);
+    assert!(!ok);
+    assert!(err.contains("not a directory"), "{err}");
+    assert!(!s.file("/up").exists());
 }

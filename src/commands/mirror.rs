@@ -162,12 +162,12 @@ fn finish(ctx: &mut Ctx, shown: &str, report: Report) -> Result<()> {
     }
 }
 
-/// `3 transferred, 5 up to date, 1 deleted, 2 directories created, 0 removed; 1.2 KiB in 0.3 s (3 proven by size)`.
+/// `3 files transferred, 5 skipped, 1 deleted, 2 directories created, 0 removed; 1.2 KiB in 0.3 s (proven: …)`.
 fn summary(r: &Report) -> String {
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut text = format!(
-        "{} transferred, {} up to date, {} deleted, {} created, {} removed; {} in {:.1} s",
+        "{} transferred, {} skipped, {} deleted, {} created, {} removed; {} in {:.1} s",
         plural(r.transferred, "file", "files"),
         r.skipped,
         r.deleted,

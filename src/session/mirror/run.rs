@@ -249,6 +249,18 @@ fn walk_remote(
             }
             Err(e) => return Err(e.context(format!("listing {}", shown(&dir)))),
         };
+        if rel.is_empty()
+            && lists_only_itself(&entries, &dir)
+            && !is_remote_dir(conn, &dir, restore)?
+        {
+            return Err(Error::new(
+                Kind::Refused,
+                format!(
+                    "{}: not a directory (mirror copies directory trees; cp copies a file)",
+                    shown(&dir)
+                ),
+            ));
+        }
         let mut subdirs = Vec::new();
         for e in entries {
             walk.count()?;
@@ -299,6 +311,24 @@ fn walk_remote(
         }
     }
     Ok(())
+}
+
+/// A listing of a file gives that file's own entry: a root whose listing is one file of
+/// the root's own name may be a file, not a directory.
+fn lists_only_itself(entries: &[crate::ftp::list::Entry], dir: &str) -> bool {
+    let own = dir.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    matches!(entries, [only] if only.kind == EntryKind::File && !own.is_empty() && only.name == own)
+}
+
+/// Whether CWD can enter `dir` (then back to `restore`).
+fn is_remote_dir(conn: &mut Connection, dir: &str, restore: Option<&str>) -> Result<bool> {
+    if ops::cwd(conn, dir).is_err() {
+        return Ok(false);
+    }
+    if let Some(back) = restore {
+        ops::cwd(conn, back)?;
+    }
+    Ok(true)
 }
 
 fn shown(remote: &str) -> String {
@@ -427,20 +457,12 @@ pub fn prepare(conn: &mut Connection, mut request: Request) -> Result<Prepared> 
     if request.download {
         walk_remote(conn, &remote_root, restore.as_deref(), &mut src, false)?;
         walk_local(&request.local_root, &mut dst, true)?;
-        request.compare.dest_times_settable = true;
+        // A download's time comes from MDTM: a server without it leaves download times.
+        request.compare.dest_times_settable = lists_feature(conn, "MDTM");
     } else {
         walk_local(&request.local_root, &mut src, false)?;
         walk_remote(conn, &remote_root, restore.as_deref(), &mut dst, true)?;
-        request.compare.dest_times_settable = conn
-            .features()
-            .map(|f| {
-                f.iter().any(|l| {
-                    l.split_whitespace()
-                        .next()
-                        .is_some_and(|w| w.eq_ignore_ascii_case("MFMT"))
-                })
-            })
-            .unwrap_or(false);
+        request.compare.dest_times_settable = lists_feature(conn, "MFMT");
     }
     let mut warnings = std::mem::take(&mut src.warnings);
     warnings.append(&mut dst.warnings);
@@ -472,6 +494,19 @@ pub fn prepare(conn: &mut Connection, mut request: Request) -> Result<Prepared> 
         source_entries,
         started,
     })
+}
+
+/// Whether the server's FEAT lists `feature` (false when FEAT fails).
+fn lists_feature(conn: &mut Connection, feature: &str) -> bool {
+    conn.features()
+        .map(|f| {
+            f.iter().any(|l| {
+                l.split_whitespace()
+                    .next()
+                    .is_some_and(|w| w.eq_ignore_ascii_case(feature))
+            })
+        })
+        .unwrap_or(false)
 }
 
 /// LIST gives times to the minute at best: where a remote file's time decides (both sides
