@@ -150,6 +150,20 @@ fn an_upload_mirror_copies_the_tree_and_a_second_run_transfers_nothing() {
         std::fs::read(s.file("/deploy/www/top.txt")).unwrap(),
         b"top, edited"
     );
+    // Removed locally: a file and a directory tree go from the server with --delete.
+    std::fs::remove_dir_all(home.path().join("site/a dir")).unwrap();
+    std::fs::write(home.path().join("site/empty/now full.txt"), b"f").unwrap();
+    let (ok, out, err) = run(
+        home.path(),
+        &["-v", "mirror", "--delete", "site", &s.url("/deploy/www")],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(sent(&out, "DELE"), 2, "{out}");
+    assert_eq!(sent(&out, "RMD"), 3, "{out}");
+    assert_eq!(
+        tree(&s.file("/deploy/www")),
+        tree(&home.path().join("site"))
+    );
 }
 
 #[test]
@@ -307,6 +321,7 @@ fn a_dry_run_changes_nothing_on_either_side() {
         home.path(),
         &["-v", "mirror", "-n", "--delete", &s.url("/site"), "copy"],
     );
+    let mut outputs = vec![out.clone()];
     assert!(ok, "{err}");
     assert!(
         out.contains("get top.txt (size)") && out.contains("get gone-here.txt (new)"),
@@ -331,6 +346,7 @@ fn a_dry_run_changes_nothing_on_either_side() {
         out.contains("put top.txt (size)") && out.contains("rm gone-here.txt"),
         "{out}"
     );
+    outputs.push(out.clone());
     let (ok, out, err) = run(
         home.path(),
         &["-v", "mirror", "--dry-run", "copy", &s.url("/new/place")],
@@ -340,7 +356,8 @@ fn a_dry_run_changes_nothing_on_either_side() {
         out.contains("mkdir .") && out.contains("put top.txt (new)"),
         "{out}"
     );
-    for out in [&out] {
+    outputs.push(out.clone());
+    for out in &outputs {
         for cmd in ["MKD", "STOR", "DELE", "RMD", "RNFR", "RNTO", "MFMT", "APPE"] {
             assert_eq!(sent(out, cmd), 0, "{cmd} in {out}");
         }
