@@ -89,45 +89,74 @@ fn mirror_cmd(ctx: &mut Ctx, args: &Args) -> Result<()> {
     let request =
         request(ctx, args, download, &remote, local).map_err(|e| e.context(shown.clone()))?;
     let dry_run = args.has("dry-run");
+    let max_delete = request.max_delete;
     let bars_enabled = ctx.progress && !ctx.verbose;
     let result = ctx.with_conn(&remote, |conn, _| {
         let prepared = mirror::prepare(conn, request)?;
         if dry_run {
-            return Ok((
-                prepared.plan.lines(download),
-                prepared.warnings,
-                prepared.failures,
-                None,
-            ));
+            return Ok(Done::Planned {
+                lines: prepared.plan.lines(download),
+                deletes: prepared.plan.delete_count(),
+                warnings: prepared.warnings,
+                failures: prepared.failures,
+            });
         }
         let mut bars = Bar::many(bars_enabled, prepared.plan.transfers.len() as u64);
         let report = mirror::execute(conn, prepared, &bars);
         bars.finish_all();
-        Ok((Vec::new(), Vec::new(), Vec::new(), Some(report)))
+        Ok(Done::Ran(report))
     });
-    let (lines, warnings, failures, report) = result.map_err(|e| e.context(shown.clone()))?;
-    let Some(report) = report else {
-        for w in &warnings {
-            ctx.out.notice(w);
-        }
-        for line in &lines {
-            ctx.out.line(line);
-        }
-        for (what, err) in &failures {
-            ctx.out.error("", &err.clone().context(what.clone()));
-        }
-        ctx.out.status(&format!(
-            "{shown}: dry run, {} actions planned; nothing changed",
-            lines.len()
-        ));
-        return match failures.first() {
-            None => Ok(()),
-            Some((_, e)) => {
-                Err(Error::new(e.kind(), format!("{} failed", failures.len())).context(shown))
+    match result.map_err(|e| e.context(shown.clone()))? {
+        Done::Ran(report) => finish(ctx, &shown, report),
+        Done::Planned {
+            lines,
+            deletes,
+            warnings,
+            failures,
+        } => {
+            for w in &warnings {
+                ctx.out.notice(w);
             }
-        };
-    };
-    finish(ctx, &shown, report)
+            for line in &lines {
+                ctx.out.line(line);
+            }
+            for (what, err) in &failures {
+                ctx.out.error("", &err.clone().context(what.clone()));
+            }
+            if deletes > 0 && !failures.is_empty() {
+                ctx.out.notice(&format!(
+                    "the run would delete nothing: {} failure{} ({deletes} deletes planned)",
+                    failures.len(),
+                    if failures.len() == 1 { "" } else { "s" }
+                ));
+            } else if let Some(max) = max_delete.filter(|&m| deletes > m) {
+                ctx.out.notice(&format!(
+                    "--max-delete {max}: {deletes} deletes planned; the run would do none"
+                ));
+            }
+            ctx.out.status(&format!(
+                "{shown}: dry run, {} actions planned; nothing changed",
+                lines.len()
+            ));
+            match failures.first() {
+                None => Ok(()),
+                Some((_, e)) => {
+                    Err(Error::new(e.kind(), format!("{} failed", failures.len())).context(shown))
+                }
+            }
+        }
+    }
+}
+
+/// What the run ended with: a plan shown (`--dry-run`) or a report.
+enum Done {
+    Planned {
+        lines: Vec<String>,
+        deletes: usize,
+        warnings: Vec<String>,
+        failures: Vec<(String, Error)>,
+    },
+    Ran(Report),
 }
 
 /// Prints the report and turns it into the command's result.
