@@ -267,6 +267,23 @@ fn max_delete_stops_every_delete_and_says_how_many_were_planned() {
         home.path(),
         &[
             "mirror",
+            "-n",
+            "--delete",
+            "--max-delete",
+            "1",
+            &s.url("/src"),
+            "dst",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("3 deletes planned; the run would do none"),
+        "{err}"
+    );
+    let (ok, _, err) = run(
+        home.path(),
+        &[
+            "mirror",
             "--delete",
             "--max-delete",
             "3",
