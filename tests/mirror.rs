@@ -525,6 +525,7 @@ fn usage_errors() {
     let home = tempfile::tempdir().unwrap();
     for args in [
         &["mirror", "a", "b"][..],
+        &["mirror", "-R", "a", "ftp://127.0.0.1:1/b"],
         &["mirror", "ftp://127.0.0.1:1/a", "ftp://127.0.0.1:1/b"],
         &[
             "mirror",

@@ -230,6 +230,11 @@ fn roots(ctx: &Ctx, args: &Args) -> Result<(bool, Remote, PathBuf)> {
         }
         ((true, false), Some(local)) if !reverse => (true, first, local),
         ((false, true), Some(remote)) if !reverse || ctx.in_session => (false, remote, first),
+        _ if !ctx.in_session && reverse => {
+            return Err(Error::usage(
+                "mirror: -R is for sessions; on the command line the URL's place gives the direction (a URL source downloads, a URL destination uploads)",
+            ))
+        }
         _ if !ctx.in_session => {
             return Err(Error::usage(
                 "mirror: one operand must be an ftp:// URL (usage: mirror [OPTIONS] SRC DST; a URL source downloads, a URL destination uploads)",
