@@ -305,7 +305,8 @@ fn walk_remote(
                 )),
             }
         }
-        // Depth first, in name order.
+        // Depth first, in name order (servers list in any order).
+        subdirs.sort();
         for sub in subdirs.into_iter().rev() {
             stack.push((sub, depth + 1));
         }
