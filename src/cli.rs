@@ -11,7 +11,7 @@ use crate::commands::{usage_line, Scope, COMMANDS};
 #[command(
     name = "3700ftp",
     version,
-    about = "A careful FTP client: ls, mkdir, rm, rmdir, cp and mv against an FTP server,\nor an interactive session when no operation is given.",
+    about = "A careful FTP client: ls, mkdir, rm, rmdir, cp, mv and mirror against an FTP server,\nor an interactive session when no operation is given.",
     override_usage = "3700ftp [OPTIONS] OPERATION PARAM1 [PARAM2]\n       3700ftp [OPTIONS] [URL]          (session: a prompt, or batch commands from stdin)"
 )]
 pub struct Cli {
@@ -123,6 +123,7 @@ pub fn after_help() -> String {
         "  3700ftp cp report.pdf ftp://me:secret@example.org/uploads/",
         "  3700ftp mv ftp://example.org/in/data.csv ./data.csv",
         "  3700ftp cp -r 'ftp://example.org/logs/' ./logs/",
+        "  3700ftp mirror --delete --dry-run ./public ftp://me@example.org/www/",
         "  3700ftp ftp://me@example.org/        (a session; 'help' lists its commands)",
         "",
         "Exit codes: 0 ok, 2 usage, 3 connection/timeout, 4 login, 5 refused by the server,",
