@@ -634,3 +634,38 @@ fn a_file_is_not_a_tree() {
     assert!(err.contains("not a directory"), "{err}");
     assert!(!s.file("/up").exists());
 }
+
+#[test]
+fn only_newer_and_ignore_existing_keep_destination_files() {
+    let s = TestServer::start();
+    s.put("/o/a.txt", b"server a");
+    s.put("/o/b.txt", b"server b");
+    set_mtime(&s.file("/o/a.txt"), 1_500_000_000);
+    set_mtime(&s.file("/o/b.txt"), 1_500_000_000);
+    let home = tempfile::tempdir().unwrap();
+    let local = home.path().join("o");
+    std::fs::create_dir_all(&local).unwrap();
+    std::fs::write(local.join("a.txt"), b"edited here, newer").unwrap();
+    std::fs::write(local.join("b.txt"), b"older here").unwrap();
+    set_mtime(&local.join("a.txt"), 1_600_000_000);
+    set_mtime(&local.join("b.txt"), 1_400_000_000);
+    let (ok, out, err) = run(
+        home.path(),
+        &["mirror", "-n", "--only-newer", &s.url("/o"), "o"],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out, "get b.txt (size)\n");
+    let (ok, out, err) = run(
+        home.path(),
+        &["mirror", "-n", "--ignore-existing", &s.url("/o"), "o"],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out, "");
+    let (ok, _, err) = run(home.path(), &["mirror", "--only-newer", &s.url("/o"), "o"]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        std::fs::read(local.join("a.txt")).unwrap(),
+        b"edited here, newer"
+    );
+    assert_eq!(std::fs::read(local.join("b.txt")).unwrap(), b"server b");
+}
