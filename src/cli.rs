@@ -11,7 +11,7 @@ use crate::commands::{usage_line, Scope, COMMANDS};
 #[command(
     name = "3700ftp",
     version,
-    about = "A careful FTP client: ls, mkdir, rm, rmdir, cp and mv against an FTP server,\nor an interactive session when no operation is given.",
+    about = "A careful FTP client: ls, mkdir, rm, rmdir, cp, mv and mirror against an FTP server,\nor an interactive session when no operation is given.",
     override_usage = "3700ftp [OPTIONS] OPERATION PARAM1 [PARAM2]\n       3700ftp [OPTIONS] [URL]          (session: a prompt, or batch commands from stdin)"
 )]
 pub struct Cli {
@@ -133,6 +133,7 @@ pub fn after_help() -> String {
         "  3700ftp cp report.pdf ftp://me:secret@example.org/uploads/",
         "  3700ftp mv ftp://example.org/in/data.csv ./data.csv",
         "  3700ftp cp -r 'ftp://example.org/logs/' ./logs/",
+        "  3700ftp mirror --delete --dry-run ./public ftp://me@example.org/www/",
         "  3700ftp ftp://me@example.org/        (a session; 'help' lists its commands)",
         "",
         "Exit codes: 0 ok, 2 usage, 3 connection/timeout, 4 login, 5 refused by the server,",
@@ -177,7 +178,15 @@ fn operations_help() -> String {
             flags_seen.push(f.long);
             let short = f.short.map(|c| format!("-{c}, ")).unwrap_or_default();
             let value = f.value.map(|v| format!(" {v}")).unwrap_or_default();
-            let head = format!("{short}--{}{value}", f.long);
+            let mut head = format!("{short}--{}{value}", f.long);
+            if head.chars().count() >= 18 {
+                // Too long for the column: alone on its line, the help below it.
+                text.push_str(&format!(
+                    "        {head}
+"
+                ));
+                head.clear();
+            }
             for (i, line) in wrap(f.help, 52).into_iter().enumerate() {
                 let lead = if i == 0 { head.as_str() } else { "" };
                 text.push_str(&format!(

@@ -3,6 +3,7 @@
 //! [`dispatch`]; `help`, `-h` and tab completion are generated from [`COMMANDS`].
 
 mod many;
+mod mirror;
 mod options;
 mod remote;
 mod session;
@@ -79,6 +80,16 @@ impl Args {
             .find(|(l, _)| *l == long)
             .and_then(|(_, v)| v.as_deref())
     }
+
+    /// Every value given to any of the options `longs`, in the order given on the line
+    /// (for options that repeat and interleave, such as `--exclude` and `--include`).
+    pub fn values_of(&self, longs: &[&str]) -> Vec<(&'static str, &str)> {
+        self.flags
+            .iter()
+            .filter(|(l, _)| longs.contains(l))
+            .filter_map(|(l, v)| v.as_deref().map(|v| (*l, v)))
+            .collect()
+    }
 }
 
 /// One command's specification.
@@ -115,6 +126,7 @@ pub static COMMANDS: &[Spec] = &[
     transfer::CAT,
     transfer::GET,
     transfer::PUT,
+    mirror::MIRROR,
     remote::CD,
     remote::PWD,
     session::LCD,
@@ -230,10 +242,21 @@ pub fn parse_args(spec: &Spec, words: &[String]) -> Result<Args> {
     Ok(out)
 }
 
+/// The most options a usage line spells out; a command with more shows `[OPTIONS]` (its
+/// help lists them), so one long line does not widen every line of the help table.
+const MAX_FLAGS_SHOWN: usize = 6;
+
 /// `cp [-r] SRC DST`
 pub fn usage_line(spec: &Spec) -> String {
     let mut line = spec.name.to_string();
-    for f in spec.flags {
+    if spec.flags.len() > MAX_FLAGS_SHOWN {
+        line.push_str(" [OPTIONS]");
+    }
+    for f in spec
+        .flags
+        .iter()
+        .filter(|_| spec.flags.len() <= MAX_FLAGS_SHOWN)
+    {
         let name = match f.short {
             Some(c) => format!("-{c}"),
             None => format!("--{}", f.long),

@@ -44,6 +44,16 @@ pub fn complete(line: &str, pos: usize, names: &mut dyn Names) -> (usize, Vec<St
             .or(spec.args.last())
             .copied()
             .unwrap_or(ArgKind::Word);
+        // `mirror -R LOCAL [REMOTE]` takes its operands the other way round.
+        let reversed = spec.name == "mirror"
+            && before.iter().any(|w| {
+                *w == "--reverse" || (!w.starts_with("--") && w.starts_with('-') && w.contains('R'))
+            });
+        let kind = match kind {
+            ArgKind::Remote if reversed => ArgKind::Local,
+            ArgKind::Local if reversed => ArgKind::Remote,
+            k => k,
+        };
         match kind {
             ArgKind::Remote => paths(&word, |d| names.remote(d)),
             ArgKind::Local | ArgKind::Either => paths(&word, |d| names.local(d)),
@@ -177,6 +187,17 @@ mod tests {
     fn local_paths_for_local_arguments() {
         assert_eq!(run("put lo"), (4, vec!["local.txt ".into()]));
         assert_eq!(run("get report.txt lo"), (15, vec!["local.txt ".into()]));
+    }
+
+    #[test]
+    fn mirror_r_completes_a_local_path_first() {
+        assert_eq!(run("mirror rep").1, ["report.txt ", "reports/"]);
+        assert_eq!(run("mirror reports lo").1, ["local.txt "]);
+        assert_eq!(run("mirror -R lo").1, ["local.txt "]);
+        assert_eq!(
+            run("mirror -R local.txt rep").1,
+            ["report.txt ", "reports/"]
+        );
     }
 
     #[test]

@@ -11,12 +11,14 @@
 //! - [`Session`]: one logged-in connection, its working directory, reconnecting.
 //! - [`jobs`]: one or many files, on one connection or `-j N`, and the one
 //!   copy-then-delete every move goes through.
+//! - [`mirror`]: a destination tree made to hold what a source tree holds.
 
 pub mod credentials;
 pub mod download;
 pub mod jobs;
 pub mod listing;
 pub mod local;
+pub mod mirror;
 pub mod ops;
 pub mod plan;
 pub mod proof;

@@ -1,0 +1,15 @@
+//! `mirror`: make a destination directory tree hold what a source tree holds, transferring
+//! only what differs (lftp's `mirror`, rsync's model of filters).
+//!
+//! - [`filter`]: `--exclude`/`--include` patterns, first match wins (pure).
+//! - [`plan`]: two trees in, actions with their reasons out (pure).
+//! - [`run`]: the walks (one listing a directory), the transfers through
+//!   [`crate::session::jobs`], and the deletes, only after everything else succeeded.
+
+pub mod filter;
+pub mod plan;
+pub mod run;
+
+pub use filter::{Filter, Pattern, Verdict};
+pub use plan::{Compare, Plan, Reason};
+pub use run::{execute, prepare, Parallel, Prepared, Report, Request};

@@ -1,0 +1,838 @@
+//! The I/O half of `mirror`: walking the remote tree (one listing a directory, MLSD where
+//! the server has it) and the local tree, then running the plan through
+//! [`crate::session::jobs`] (every file atomic and proven, the source's time kept) and,
+//! last, the deletes, only when everything before succeeded.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Kind, Result};
+use crate::ftp::connection::Connection;
+use crate::ftp::list::Kind as EntryKind;
+use crate::session::jobs::{self, Job, Outcome};
+use crate::session::listing::{self, Want};
+use crate::session::transfer::{Bars, Policy};
+use crate::session::{ops, proof};
+
+use super::filter::Filter;
+use super::plan::{plan, Compare, FileInfo, Node, Plan, Reason, Transfer, Tree};
+
+/// The deepest tree mirror walks.
+pub const MAX_DEPTH: usize = 64;
+/// The most entries one side of a mirror walks.
+pub const MAX_ENTRIES: usize = 200_000;
+
+/// `-j N`: the logins the workers make.
+#[derive(Clone)]
+pub struct Parallel {
+    /// Logs a worker in (credentials resolved once, by the caller).
+    pub login: std::sync::Arc<dyn Fn() -> Result<Connection> + Send + Sync>,
+    /// Ctrl-C: workers take no more files once it is set.
+    pub cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// How many connections.
+    pub n: usize,
+}
+
+/// One mirror run, as the command resolved it.
+#[derive(Clone)]
+pub struct Request {
+    /// True: server → local; false: local → server.
+    pub download: bool,
+    /// The remote directory, as the connection names it (relative to its working directory
+    /// when not absolute).
+    pub remote_root: String,
+    /// The local directory.
+    pub local_root: PathBuf,
+    /// How files are compared (`dest_times_settable` is found out here).
+    pub compare: Compare,
+    /// `--delete`.
+    pub delete: bool,
+    /// `--delete-excluded`.
+    pub delete_excluded: bool,
+    /// `--max-delete N`.
+    pub max_delete: Option<usize>,
+    /// `--allow-empty-source`.
+    pub allow_empty_source: bool,
+    /// `--exclude`/`--include`.
+    pub filter: Filter,
+    /// `--verify`, `--limit-rate` (the time is always kept).
+    pub policy: Policy,
+    /// The directory to return to after a listing moved the connection (None: asked).
+    pub restore: Option<String>,
+    /// Where relative remote paths start, for workers that log in afresh.
+    pub absolute_base: Option<String>,
+    /// `-j N` (None: one connection).
+    pub parallel: Option<Parallel>,
+}
+
+/// The trees compared and what will be done.
+pub struct Prepared {
+    /// The request.
+    pub request: Request,
+    /// The plan, with `--checksum` already decided.
+    pub plan: Plan,
+    /// Things the user should know (skipped links, unsafe names).
+    pub warnings: Vec<String>,
+    /// Listings that failed (their subtrees are not mirrored and nothing is deleted).
+    pub failures: Vec<(String, Error)>,
+    /// How many source entries were compared.
+    pub source_entries: usize,
+    started: Instant,
+}
+
+/// What a run did.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Files transferred and proven.
+    pub transferred: usize,
+    /// Files left as they were.
+    pub skipped: usize,
+    /// Destination files deleted.
+    pub deleted: usize,
+    /// Destination directories created (the root included).
+    pub dirs_created: usize,
+    /// Destination directories removed.
+    pub dirs_removed: usize,
+    /// Bytes moved.
+    pub bytes: u64,
+    /// Transfers proven by the server's hash.
+    pub hash_checked: usize,
+    /// Transfers proven by SIZE.
+    pub size_checked: usize,
+    /// How long the whole run took (walks included).
+    pub elapsed: Duration,
+    /// Every failure, with the path it concerns.
+    pub failures: Vec<(String, Error)>,
+    /// Warnings and notices.
+    pub notices: Vec<String>,
+    /// Why the deletes were not done, when they were planned and not done.
+    pub deletes_withheld: Option<Error>,
+}
+
+pub use crate::session::plan::safe_name;
+
+/// `root` + `rel` as a remote path.
+pub fn remote_join(root: &str, rel: &str) -> String {
+    if rel.is_empty() {
+        root.to_string()
+    } else if root.is_empty() {
+        rel.to_string()
+    } else if root.ends_with('/') {
+        format!("{root}{rel}")
+    } else {
+        format!("{root}/{rel}")
+    }
+}
+
+fn rel_join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// An MLSD time (`2024-01-31T10:00:00Z`) as seconds; None for the inexact times of LIST.
+fn exact_time(modified: Option<&str>) -> Option<i64> {
+    let m = modified?;
+    let b = m.as_bytes();
+    if b.len() != 20 || b[10] != b'T' || b[19] != b'Z' {
+        return None;
+    }
+    let digits: String = m.chars().filter(|c| c.is_ascii_digit()).collect();
+    crate::ftp::time::parse_ftp_time(&digits)
+}
+
+/// How a walker treats what the filter excludes.
+#[derive(Clone, Copy)]
+enum Excluded {
+    /// Left out (the source).
+    Drop,
+    /// Kept as [`Node::Other`]: never written over, never deleted (the destination).
+    Keep,
+    /// The filter is not applied (`--delete-excluded` at the destination).
+    Ignore,
+}
+
+struct Walk<'a> {
+    filter: &'a Filter,
+    excluded: Excluded,
+    tree: Tree,
+    warnings: Vec<String>,
+    failures: Vec<(String, Error)>,
+    entries: usize,
+}
+
+impl<'a> Walk<'a> {
+    fn new(filter: &'a Filter, excluded: Excluded) -> Walk<'a> {
+        Walk {
+            filter,
+            excluded,
+            tree: Tree::empty(),
+            warnings: Vec::new(),
+            failures: Vec::new(),
+            entries: 0,
+        }
+    }
+
+    /// Applies the filter: true when the entry goes on into the tree (and is descended).
+    fn admit(&mut self, rel: &str, is_dir: bool) -> bool {
+        match self.excluded {
+            Excluded::Ignore => true,
+            _ if !self.filter.excludes(rel, is_dir) => true,
+            Excluded::Drop => false,
+            Excluded::Keep => {
+                self.tree.nodes.insert(rel.to_string(), Node::Other);
+                false
+            }
+        }
+    }
+
+    fn count(&mut self) -> Result<()> {
+        self.entries += 1;
+        if self.entries > MAX_ENTRIES {
+            return Err(Error::new(
+                Kind::Refused,
+                format!("more than {MAX_ENTRIES} entries; not going further"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn too_deep(dir: &str) -> Error {
+    Error::new(
+        Kind::Refused,
+        format!("{dir}: deeper than {MAX_DEPTH} levels; not going further"),
+    )
+}
+
+/// Lists the remote tree at `root`, one listing a directory; a missing root is a tree
+/// whose `root_exists` is false when `may_be_missing`.
+fn walk_remote(
+    conn: &mut Connection,
+    root: &str,
+    restore: Option<&str>,
+    walk: &mut Walk,
+    may_be_missing: bool,
+) -> Result<()> {
+    let mut stack: Vec<(String, usize)> = vec![(String::new(), 0)];
+    while let Some((rel, depth)) = stack.pop() {
+        if depth > MAX_DEPTH {
+            return Err(too_deep(&remote_join(root, &rel)));
+        }
+        let dir = remote_join(root, &rel);
+        let entries = match listing::fetch(conn, &dir, Want::Entries, restore) {
+            Ok(e) => e,
+            Err(e) if rel.is_empty() && may_be_missing && e.kind() == Kind::Refused => {
+                walk.tree.root_exists = false;
+                return Ok(());
+            }
+            Err(e) if rel.is_empty() => return Err(e.context(format!("listing {}", shown(&dir)))),
+            Err(e) if e.kind() == Kind::Refused => {
+                walk.failures
+                    .push((shown(&dir), e.context("listing the directory")));
+                continue;
+            }
+            Err(e) => return Err(e.context(format!("listing {}", shown(&dir)))),
+        };
+        if rel.is_empty()
+            && lists_only_itself(&entries, &dir)
+            && !is_remote_dir(conn, &dir, restore)?
+        {
+            return Err(Error::new(
+                Kind::Refused,
+                format!(
+                    "{}: not a directory (mirror copies directory trees; cp copies a file)",
+                    shown(&dir)
+                ),
+            ));
+        }
+        let mut subdirs = Vec::new();
+        for e in entries {
+            walk.count()?;
+            let name = e.name.as_str();
+            if !safe_name(name) {
+                if name != "." && name != ".." {
+                    walk.warnings.push(format!(
+                        "skipping unsafe name from the server in {}: {name:?}",
+                        shown(&dir)
+                    ));
+                }
+                continue;
+            }
+            let path = rel_join(&rel, name);
+            match e.kind {
+                EntryKind::File => {
+                    if walk.admit(&path, false) {
+                        let info = FileInfo {
+                            size: e.size,
+                            mtime: exact_time(e.modified.as_deref()),
+                        };
+                        walk.tree.nodes.insert(path, Node::File(info));
+                    }
+                }
+                EntryKind::Dir => {
+                    if walk.admit(&path, true) {
+                        walk.tree.nodes.insert(path.clone(), Node::Dir);
+                        subdirs.push(path);
+                    }
+                }
+                EntryKind::Link => {
+                    walk.warnings.push(format!(
+                        "not following symbolic link {}",
+                        remote_join(root, &path)
+                    ));
+                    walk.tree.nodes.insert(path, Node::Other);
+                }
+                EntryKind::Unknown => walk.warnings.push(format!(
+                    "skipping a listing line not understood in {}: {:?}",
+                    shown(&dir),
+                    e.raw
+                )),
+            }
+        }
+        // Depth first, in name order (servers list in any order).
+        subdirs.sort();
+        for sub in subdirs.into_iter().rev() {
+            stack.push((sub, depth + 1));
+        }
+    }
+    Ok(())
+}
+
+/// A listing of a file gives that file's own entry: a root whose listing is one file of
+/// the root's own name may be a file, not a directory.
+fn lists_only_itself(entries: &[crate::ftp::list::Entry], dir: &str) -> bool {
+    let own = dir.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    matches!(entries, [only] if only.kind == EntryKind::File && !own.is_empty() && only.name == own)
+}
+
+/// Whether CWD can enter `dir` (then back to `restore`).
+fn is_remote_dir(conn: &mut Connection, dir: &str, restore: Option<&str>) -> Result<bool> {
+    if ops::cwd(conn, dir).is_err() {
+        return Ok(false);
+    }
+    if let Some(back) = restore {
+        ops::cwd(conn, back)?;
+    }
+    Ok(true)
+}
+
+fn shown(remote: &str) -> String {
+    if remote.is_empty() {
+        ".".into()
+    } else {
+        remote.to_string()
+    }
+}
+
+/// Walks the local tree at `root`; symbolic links are not followed (a warning, and they
+/// are never written over nor deleted).
+fn walk_local(root: &Path, walk: &mut Walk, may_be_missing: bool) -> Result<()> {
+    match std::fs::symlink_metadata(root) {
+        Ok(m) if m.is_dir() => {}
+        // A link to a directory given as the root is followed: it is what the user named.
+        Ok(m) if m.file_type().is_symlink() && root.is_dir() => {}
+        Ok(_) => {
+            return Err(Error::new(
+                Kind::Local,
+                format!("{}: not a directory", root.display()),
+            ))
+        }
+        Err(e) if may_be_missing && e.kind() == std::io::ErrorKind::NotFound => {
+            walk.tree.root_exists = false;
+            return Ok(());
+        }
+        Err(e) => return Err(Error::local(root.display(), &e)),
+    }
+    let mut stack: Vec<(String, usize)> = vec![(String::new(), 0)];
+    while let Some((rel, depth)) = stack.pop() {
+        let dir = if rel.is_empty() {
+            root.to_path_buf()
+        } else {
+            root.join(&rel)
+        };
+        if depth > MAX_DEPTH {
+            return Err(Error::new(
+                Kind::Local,
+                format!("{}: deeper than {MAX_DEPTH} levels", dir.display()),
+            ));
+        }
+        let read = match std::fs::read_dir(&dir) {
+            Ok(r) => r,
+            Err(e) if rel.is_empty() => return Err(Error::local(dir.display(), &e)),
+            Err(e) => {
+                walk.failures
+                    .push((dir.display().to_string(), Error::local(dir.display(), &e)));
+                continue;
+            }
+        };
+        let mut entries: Vec<_> = read.filter_map(|e| e.ok()).collect();
+        entries.sort_by_key(|e| e.file_name());
+        let mut subdirs = Vec::new();
+        for e in entries {
+            walk.count()?;
+            let full = e.path();
+            let Some(name) = e.file_name().to_str().map(String::from) else {
+                walk.warnings.push(format!(
+                    "skipping a name that is not UTF-8: {}",
+                    full.display()
+                ));
+                continue;
+            };
+            let path = rel_join(&rel, &name);
+            let meta = match std::fs::symlink_metadata(&full) {
+                Ok(m) => m,
+                Err(err) => {
+                    walk.failures.push((
+                        full.display().to_string(),
+                        Error::local(full.display(), &err),
+                    ));
+                    continue;
+                }
+            };
+            if meta.file_type().is_symlink() {
+                walk.warnings
+                    .push(format!("skipping symbolic link {}", full.display()));
+                walk.tree.nodes.insert(path, Node::Other);
+            } else if meta.is_dir() {
+                if walk.admit(&path, true) {
+                    walk.tree.nodes.insert(path.clone(), Node::Dir);
+                    subdirs.push(path);
+                }
+            } else if meta.is_file() {
+                if walk.admit(&path, false) {
+                    let mtime = meta
+                        .modified()
+                        .ok()
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .and_then(|d| i64::try_from(d.as_secs()).ok());
+                    let info = FileInfo {
+                        size: Some(meta.len()),
+                        mtime,
+                    };
+                    walk.tree.nodes.insert(path, Node::File(info));
+                }
+            } else {
+                walk.tree.nodes.insert(path, Node::Other);
+            }
+        }
+        for sub in subdirs.into_iter().rev() {
+            stack.push((sub, depth + 1));
+        }
+    }
+    Ok(())
+}
+
+/// Walks both trees, plans, and settles `--checksum` by the server's hash. Changes nothing
+/// anywhere: a `--dry-run` stops after this.
+pub fn prepare(conn: &mut Connection, mut request: Request) -> Result<Prepared> {
+    let started = Instant::now();
+    if request.restore.is_none() {
+        request.restore = ops::pwd(conn).ok();
+    }
+    let restore = request.restore.clone();
+    let remote_root = request.remote_root.clone();
+    let filter = request.filter.clone();
+    let dest_mode = if request.delete_excluded {
+        Excluded::Ignore
+    } else {
+        Excluded::Keep
+    };
+    let mut src = Walk::new(&filter, Excluded::Drop);
+    let mut dst = Walk::new(&filter, dest_mode);
+    if request.download {
+        walk_remote(conn, &remote_root, restore.as_deref(), &mut src, false)?;
+        walk_local(&request.local_root, &mut dst, true)?;
+        // A download's time comes from MDTM: a server without it leaves download times.
+        request.compare.dest_times_settable = lists_feature(conn, "MDTM");
+    } else {
+        walk_local(&request.local_root, &mut src, false)?;
+        walk_remote(conn, &remote_root, restore.as_deref(), &mut dst, true)?;
+        request.compare.dest_times_settable = lists_feature(conn, "MFMT");
+    }
+    let mut warnings = std::mem::take(&mut src.warnings);
+    warnings.append(&mut dst.warnings);
+    let mut failures = std::mem::take(&mut src.failures);
+    failures.append(&mut dst.failures);
+    let (mut source, mut dest) = (src.tree, dst.tree);
+    fill_remote_times(conn, &request, &mut source, &mut dest)?;
+    let source_entries = source.nodes.len();
+    let mut the_plan = plan(&source, &dest, &request.compare, request.delete);
+    if request.delete
+        && source_entries == 0
+        && the_plan.delete_count() > 0
+        && !request.allow_empty_source
+    {
+        return Err(Error::usage(format!(
+            "the source is empty: --delete would remove all {} entries at the destination; nothing done (--allow-empty-source does it)",
+            the_plan.delete_count()
+        )));
+    }
+    settle_checks(conn, &request, &mut the_plan, &mut warnings)?;
+    for (path, why) in std::mem::take(&mut the_plan.conflicts) {
+        failures.push((path, Error::new(Kind::Local, why)));
+    }
+    Ok(Prepared {
+        request,
+        plan: the_plan,
+        warnings,
+        failures,
+        source_entries,
+        started,
+    })
+}
+
+/// Whether the server's FEAT lists `feature` (false when FEAT fails).
+fn lists_feature(conn: &mut Connection, feature: &str) -> bool {
+    conn.features()
+        .map(|f| {
+            f.iter().any(|l| {
+                l.split_whitespace()
+                    .next()
+                    .is_some_and(|w| w.eq_ignore_ascii_case(feature))
+            })
+        })
+        .unwrap_or(false)
+}
+
+/// LIST gives times to the minute at best: where a remote file's time decides (both sides
+/// have the file, at the same size), MDTM gives it to the second.
+fn fill_remote_times(
+    conn: &mut Connection,
+    request: &Request,
+    source: &mut Tree,
+    dest: &mut Tree,
+) -> Result<()> {
+    let how = &request.compare;
+    if how.size_only || how.ignore_existing {
+        return Ok(());
+    }
+    let (remote, local) = if request.download {
+        (source, &*dest)
+    } else {
+        (dest, &*source)
+    };
+    let wanted: Vec<String> = remote
+        .nodes
+        .iter()
+        .filter_map(|(path, node)| match (node, local.nodes.get(path)) {
+            (Node::File(r), Some(Node::File(l))) if r.mtime.is_none() && r.size == l.size => {
+                Some(path.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    for path in wanted {
+        let secs = proof::mdtm(conn, &remote_join(&request.remote_root, &path))?;
+        if let Some(Node::File(info)) = remote.nodes.get_mut(&path) {
+            info.mtime = secs;
+        }
+    }
+    Ok(())
+}
+
+/// `--checksum`: equal content by the server's hash is skipped whatever the times; where
+/// the server gives no hash, size and time decide (said once).
+fn settle_checks(
+    conn: &mut Connection,
+    request: &Request,
+    plan: &mut Plan,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let mut no_hash = false;
+    for check in std::mem::take(&mut plan.checks) {
+        let remote = remote_join(&request.remote_root, &check.path);
+        let local = request.local_root.join(&check.path);
+        let verify = match request.policy.verify {
+            crate::verify::Verify::None | crate::verify::Verify::Size => {
+                crate::verify::Verify::Auto
+            }
+            v => v,
+        };
+        let decided = match proof::same_content(conn, &remote, &local, check.size, verify)? {
+            Some((true, _)) => None,
+            Some((false, _)) => Some(Reason::Content),
+            None => {
+                no_hash = true;
+                check.fallback
+            }
+        };
+        match decided {
+            None => plan.skipped += 1,
+            Some(reason) => plan.transfers.push(Transfer {
+                path: check.path,
+                reason,
+                size: Some(check.size),
+            }),
+        }
+    }
+    if no_hash {
+        warnings.push(
+            "--checksum: the server offers no hash command; files of equal size were compared by time"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// Runs a prepared plan: directories, transfers (atomic, proven, times kept), then the
+/// deletes if and only if nothing failed and `--max-delete` allows them.
+pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Report {
+    let Prepared {
+        request,
+        plan,
+        warnings,
+        failures,
+        started,
+        ..
+    } = prepared;
+    let mut report = Report {
+        skipped: plan.skipped,
+        notices: warnings,
+        failures,
+        ..Report::default()
+    };
+    let remote_path = |rel: &str| {
+        let p = remote_join(&request.remote_root, rel);
+        match &request.absolute_base {
+            Some(base) if request.parallel.is_some() && !p.starts_with('/') => {
+                remote_join(base, &p)
+            }
+            _ => p,
+        }
+    };
+    // Directories, parents first; a directory that cannot be made fails the files below it.
+    let mut dirs: Vec<&str> = Vec::new();
+    if plan.create_root {
+        dirs.push("");
+    }
+    dirs.extend(plan.mkdirs.iter().map(String::as_str));
+    let mut failed_dirs: BTreeSet<String> = BTreeSet::new();
+    for dir in dirs {
+        let made = if request.download {
+            let path = request.local_root.join(dir);
+            let r = if dir.is_empty() {
+                std::fs::create_dir_all(&path)
+            } else {
+                std::fs::create_dir(&path)
+            };
+            r.map_err(|e| Error::local(path.display(), &e))
+        } else if dir.is_empty() {
+            make_remote_root(conn, &request.remote_root)
+        } else {
+            ops::mkdir(conn, &remote_join(&request.remote_root, dir))
+        };
+        match made {
+            Ok(()) => report.dirs_created += 1,
+            Err(e) => {
+                let name = if dir.is_empty() { "." } else { dir };
+                failed_dirs.insert(dir.to_string());
+                let fatal = matches!(e.kind(), Kind::Interrupted | Kind::Connection);
+                report
+                    .failures
+                    .push((name.to_string(), e.context(format!("mkdir {name}"))));
+                if fatal || dir.is_empty() {
+                    report.elapsed = started.elapsed();
+                    report.deletes_withheld = withheld(&plan, "a directory could not be made");
+                    return report;
+                }
+            }
+        }
+    }
+    let mut policy = request.policy.clone();
+    policy.preserve = true;
+    policy.resume = false;
+    let jobs: Vec<Job> = plan
+        .transfers
+        .iter()
+        .filter(|t| {
+            !failed_dirs
+                .iter()
+                .any(|d| t.path.starts_with(&format!("{d}/")))
+        })
+        .map(|t| Job {
+            download: request.download,
+            remote: remote_path(&t.path),
+            local: request.local_root.join(&t.path),
+            delete_source: false,
+        })
+        .collect();
+    let outcome: Outcome = match &request.parallel {
+        Some(p) if p.n > 1 && jobs.len() > 1 => {
+            jobs::run_parallel(&*p.login, &p.cancel, jobs, p.n, bars, &policy)
+        }
+        _ => jobs::run_sequential(conn, &jobs, bars, &policy),
+    };
+    report.transferred = outcome.files;
+    report.bytes = outcome.bytes;
+    report.hash_checked = outcome.hash_checked;
+    report.size_checked = outcome.size_checked;
+    report.notices.extend(outcome.notices);
+    let fatal = outcome
+        .failures
+        .iter()
+        .any(|(_, e)| matches!(e.kind(), Kind::Interrupted | Kind::Connection));
+    report.failures.extend(outcome.failures);
+    if plan.delete_count() > 0 {
+        if !report.failures.is_empty() {
+            report.deletes_withheld = withheld(
+                &plan,
+                &format!(
+                    "{} failure{} in this run",
+                    report.failures.len(),
+                    if report.failures.len() == 1 { "" } else { "s" }
+                ),
+            );
+        } else if let Some(max) = request.max_delete.filter(|&m| plan.delete_count() > m) {
+            report.deletes_withheld = Some(Error::usage(format!(
+                "--max-delete {max}: {} deletes were planned; none done",
+                plan.delete_count()
+            )));
+        } else if !fatal {
+            delete_all(conn, &request, &plan, &mut report);
+        }
+    }
+    report.elapsed = started.elapsed();
+    report
+}
+
+/// The destination root and any missing parents (`mkdir -p`): parents may exist (their
+/// MKD refusal is not an error), the root itself must be made.
+fn make_remote_root(conn: &mut Connection, root: &str) -> Result<()> {
+    let trimmed = root.trim_end_matches('/');
+    let parts: Vec<&str> = trimmed.split('/').filter(|p| !p.is_empty()).collect();
+    let mut prefix = if trimmed.starts_with('/') {
+        String::from("/")
+    } else {
+        String::new()
+    };
+    for part in &parts[..parts.len().saturating_sub(1)] {
+        if !prefix.is_empty() && !prefix.ends_with('/') {
+            prefix.push('/');
+        }
+        prefix.push_str(part);
+        ops::mkdir_if_missing(conn, &prefix)?;
+    }
+    ops::mkdir(conn, trimmed)
+}
+
+fn withheld(plan: &Plan, why: &str) -> Option<Error> {
+    (plan.delete_count() > 0).then(|| {
+        Error::new(
+            Kind::NotConfirmed,
+            format!(
+                "nothing deleted: {why} ({} deletes planned)",
+                plan.delete_count()
+            ),
+        )
+    })
+}
+
+fn delete_all(conn: &mut Connection, request: &Request, plan: &Plan, report: &mut Report) {
+    for path in &plan.deletes {
+        let done = if request.download {
+            let local = request.local_root.join(path);
+            std::fs::remove_file(&local).map_err(|e| Error::local(local.display(), &e))
+        } else {
+            ops::delete(conn, &remote_join(&request.remote_root, path))
+        };
+        match done {
+            Ok(()) => report.deleted += 1,
+            Err(e) => report
+                .failures
+                .push((path.clone(), e.context(format!("rm {path}")))),
+        }
+    }
+    for dir in &plan.rmdirs {
+        let done = if request.download {
+            let local = request.local_root.join(dir);
+            std::fs::remove_dir(&local).map_err(|e| Error::local(local.display(), &e))
+        } else {
+            ops::rmdir(conn, &remote_join(&request.remote_root, dir))
+        };
+        match done {
+            Ok(()) => report.dirs_removed += 1,
+            Err(e) => report
+                .failures
+                .push((dir.clone(), e.context(format!("rmdir {dir}")))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_from_the_server_are_checked_as_cp_r_does() {
+        for bad in ["", ".", "..", "a/b", "..\\x", "a\0b", "a\nb", "\u{1b}[31m"] {
+            assert!(!safe_name(bad), "{bad:?}");
+        }
+        for good in ["a", "a b", "ünï", ".hidden", "..dots"] {
+            assert!(safe_name(good), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn remote_paths_join() {
+        assert_eq!(remote_join("", "a/b"), "a/b");
+        assert_eq!(remote_join("/", "a"), "/a");
+        assert_eq!(remote_join("/x/", "a"), "/x/a");
+        assert_eq!(remote_join("/x", "a"), "/x/a");
+        assert_eq!(remote_join("/x", ""), "/x");
+    }
+
+    #[test]
+    fn only_mlsd_times_are_exact() {
+        assert_eq!(exact_time(Some("1970-01-02T00:00:00Z")), Some(86_400));
+        assert_eq!(exact_time(Some("2024-01-31")), None);
+        assert_eq!(exact_time(Some("--01-31T10:00")), None);
+        assert_eq!(exact_time(None), None);
+    }
+
+    #[test]
+    fn local_walks_skip_links_and_honour_filters() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("a/skip")).unwrap();
+        std::fs::write(root.join("a/f.txt"), b"1").unwrap();
+        std::fs::write(root.join("a/skip/g"), b"1").unwrap();
+        std::fs::write(root.join("x.log"), b"1").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("a", root.join("link")).unwrap();
+        let mut filter = Filter::default();
+        filter.push(
+            super::super::filter::Verdict::Exclude,
+            super::super::filter::Pattern::new("skip/").unwrap(),
+        );
+        filter.push(
+            super::super::filter::Verdict::Exclude,
+            super::super::filter::Pattern::new("*.log").unwrap(),
+        );
+        let mut walk = Walk::new(&filter, Excluded::Keep);
+        walk_local(root, &mut walk, false).unwrap();
+        let got: Vec<(&str, bool)> = walk
+            .tree
+            .nodes
+            .iter()
+            .map(|(p, n)| (p.as_str(), *n == Node::Other))
+            .collect();
+        let mut want = vec![
+            ("a", false),
+            ("a/f.txt", false),
+            ("a/skip", true),
+            ("x.log", true),
+        ];
+        if cfg!(unix) {
+            want.insert(2, ("link", true));
+            want.sort();
+        }
+        assert_eq!(got, want);
+        let mut missing = Walk::new(&filter, Excluded::Drop);
+        walk_local(&root.join("nope"), &mut missing, true).unwrap();
+        assert!(!missing.tree.root_exists);
+    }
+}
