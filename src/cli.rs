@@ -82,7 +82,7 @@ pub struct Cli {
     /// Print a man page (man) or a shell completion script (complete-bash, complete-zsh,
     /// complete-fish, complete-powershell) on stdout, and exit
     #[arg(long, value_name = "KIND", value_enum)]
-    pub generate: Option<crate::frontend::generate::Kind>,
+    pub generate: Option<Generate>,
 
     /// The operation and its operands (and the operation's own options, such as `ls -l`),
     /// or a URL to open a session at
@@ -312,6 +312,25 @@ fn split_argv(
         }
     }
     (globals, words)
+}
+
+/// What `--generate` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Generate {
+    /// The man page (roff), for `man -l -` or a `man1` directory.
+    Man,
+    /// A bash completion script.
+    #[value(name = "complete-bash")]
+    CompleteBash,
+    /// A zsh completion script (`_3700ftp`).
+    #[value(name = "complete-zsh")]
+    CompleteZsh,
+    /// A fish completion script.
+    #[value(name = "complete-fish")]
+    CompleteFish,
+    /// A PowerShell completion script.
+    #[value(name = "complete-powershell")]
+    CompletePowershell,
 }
 
 #[cfg(test)]

@@ -17,24 +17,7 @@ use clap::CommandFactory;
 
 use crate::commands::{ArgKind, Flag, Scope, Spec, COMMANDS};
 
-/// What `--generate` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Kind {
-    /// The man page (roff), for `man -l -` or a `man1` directory.
-    Man,
-    /// A bash completion script.
-    #[value(name = "complete-bash")]
-    CompleteBash,
-    /// A zsh completion script (`_3700ftp`).
-    #[value(name = "complete-zsh")]
-    CompleteZsh,
-    /// A fish completion script.
-    #[value(name = "complete-fish")]
-    CompleteFish,
-    /// A PowerShell completion script.
-    #[value(name = "complete-powershell")]
-    CompletePowershell,
-}
+pub use crate::cli::Generate as Kind;
 
 /// The binary's name, as typed.
 pub(crate) const BIN: &str = "3700ftp";

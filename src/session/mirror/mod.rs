@@ -3,12 +3,14 @@
 //!
 //! - [`filter`]: `--exclude`/`--include` patterns, first match wins (pure).
 //! - [`plan`]: two trees in, actions with their reasons out (pure).
-//! - [`run`]: the walks (one listing a directory), the transfers through
+//! - [`walk`]: the walks of both trees (one listing a directory).
+//! - [`run`]: the transfers through
 //!   [`crate::session::jobs`], and the deletes, only after everything else succeeded.
 
 pub mod filter;
 pub mod plan;
 pub mod run;
+pub mod walk;
 
 pub use filter::{Filter, Pattern, Verdict};
 pub use plan::{Compare, Plan, Reason};

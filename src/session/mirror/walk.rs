@@ -1,0 +1,335 @@
+//! The walks of `mirror`: the remote tree (one listing a directory, MLSD where the server
+//! has it, names checked as `cp -r` checks them) and the local tree (symbolic links
+//! skipped), each into a [`Tree`] the planner compares.
+
+use std::path::Path;
+
+use crate::error::{Error, Kind, Result};
+use crate::ftp::connection::Connection;
+use crate::ftp::list::Kind as EntryKind;
+use crate::session::listing::{self, Want};
+use crate::session::ops;
+
+use super::filter::Filter;
+use super::plan::{FileInfo, Node, Tree};
+use crate::session::plan::{MAX_DEPTH, MAX_ENTRIES};
+
+pub use crate::session::plan::safe_name;
+
+/// `root` + `rel` as a remote path.
+pub fn remote_join(root: &str, rel: &str) -> String {
+    if rel.is_empty() {
+        root.to_string()
+    } else if root.is_empty() {
+        rel.to_string()
+    } else if root.ends_with('/') {
+        format!("{root}{rel}")
+    } else {
+        format!("{root}/{rel}")
+    }
+}
+
+pub(super) fn rel_join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// An MLSD time (`2024-01-31T10:00:00Z`) as seconds; None for the inexact times of LIST.
+pub(super) fn exact_time(modified: Option<&str>) -> Option<i64> {
+    let m = modified?;
+    let b = m.as_bytes();
+    if b.len() != 20 || b[10] != b'T' || b[19] != b'Z' {
+        return None;
+    }
+    let digits: String = m.chars().filter(|c| c.is_ascii_digit()).collect();
+    crate::ftp::time::parse_ftp_time(&digits)
+}
+
+/// How a walker treats what the filter excludes.
+#[derive(Clone, Copy)]
+pub(super) enum Excluded {
+    /// Left out (the source).
+    Drop,
+    /// Kept as [`Node::Other`]: never written over, never deleted (the destination).
+    Keep,
+    /// The filter is not applied (`--delete-excluded` at the destination).
+    Ignore,
+}
+
+pub(super) struct Walk<'a> {
+    pub(super) filter: &'a Filter,
+    pub(super) excluded: Excluded,
+    pub(super) tree: Tree,
+    pub(super) warnings: Vec<String>,
+    pub(super) failures: Vec<(String, Error)>,
+    pub(super) entries: usize,
+}
+
+impl<'a> Walk<'a> {
+    pub(super) fn new(filter: &'a Filter, excluded: Excluded) -> Walk<'a> {
+        Walk {
+            filter,
+            excluded,
+            tree: Tree::empty(),
+            warnings: Vec::new(),
+            failures: Vec::new(),
+            entries: 0,
+        }
+    }
+
+    /// Applies the filter: true when the entry goes on into the tree (and is descended).
+    pub(super) fn admit(&mut self, rel: &str, is_dir: bool) -> bool {
+        match self.excluded {
+            Excluded::Ignore => true,
+            _ if !self.filter.excludes(rel, is_dir) => true,
+            Excluded::Drop => false,
+            Excluded::Keep => {
+                self.tree.nodes.insert(rel.to_string(), Node::Other);
+                false
+            }
+        }
+    }
+
+    pub(super) fn count(&mut self) -> Result<()> {
+        self.entries += 1;
+        if self.entries > MAX_ENTRIES {
+            return Err(Error::new(
+                Kind::Refused,
+                format!("more than {MAX_ENTRIES} entries; not going further"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn too_deep(dir: &str) -> Error {
+    Error::new(
+        Kind::Refused,
+        format!("{dir}: deeper than {MAX_DEPTH} levels; not going further"),
+    )
+}
+
+/// Lists the remote tree at `root`, one listing a directory; a missing root is a tree
+/// whose `root_exists` is false when `may_be_missing`.
+pub(super) fn walk_remote(
+    conn: &mut Connection,
+    root: &str,
+    restore: Option<&str>,
+    walk: &mut Walk,
+    may_be_missing: bool,
+) -> Result<()> {
+    let mut stack: Vec<(String, usize)> = vec![(String::new(), 0)];
+    while let Some((rel, depth)) = stack.pop() {
+        if depth > MAX_DEPTH {
+            return Err(too_deep(&remote_join(root, &rel)));
+        }
+        let dir = remote_join(root, &rel);
+        let entries = match listing::fetch(conn, &dir, Want::Entries, restore) {
+            Ok(e) => e,
+            Err(e) if rel.is_empty() && may_be_missing && e.kind() == Kind::Refused => {
+                walk.tree.root_exists = false;
+                return Ok(());
+            }
+            Err(e) if rel.is_empty() => return Err(e.context(format!("listing {}", shown(&dir)))),
+            Err(e) if e.kind() == Kind::Refused => {
+                walk.failures
+                    .push((shown(&dir), e.context("listing the directory")));
+                continue;
+            }
+            Err(e) => return Err(e.context(format!("listing {}", shown(&dir)))),
+        };
+        if rel.is_empty()
+            && lists_only_itself(&entries, &dir)
+            && !is_remote_dir(conn, &dir, restore)?
+        {
+            return Err(Error::new(
+                Kind::Refused,
+                format!(
+                    "{}: not a directory (mirror copies directory trees; cp copies a file)",
+                    shown(&dir)
+                ),
+            ));
+        }
+        let mut subdirs = Vec::new();
+        for e in entries {
+            walk.count()?;
+            let name = e.name.as_str();
+            if !safe_name(name) {
+                if name != "." && name != ".." {
+                    walk.warnings.push(format!(
+                        "skipping unsafe name from the server in {}: {name:?}",
+                        shown(&dir)
+                    ));
+                }
+                continue;
+            }
+            let path = rel_join(&rel, name);
+            match e.kind {
+                EntryKind::File => {
+                    if walk.admit(&path, false) {
+                        let info = FileInfo {
+                            size: e.size,
+                            mtime: exact_time(e.modified.as_deref()),
+                        };
+                        walk.tree.nodes.insert(path, Node::File(info));
+                    }
+                }
+                EntryKind::Dir => {
+                    if walk.admit(&path, true) {
+                        walk.tree.nodes.insert(path.clone(), Node::Dir);
+                        subdirs.push(path);
+                    }
+                }
+                EntryKind::Link => {
+                    walk.warnings.push(format!(
+                        "not following symbolic link {}",
+                        remote_join(root, &path)
+                    ));
+                    walk.tree.nodes.insert(path, Node::Other);
+                }
+                EntryKind::Unknown => walk.warnings.push(format!(
+                    "skipping a listing line not understood in {}: {:?}",
+                    shown(&dir),
+                    e.raw
+                )),
+            }
+        }
+        // Depth first, in name order (servers list in any order).
+        subdirs.sort();
+        for sub in subdirs.into_iter().rev() {
+            stack.push((sub, depth + 1));
+        }
+    }
+    Ok(())
+}
+
+/// A listing of a file gives that file's own entry: a root whose listing is one file of
+/// the root's own name may be a file, not a directory.
+pub(super) fn lists_only_itself(entries: &[crate::ftp::list::Entry], dir: &str) -> bool {
+    let own = dir.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    matches!(entries, [only] if only.kind == EntryKind::File && !own.is_empty() && only.name == own)
+}
+
+/// Whether CWD can enter `dir` (then back to `restore`).
+pub(super) fn is_remote_dir(
+    conn: &mut Connection,
+    dir: &str,
+    restore: Option<&str>,
+) -> Result<bool> {
+    if ops::cwd(conn, dir).is_err() {
+        return Ok(false);
+    }
+    if let Some(back) = restore {
+        ops::cwd(conn, back)?;
+    }
+    Ok(true)
+}
+
+pub(super) fn shown(remote: &str) -> String {
+    if remote.is_empty() {
+        ".".into()
+    } else {
+        remote.to_string()
+    }
+}
+
+/// Walks the local tree at `root`; symbolic links are not followed (a warning, and they
+/// are never written over nor deleted).
+pub(super) fn walk_local(root: &Path, walk: &mut Walk, may_be_missing: bool) -> Result<()> {
+    match std::fs::symlink_metadata(root) {
+        Ok(m) if m.is_dir() => {}
+        // A link to a directory given as the root is followed: it is what the user named.
+        Ok(m) if m.file_type().is_symlink() && root.is_dir() => {}
+        Ok(_) => {
+            return Err(Error::new(
+                Kind::Local,
+                format!("{}: not a directory", root.display()),
+            ))
+        }
+        Err(e) if may_be_missing && e.kind() == std::io::ErrorKind::NotFound => {
+            walk.tree.root_exists = false;
+            return Ok(());
+        }
+        Err(e) => return Err(Error::local(root.display(), &e)),
+    }
+    let mut stack: Vec<(String, usize)> = vec![(String::new(), 0)];
+    while let Some((rel, depth)) = stack.pop() {
+        let dir = if rel.is_empty() {
+            root.to_path_buf()
+        } else {
+            root.join(&rel)
+        };
+        if depth > MAX_DEPTH {
+            return Err(Error::new(
+                Kind::Local,
+                format!("{}: deeper than {MAX_DEPTH} levels", dir.display()),
+            ));
+        }
+        let read = match std::fs::read_dir(&dir) {
+            Ok(r) => r,
+            Err(e) if rel.is_empty() => return Err(Error::local(dir.display(), &e)),
+            Err(e) => {
+                walk.failures
+                    .push((dir.display().to_string(), Error::local(dir.display(), &e)));
+                continue;
+            }
+        };
+        let mut entries: Vec<_> = read.filter_map(|e| e.ok()).collect();
+        entries.sort_by_key(|e| e.file_name());
+        let mut subdirs = Vec::new();
+        for e in entries {
+            walk.count()?;
+            let full = e.path();
+            let Some(name) = e.file_name().to_str().map(String::from) else {
+                walk.warnings.push(format!(
+                    "skipping a name that is not UTF-8: {}",
+                    full.display()
+                ));
+                continue;
+            };
+            let path = rel_join(&rel, &name);
+            let meta = match std::fs::symlink_metadata(&full) {
+                Ok(m) => m,
+                Err(err) => {
+                    walk.failures.push((
+                        full.display().to_string(),
+                        Error::local(full.display(), &err),
+                    ));
+                    continue;
+                }
+            };
+            if meta.file_type().is_symlink() {
+                walk.warnings
+                    .push(format!("skipping symbolic link {}", full.display()));
+                walk.tree.nodes.insert(path, Node::Other);
+            } else if meta.is_dir() {
+                if walk.admit(&path, true) {
+                    walk.tree.nodes.insert(path.clone(), Node::Dir);
+                    subdirs.push(path);
+                }
+            } else if meta.is_file() {
+                if walk.admit(&path, false) {
+                    let mtime = meta
+                        .modified()
+                        .ok()
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .and_then(|d| i64::try_from(d.as_secs()).ok());
+                    let info = FileInfo {
+                        size: Some(meta.len()),
+                        mtime,
+                    };
+                    walk.tree.nodes.insert(path, Node::File(info));
+                }
+            } else {
+                walk.tree.nodes.insert(path, Node::Other);
+            }
+        }
+        for sub in subdirs.into_iter().rev() {
+            stack.push((sub, depth + 1));
+        }
+    }
+    Ok(())
+}
