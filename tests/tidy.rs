@@ -1,0 +1,39 @@
+//! Keeps docs/architecture.md true: every file under `src/` is named in its code map (as
+//! rust-analyzer's tidy tests keep its docs in step with its code).
+
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_source_file_is_in_the_architecture_code_map() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/architecture.md")).unwrap();
+    let map = &doc[doc.find("## Code map").expect("a code map")..];
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    let missing: Vec<String> = files
+        .iter()
+        .map(|f| f.strip_prefix(root).unwrap().display().to_string())
+        .filter(|rel| {
+            // A file is named by its path, or inside its folder's entry by its name.
+            let name = Path::new(rel).file_name().unwrap().to_string_lossy().into_owned();
+            let folder = Path::new(rel).parent().unwrap().display().to_string();
+            !map.contains(&format!("`{rel}`"))
+                && !(map.contains(&format!("`{folder}/`")) && map.contains(&format!("`{name}`")))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/architecture.md's code map does not name: {missing:?}"
+    );
+}
