@@ -1,6 +1,6 @@
 //! Issue 5 features against the embedded server: resume, progress suppression, and more.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, SystemTime};
 
@@ -357,8 +357,7 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
         .stdout("");
 }
 
-#[path = "fake_server/mod.rs"]
-mod fake_server;
+use crate::fake_server;
 
 fn tree(root: &std::path::Path) -> Vec<String> {
     let mut out = Vec::new();

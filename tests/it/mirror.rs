@@ -2,9 +2,8 @@
 //! that transfers nothing, changes, deletes only after a run without failure, --max-delete,
 //! --dry-run, filters, and the session forms.
 
-mod common;
-#[path = "fake_server/mod.rs"]
-mod fake_server;
+use crate::common;
+use crate::fake_server;
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};

@@ -1,9 +1,8 @@
 //! The interactive prompt, driven through a real pseudo-terminal (expectrl), and the prompt
 //! loop driven by a list of lines (no terminal).
 
-mod common;
-#[path = "fake_server/mod.rs"]
-mod fake_server;
+use crate::common;
+use crate::fake_server;
 
 use std::cell::RefCell;
 use std::io::{BufRead, BufReader, Write};

@@ -2,7 +2,7 @@
 //! every file in `tests/fuzz_regressions/<target>/` goes through the same functions and
 //! property checks as the fuzz target of that name (`tests/fuzz_regressions/checks.rs`).
 
-#[path = "fuzz_regressions/checks.rs"]
+#[path = "../fuzz_regressions/checks.rs"]
 mod checks;
 
 use std::fs;

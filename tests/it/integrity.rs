@@ -1,8 +1,8 @@
 //! Proof of every byte: the server's hash compared with ours, kept modification times, and
 //! the rate limit (a loose, benchmark-style check rather than a tight timed test).
 
-mod common;
-mod fake_server;
+use crate::common;
+use crate::fake_server;
 
 use std::time::{Duration, Instant, SystemTime};
 

@@ -1,6 +1,6 @@
 //! FTPS (RFC 4217) against the embedded server with a certificate made at test time.
 
-mod common;
+use crate::common;
 
 use common::{ftp, test_certs, TestServer, PASSWORD};
 use predicates::prelude::*;

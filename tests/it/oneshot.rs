@@ -2,7 +2,7 @@
 //! trips, odd names, credentials, and every failure path with its exit code and with
 //! nothing lost.
 
-mod common;
+use crate::common;
 
 use common::{ftp, names, tricky_bytes, TestServer, PASSWORD, USER};
 use predicates::prelude::*;

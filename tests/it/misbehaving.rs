@@ -9,8 +9,8 @@
 //! timeout or protocol violation, 4 login failed, 5 command refused, 6 local
 //! I/O, 7 transfer not confirmed.
 
-mod common;
-mod fake_server;
+use crate::common;
+use crate::fake_server;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, TcpStream};

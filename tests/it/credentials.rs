@@ -1,6 +1,6 @@
 //! Credentials: netrc, the password prompt, and the password never shown anywhere.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;

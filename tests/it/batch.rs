@@ -1,6 +1,6 @@
 //! Batch mode: command files piped into the real binary against the embedded server.
 
-mod common;
+use crate::common;
 
 use common::{ftp, TestServer};
 use predicates::prelude::*;
