@@ -83,32 +83,15 @@ fn atomic(
         Dest::Regular(_, m) => Some(m),
         _ => None,
     };
-    let plan = proof::hash_plan(conn, settings.verify)?;
-    let mut hasher = plan.map(|(algo, _)| Hasher::new(algo));
     let mut part = local::new_part(dest, replaces)?;
-    settings.progress.begin(&name_of(dest), expected, 0);
-    let received = receive(
+    let moved = fetch_proven(
         conn,
-        Command::Retr(Arg::new(remote)?),
+        remote,
         Sink::File(part.as_file_mut()),
         dest,
-        settings,
-        hasher.as_mut(),
         expected,
-    );
-    settings.progress.end();
-    let total = received?;
-    check_size(total, expected, dest)?;
-    if plan.is_none() && expected.is_some() {
-        conn.transcript_mut()
-            .note(&format!("verified by size ({total} bytes)"));
-    }
-    let hash_checked = match (plan, hasher) {
-        (Some(plan), Some(h)) => {
-            proof::check_hash(conn, remote, plan, h.finish(), settings.verify)?
-        }
-        _ => false,
-    };
+        settings,
+    )?;
     local::keep_nature(part.as_file(), replaces);
     if settings.moving {
         part.as_file()
@@ -123,13 +106,7 @@ fn atomic(
     if settings.preserve {
         keep_remote_time(conn, remote, dest, notices)?;
     }
-    Ok(Moved {
-        bytes: total,
-        size_checked: expected.is_some(),
-        hash_checked,
-        proven: true,
-        ..Moved::default()
-    })
+    Ok(moved)
 }
 
 /// `cp -c` onto an existing file: continue it, call it complete, or start over.
@@ -320,17 +297,37 @@ fn write_through(
     expected: Option<u64>,
     settings: &mut Settings,
 ) -> Result<Moved> {
-    let plan = proof::hash_plan(conn, settings.verify)?;
-    let mut hasher = plan.map(|(algo, _)| Hasher::new(algo));
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .open(dest)
         .map_err(|e| Error::local(dest.display(), &e))?;
+    fetch_proven(
+        conn,
+        remote,
+        Sink::File(&mut file),
+        dest,
+        expected,
+        settings,
+    )
+}
+
+/// RETR into `sink`, proven: at most and exactly the announced size, and the server's hash
+/// of the file equal to ours where it offers one.
+fn fetch_proven(
+    conn: &mut Connection,
+    remote: &str,
+    sink: Sink,
+    dest: &Path,
+    expected: Option<u64>,
+    settings: &mut Settings,
+) -> Result<Moved> {
+    let plan = proof::hash_plan(conn, settings.verify)?;
+    let mut hasher = plan.map(|(algo, _)| Hasher::new(algo));
     settings.progress.begin(&name_of(dest), expected, 0);
     let received = receive(
         conn,
         Command::Retr(Arg::new(remote)?),
-        Sink::File(&mut file),
+        sink,
         dest,
         settings,
         hasher.as_mut(),
@@ -339,6 +336,10 @@ fn write_through(
     settings.progress.end();
     let total = received?;
     check_size(total, expected, dest)?;
+    if plan.is_none() && expected.is_some() {
+        conn.transcript_mut()
+            .note(&format!("verified by size ({total} bytes)"));
+    }
     let hash_checked = match (plan, hasher) {
         (Some(plan), Some(h)) => {
             proof::check_hash(conn, remote, plan, h.finish(), settings.verify)?
@@ -357,7 +358,7 @@ fn write_through(
 fn check_size(total: u64, expected: Option<u64>, dest: &Path) -> Result<()> {
     match expected {
         Some(expected) if expected != total => Err(Error::not_confirmed(format!(
-            "received {total} bytes but the server announced {expected}; {} left unchanged",
+            "received {total} bytes for {} but the server announced {expected}",
             dest.display()
         ))),
         _ => Ok(()),
@@ -404,37 +405,12 @@ pub fn download_to(
     } else {
         proof::expected(conn, remote, false)?
     };
-    let plan = proof::hash_plan(conn, settings.verify)?;
-    let mut hasher = plan.map(|(algo, _)| Hasher::new(algo));
-    let shown = Path::new("standard output");
-    settings.progress.begin(remote, expected, 0);
-    let received = receive(
+    fetch_proven(
         conn,
-        Command::Retr(Arg::new(remote)?),
+        remote,
         Sink::Writer(out),
-        shown,
-        settings,
-        hasher.as_mut(),
+        Path::new("standard output"),
         expected,
-    );
-    settings.progress.end();
-    let total = received?;
-    if let Some(e) = expected.filter(|&e| e != total) {
-        return Err(Error::not_confirmed(format!(
-            "received {total} bytes but the server announced {e}"
-        )));
-    }
-    let hash_checked = match (plan, hasher) {
-        (Some(plan), Some(h)) => {
-            proof::check_hash(conn, remote, plan, h.finish(), settings.verify)?
-        }
-        _ => false,
-    };
-    Ok(Moved {
-        bytes: total,
-        size_checked: expected.is_some(),
-        hash_checked,
-        proven: true,
-        ..Moved::default()
-    })
+        settings,
+    )
 }

@@ -15,7 +15,7 @@ use std::path::Path;
 use crate::error::{Error, Kind, Result};
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::Connection;
-use crate::verify::{PipedHasher as Hasher, Verify};
+use crate::verify::{Algo, HashCommand, PipedHasher as Hasher, Verify};
 
 use super::local::{self, PART_SUFFIX};
 use super::proof::{self, SizeAnswer};
@@ -102,20 +102,9 @@ pub fn upload_from(
         );
         settings.progress.end();
         let total = sent?;
-        let size_checked =
-            settings.verify != Verify::None && proof::confirm_uploaded_size(conn, &part, total)?;
-        let hash_checked = match (plan, hasher) {
-            (Some(plan), Some(h)) => {
-                proof::check_hash(conn, &part, plan, h.finish(), settings.verify)?
-            }
-            _ => false,
-        };
-        Ok(Moved {
+        prove_stored(conn, &part, total, plan.zip(hasher), settings.verify).map(|proof| Moved {
             bytes: total,
-            size_checked,
-            hash_checked,
-            proven: true,
-            ..Moved::default()
+            ..proof
         })
     })();
     let moved = match stored {
@@ -273,16 +262,29 @@ fn store(
             offset + total
         )));
     }
-    let size_checked =
-        settings.verify != Verify::None && proof::confirm_uploaded_size(conn, path, local_len)?;
-    let hash_checked = match (plan, hasher) {
-        (Some(plan), Some(h)) => proof::check_hash(conn, path, plan, h.finish(), settings.verify)?,
-        _ => false,
+    prove_stored(conn, path, local_len, plan.zip(hasher), settings.verify).map(|proof| Moved {
+        bytes: total,
+        resumed_from: offset,
+        ..proof
+    })
+}
+
+/// Proves what the server stored at `path`: `len` bytes by SIZE (read strictly), and the
+/// server's hash equal to ours where it offers one.
+fn prove_stored(
+    conn: &mut Connection,
+    path: &str,
+    len: u64,
+    hashed: Option<((Algo, HashCommand), Hasher)>,
+    verify: Verify,
+) -> Result<Moved> {
+    let size_checked = verify != Verify::None && proof::confirm_uploaded_size(conn, path, len)?;
+    let hash_checked = match hashed {
+        Some((plan, h)) => proof::check_hash(conn, path, plan, h.finish(), verify)?,
+        None => false,
     };
     Ok(Moved {
-        bytes: total,
         size_checked,
-        resumed_from: offset,
         hash_checked,
         proven: true,
         ..Moved::default()
