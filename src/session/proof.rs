@@ -78,11 +78,7 @@ pub fn expected(conn: &mut Connection, path: &str, moving: bool) -> Result<Optio
 /// confirmed it, Ok(false) when the server has no SIZE; an error otherwise.
 pub fn confirm_uploaded_size(conn: &mut Connection, path: &str, len: u64) -> Result<bool> {
     match size(conn, path)? {
-        SizeAnswer::Known(n) if n == len => {
-            conn.transcript_mut()
-                .note(&format!("verified by size ({len} bytes)"));
-            Ok(true)
-        }
+        SizeAnswer::Known(n) if n == len => Ok(true),
         SizeAnswer::Known(n) => Err(Error::not_confirmed(format!(
             "sent {len} bytes but the server holds {n}"
         ))),

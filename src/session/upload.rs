@@ -279,6 +279,10 @@ fn prove_stored(
     verify: Verify,
 ) -> Result<Moved> {
     let size_checked = verify != Verify::None && proof::confirm_uploaded_size(conn, path, len)?;
+    if size_checked && hashed.is_none() {
+        conn.transcript_mut()
+            .note(&format!("verified by size ({len} bytes)"));
+    }
     let hash_checked = match hashed {
         Some((plan, h)) => proof::check_hash(conn, path, plan, h.finish(), verify)?,
         None => false,
