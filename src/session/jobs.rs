@@ -465,6 +465,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn files_never_started_carry_the_reason_and_class_of_what_stopped_the_run() {
+        let lost = Error::connection("the server closed the connection").with_code(421);
+        let e = not_done(&lost)();
+        assert_eq!(e.kind(), Kind::Connection);
+        assert_eq!(e.code(), Some(421));
+        assert!(
+            e.to_string().contains("the server closed the connection"),
+            "{e}"
+        );
+        let e = not_done(&Error::new(Kind::Interrupted, "interrupted"))();
+        assert_eq!(e.kind(), Kind::Interrupted);
+    }
+
+    #[test]
+    fn a_destination_is_written_once() {
+        let job = |remote: &str, local: &str| Job {
+            download: true,
+            remote: remote.into(),
+            local: local.into(),
+            delete_source: false,
+        };
+        let (kept, failed) = one_job_per_destination(vec![
+            job("/a", "/t/a"),
+            job("/a", "/t/a"),
+            job("/b", "/t/b"),
+        ]);
+        assert_eq!(kept.len(), 2);
+        assert_eq!(failed.len(), 1);
+        assert!(failed[0].1.to_string().contains("listed twice"));
+    }
+
+    #[test]
     fn sizes_read_like_a_person_wrote_them() {
         assert_eq!(human_bytes(0), "0 B");
         assert_eq!(human_bytes(1023), "1023 B");
