@@ -445,16 +445,50 @@ impl Connection {
         }
     }
 
-    /// Puts the connection in binary image mode, stream mode and file structure, once.
+    /// Sends `cmds` in one write and reads their replies in order, each checked against
+    /// its own command: one round trip instead of one per command. Only for commands
+    /// whose outcome does not decide what is sent next.
+    pub fn exec_pipelined(&mut self, cmds: &[Command]) -> Result<Vec<Reply>> {
+        self.drop_unsolicited()?;
+        let deadline = Instant::now() + self.opts.timeout;
+        let cancel = self.opts.cancel.clone();
+        let mut bytes = Vec::new();
+        for cmd in cmds {
+            self.transcript.sent(&cmd.log_line());
+            bytes.extend_from_slice(&cmd.wire());
+        }
+        write_all_timed(&mut self.stream, &bytes, deadline, &cancel)
+            .map_err(|e| self.lost(e, "sending to the server"))?;
+        let mut replies = Vec::with_capacity(cmds.len());
+        for cmd in cmds {
+            self.asked = Some(Asked::of(cmd));
+            replies.push(self.read_reply()?);
+        }
+        Ok(replies)
+    }
+
+    /// Puts the connection in binary image mode, stream mode and file structure, once, and
+    /// learns the server's features on the way: the four commands go in one write (their
+    /// outcomes decide nothing sent among them), so a new connection pays one round trip
+    /// for its setup, not four.
     pub fn ensure_binary(&mut self) -> Result<()> {
         if self.binary {
             return Ok(());
         }
-        self.exec_ok(&Command::Type("I"))?;
+        let mut cmds = vec![Command::Type("I"), Command::Mode("S"), Command::Stru("F")];
+        if self.features.is_none() {
+            cmds.push(Command::Feat);
+        }
+        let replies = self.exec_pipelined(&cmds)?;
+        let type_i = &replies[0];
+        if !type_i.is_completion() {
+            return Err(Error::refused(type_i.code, type_i.text()));
+        }
         // Stream mode and file structure are RFC 959's defaults; a server that does not
         // implement MODE or STRU is already in them, so a refusal is not an error.
-        self.exec(&Command::Mode("S"))?;
-        self.exec(&Command::Stru("F"))?;
+        if let Some(feat) = replies.get(3) {
+            self.features = Some(feature_lines(feat));
+        }
         self.binary = true;
         Ok(())
     }
@@ -479,12 +513,7 @@ impl Connection {
     pub fn features(&mut self) -> Result<Vec<String>> {
         if self.features.is_none() {
             let reply = self.exec(&Command::Feat)?;
-            let lines = if reply.is_completion() && reply.lines.len() > 2 {
-                reply.lines[1..reply.lines.len() - 1].to_vec()
-            } else {
-                Vec::new()
-            };
-            self.features = Some(lines);
+            self.features = Some(feature_lines(&reply));
         }
         Ok(self.features.clone().unwrap_or_default())
     }
@@ -559,6 +588,15 @@ impl Connection {
             )),
             WaitError::Io(e) => Error::connection(format!("{doing}: {}", describe_io(&e))),
         }
+    }
+}
+
+/// The feature lines of a FEAT reply (none when FEAT was refused).
+fn feature_lines(reply: &Reply) -> Vec<String> {
+    if reply.is_completion() && reply.lines.len() > 2 {
+        reply.lines[1..reply.lines.len() - 1].to_vec()
+    } else {
+        Vec::new()
     }
 }
 

@@ -984,3 +984,29 @@ fn a_local_tree_deeper_than_the_limit_uploads_what_is_within_it() {
     assert_eq!(std::fs::read(s.file("/up/top.txt")).unwrap(), b"top");
     assert!(s.file("/up/d/d/d").is_dir());
 }
+
+#[test]
+fn a_new_connection_sends_its_setup_in_one_round_trip() {
+    let s = TestServer::start();
+    s.put("/p.bin", b"pipelined");
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .args(["-v", "cp", &s.url("/p.bin"), "p.bin"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    // TYPE I, MODE S, STRU F and FEAT are written together, before any of their replies.
+    assert!(
+        text.contains("> TYPE I\n> MODE S\n> STRU F\n> FEAT\n<"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read(home.path().join("p.bin")).unwrap(),
+        b"pipelined"
+    );
+}
