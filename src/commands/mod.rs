@@ -135,6 +135,7 @@ pub static COMMANDS: &[Spec] = &[
     session::CLOSE,
     session::VERBOSE,
     session::ACTIVE,
+    session::PASSIVE,
     session::LIMIT_RATE,
     session::HELP,
     session::QUIT,

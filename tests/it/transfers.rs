@@ -984,3 +984,31 @@ fn a_local_tree_deeper_than_the_limit_uploads_what_is_within_it() {
     assert_eq!(std::fs::read(s.file("/up/top.txt")).unwrap(), b"top");
     assert!(s.file("/up/d/d/d").is_dir());
 }
+
+#[test]
+fn passive_on_means_passive_and_off_means_active() {
+    let s = TestServer::start();
+    s.put("/p/a.txt", b"a");
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .arg(s.url("/p"))
+        .write_stdin("passive off\nverbose on\nls\nverbose off\npassive on\nverbose on\nls\n")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("passive mode off (active)"), "{text}");
+    assert!(text.contains("passive mode on"), "{text}");
+    let (first, second) = text.split_once("passive mode on").unwrap();
+    assert!(
+        first.contains("> EPRT") || first.contains("> PORT"),
+        "{first}"
+    );
+    assert!(!first.contains("> EPSV"), "{first}");
+    assert!(second.contains("> EPSV"), "{second}");
+    assert!(!second.contains("> EPRT"), "{second}");
+}
