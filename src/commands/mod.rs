@@ -2,6 +2,7 @@
 //! and handler. argv (one-shot), the prompt and batch files all dispatch through
 //! [`dispatch`]; `help`, `-h` and tab completion are generated from [`COMMANDS`].
 
+mod ls;
 mod many;
 mod mirror;
 mod options;
@@ -116,7 +117,7 @@ pub struct Spec {
 
 /// Every command, in the order help lists them.
 pub static COMMANDS: &[Spec] = &[
-    remote::LS,
+    ls::LS,
     remote::MKDIR,
     remote::RM,
     remote::RMDIR,
