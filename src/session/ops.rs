@@ -53,3 +53,17 @@ pub fn pwd(conn: &mut Connection) -> Result<String> {
         ))
     })
 }
+
+/// Whether `path` names a directory: CWD into it is accepted and moves the connection (a
+/// server that accepts any CWD proves nothing). The connection then returns to `restore`
+/// (the session's directory), or, with none, to where it was.
+pub fn is_dir(conn: &mut Connection, path: &str, restore: Option<&str>) -> Result<bool> {
+    let arg = Arg::new(path)?;
+    let here = pwd(conn)?;
+    if !conn.exec(&Command::Cwd(arg))?.is_completion() {
+        return Ok(false);
+    }
+    let there = pwd(conn).unwrap_or_else(|_| here.clone());
+    cwd(conn, restore.unwrap_or(&here))?;
+    Ok(there != here)
+}

@@ -1012,3 +1012,38 @@ fn passive_on_means_passive_and_off_means_active() {
     assert!(second.contains("> EPSV"), "{second}");
     assert!(!second.contains("> EPRT"), "{second}");
 }
+
+#[test]
+fn a_remote_directory_named_without_a_slash() {
+    let s = TestServer::start();
+    std::fs::create_dir_all(s.file("/upload")).unwrap();
+    s.put("/pub/docs/a.txt", b"a");
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("f.txt"), b"file").unwrap();
+    // An upload onto an existing directory goes inside it.
+    ftp(home.path())
+        .args(["cp", "f.txt", &s.url("/upload")])
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(s.file("/upload/f.txt")).unwrap(), b"file");
+    ftp(home.path())
+        .arg(s.url("/"))
+        .write_stdin("put f.txt pub/docs\ncd pub\nput f.txt new.txt\n")
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(s.file("/pub/docs/f.txt")).unwrap(), b"file");
+    assert_eq!(std::fs::read(s.file("/pub/new.txt")).unwrap(), b"file");
+    // A download of a directory says what to type.
+    ftp(home.path())
+        .args(["cp", &s.url("/pub/docs"), "."])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("docs is a directory: use cp -r"));
+    ftp(home.path())
+        .arg(s.url("/pub"))
+        .write_stdin("get docs\n")
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("docs is a directory: use get -r"));
+    assert!(!home.path().join("docs").exists());
+}
