@@ -377,3 +377,21 @@ fn coreutils_timeout_signalling_twice_still_unwinds_without_a_temporary_file() {
     assert_eq!(out.status.code(), Some(130), "{out:?}");
     assert_eq!(left_in(home.path()), Vec::<String>::new());
 }
+
+#[test]
+fn cd_dot_dot_shows_the_normalised_directory() {
+    let s = TestServer::start();
+    s.put("/pub/docs/a.txt", b"a");
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .arg(s.url("/"))
+        .write_stdin("cd pub/docs\ncd ..\npwd\ncd ./docs/../..\npwd\n")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "/pub\n/\n");
+}
