@@ -328,3 +328,33 @@ fn completion_lists_with_mlsd_like_ls_and_quietly() {
         "-v does not show the listing: {shown}"
     );
 }
+
+#[test]
+fn a_pasted_block_of_lines_runs_each_line() {
+    let s = TestServer::start();
+    let (out, err) = (SharedBuf::default(), SharedBuf::default());
+    let mut ctx = Ctx::new(
+        Options::default(),
+        false,
+        Output::buffers(out.clone(), err.clone()),
+    );
+    ctx.in_session = true;
+    ctx.open(ftp3700::url::FtpUrl::parse(&s.url("/")).unwrap(), false)
+        .unwrap();
+    let mut source = Lines {
+        lines: vec![Input::Line(
+            "mkdir one\nmkdir two\r\n\ncd two\npwd\n".into(),
+        )],
+        remembered: Vec::new(),
+        prompts: Vec::new(),
+    };
+    let ctx = RefCell::new(ctx);
+    run_loop(&ctx, &mut source, &mut || {}).unwrap();
+    assert_eq!(err.text(), "");
+    assert!(s.file("/one").is_dir() && s.file("/two").is_dir());
+    assert_eq!(out.text(), "/two\n");
+    assert_eq!(
+        source.remembered,
+        ["mkdir one", "mkdir two", "cd two", "pwd"]
+    );
+}
