@@ -2,6 +2,7 @@
 //! and handler. argv (one-shot), the prompt and batch files all dispatch through
 //! [`dispatch`]; `help`, `-h` and tab completion are generated from [`COMMANDS`].
 
+mod familiar;
 mod ls;
 mod many;
 mod mirror;
@@ -138,6 +139,16 @@ pub static COMMANDS: &[Spec] = &[
     session::ACTIVE,
     session::PASSIVE,
     session::LIMIT_RATE,
+    familiar::LLS,
+    familiar::LMKDIR,
+    familiar::SIZE,
+    familiar::MODTIME,
+    familiar::CHMOD,
+    familiar::BINARY,
+    familiar::ASCII,
+    familiar::QUOTE,
+    familiar::SITE,
+    familiar::STATUS,
     session::HELP,
     session::QUIT,
 ];
@@ -147,6 +158,40 @@ pub fn lookup(name: &str) -> Option<&'static Spec> {
     COMMANDS
         .iter()
         .find(|s| s.name == name || s.aliases.contains(&name))
+}
+
+/// The command name or alias nearest to a mistyped `word` (at most two edits away, or
+/// one it starts with), for "did you mean ls?".
+pub fn nearest(word: &str) -> Option<&'static str> {
+    let names = COMMANDS
+        .iter()
+        .flat_map(|s| std::iter::once(&s.name).chain(s.aliases.iter()));
+    let limit = if word.chars().count() <= 3 { 1 } else { 2 };
+    names
+        .map(|n| (edit_distance(word, n), *n))
+        .filter(|(d, n)| *d <= limit || (word.len() > 2 && n.starts_with(word)))
+        .min()
+        .map(|(_, n)| n)
+}
+
+/// Levenshtein distance, counted in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 /// Runs one command line, already split into words (`words[0]` is the command).
@@ -160,12 +205,13 @@ pub fn dispatch(ctx: &mut Ctx, words: &[String]) -> Result<()> {
         } else {
             ("operation", "3700ftp --help lists them")
         };
-        let what = if name.starts_with('-') {
-            "option"
-        } else {
-            what
-        };
-        Error::usage(format!("unknown {what} '{name}' ({list})"))
+        if name.starts_with('-') {
+            return Error::usage(format!("unknown option '{name}' ({list})"));
+        }
+        match nearest(name) {
+            Some(near) => Error::usage(format!("{name}: unknown {what}; did you mean {near}?")),
+            None => Error::usage(format!("unknown {what} '{name}' ({list})")),
+        }
     })?;
     if spec.scope == Scope::SessionOnly && !ctx.in_session {
         return Err(Error::usage(format!(
@@ -349,6 +395,15 @@ mod tests {
             assert_eq!(lookup(name).unwrap().scope, Scope::Everywhere, "{name}");
         }
         assert_eq!(lookup("cd").unwrap().scope, Scope::SessionOnly);
+    }
+
+    #[test]
+    fn a_mistyped_command_has_a_nearest_one() {
+        assert_eq!(nearest("lsl"), Some("ls"));
+        assert_eq!(nearest("mkdri"), Some("mkdir"));
+        assert_eq!(nearest("stauts"), Some("status"));
+        assert_eq!(nearest("xyzzy"), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

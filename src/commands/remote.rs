@@ -20,7 +20,7 @@ pub(super) const MKDIR: Spec = Spec {
 
 pub(super) const RM: Spec = Spec {
     name: "rm",
-    aliases: &["delete"],
+    aliases: &["delete", "mdelete"],
     usage: "URL|PATH",
     summary: "delete a remote file",
     args: &[ArgKind::Remote],

@@ -55,7 +55,7 @@ pub(super) const CAT: Spec = Spec {
 
 pub(super) const GET: Spec = Spec {
     name: "get",
-    aliases: &["download"],
+    aliases: &["download", "mget"],
     usage: "REMOTE [LOCAL]",
     summary: "download a remote file (to the local directory by default)",
     args: &[ArgKind::Remote, ArgKind::Local],
@@ -67,7 +67,7 @@ pub(super) const GET: Spec = Spec {
 
 pub(super) const PUT: Spec = Spec {
     name: "put",
-    aliases: &["upload"],
+    aliases: &["upload", "mput"],
     usage: "LOCAL [REMOTE]",
     summary: "upload a local file (to the remote directory by default)",
     args: &[ArgKind::Local, ArgKind::Remote],
