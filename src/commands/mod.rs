@@ -265,11 +265,12 @@ pub fn parse_args(spec: &Spec, words: &[String]) -> Result<Args> {
             let letters: Vec<char> = word[1..].chars().collect();
             let mut i = 0;
             while i < letters.len() {
+                // In a cluster (`-lq`), the letter that is wrong is the one named.
                 let flag = spec
                     .flags
                     .iter()
                     .find(|f| f.short == Some(letters[i]))
-                    .ok_or_else(|| unknown(word))?;
+                    .ok_or_else(|| unknown(&format!("-{}", letters[i])))?;
                 if flag.value.is_some() {
                     let rest: String = letters[i + 1..].iter().collect();
                     let value = if rest.is_empty() {
@@ -387,6 +388,17 @@ mod tests {
         assert!(parse_args(spec, &words(&["-x"])).is_err());
         let a = parse_args(spec, &words(&["--", "-x"])).unwrap();
         assert_eq!(a.pos, ["-x"]);
+        // Short options cluster in any order; a value-taking one ends the cluster.
+        let ls = lookup("ls").unwrap();
+        let a = parse_args(ls, &words(&["-tl", "-a1", "dir"])).unwrap();
+        assert!(a.has("long") && a.has("time") && a.has("all") && a.has("one"));
+        assert_eq!(a.pos, ["dir"]);
+        let e = parse_args(ls, &words(&["-lq"])).unwrap_err().to_string();
+        assert!(e.contains("unknown option '-q'"), "{e}");
+        let cp = lookup("cp").unwrap();
+        let a = parse_args(cp, &words(&["-rj4", "a", "b"])).unwrap();
+        assert!(a.has("recursive"));
+        assert_eq!(a.value("parallel"), Some("4"));
     }
 
     #[test]

@@ -820,5 +820,5 @@ fn ls_takes_the_flags_ls_users_type() {
         .args(["ls", "-lq", &url])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("ls: unknown option '-lq'"));
+        .stderr(predicate::str::contains("ls: unknown option '-q'"));
 }
