@@ -105,6 +105,9 @@ pub fn modtime(conn: &mut Connection, path: &str) -> Result<(String, Option<i64>
 pub const REFUSED_RAW: &[&str] = &[
     "USER", "PASS", "ACCT", "AUTH", "PROT", "PBSZ", "CCC", "REIN", "PASV", "EPSV", "PORT", "EPRT",
     "LPRT", "LPSV", "RETR", "STOR", "STOU", "APPE", "LIST", "NLST", "MLSD", "REST", "ABOR", "QUIT",
+    // Also refused: a changed TYPE, MODE or STRU would alter every later transfer's bytes,
+    // and a CWD the session does not know of would move every relative path (use cd).
+    "TYPE", "MODE", "STRU", "CWD", "CDUP", "XCWD", "XCUP",
 ];
 
 /// A command line typed by the user (`quote`), sent as is: the whole reply comes back, a

@@ -466,6 +466,7 @@ status
     };
     fails("quote PASV", "quote: PASV is refused");
     fails("quote retr pub/a.txt", "quote: RETR is refused");
+    fails("quote TYPE A", "quote: TYPE is refused");
     fails("site", "usage: site ARGS");
     fails("chmod abc pub/a.txt", "'abc' is not an octal mode");
     fails("lsl", "lsl: unknown command; did you mean ls?");
