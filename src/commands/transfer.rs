@@ -79,8 +79,17 @@ pub(super) const PUT: Spec = Spec {
 
 /// One direction of a copy, with both ends resolved.
 enum Plan {
-    Download { remote: Remote, local: PathBuf },
-    Upload { local: PathBuf, remote: Remote },
+    Download {
+        remote: Remote,
+        local: PathBuf,
+    },
+    /// `probe`: the remote path was named without a trailing `/`, so it may be an existing
+    /// directory the file goes into.
+    Upload {
+        local: PathBuf,
+        remote: Remote,
+        probe: bool,
+    },
 }
 
 fn cp(ctx: &mut Ctx, args: &Args) -> Result<()> {
@@ -124,8 +133,18 @@ fn put(ctx: &mut Ctx, args: &Args) -> Result<()> {
     if opts.recursive {
         return many_up(ctx, "put", Sources::Tree(local), remote, opts);
     }
+    let probe = !remote.names_directory();
     let remote = upload_target(remote, &local)?;
-    run_plan(ctx, "put", Plan::Upload { local, remote }, opts)
+    run_plan(
+        ctx,
+        "put",
+        Plan::Upload {
+            local,
+            remote,
+            probe,
+        },
+        opts,
+    )
 }
 
 fn cat(ctx: &mut Ctx, args: &Args) -> Result<()> {
@@ -213,8 +232,18 @@ fn copy(ctx: &mut Ctx, verb: &str, src: &str, dst: &str, opts: Opts) -> Result<(
             if opts.recursive {
                 return many_up(ctx, verb, Sources::Tree(local), remote, opts);
             }
+            let probe = !remote.names_directory();
             let remote = upload_target(remote, &local)?;
-            run_plan(ctx, verb, Plan::Upload { local, remote }, opts)
+            run_plan(
+                ctx,
+                verb,
+                Plan::Upload {
+                    local,
+                    remote,
+                    probe,
+                },
+                opts,
+            )
         }
         // mv inside one server is a rename (RNFR/RNTO): nothing is copied.
         (true, true) if verb == "mv" && !opts.recursive => {
@@ -270,7 +299,7 @@ fn upload_target(mut remote: Remote, local: &Path) -> Result<Remote> {
 fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
     let base = ctx.local_dir.clone();
     let rel = |p: &Path| p.strip_prefix(&base).unwrap_or(p).display().to_string();
-    let (remote, job, shown) = match plan {
+    let (remote, job, shown, probe) = match plan {
         Plan::Download { remote, local } => {
             let shown = format!("{verb} {} {}", remote.shown(), rel(&local));
             check_local_dir(&local).map_err(|e| e.context(shown.clone()))?;
@@ -283,9 +312,13 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
                 local,
                 delete_source: opts.delete_source,
             };
-            (remote, job, shown)
+            (remote, job, shown, false)
         }
-        Plan::Upload { local, remote } => {
+        Plan::Upload {
+            local,
+            remote,
+            probe,
+        } => {
             let shown = format!("{verb} {} {}", rel(&local), remote.shown());
             check_local_file(&local).map_err(|e| e.context(shown.clone()))?;
             let job = Job {
@@ -294,7 +327,7 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
                 local,
                 delete_source: opts.delete_source,
             };
-            (remote, job, shown)
+            (remote, job, shown, probe)
         }
     };
     let mut bar = ctx.progress_bar();
@@ -304,10 +337,7 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
     let mut is_dir = false;
     let result = ctx.with_conn(&remote, |conn, _| {
         // An upload onto an existing directory named without its slash goes inside it.
-        if !job.download
-            && !job.remote.ends_with('/')
-            && ops::is_dir(conn, &job.remote, restore.as_deref())?
-        {
+        if probe && ops::is_dir(conn, &job.remote, restore.as_deref())? {
             let name = job.local.file_name().and_then(|n| n.to_str()).unwrap_or("");
             job.remote = format!("{}/{name}", job.remote);
         }

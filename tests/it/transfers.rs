@@ -1033,6 +1033,15 @@ fn a_remote_directory_named_without_a_slash() {
         .success();
     assert_eq!(std::fs::read(s.file("/pub/docs/f.txt")).unwrap(), b"file");
     assert_eq!(std::fs::read(s.file("/pub/new.txt")).unwrap(), b"file");
+    // A bare put names the working directory: nothing to probe.
+    let out = ftp(home.path())
+        .arg(s.url("/upload"))
+        .write_stdin("verbose on\nput f.txt\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("> CWD f.txt"), "{text}");
     // A download of a directory says what to type.
     ftp(home.path())
         .args(["cp", &s.url("/pub/docs"), "."])
