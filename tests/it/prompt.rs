@@ -358,3 +358,33 @@ fn a_pasted_block_of_lines_runs_each_line() {
         ["mkdir one", "mkdir two", "cd two", "pwd"]
     );
 }
+
+#[test]
+fn pty_tab_completes_dashed_names_and_options_and_a_paste_runs_each_line() {
+    let s = TestServer::start();
+    let home = tempfile::tempdir().unwrap();
+    let mut p = spawn(home.path(), &s.url("/"));
+    p.expect("alice@127.0.0.1:/> ").unwrap();
+    p.send("lim").unwrap();
+    p.send("\t").unwrap();
+    p.expect("limit-rate ").unwrap();
+    p.send("2M\r").unwrap();
+    p.expect("rate limit").unwrap();
+    p.expect("alice@127.0.0.1:/> ").unwrap();
+    p.send("ls --js").unwrap();
+    p.send("\t").unwrap();
+    p.expect("--json ").unwrap();
+    p.send("\r").unwrap();
+    p.expect("alice@127.0.0.1:/> ").unwrap();
+    // A bracketed paste of two lines, then Enter.
+    p.send("\x1b[200~mkdir pasted-one\rmkdir pasted-two\x1b[201~")
+        .unwrap();
+    p.send("\r").unwrap();
+    p.expect("alice@127.0.0.1:/> ").unwrap();
+    p.send_line("pwd").unwrap();
+    p.expect("alice@127.0.0.1:/> ").unwrap();
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    exit_status(&mut p);
+    assert!(s.file("/pasted-one").is_dir(), "first pasted line ran");
+    assert!(s.file("/pasted-two").is_dir(), "second pasted line ran");
+}
