@@ -83,9 +83,9 @@ pub(super) const LLS: Spec = Spec {
     flags: LLS_FLAGS,
     ..spec(
         "lls",
-        "[PATH]",
-        "list a local directory (the local working directory when bare), with the system's ls",
-        &[ArgKind::Local],
+        "[PATH...]",
+        "list local files or directories (the local working directory when bare), with the system's ls",
+        &[ArgKind::Local; 8],
         0,
         lls,
     )

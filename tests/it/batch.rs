@@ -415,6 +415,7 @@ lmkdir made
 mput *.dat
 mdelete up*.dat
 lls
+lls -d ./made ./up1.dat
 quote NOOP
 status
 ";
