@@ -442,6 +442,10 @@ status
         "lls: {stdout}"
     );
     assert!(
+        stdout.contains("./made\n./up1.dat\n"),
+        "lls -d with two operands: {stdout}"
+    );
+    assert!(
         stdout.contains("\n200"),
         "quote NOOP shows the reply: {stdout}"
     );
