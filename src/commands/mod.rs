@@ -27,7 +27,7 @@ pub enum ArgKind {
     Url,
     /// A command name.
     CommandName,
-    /// A fixed word (on/off).
+    /// A fixed word (on/off, a mode, a raw command).
     Word,
 }
 
