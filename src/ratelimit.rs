@@ -25,6 +25,11 @@ impl Limiter {
         }
     }
 
+    /// The cap, in bytes per second.
+    pub fn rate(&self) -> u64 {
+        self.rate as u64
+    }
+
     /// The size of one read or write under this cap: a tenth of a second's worth, at most `max`.
     pub fn chunk(&self, max: usize) -> usize {
         (self.burst as usize).clamp(1024, max.max(1024))

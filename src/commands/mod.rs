@@ -2,6 +2,8 @@
 //! and handler. argv (one-shot), the prompt and batch files all dispatch through
 //! [`dispatch`]; `help`, `-h` and tab completion are generated from [`COMMANDS`].
 
+mod familiar;
+mod ls;
 mod many;
 mod mirror;
 mod options;
@@ -25,7 +27,7 @@ pub enum ArgKind {
     Url,
     /// A command name.
     CommandName,
-    /// A fixed word (on/off).
+    /// A fixed word (on/off, a mode, a raw command).
     Word,
 }
 
@@ -116,7 +118,7 @@ pub struct Spec {
 
 /// Every command, in the order help lists them.
 pub static COMMANDS: &[Spec] = &[
-    remote::LS,
+    ls::LS,
     remote::MKDIR,
     remote::RM,
     remote::RMDIR,
@@ -135,7 +137,18 @@ pub static COMMANDS: &[Spec] = &[
     session::CLOSE,
     session::VERBOSE,
     session::ACTIVE,
+    session::PASSIVE,
     session::LIMIT_RATE,
+    familiar::LLS,
+    familiar::LMKDIR,
+    familiar::SIZE,
+    familiar::MODTIME,
+    familiar::CHMOD,
+    familiar::BINARY,
+    familiar::ASCII,
+    familiar::QUOTE,
+    familiar::SITE,
+    familiar::STATUS,
     session::HELP,
     session::QUIT,
 ];
@@ -145,6 +158,40 @@ pub fn lookup(name: &str) -> Option<&'static Spec> {
     COMMANDS
         .iter()
         .find(|s| s.name == name || s.aliases.contains(&name))
+}
+
+/// The command name or alias nearest to a mistyped `word` (at most two edits away, or
+/// one it starts with), for "did you mean ls?".
+pub fn nearest(word: &str) -> Option<&'static str> {
+    let names = COMMANDS
+        .iter()
+        .flat_map(|s| std::iter::once(&s.name).chain(s.aliases.iter()));
+    let limit = if word.chars().count() <= 3 { 1 } else { 2 };
+    names
+        .map(|n| (edit_distance(word, n), *n))
+        .filter(|(d, n)| *d <= limit || (word.len() > 2 && n.starts_with(word)))
+        .min()
+        .map(|(_, n)| n)
+}
+
+/// Levenshtein distance, counted in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 /// Runs one command line, already split into words (`words[0]` is the command).
@@ -158,12 +205,13 @@ pub fn dispatch(ctx: &mut Ctx, words: &[String]) -> Result<()> {
         } else {
             ("operation", "3700ftp --help lists them")
         };
-        let what = if name.starts_with('-') {
-            "option"
-        } else {
-            what
-        };
-        Error::usage(format!("unknown {what} '{name}' ({list})"))
+        if name.starts_with('-') {
+            return Error::usage(format!("unknown option '{name}' ({list})"));
+        }
+        match nearest(name) {
+            Some(near) => Error::usage(format!("{name}: unknown {what}; did you mean {near}?")),
+            None => Error::usage(format!("unknown {what} '{name}' ({list})")),
+        }
     })?;
     if spec.scope == Scope::SessionOnly && !ctx.in_session {
         return Err(Error::usage(format!(
@@ -217,11 +265,12 @@ pub fn parse_args(spec: &Spec, words: &[String]) -> Result<Args> {
             let letters: Vec<char> = word[1..].chars().collect();
             let mut i = 0;
             while i < letters.len() {
+                // In a cluster (`-lq`), the letter that is wrong is the one named.
                 let flag = spec
                     .flags
                     .iter()
                     .find(|f| f.short == Some(letters[i]))
-                    .ok_or_else(|| unknown(word))?;
+                    .ok_or_else(|| unknown(&format!("-{}", letters[i])))?;
                 if flag.value.is_some() {
                     let rest: String = letters[i + 1..].iter().collect();
                     let value = if rest.is_empty() {
@@ -339,6 +388,17 @@ mod tests {
         assert!(parse_args(spec, &words(&["-x"])).is_err());
         let a = parse_args(spec, &words(&["--", "-x"])).unwrap();
         assert_eq!(a.pos, ["-x"]);
+        // Short options cluster in any order; a value-taking one ends the cluster.
+        let ls = lookup("ls").unwrap();
+        let a = parse_args(ls, &words(&["-tl", "-a1", "dir"])).unwrap();
+        assert!(a.has("long") && a.has("time") && a.has("all") && a.has("one"));
+        assert_eq!(a.pos, ["dir"]);
+        let e = parse_args(ls, &words(&["-lq"])).unwrap_err().to_string();
+        assert!(e.contains("unknown option '-q'"), "{e}");
+        let cp = lookup("cp").unwrap();
+        let a = parse_args(cp, &words(&["-rj4", "a", "b"])).unwrap();
+        assert!(a.has("recursive"));
+        assert_eq!(a.value("parallel"), Some("4"));
     }
 
     #[test]
@@ -347,6 +407,15 @@ mod tests {
             assert_eq!(lookup(name).unwrap().scope, Scope::Everywhere, "{name}");
         }
         assert_eq!(lookup("cd").unwrap().scope, Scope::SessionOnly);
+    }
+
+    #[test]
+    fn a_mistyped_command_has_a_nearest_one() {
+        assert_eq!(nearest("lsl"), Some("ls"));
+        assert_eq!(nearest("mkdri"), Some("mkdir"));
+        assert_eq!(nearest("stauts"), Some("status"));
+        assert_eq!(nearest("xyzzy"), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

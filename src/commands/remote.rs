@@ -1,37 +1,10 @@
-//! Commands on remote paths: ls, mkdir, rm, rmdir, rename, cd, pwd.
+//! Commands on remote paths: mkdir, rm, rmdir, rename, cd, pwd.
 
-use super::{ArgKind, Args, Flag, Scope, Spec};
+use super::{ArgKind, Args, Scope, Spec};
 use crate::ctx::{Ctx, Remote};
 use crate::error::{Error, Result};
 use crate::ftp::connection::Connection;
-use crate::output::ListStyle;
-use crate::session::listing::{self, Want};
 use crate::session::ops;
-
-pub(super) const LS: Spec = Spec {
-    name: "ls",
-    aliases: &["dir"],
-    usage: "[URL|PATH]",
-    summary: "list a remote directory (names; -l the server's long listing; --json for scripts)",
-    args: &[ArgKind::Remote],
-    min_args: 0,
-    flags: &[
-        Flag {
-            short: Some('l'),
-            long: "long",
-            value: None,
-            help: "the server's long listing (LIST), one line per entry",
-        },
-        Flag {
-            short: None,
-            long: "json",
-            value: None,
-            help: "one JSON object per entry: name, type, size, modified, permissions",
-        },
-    ],
-    scope: Scope::Everywhere,
-    run: ls,
-};
 
 pub(super) const MKDIR: Spec = Spec {
     name: "mkdir",
@@ -47,7 +20,7 @@ pub(super) const MKDIR: Spec = Spec {
 
 pub(super) const RM: Spec = Spec {
     name: "rm",
-    aliases: &["delete"],
+    aliases: &["delete", "mdelete"],
     usage: "URL|PATH",
     summary: "delete a remote file",
     args: &[ArgKind::Remote],
@@ -104,39 +77,6 @@ pub(super) const PWD: Spec = Spec {
     scope: Scope::SessionOnly,
     run: pwd,
 };
-
-fn ls(ctx: &mut Ctx, args: &Args) -> Result<()> {
-    if args.pos.is_empty() && !ctx.in_session {
-        return Err(Error::usage("usage: ls [-l] [--json] URL"));
-    }
-    let remote = ctx.remote(args.pos.first().map_or("", String::as_str))?;
-    let shown = format!("ls {}", remote.shown());
-    let style = if args.has("json") {
-        ListStyle::Json
-    } else if args.has("long") {
-        ListStyle::Long
-    } else {
-        ListStyle::Names
-    };
-    let want = match style {
-        ListStyle::Long => Want::LongLines,
-        ListStyle::Names => Want::Names,
-        ListStyle::Json => Want::Entries,
-    };
-    // Checking a directory with CWD moves the session; it must come back.
-    let restore = if ctx.uses_session(&remote) {
-        ctx.session.as_ref().and_then(|s| s.cwd.clone())
-    } else {
-        None
-    };
-    let entries = ctx
-        .with_conn(&remote, |conn, _| {
-            listing::fetch(conn, &remote.path, want, restore.as_deref())
-        })
-        .map_err(|e| e.context(shown))?;
-    ctx.out.entries(&entries, style);
-    Ok(())
-}
 
 fn simple(
     ctx: &mut Ctx,

@@ -1,4 +1,4 @@
-//! Session commands: lcd, lpwd, open, close, verbose, help, quit.
+//! Session commands: lcd, lpwd, open, close, verbose, active, passive, limit-rate, help, quit.
 
 use super::{help_for, help_table, lookup, ArgKind, Args, Flag, Scope, Spec};
 use crate::ctx::Ctx;
@@ -72,7 +72,7 @@ pub(super) const VERBOSE: Spec = Spec {
 
 pub(super) const ACTIVE: Spec = Spec {
     name: "active",
-    aliases: &["passive"],
+    aliases: &[],
     usage: "[on|off]",
     summary: "active mode: the server connects to us (toggles when bare; passive is the default)",
     args: &[ArgKind::Word],
@@ -80,6 +80,19 @@ pub(super) const ACTIVE: Spec = Spec {
     flags: &[],
     scope: Scope::SessionOnly,
     run: active,
+};
+
+pub(super) const PASSIVE: Spec = Spec {
+    name: "passive",
+    aliases: &[],
+    usage: "[on|off]",
+    summary:
+        "passive mode: we connect to the server (the default; off means active; toggles when bare)",
+    args: &[ArgKind::Word],
+    min_args: 0,
+    flags: &[],
+    scope: Scope::SessionOnly,
+    run: passive,
 };
 
 pub(super) const LIMIT_RATE: Spec = Spec {
@@ -176,6 +189,18 @@ fn active(ctx: &mut Ctx, args: &Args) -> Result<()> {
         "active mode on"
     } else {
         "active mode off (passive)"
+    });
+    Ok(())
+}
+
+/// `passive on` is `active off`: the same setting, named the way ftp(1) users know it.
+fn passive(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    let on = on_off("passive", !ctx.opts.active, args)?;
+    ctx.set_active(!on);
+    ctx.out.line(if on {
+        "passive mode on"
+    } else {
+        "passive mode off (active)"
     });
     Ok(())
 }

@@ -11,7 +11,7 @@ use super::{ArgKind, Args, Scope, Spec};
 use crate::ctx::{Ctx, Remote};
 use crate::error::{Error, Result};
 use crate::session::jobs::{self, Job};
-use crate::session::{download, upload};
+use crate::session::{download, ops, upload};
 use crate::url::looks_like_url;
 
 use super::many::{many_down, many_up, Sources};
@@ -55,7 +55,7 @@ pub(super) const CAT: Spec = Spec {
 
 pub(super) const GET: Spec = Spec {
     name: "get",
-    aliases: &["download"],
+    aliases: &["download", "mget"],
     usage: "REMOTE [LOCAL]",
     summary: "download a remote file (to the local directory by default)",
     args: &[ArgKind::Remote, ArgKind::Local],
@@ -67,7 +67,7 @@ pub(super) const GET: Spec = Spec {
 
 pub(super) const PUT: Spec = Spec {
     name: "put",
-    aliases: &["upload"],
+    aliases: &["upload", "mput"],
     usage: "LOCAL [REMOTE]",
     summary: "upload a local file (to the remote directory by default)",
     args: &[ArgKind::Local, ArgKind::Remote],
@@ -79,8 +79,17 @@ pub(super) const PUT: Spec = Spec {
 
 /// One direction of a copy, with both ends resolved.
 enum Plan {
-    Download { remote: Remote, local: PathBuf },
-    Upload { local: PathBuf, remote: Remote },
+    Download {
+        remote: Remote,
+        local: PathBuf,
+    },
+    /// `probe`: the remote path was named without a trailing `/`, so it may be an existing
+    /// directory the file goes into.
+    Upload {
+        local: PathBuf,
+        remote: Remote,
+        probe: bool,
+    },
 }
 
 fn cp(ctx: &mut Ctx, args: &Args) -> Result<()> {
@@ -110,7 +119,7 @@ fn get(ctx: &mut Ctx, args: &Args) -> Result<()> {
     if remote.pattern.is_some() || opts.recursive {
         return many_down(ctx, "get", remote, ctx.local(local_word), opts);
     }
-    let local = download_target(&remote, ctx.local(local_word))?;
+    let local = download_target("get", &remote, ctx.local(local_word))?;
     run_plan(ctx, "get", Plan::Download { remote, local }, opts)
 }
 
@@ -124,8 +133,18 @@ fn put(ctx: &mut Ctx, args: &Args) -> Result<()> {
     if opts.recursive {
         return many_up(ctx, "put", Sources::Tree(local), remote, opts);
     }
+    let probe = !remote.names_directory();
     let remote = upload_target(remote, &local)?;
-    run_plan(ctx, "put", Plan::Upload { local, remote }, opts)
+    run_plan(
+        ctx,
+        "put",
+        Plan::Upload {
+            local,
+            remote,
+            probe,
+        },
+        opts,
+    )
 }
 
 fn cat(ctx: &mut Ctx, args: &Args) -> Result<()> {
@@ -201,7 +220,7 @@ fn copy(ctx: &mut Ctx, verb: &str, src: &str, dst: &str, opts: Opts) -> Result<(
             if remote.pattern.is_some() || opts.recursive {
                 return many_down(ctx, verb, remote, ctx.local(dst), opts);
             }
-            let local = download_target(&remote, ctx.local(dst))?;
+            let local = download_target(verb, &remote, ctx.local(dst))?;
             run_plan(ctx, verb, Plan::Download { remote, local }, opts)
         }
         (false, true) => {
@@ -213,8 +232,18 @@ fn copy(ctx: &mut Ctx, verb: &str, src: &str, dst: &str, opts: Opts) -> Result<(
             if opts.recursive {
                 return many_up(ctx, verb, Sources::Tree(local), remote, opts);
             }
+            let probe = !remote.names_directory();
             let remote = upload_target(remote, &local)?;
-            run_plan(ctx, verb, Plan::Upload { local, remote }, opts)
+            run_plan(
+                ctx,
+                verb,
+                Plan::Upload {
+                    local,
+                    remote,
+                    probe,
+                },
+                opts,
+            )
         }
         // mv inside one server is a rename (RNFR/RNTO): nothing is copied.
         (true, true) if verb == "mv" && !opts.recursive => {
@@ -232,12 +261,19 @@ fn copy(ctx: &mut Ctx, verb: &str, src: &str, dst: &str, opts: Opts) -> Result<(
 }
 
 /// The local file a download writes: inside `local` when it is a directory.
-fn download_target(remote: &Remote, local: PathBuf) -> Result<PathBuf> {
+/// "docs is a directory: use get -r", in the words of the command typed.
+fn is_a_directory(verb: &str, remote: &Remote) -> Error {
+    let path = remote.path.trim_end_matches('/');
+    let name = path.rsplit('/').next().filter(|n| !n.is_empty());
+    Error::usage(format!(
+        "{} is a directory: use {verb} -r",
+        name.unwrap_or(remote.shown())
+    ))
+}
+
+fn download_target(verb: &str, remote: &Remote, local: PathBuf) -> Result<PathBuf> {
     if remote.names_directory() {
-        return Err(Error::usage(format!(
-            "{}: the remote path names a directory, not a file (cp -r copies a directory)",
-            remote.shown()
-        )));
+        return Err(is_a_directory(verb, remote));
     }
     let name = remote.path.rsplit('/').next().unwrap_or(&remote.path);
     if local.is_dir() {
@@ -247,6 +283,8 @@ fn download_target(remote: &Remote, local: PathBuf) -> Result<PathBuf> {
 }
 
 /// The remote file an upload writes: inside the remote directory when it ends with `/`.
+/// Where an upload of `local` goes when `remote` ends in `/`: inside it. (An existing
+/// directory named without the slash is found on the transfer's connection, in `run_plan`.)
 fn upload_target(mut remote: Remote, local: &Path) -> Result<Remote> {
     if remote.names_directory() {
         let name = local
@@ -261,7 +299,7 @@ fn upload_target(mut remote: Remote, local: &Path) -> Result<Remote> {
 fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
     let base = ctx.local_dir.clone();
     let rel = |p: &Path| p.strip_prefix(&base).unwrap_or(p).display().to_string();
-    let (remote, job, shown) = match plan {
+    let (remote, job, shown, probe) = match plan {
         Plan::Download { remote, local } => {
             let shown = format!("{verb} {} {}", remote.shown(), rel(&local));
             check_local_dir(&local).map_err(|e| e.context(shown.clone()))?;
@@ -274,9 +312,13 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
                 local,
                 delete_source: opts.delete_source,
             };
-            (remote, job, shown)
+            (remote, job, shown, false)
         }
-        Plan::Upload { local, remote } => {
+        Plan::Upload {
+            local,
+            remote,
+            probe,
+        } => {
             let shown = format!("{verb} {} {}", rel(&local), remote.shown());
             check_local_file(&local).map_err(|e| e.context(shown.clone()))?;
             let job = Job {
@@ -285,18 +327,47 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
                 local,
                 delete_source: opts.delete_source,
             };
-            (remote, job, shown)
+            (remote, job, shown, probe)
         }
     };
     let mut bar = ctx.progress_bar();
     let mut notices = Vec::new();
+    let restore = session_dir(ctx, &remote);
+    let mut job = job;
+    let mut is_dir = false;
     let result = ctx.with_conn(&remote, |conn, _| {
-        jobs::run_one(conn, &job, &mut bar, &opts.policy, &mut notices)
+        // An upload onto an existing directory named without its slash goes inside it.
+        if probe && ops::is_dir(conn, &job.remote, restore.as_deref())? {
+            let name = job.local.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            job.remote = format!("{}/{name}", job.remote);
+        }
+        let moved = jobs::run_one(conn, &job, &mut bar, &opts.policy, &mut notices);
+        // A refused download of a directory: say so, not the server's 550.
+        if let Err(e) = &moved {
+            if job.download && e.kind() == crate::error::Kind::Refused {
+                is_dir = ops::is_dir(conn, &job.remote, restore.as_deref()).unwrap_or(false);
+            }
+        }
+        moved
     });
     for n in &notices {
         ctx.out.notice(n);
     }
-    result.map(|_| ()).map_err(|e| e.context(shown))
+    match result {
+        Ok(_) => Ok(()),
+        Err(_) if is_dir => Err(is_a_directory(verb, &remote)),
+        Err(e) => Err(e.context(shown)),
+    }
+}
+
+/// The session's directory when `remote` is on the session's server (where a CWD probe
+/// must return to).
+fn session_dir(ctx: &Ctx, remote: &Remote) -> Option<String> {
+    if ctx.uses_session(remote) {
+        ctx.session.as_ref().and_then(|s| s.cwd.clone())
+    } else {
+        None
+    }
 }
 
 /// `mv` to a device or FIFO would delete the source for a copy that is not kept: refused

@@ -24,7 +24,9 @@ pub fn complete(line: &str, pos: usize, names: &mut dyn Names) -> (usize, Vec<St
         let mut v: Vec<String> = COMMANDS
             .iter()
             .flat_map(|s| std::iter::once(s.name).chain(s.aliases.iter().copied()))
-            .filter(|n| n.starts_with(&word) && n.chars().all(|c| c.is_ascii_alphabetic()))
+            .filter(|n| {
+                n.starts_with(&word) && n.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
+            })
             .map(|n| format!("{n} "))
             .collect();
         v.sort();
@@ -33,6 +35,21 @@ pub fn complete(line: &str, pos: usize, names: &mut dyn Names) -> (usize, Vec<St
         let Some(spec) = lookup(before[0]) else {
             return (start, Vec::new());
         };
+        // Options after `-` or `--`, from the command's own entry in the table.
+        if word.starts_with('-') {
+            let mut v: Vec<String> = spec
+                .flags
+                .iter()
+                .flat_map(|f| {
+                    let long = format!("--{} ", f.long);
+                    let short = f.short.map(|c| format!("-{c} "));
+                    std::iter::once(long).chain(short)
+                })
+                .filter(|o| o.starts_with(&word))
+                .collect();
+            v.sort();
+            return (start, v);
+        }
         let positional = before
             .iter()
             .skip(1)
@@ -63,7 +80,7 @@ pub fn complete(line: &str, pos: usize, names: &mut dyn Names) -> (usize, Vec<St
                 .filter(|n| n.starts_with(&word))
                 .map(String::from)
                 .collect(),
-            ArgKind::Word if spec.name == "verbose" => ["on", "off"]
+            ArgKind::Word if matches!(spec.name, "verbose" | "active" | "passive") => ["on", "off"]
                 .iter()
                 .filter(|w| w.starts_with(&word))
                 .map(|w| w.to_string())
@@ -169,6 +186,23 @@ mod tests {
     fn command_names() {
         assert_eq!(run("rm"), (0, vec!["rm ".into(), "rmdir ".into()]));
         assert_eq!(run("lp"), (0, vec!["lpwd ".into()]));
+        assert_eq!(run("lim"), (0, vec!["limit-rate ".into()]));
+        for spec in COMMANDS {
+            assert!(
+                run(spec.name).1.contains(&format!("{} ", spec.name)),
+                "{} completes",
+                spec.name
+            );
+        }
+    }
+
+    #[test]
+    fn option_names_from_the_table() {
+        assert_eq!(run("ls --j"), (3, vec!["--json ".into()]));
+        assert_eq!(run("cp --rec").1, ["--recursive "]);
+        let all = run("ls -").1;
+        assert!(all.contains(&"-l ".to_string()) && all.contains(&"--all ".to_string()));
+        assert_eq!(run("nosuch --x"), (7, vec![]));
     }
 
     #[test]
@@ -203,6 +237,7 @@ mod tests {
     #[test]
     fn words_and_help() {
         assert_eq!(run("verbose o"), (8, vec!["on".into(), "off".into()]));
+        assert_eq!(run("passive o"), (8, vec!["on".into(), "off".into()]));
         assert_eq!(run("help mkd"), (5, vec!["mkdir".into()]));
         assert_eq!(run("nosuch x"), (7, vec![]));
     }

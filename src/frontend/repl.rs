@@ -63,29 +63,55 @@ pub fn run_loop(
         match source.read(&prompt) {
             Input::Eof => break,
             Input::Interrupted => continue,
-            Input::Line(line) => {
-                if !line.trim().is_empty() && !carries_password(&line) {
-                    source.remember(&line);
-                }
-                let mut c = ctx.borrow_mut();
-                // Ctrl-C at the prompt cancels one command, not the session.
-                c.opts
-                    .cancel
-                    .store(false, std::sync::atomic::Ordering::SeqCst);
-                if let Err(e) = execute_line(&mut c, &line) {
-                    c.out.error(&e);
-                }
-                let quit = c.quit;
-                drop(c);
-                on_command();
-                if quit {
-                    break;
+            // A paste of several lines arrives as one (bracketed paste): each runs in turn.
+            Input::Line(text) => {
+                for line in text.split(['\n', '\r']) {
+                    if run_one_line(ctx, source, on_command, line) {
+                        ctx.borrow_mut().close();
+                        return Ok(());
+                    }
+                    // Ctrl-C during one pasted line stops the rest of the paste too.
+                    let cancelled = ctx
+                        .borrow()
+                        .opts
+                        .cancel
+                        .load(std::sync::atomic::Ordering::SeqCst);
+                    if cancelled {
+                        break;
+                    }
                 }
             }
         }
     }
     ctx.borrow_mut().close();
     Ok(())
+}
+
+/// Runs one line typed (or pasted); true when it asked to quit.
+fn run_one_line(
+    ctx: &RefCell<Ctx>,
+    source: &mut dyn LineSource,
+    on_command: &mut dyn FnMut(),
+    line: &str,
+) -> bool {
+    if line.trim().is_empty() {
+        return false;
+    }
+    if !carries_password(line) {
+        source.remember(line);
+    }
+    let mut c = ctx.borrow_mut();
+    // A Ctrl-C at the prompt (or during the previous command) must not cancel this one.
+    c.opts
+        .cancel
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    if let Err(e) = execute_line(&mut c, line) {
+        c.out.error(&e);
+    }
+    let quit = c.quit;
+    drop(c);
+    on_command();
+    quit
 }
 
 /// Cached remote directory listings, by directory as typed.

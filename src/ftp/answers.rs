@@ -59,6 +59,8 @@ pub enum Asked {
     Abor,
     /// QUIT.
     Quit,
+    /// A command the user typed (`quote`): any completion or intermediate reply.
+    Raw,
 }
 
 impl Asked {
@@ -83,6 +85,8 @@ impl Asked {
             OptsHash(_) => Asked::Opts,
             Hash(_) | XHash(..) => Asked::Hash,
             Mfmt(..) | SiteUtime(..) | MdtmSet(..) => Asked::SetTime,
+            SiteChmod(..) => Asked::Setting,
+            Raw(_) => Asked::Raw,
             Auth(_) => Asked::Auth,
             Pbsz(_) | Prot(_) | Noop => Asked::Ok200,
             Abor => Asked::Abor,
@@ -98,7 +102,7 @@ impl Asked {
             425 | 426 => matches!(self, Transfer | Abor),
             400..=599 => true,
             100..=199 => self == Transfer,
-            200..=399 => self.positive().contains(&code),
+            200..=399 => self == Raw || self.positive().contains(&code),
             _ => false,
         }
     }
@@ -135,6 +139,7 @@ impl Asked {
             Ok200 => &[200],
             Abor => &[225, 226, 250],
             Quit => &[221],
+            Raw => &[],
         }
     }
 }

@@ -81,6 +81,10 @@ pub enum Command {
     SiteUtime(Arg, String),
     /// `MDTM YYYYMMDDHHMMSS path`: setting the time the way vsftpd (`mdtm_write`) does.
     MdtmSet(String, Arg),
+    /// `SITE CHMOD mode path` (the mode checked by the caller: octal digits).
+    SiteChmod(String, Arg),
+    /// A command line the user typed (`quote`, `site`): sent as is, any reply shown.
+    Raw(Arg),
     Auth(&'static str),
     Pbsz(u32),
     Prot(&'static str),
@@ -147,6 +151,8 @@ impl Command {
             Mfmt(t, a) => format!("MFMT {t} {}", a.0),
             SiteUtime(a, t) => format!("SITE UTIME {t} {}", a.0),
             MdtmSet(t, a) => format!("MDTM {t} {}", a.0),
+            SiteChmod(m, a) => format!("SITE CHMOD {m} {}", a.0),
+            Raw(a) => a.0.clone(),
             Auth(m) => format!("AUTH {m}"),
             Pbsz(n) => format!("PBSZ {n}"),
             Prot(p) => format!("PROT {p}"),

@@ -487,7 +487,7 @@ impl Connection {
         // Stream mode and file structure are RFC 959's defaults; a server that does not
         // implement MODE or STRU is already in them, so a refusal is not an error.
         if let Some(feat) = replies.get(3) {
-            self.features = Some(feature_lines(feat));
+            self.features = Some(feat.feature_lines());
         }
         self.binary = true;
         Ok(())
@@ -513,7 +513,7 @@ impl Connection {
     pub fn features(&mut self) -> Result<Vec<String>> {
         if self.features.is_none() {
             let reply = self.exec(&Command::Feat)?;
-            self.features = Some(feature_lines(&reply));
+            self.features = Some(reply.feature_lines());
         }
         Ok(self.features.clone().unwrap_or_default())
     }
@@ -588,15 +588,6 @@ impl Connection {
             )),
             WaitError::Io(e) => Error::connection(format!("{doing}: {}", describe_io(&e))),
         }
-    }
-}
-
-/// The feature lines of a FEAT reply (none when FEAT was refused).
-fn feature_lines(reply: &Reply) -> Vec<String> {
-    if reply.is_completion() && reply.lines.len() > 2 {
-        reply.lines[1..reply.lines.len() - 1].to_vec()
-    } else {
-        Vec::new()
     }
 }
 

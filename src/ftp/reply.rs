@@ -25,6 +25,15 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The feature lines of a FEAT reply (none when FEAT was refused).
+    pub fn feature_lines(&self) -> Vec<String> {
+        if self.is_completion() && self.lines.len() > 2 {
+            self.lines[1..self.lines.len() - 1].to_vec()
+        } else {
+            Vec::new()
+        }
+    }
+
     /// The first digit: 1 preliminary, 2 completion, 3 intermediate, 4 transient, 5 permanent.
     pub fn class(&self) -> u16 {
         self.code / 100

@@ -134,6 +134,31 @@ fn fetch_here(conn: &mut Connection, arg: Option<Arg>, want: Want) -> Result<Vec
         .collect())
 }
 
+/// The entry of `path` itself (`ls -d`): found in a listing of its parent, or, for a
+/// directory its parent does not list (the root, the working directory), a directory entry
+/// made once CWD has shown it is one. `restore` is where to return after that CWD.
+pub fn itself(
+    conn: &mut Connection,
+    path: &str,
+    want: Want,
+    restore: Option<&str>,
+) -> Result<Entry> {
+    if let Some(entry) = entry_in_parent(conn, path, want) {
+        return Ok(entry);
+    }
+    let name = if path.is_empty() { "." } else { path };
+    conn.exec_ok(&Command::Cwd(Arg::new(name)?))?;
+    go_back(conn, restore)?;
+    Ok(Entry {
+        name: name.to_string(),
+        kind: crate::ftp::list::Kind::Dir,
+        size: None,
+        modified: None,
+        perms: None,
+        raw: name.to_string(),
+    })
+}
+
 /// The entry named by the last component of `path`, from a listing of its parent.
 fn entry_in_parent(conn: &mut Connection, path: &str, want: Want) -> Option<Entry> {
     let trimmed = path.trim_end_matches('/');

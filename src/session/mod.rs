@@ -129,7 +129,7 @@ impl Session {
             return Ok(c.clone());
         }
         let conn = self.conn.as_mut().ok_or_else(not_connected)?;
-        let cwd = ops::pwd(conn)?;
+        let cwd = normalise(&ops::pwd(conn)?);
         self.cwd = Some(cwd.clone());
         Ok(cwd)
     }
@@ -138,7 +138,7 @@ impl Session {
     pub fn change_dir(&mut self, path: &str) -> Result<String> {
         let conn = self.conn.as_mut().ok_or_else(not_connected)?;
         ops::cwd(conn, path)?;
-        let cwd = ops::pwd(conn).ok();
+        let cwd = ops::pwd(conn).ok().map(|d| normalise(&d));
         self.cwd = cwd.clone();
         Ok(cwd.unwrap_or_else(|| path.to_string()))
     }
@@ -151,6 +151,38 @@ impl Session {
     }
 }
 
+/// An absolute directory with `.` and `..` resolved, for servers whose PWD echoes the path
+/// as typed (`/pub/docs/..`); a relative or non-Unix one is left as the server said it.
+pub fn normalise(dir: &str) -> String {
+    if !dir.starts_with('/') {
+        return dir.to_string();
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in dir.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
 fn not_connected() -> Error {
     Error::usage("not connected (use: open ftp://host/)")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn normalise_resolves_dots() {
+        use super::normalise;
+        assert_eq!(normalise("/pub/docs/.."), "/pub");
+        assert_eq!(normalise("/pub/./docs/../.."), "/");
+        assert_eq!(normalise("/.."), "/");
+        assert_eq!(normalise("/a b/c"), "/a b/c");
+        assert_eq!(normalise("C:\\x"), "C:\\x");
+    }
 }

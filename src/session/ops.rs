@@ -53,3 +53,93 @@ pub fn pwd(conn: &mut Connection) -> Result<String> {
         ))
     })
 }
+
+/// Whether `path` names a directory: CWD into it is accepted and moves the connection (a
+/// server that accepts any CWD proves nothing). The connection then returns to `restore`
+/// (the session's directory), or, with none, to where it was.
+pub fn is_dir(conn: &mut Connection, path: &str, restore: Option<&str>) -> Result<bool> {
+    let arg = Arg::new(path)?;
+    let here = pwd(conn)?;
+    if !conn.exec(&Command::Cwd(arg))?.is_completion() {
+        return Ok(false);
+    }
+    let there = pwd(conn).unwrap_or_else(|_| here.clone());
+    cwd(conn, restore.unwrap_or(&here))?;
+    Ok(there != here)
+}
+
+/// `SITE CHMOD MODE PATH`; `mode` must be 3 or 4 octal digits.
+pub fn chmod(conn: &mut Connection, mode: &str, path: &str) -> Result<()> {
+    if !(3..=4).contains(&mode.len()) || !mode.chars().all(|c| ('0'..='7').contains(&c)) {
+        return Err(Error::usage(format!(
+            "chmod: '{mode}' is not an octal mode such as 644 or 0755"
+        )));
+    }
+    conn.exec_ok(&Command::SiteChmod(mode.to_string(), Arg::new(path)?))
+        .map(|_| ())
+}
+
+/// SIZE of a remote file, in bytes.
+pub fn size(conn: &mut Connection, path: &str) -> Result<u64> {
+    use crate::session::proof::SizeAnswer;
+    match crate::session::proof::size(conn, path)? {
+        SizeAnswer::Known(n) => Ok(n),
+        SizeAnswer::Unsupported => Err(Error::refused(502, "the server has no SIZE")),
+        SizeAnswer::Failed(reply) | SizeAnswer::NotASize(reply) => {
+            Err(Error::refused(reply.code, reply.text()))
+        }
+    }
+}
+
+/// MDTM of a remote file: its modification time as the server says it (`YYYYMMDDHHMMSS`,
+/// UTC), and as seconds since the epoch where that parses.
+pub fn modtime(conn: &mut Connection, path: &str) -> Result<(String, Option<i64>)> {
+    let reply = conn.exec_ok(&Command::Mdtm(Arg::new(path)?))?;
+    let text = reply.text().to_string();
+    let secs = crate::ftp::time::parse_ftp_time(&text);
+    Ok((text, secs))
+}
+
+/// Verbs `quote` and `site` refuse: they log in or out, change the connection's security
+/// or state, or open data connections, which only 3700ftp's own commands may do.
+pub const REFUSED_RAW: &[&str] = &[
+    "USER", "PASS", "ACCT", "AUTH", "PROT", "PBSZ", "CCC", "REIN", "PASV", "EPSV", "PORT", "EPRT",
+    "LPRT", "LPSV", "RETR", "STOR", "STOU", "APPE", "LIST", "NLST", "MLSD", "REST", "ABOR", "QUIT",
+    // Also refused: a changed TYPE, MODE or STRU would alter every later transfer's bytes,
+    // and a CWD the session does not know of would move every relative path (use cd).
+    "TYPE", "MODE", "STRU", "CWD", "CDUP", "XCWD", "XCUP",
+];
+
+/// A command line typed by the user (`quote`), sent as is: the whole reply comes back, a
+/// refusal (4xx, 5xx) as an error. Verbs in [`REFUSED_RAW`], and CR, LF and NUL, are refused.
+/// The reply's lines come back as the server wrote them (`211-Status`, …, `211 End`).
+pub fn raw(conn: &mut Connection, line: &str) -> Result<Vec<String>> {
+    let verb = line
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    if verb.is_empty() {
+        return Err(Error::usage("quote: which command?"));
+    }
+    if REFUSED_RAW.contains(&verb.as_str()) {
+        return Err(Error::usage(format!(
+            "quote: {verb} is refused: it would change the connection under 3700ftp (use its own commands)"
+        )));
+    }
+    let reply = conn.exec(&Command::Raw(Arg::new(line)?))?;
+    if reply.code >= 400 {
+        return Err(Error::refused(reply.code, reply.text()));
+    }
+    let last = reply.lines.len().saturating_sub(1);
+    Ok(reply
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| match i {
+            0 if last > 0 => format!("{}-{l}", reply.code),
+            i if i == last => format!("{} {l}", reply.code),
+            _ => l.clone(),
+        })
+        .collect())
+}

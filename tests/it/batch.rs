@@ -377,3 +377,103 @@ fn coreutils_timeout_signalling_twice_still_unwinds_without_a_temporary_file() {
     assert_eq!(out.status.code(), Some(130), "{out:?}");
     assert_eq!(left_in(home.path()), Vec::<String>::new());
 }
+
+#[test]
+fn cd_dot_dot_shows_the_normalised_directory() {
+    let s = TestServer::start();
+    s.put("/pub/docs/a.txt", b"a");
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .arg(s.url("/"))
+        .write_stdin("cd pub/docs\ncd ..\npwd\ncd ./docs/../..\npwd\n")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "/pub\n/\n");
+}
+
+#[test]
+fn commands_people_reach_for() {
+    let s = TestServer::start();
+    s.put("/pub/a.txt", b"12345");
+    s.put("/pub/b.txt", b"bb");
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("up1.dat"), b"1").unwrap();
+    std::fs::write(home.path().join("up2.dat"), b"2").unwrap();
+    let script = "\
+cd pub
+size a.txt
+modtime a.txt
+binary
+ascii
+mget *.txt
+lmkdir made
+mput *.dat
+mdelete up*.dat
+lls
+lls -d ./made ./up1.dat
+quote NOOP
+status
+";
+    let out = ftp(home.path())
+        .arg(s.url("/"))
+        .write_stdin(script)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "5", "{stdout}");
+    assert!(
+        lines[1].ends_with(" UTC") && lines[1].starts_with("20"),
+        "{stdout}"
+    );
+    assert!(lines[2].contains("binary") && lines[3].contains("always transfers in binary"));
+    assert_eq!(std::fs::read(home.path().join("b.txt")).unwrap(), b"bb");
+    assert!(home.path().join("made").is_dir());
+    assert!(!s.file("/pub/up1.dat").exists() && !s.file("/pub/up2.dat").exists());
+    assert!(
+        stdout.contains("\nmade\n") && stdout.contains("up1.dat"),
+        "lls: {stdout}"
+    );
+    assert!(
+        stdout.contains("./made\n./up1.dat\n"),
+        "lls -d with two operands: {stdout}"
+    );
+    assert!(
+        stdout.contains("\n200"),
+        "quote NOOP shows the reply: {stdout}"
+    );
+    for want in [
+        "server: ",
+        "user: alice",
+        "TLS: off",
+        "mode: passive",
+        "remote directory: /pub",
+        "local directory: ",
+    ] {
+        assert!(stdout.contains(want), "status lacks {want}: {stdout}");
+    }
+    let fails = |line: &str, message: &str| {
+        let out = ftp(home.path())
+            .arg(s.url("/"))
+            .write_stdin(format!("{line}\n"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{line}");
+        assert!(stderr.contains(message), "{line}: {stderr}");
+    };
+    fails("quote PASV", "quote: PASV is refused");
+    fails("quote retr pub/a.txt", "quote: RETR is refused");
+    fails("quote TYPE A", "quote: TYPE is refused");
+    fails("site", "usage: site ARGS");
+    fails("chmod abc pub/a.txt", "'abc' is not an octal mode");
+    fails("lsl", "lsl: unknown command; did you mean ls?");
+    fails("size pub/missing", "size pub/missing: server said 550");
+}

@@ -1324,3 +1324,39 @@ fn cat_with_a_mismatching_server_hash_exits_7() {
     assert_exit(&run, 7, &t);
     assert!(error_line(&run).contains("sha-256"), "{}", run.stderr);
 }
+
+#[test]
+fn chmod_sends_site_chmod_and_quote_shows_a_multi_line_reply() {
+    let server = FakeServer::new()
+        .login()
+        .reply(
+            "SITE CHMOD 644 /pub/f.txt",
+            "200 SITE CHMOD command successful\r\n",
+        )
+        .reply(
+            "STAT",
+            "211-Status of fake\r\n Connected\r\n211 End of status\r\n",
+        )
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let out = common::ftp(home.path())
+        .arg(server.url("/"))
+        .write_stdin("chmod 644 /pub/f.txt\nquote STAT\n")
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert!(
+        out.status.success(),
+        "{}\n{t:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "211-Status of fake\n Connected\n211 End of status\n"
+    );
+    assert!(
+        t.commands
+            .contains(&"SITE CHMOD 644 /pub/f.txt".to_string()),
+        "{t:?}"
+    );
+}

@@ -732,3 +732,93 @@ fn login_relative_wildcard_rm_deletes_from_the_login_directory() {
         .success();
     assert_eq!(common::names(&s.file("/my dir")), ["keep.txt"]);
 }
+
+fn stdout_lines(home: &std::path::Path, args: &[&str]) -> Vec<String> {
+    let out = ftp(home).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+fn last_words(lines: &[String]) -> Vec<&str> {
+    lines
+        .iter()
+        .map(|l| l.rsplit(' ').next().unwrap())
+        .collect()
+}
+
+#[test]
+fn ls_takes_the_flags_ls_users_type() {
+    let s = TestServer::start();
+    let day =
+        |d: u64| std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000 + d * 86_400);
+    for (name, size, age) in [
+        ("b.log", 3000, 3),
+        ("a.log", 10, 1),
+        ("c.iso", 2_000_000, 2),
+        (".hidden", 1, 0),
+    ] {
+        s.put(&format!("/pub/{name}"), &vec![b'x'; size]);
+        let f = std::fs::File::options()
+            .write(true)
+            .open(s.file(&format!("/pub/{name}")))
+            .unwrap();
+        f.set_modified(day(age)).unwrap();
+    }
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let url = s.url("/pub");
+    assert_eq!(stdout_lines(h, &["ls", &url]), ["a.log", "b.log", "c.iso"]);
+    assert_eq!(
+        stdout_lines(h, &["ls", "-a1", &url]),
+        [".hidden", "a.log", "b.log", "c.iso"]
+    );
+    assert_eq!(
+        last_words(&stdout_lines(h, &["ls", "-la", &url])),
+        [".hidden", "a.log", "b.log", "c.iso"]
+    );
+    assert_eq!(
+        last_words(&stdout_lines(h, &["ls", "-lt", &url])),
+        ["b.log", "c.iso", "a.log"]
+    );
+    assert_eq!(
+        stdout_lines(h, &["ls", "-S", &url]),
+        ["c.iso", "b.log", "a.log"]
+    );
+    assert_eq!(
+        stdout_lines(h, &["ls", "-rS", &url]),
+        ["a.log", "b.log", "c.iso"]
+    );
+    let human = stdout_lines(h, &["ls", "-lhS", &url]);
+    assert!(
+        human[0].contains(" 2.0M ") && human[0].ends_with(" c.iso"),
+        "{human:?}"
+    );
+    assert!(human[1].contains(" 3.0K "), "{human:?}");
+    assert_eq!(
+        stdout_lines(h, &["ls", &s.url("/pub/*.log")]),
+        ["a.log", "b.log"]
+    );
+    let iso = stdout_lines(h, &["ls", "-l", &s.url("/pub/*.iso")]);
+    assert_eq!(last_words(&iso), ["c.iso"]);
+    let dir = stdout_lines(h, &["ls", "-ld", &url]);
+    assert_eq!(dir.len(), 1, "{dir:?}");
+    assert!(
+        dir[0].starts_with('d') && dir[0].ends_with(" pub"),
+        "{dir:?}"
+    );
+    let json = stdout_lines(h, &["ls", "--json", &url]);
+    assert_eq!(json.len(), 3);
+    assert!(json[0].starts_with("{\"name\":\"a.log\""), "{json:?}");
+    ftp(h)
+        .args(["ls", "-lq", &url])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("ls: unknown option '-q'"));
+}

@@ -328,3 +328,66 @@ fn completion_lists_with_mlsd_like_ls_and_quietly() {
         "-v does not show the listing: {shown}"
     );
 }
+
+#[test]
+fn a_pasted_block_of_lines_runs_each_line() {
+    let s = TestServer::start();
+    let (out, err) = (SharedBuf::default(), SharedBuf::default());
+    let mut ctx = Ctx::new(
+        Options::default(),
+        false,
+        Output::buffers(out.clone(), err.clone()),
+    );
+    ctx.in_session = true;
+    ctx.open(ftp3700::url::FtpUrl::parse(&s.url("/")).unwrap(), false)
+        .unwrap();
+    let mut source = Lines {
+        lines: vec![Input::Line(
+            "mkdir one\nmkdir two\r\n\ncd two\npwd\n".into(),
+        )],
+        remembered: Vec::new(),
+        prompts: Vec::new(),
+    };
+    let ctx = RefCell::new(ctx);
+    run_loop(&ctx, &mut source, &mut || {}).unwrap();
+    assert_eq!(err.text(), "");
+    assert!(s.file("/one").is_dir() && s.file("/two").is_dir());
+    assert_eq!(out.text(), "/two\n");
+    assert_eq!(
+        source.remembered,
+        ["mkdir one", "mkdir two", "cd two", "pwd"]
+    );
+}
+
+#[test]
+fn pty_tab_completes_dashed_names_and_options_and_a_paste_runs_each_line() {
+    let s = TestServer::start();
+    let home = tempfile::tempdir().unwrap();
+    let mut p = spawn(home.path(), &s.url("/"));
+    p.expect("alice@127.0.0.1:/> ").unwrap();
+    p.send("lim").unwrap();
+    p.send("\t").unwrap();
+    p.expect("limit-rate ").unwrap();
+    p.send("2M\r").unwrap();
+    p.expect("rate limit").unwrap();
+    p.expect("alice@127.0.0.1:/> ").unwrap();
+    p.send("ls --js").unwrap();
+    p.send("\t").unwrap();
+    p.expect("--json ").unwrap();
+    p.send("\r").unwrap();
+    p.expect("alice@127.0.0.1:/> ").unwrap();
+    // A bracketed paste of two lines, then Enter.
+    p.send("\x1b[200~mkdir pasted-one\rmkdir pasted-two\x1b[201~")
+        .unwrap();
+    p.send("\r").unwrap();
+    p.expect("alice@127.0.0.1:/> ").unwrap();
+    // Ctrl-D only once the prompt is back after a command's output: typed ahead in cooked
+    // mode it would be an EOF marker rustyline never sees.
+    p.send_line("ls").unwrap();
+    p.expect("pasted-two\r\n").unwrap();
+    p.expect("alice@127.0.0.1:/> ").unwrap();
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    exit_status(&mut p);
+    assert!(s.file("/pasted-one").is_dir(), "first pasted line ran");
+    assert!(s.file("/pasted-two").is_dir(), "second pasted line ran");
+}

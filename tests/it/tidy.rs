@@ -43,3 +43,25 @@ fn every_source_file_is_in_the_architecture_code_map() {
         "docs/architecture.md's code map does not name: {missing:?}"
     );
 }
+
+#[test]
+fn every_command_is_in_the_session_docs_with_its_aliases() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/session.md")).unwrap();
+    for spec in ftp3700::commands::COMMANDS {
+        let row = doc
+            .lines()
+            .find(|l| {
+                l.starts_with(&format!("| `{} ", spec.name))
+                    || l.starts_with(&format!("| `{}`", spec.name))
+            })
+            .unwrap_or_else(|| panic!("docs/session.md has no row for {}", spec.name));
+        for alias in spec.aliases {
+            assert!(
+                row.contains(&format!("`{alias}`")),
+                "{}: alias {alias} not in {row}",
+                spec.name
+            );
+        }
+    }
+}

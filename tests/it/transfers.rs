@@ -1010,3 +1010,75 @@ fn a_new_connection_sends_its_setup_in_one_round_trip() {
         b"pipelined"
     );
 }
+
+#[test]
+fn passive_on_means_passive_and_off_means_active() {
+    let s = TestServer::start();
+    s.put("/p/a.txt", b"a");
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .arg(s.url("/p"))
+        .write_stdin("passive off\nverbose on\nls\nverbose off\npassive on\nverbose on\nls\n")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("passive mode off (active)"), "{text}");
+    assert!(text.contains("passive mode on"), "{text}");
+    let (first, second) = text.split_once("passive mode on").unwrap();
+    assert!(
+        first.contains("> EPRT") || first.contains("> PORT"),
+        "{first}"
+    );
+    assert!(!first.contains("> EPSV"), "{first}");
+    assert!(second.contains("> EPSV"), "{second}");
+    assert!(!second.contains("> EPRT"), "{second}");
+}
+
+#[test]
+fn a_remote_directory_named_without_a_slash() {
+    let s = TestServer::start();
+    std::fs::create_dir_all(s.file("/upload")).unwrap();
+    s.put("/pub/docs/a.txt", b"a");
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("f.txt"), b"file").unwrap();
+    // An upload onto an existing directory goes inside it.
+    ftp(home.path())
+        .args(["cp", "f.txt", &s.url("/upload")])
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(s.file("/upload/f.txt")).unwrap(), b"file");
+    ftp(home.path())
+        .arg(s.url("/"))
+        .write_stdin("put f.txt pub/docs\ncd pub\nput f.txt new.txt\n")
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(s.file("/pub/docs/f.txt")).unwrap(), b"file");
+    assert_eq!(std::fs::read(s.file("/pub/new.txt")).unwrap(), b"file");
+    // A bare put names the working directory: nothing to probe.
+    let out = ftp(home.path())
+        .arg(s.url("/upload"))
+        .write_stdin("verbose on\nput f.txt\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("> CWD f.txt"), "{text}");
+    // A download of a directory says what to type.
+    ftp(home.path())
+        .args(["cp", &s.url("/pub/docs"), "."])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("docs is a directory: use cp -r"));
+    ftp(home.path())
+        .arg(s.url("/pub"))
+        .write_stdin("get docs\n")
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("docs is a directory: use get -r"));
+    assert!(!home.path().join("docs").exists());
+}
