@@ -1360,3 +1360,44 @@ fn chmod_sends_site_chmod_and_quote_shows_a_multi_line_reply() {
         "{t:?}"
     );
 }
+
+#[test]
+fn mv_keeps_a_local_source_that_changed_during_its_upload() {
+    let server = FakeServer::new()
+        .login()
+        .reply("STOR", "150 Ok to send data.\r\n")
+        .data_recv()
+        // The file is written to while the client waits for the final reply.
+        .sleep_ms(1500)
+        .send("226 Transfer complete\r\n")
+        .reply("SIZE", "213 5000\r\n")
+        .reply("RNFR", "350 Ready\r\n")
+        .reply("RNTO", "250 Renamed\r\n")
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("log.txt");
+    std::fs::write(&src, pattern(5000)).unwrap();
+    let url = server.url("/log.txt");
+    let args = ["mv".to_string(), s(&src).to_string(), url];
+    let run = thread::spawn(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        ftp(&args)
+    });
+    thread::sleep(Duration::from_millis(600));
+    let mut f = std::fs::OpenOptions::new().append(true).open(&src).unwrap();
+    f.write_all(b"one more line\n").unwrap();
+    drop(f);
+    let run = run.join().unwrap();
+    let t = server.finish();
+    assert_exit(&run, 6, &t);
+    assert!(
+        error_line(&run).contains("changed during the upload"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::metadata(&src).unwrap().len(),
+        5000 + 14,
+        "the source is kept"
+    );
+}
