@@ -267,18 +267,7 @@ fn request(
             })
             .transpose()
     };
-    let parallel = match args.value("parallel") {
-        None => 1,
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=64).contains(n))
-            .ok_or_else(|| {
-                Error::usage(format!(
-                    "-j needs a number of connections from 1 to 64, not '{v}'"
-                ))
-            })?,
-    };
+    let parallel = super::options::parallel(args)?;
     let window = number("modify-window", "a number of seconds")?.unwrap_or(0);
     let max_delete = number("max-delete", "a number")?.map(|n| n as usize);
     let filter = filter(ctx, args)?;

@@ -49,20 +49,25 @@ pub(super) struct Opts {
     pub(super) policy: Policy,
 }
 
+/// `-j N`: from 1 to 64 connections (1 when not given); cp, get, put and mirror read it here.
+pub(super) fn parallel(args: &Args) -> Result<usize> {
+    match args.value("parallel") {
+        None => Ok(1),
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=64).contains(n))
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "-j needs a number of connections from 1 to 64, not '{v}'"
+                ))
+            }),
+    }
+}
+
 impl Opts {
     pub(super) fn from(ctx: &Ctx, args: &Args, delete_source: bool) -> Result<Opts> {
-        let parallel = match args.value("parallel") {
-            None => 1,
-            Some(v) => v
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=64).contains(n))
-                .ok_or_else(|| {
-                    Error::usage(format!(
-                        "-j needs a number of connections from 1 to 64, not '{v}'"
-                    ))
-                })?,
-        };
+        let parallel = parallel(args)?;
         Ok(Opts {
             recursive: args.has("recursive"),
             parallel,
