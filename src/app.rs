@@ -42,6 +42,7 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
         proxy,
         noproxy,
         tls: TlsSource::new(cli.cacert.clone(), cli.insecure),
+        pipelining: Default::default(),
     };
     let mut ctx = Ctx::new(opts, cli.verbose, Output::terminal_with(cli.color));
     let bars_wanted = !cli.quiet && std::io::stderr().is_terminal();

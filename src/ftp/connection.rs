@@ -67,6 +67,13 @@ pub struct Connection {
     pub(super) asked: Option<Asked>,
     /// The greeting was `230`: logged in without USER and PASS.
     pub(super) logged_in: bool,
+    /// `host:port`, the key of [`Options::pipelining`].
+    pub(super) server: String,
+    /// This server stumbles on pipelined commands: one at a time (`pipeline.rs`).
+    pub(super) one_at_a_time: bool,
+    /// A passive address asked for in the same write as the command before (SIZE + EPSV):
+    /// the next data connection uses it; any other command sent first drops it.
+    pub(super) prepared: Option<SocketAddr>,
 }
 
 impl Connection {
@@ -135,7 +142,11 @@ impl Connection {
             mode,
             asked: None,
             logged_in: false,
+            server: net::show_host(host, port),
+            one_at_a_time: false,
+            prepared: None,
         };
+        conn.one_at_a_time = conn.opts.pipelining.stumbles(&conn.server);
         if let Some(d) = conn.stream.describe() {
             conn.transcript.note(&format!("TLS: {d}"));
         }
@@ -320,6 +331,7 @@ impl Connection {
     /// Sends one command, giving up at `deadline` or when `cancel` is set.
     fn send_until(&mut self, cmd: &Command, deadline: Instant, cancel: &AtomicBool) -> Result<()> {
         self.drop_unsolicited()?;
+        self.prepared = None;
         self.asked = Some(Asked::of(cmd));
         self.transcript.sent(&cmd.log_line());
         let bytes = cmd.wire();
@@ -327,7 +339,7 @@ impl Connection {
         res.map_err(|e| self.lost(e, "sending to the server"))
     }
 
-    fn drop_unsolicited(&mut self) -> Result<()> {
+    pub(super) fn drop_unsolicited(&mut self) -> Result<()> {
         while let Ok(Some((reply, used))) = reply::parse(&self.buf) {
             self.take_buffered(used, &reply)?;
             self.transcript
@@ -337,7 +349,7 @@ impl Connection {
     }
 
     /// Removes a parsed reply from the buffer and logs it; a `421` kills the connection.
-    fn take_buffered(&mut self, used: usize, reply: &Reply) -> Result<()> {
+    pub(super) fn take_buffered(&mut self, used: usize, reply: &Reply) -> Result<()> {
         self.buf.drain(..used);
         self.transcript.received(reply);
         if reply.code == 421 {
@@ -443,28 +455,6 @@ impl Connection {
         } else {
             Err(Error::refused(reply.code, reply.text()))
         }
-    }
-
-    /// Sends `cmds` in one write and reads their replies in order, each checked against
-    /// its own command: one round trip instead of one per command. Only for commands
-    /// whose outcome does not decide what is sent next.
-    pub fn exec_pipelined(&mut self, cmds: &[Command]) -> Result<Vec<Reply>> {
-        self.drop_unsolicited()?;
-        let deadline = Instant::now() + self.opts.timeout;
-        let cancel = self.opts.cancel.clone();
-        let mut bytes = Vec::new();
-        for cmd in cmds {
-            self.transcript.sent(&cmd.log_line());
-            bytes.extend_from_slice(&cmd.wire());
-        }
-        write_all_timed(&mut self.stream, &bytes, deadline, &cancel)
-            .map_err(|e| self.lost(e, "sending to the server"))?;
-        let mut replies = Vec::with_capacity(cmds.len());
-        for cmd in cmds {
-            self.asked = Some(Asked::of(cmd));
-            replies.push(self.read_reply()?);
-        }
-        Ok(replies)
     }
 
     /// Puts the connection in binary image mode, stream mode and file structure, once, and

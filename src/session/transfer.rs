@@ -95,6 +95,9 @@ pub struct Settings<'a> {
     /// The source is deleted after this copy (`mv`): nothing short of a proof will do, and
     /// a downloaded file is synced to disk before the caller deletes the remote source.
     pub moving: bool,
+    /// Set by `upload` while it stores a temporary file: RNFR of it may go in the same
+    /// write as its SIZE proof.
+    pub rnfr_with_proof: bool,
 }
 
 impl<'a> Settings<'a> {
@@ -108,6 +111,7 @@ impl<'a> Settings<'a> {
             limiter: policy.limiter.clone(),
             inplace: policy.inplace,
             moving,
+            rnfr_with_proof: false,
         }
     }
 

@@ -15,6 +15,7 @@ use std::path::Path;
 use crate::error::{Error, Kind, Result};
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::Connection;
+use crate::ftp::reply::Reply;
 use crate::verify::{Algo, HashCommand, PipedHasher as Hasher, Verify};
 
 use super::local::{self, PART_SUFFIX};
@@ -50,13 +51,15 @@ pub fn upload(
         }
     }
     if settings.inplace {
-        let moved = store(conn, &mut file, src, remote, local_len, settings, notices)?;
+        let (moved, _) = store(conn, &mut file, src, remote, local_len, settings, notices)?;
         keep_time(conn, src, remote, settings, notices)?;
         return Ok(moved);
     }
     let part = part_name(remote);
+    settings.rnfr_with_proof = true;
     let stored = store(conn, &mut file, src, &part, local_len, settings, notices);
-    let moved = match stored {
+    settings.rnfr_with_proof = false;
+    let (moved, rnfr) = match stored {
         Ok(m) => m,
         Err(e) if settings.resume && e.kind() != Kind::NotConfirmed => {
             return Err(e.also(format!(
@@ -65,7 +68,7 @@ pub fn upload(
         }
         Err(e) => return Err(failed_with_part(conn, &part, e)),
     };
-    rename_into_place(conn, &part, remote, notices)?;
+    rename_into_place(conn, &part, remote, rnfr, notices)?;
     keep_time(conn, src, remote, settings, notices)?;
     Ok(moved)
 }
@@ -102,10 +105,12 @@ pub fn upload_from(
         );
         settings.progress.end();
         let total = sent?;
-        prove_stored(conn, &part, total, plan.zip(hasher), settings.verify).map(|proof| Moved {
-            bytes: total,
-            ..proof
-        })
+        prove_stored(conn, &part, total, plan.zip(hasher), settings.verify, false).map(
+            |(proof, _)| Moved {
+                bytes: total,
+                ..proof
+            },
+        )
     })();
     let moved = match stored {
         Ok(m) => m,
@@ -113,7 +118,7 @@ pub fn upload_from(
         Err(e) => return Err(failed_with_part(conn, &part, e)),
     };
     if !settings.inplace {
-        rename_into_place(conn, &part, remote, notices)?;
+        rename_into_place(conn, &part, remote, None, notices)?;
     }
     Ok(moved)
 }
@@ -182,6 +187,8 @@ fn already_there(
 
 /// Stores `file` at `path` (continuing a part there with `-c`) and proves it: every byte
 /// sent, the final reply, SIZE where the server has it, the server's hash where offered.
+/// With `settings.rnfr_with_proof`, RNFR of `path` may go in the same write as its SIZE
+/// (its reply returned; nothing is renamed before the proof: RNTO is sent only after).
 fn store(
     conn: &mut Connection,
     file: &mut File,
@@ -190,7 +197,7 @@ fn store(
     local_len: u64,
     settings: &mut Settings,
     notices: &mut Notices,
-) -> Result<Moved> {
+) -> Result<(Moved, Option<Reply>)> {
     let arg = Arg::new(path)?;
     let mut offset = 0;
     if settings.resume {
@@ -262,11 +269,17 @@ fn store(
             offset + total
         )));
     }
-    prove_stored(conn, path, local_len, plan.zip(hasher), settings.verify).map(|proof| Moved {
-        bytes: total,
-        resumed_from: offset,
-        ..proof
-    })
+    let rnfr = settings.rnfr_with_proof;
+    prove_stored(conn, path, local_len, plan.zip(hasher), settings.verify, rnfr).map(
+        |(proof, rnfr)| {
+            let moved = Moved {
+                bytes: total,
+                resumed_from: offset,
+                ..proof
+            };
+            (moved, rnfr)
+        },
+    )
 }
 
 /// Proves what the server stored at `path`: `len` bytes by SIZE (read strictly), and the
@@ -277,8 +290,23 @@ fn prove_stored(
     len: u64,
     hashed: Option<((Algo, HashCommand), Hasher)>,
     verify: Verify,
-) -> Result<Moved> {
-    let size_checked = verify != Verify::None && proof::confirm_uploaded_size(conn, path, len)?;
+    rnfr: bool,
+) -> Result<(Moved, Option<Reply>)> {
+    let mut rnfr_reply = None;
+    let size_checked = if verify == Verify::None {
+        false
+    } else if rnfr && hashed.is_none() {
+        // RNFR decides nothing and renames nothing: it rides with SIZE (one round trip).
+        let arg = Arg::new(path)?;
+        let mut replies =
+            conn.exec_pipelined(&[Command::Size(arg.clone()), Command::Rnfr(arg)])?;
+        rnfr_reply = replies.pop();
+        let size = replies.pop().expect("two replies");
+        let answer = proof::read_size(conn, size)?;
+        proof::confirm_size_answer(answer, len)?
+    } else {
+        proof::confirm_uploaded_size(conn, path, len)?
+    };
     if size_checked && hashed.is_none() {
         conn.transcript_mut()
             .note(&format!("verified by size ({len} bytes)"));
@@ -287,12 +315,13 @@ fn prove_stored(
         Some((plan, h)) => proof::check_hash(conn, path, plan, h.finish(), verify)?,
         None => false,
     };
-    Ok(Moved {
+    let moved = Moved {
         size_checked,
         hash_checked,
         proven: true,
         ..Moved::default()
-    })
+    };
+    Ok((moved, rnfr_reply))
 }
 
 /// Decides where an upload resumes: 0 to start over, or the size already there.
@@ -330,9 +359,22 @@ fn rename_into_place(
     conn: &mut Connection,
     part: &str,
     remote: &str,
+    rnfr: Option<Reply>,
     notices: &mut Notices,
 ) -> Result<()> {
-    let refused = match rename(conn, part, remote)? {
+    let first = match rnfr {
+        // RNFR went with the SIZE proof: RNTO must be the very next command.
+        Some(reply) if reply.code == 350 => {
+            match conn.exec_ok(&Command::Rnto(Arg::new(remote)?)) {
+                Ok(_) => Ok(None),
+                Err(e) if e.kind() == Kind::Refused => Ok(Some(e)),
+                Err(e) => Err(e),
+            }
+        }
+        Some(reply) => Ok(Some(Error::refused(reply.code, reply.text()))),
+        None => rename(conn, part, remote),
+    };
+    let refused = match first? {
         None => return Ok(()),
         Some(refused) => refused,
     };

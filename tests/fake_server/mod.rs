@@ -132,6 +132,8 @@ pub struct Transcript {
     pub problems: Vec<String>,
     /// For `SendEndless`: bytes written, and whether the client hung up before `max`.
     pub endless: Option<(usize, bool)>,
+    /// With [`FakeServer::drops_pipelined`]: the command lines dropped unanswered.
+    pub ignored: Vec<String>,
 }
 
 impl std::fmt::Debug for Transcript {
@@ -189,6 +191,7 @@ struct Options {
     bare_lf: bool,
     bytewise: bool,
     size: Option<u64>,
+    drops_pipelined: bool,
 }
 
 /// A script under construction. Build it with the chained methods, then [`FakeServer::start`].
@@ -225,6 +228,14 @@ impl FakeServer {
     /// Write everything on the control connection one byte at a time, with small pauses.
     pub fn bytewise(mut self) -> Self {
         self.opts.bytewise = true;
+        self
+    }
+
+    /// Act like a server that reads the control connection a chunk at a time and parses
+    /// only the first command in it: whatever else arrived in the same write (pipelined
+    /// commands) is dropped unanswered, and recorded in [`Transcript::ignored`].
+    pub fn drops_pipelined(mut self) -> Self {
+        self.opts.drops_pipelined = true;
         self
     }
 
@@ -847,6 +858,13 @@ impl<'a> Session<'a> {
                 Ok(0) => return Line::Eof,
                 Ok(_) if self.pending.ends_with(b"\n") => {
                     let line = std::mem::take(&mut self.pending);
+                    if self.opts.drops_pipelined {
+                        let rest = reader.buffer().to_vec();
+                        reader.consume(rest.len());
+                        for l in String::from_utf8_lossy(&rest).lines() {
+                            self.transcript.ignored.push(l.trim_end().to_string());
+                        }
+                    }
                     let text = String::from_utf8_lossy(&line);
                     return Line::Command(text.trim_end_matches(['\r', '\n']).to_string());
                 }

@@ -16,6 +16,7 @@ mod integrity;
 mod mirror;
 mod misbehaving;
 mod oneshot;
+mod pipelining;
 mod prompt;
 mod tidy;
 mod transfers;
