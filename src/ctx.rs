@@ -146,7 +146,10 @@ impl Ctx {
 
     /// A way to log in to `url` again and again (`-j N` workers), with the credentials
     /// resolved once, here.
-    pub fn connector(&mut self, url: &FtpUrl) -> impl Fn() -> Result<Connection> + Sync {
+    pub fn connector(
+        &mut self,
+        url: &FtpUrl,
+    ) -> impl Fn() -> Result<Connection> + Send + Sync + 'static {
         let url = self.resolve_credentials(url);
         let tls = self.tls_for(&url);
         let opts = self.opts.clone();

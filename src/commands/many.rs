@@ -42,8 +42,14 @@ pub(super) fn many_down(
     let restore = session_cwd(ctx, &remote);
     let absolute_base = absolute_base(ctx, &remote);
     let bars_enabled = ctx.progress && !ctx.verbose;
-    let parallel = opts.parallel;
+    let login = worker_login(ctx, &remote, opts.parallel)?;
+    let cancel = ctx.opts.cancel.clone();
     let result = ctx.with_conn(&remote, |conn, _| {
+        // This connection is up: the other workers log in while it lists.
+        let early = login.map(|(login, n)| jobs::start_logins(&login, n));
+        // The setup the transfers need, with FEAT (pipelined, one round trip): it also
+        // says whether MLSD exists before a listing tries it.
+        conn.ensure_binary()?;
         let walked = remote.pattern.as_deref().unwrap_or(&remote.path);
         let restore = return_dir(conn, restore, walked)?;
         let mut plan = Planned::default();
@@ -130,22 +136,14 @@ pub(super) fn many_down(
                 }
             }
         }
-        let outcome = if parallel > 1 {
-            None
-        } else {
-            let bars = Bar::many(bars_enabled, plan.jobs.len() as u64);
-            let mut bars = bars;
-            let o = jobs::run_sequential(conn, &plan.jobs, &bars, &opts.policy);
-            bars.finish_all();
-            if o.failures.is_empty() {
-                remove_remote_dirs(conn, &plan.remove_remote_dirs, &mut plan.warnings);
-            }
-            Some(o)
-        };
-        Ok((plan, outcome))
+        let o = run_jobs(conn, early, &cancel, &mut plan.jobs, bars_enabled, &opts.policy);
+        if o.failures.is_empty() {
+            remove_remote_dirs(conn, &plan.remove_remote_dirs, &mut plan.warnings);
+        }
+        Ok((plan, o))
     });
     let (plan, outcome) = result.map_err(|e| e.context(shown.clone()))?;
-    finish(ctx, &remote, plan, outcome, opts, shown)
+    finish(ctx, plan, outcome, shown)
 }
 
 /// Uploads the files a local pattern matched, or a local tree, under `remote`.
@@ -213,22 +211,19 @@ pub(super) fn many_up(
         }
     }
     let bars_enabled = ctx.progress && !ctx.verbose;
-    let parallel = opts.parallel;
+    let login = worker_login(ctx, &remote, opts.parallel)?;
+    let cancel = ctx.opts.cancel.clone();
     let result = ctx.with_conn(&remote, |conn, _| {
+        let early = login.map(|(login, n)| jobs::start_logins(&login, n));
         for dir in &plan.remote_dirs {
             // An existing directory refuses MKD; a real problem shows in the uploads.
             ops::mkdir_if_missing(conn, dir)?;
         }
-        if parallel > 1 {
-            return Ok(None);
-        }
-        let mut bars = Bar::many(bars_enabled, plan.jobs.len() as u64);
-        let o = jobs::run_sequential(conn, &plan.jobs, &bars, &opts.policy);
-        bars.finish_all();
-        Ok(Some(o))
+        let o = run_jobs(conn, early, &cancel, &mut plan.jobs, bars_enabled, &opts.policy);
+        Ok(o)
     });
     let outcome = result.map_err(|e| e.context(shown.clone()))?;
-    if outcome.as_ref().is_some_and(|o| o.failures.is_empty()) {
+    if outcome.failures.is_empty() {
         for dir in plan.remove_local_dirs.drain(..) {
             if let Err(e) = std::fs::remove_dir(&dir) {
                 plan.warnings.push(format!(
@@ -239,57 +234,59 @@ pub(super) fn many_up(
             }
         }
     }
-    finish(ctx, &remote, plan, outcome, opts, shown)
+    finish(ctx, plan, outcome, shown)
 }
 
-/// Runs the jobs in parallel when asked, prints warnings and the summary, and turns the
-/// outcome into the command's result.
-fn finish(
+/// With `-j N` (N > 1; multi-file operations default to
+/// [`super::options::DEFAULT_PARALLEL`]): how the other N - 1 workers log in. They are
+/// started once the command's own connection is up, before the listing or walk that makes
+/// the job list, so they log in while it runs; the connection that listed works as the Nth.
+fn worker_login(
     ctx: &mut Ctx,
     remote: &Remote,
-    mut plan: Planned,
-    outcome: Option<Outcome>,
-    opts: Opts,
+    n: usize,
+) -> Result<Option<(jobs::Login, usize)>> {
+    if n <= 1 {
+        return Ok(None);
+    }
+    let url = match (&remote.url, &ctx.session) {
+        (Some(u), _) if !ctx.uses_session(remote) => u.clone(),
+        (_, Some(s)) => s.url.clone(),
+        (Some(u), None) => u.clone(),
+        (None, None) => return Err(Error::usage("not connected")),
+    };
+    let login: jobs::Login = std::sync::Arc::new(ctx.connector(&url));
+    Ok(Some((login, n - 1)))
+}
+
+/// Runs the jobs: over the listing's connection and the early logins when there are any
+/// and more than one file, else one after another on `conn`.
+fn run_jobs(
+    conn: &mut Connection,
+    early: Option<jobs::Logins>,
+    cancel: &std::sync::atomic::AtomicBool,
+    jobs: &mut Vec<Job>,
+    bars_enabled: bool,
+    policy: &crate::session::transfer::Policy,
+) -> Outcome {
+    let mut bars = Bar::many(bars_enabled, jobs.len() as u64);
+    let o = match early {
+        Some(logins) if jobs.len() > 1 => {
+            jobs::run_parallel(Some(conn), logins, cancel, std::mem::take(jobs), &bars, policy)
+        }
+        _ => jobs::run_sequential(conn, jobs, &bars, policy),
+    };
+    bars.finish_all();
+    o
+}
+
+/// Prints warnings and the summary, and turns the outcome into the command's result.
+fn finish(
+    ctx: &mut Ctx,
+    plan: Planned,
+    outcome: Outcome,
     shown: String,
 ) -> Result<()> {
-    let outcome = match outcome {
-        Some(o) => o,
-        None => {
-            let url = match (&remote.url, &ctx.session) {
-                (Some(u), _) if !ctx.uses_session(remote) => u.clone(),
-                (_, Some(s)) => s.url.clone(),
-                (Some(u), None) => u.clone(),
-                (None, None) => return Err(Error::usage("not connected")),
-            };
-            let bars_enabled = ctx.progress && !ctx.verbose;
-            let mut bars = Bar::many(bars_enabled, plan.jobs.len() as u64);
-            let login = ctx.connector(&url);
-            let o = jobs::run_parallel(
-                &login,
-                &ctx.opts.cancel,
-                std::mem::take(&mut plan.jobs),
-                opts.parallel,
-                &bars,
-                &opts.policy,
-            );
-            bars.finish_all();
-            if o.failures.is_empty() && !plan.remove_remote_dirs.is_empty() {
-                let dirs = std::mem::take(&mut plan.remove_remote_dirs);
-                let mut warnings = Vec::new();
-                let _ = ctx.with_conn(remote, |conn, _| {
-                    remove_remote_dirs(conn, &dirs, &mut warnings);
-                    Ok(())
-                });
-                plan.warnings.extend(warnings);
-            }
-            if o.failures.is_empty() {
-                for dir in plan.remove_local_dirs.drain(..) {
-                    let _ = std::fs::remove_dir(&dir);
-                }
-            }
-            o
-        }
-    };
     for w in plan.warnings.iter().chain(outcome.notices.iter()) {
         ctx.out.notice(w);
     }

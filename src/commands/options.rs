@@ -49,10 +49,16 @@ pub(super) struct Opts {
     pub(super) policy: Policy,
 }
 
-/// `-j N`: from 1 to 64 connections (1 when not given); cp, get, put and mirror read it here.
+/// How many connections a multi-file operation (a wildcard, `-r`, mirror) uses when `-j`
+/// is not given: like rclone's 4 transfers; the server's refusal of more logins backs the
+/// run off to fewer. `-j 1` keeps to one connection.
+pub const DEFAULT_PARALLEL: usize = 4;
+
+/// `-j N`: from 1 to 64 connections ([`DEFAULT_PARALLEL`] when not given; a single-file
+/// copy uses one anyway); cp, get, put and mirror read it here.
 pub(super) fn parallel(args: &Args) -> Result<usize> {
     match args.value("parallel") {
-        None => Ok(1),
+        None => Ok(DEFAULT_PARALLEL),
         Some(v) => v
             .parse::<usize>()
             .ok()

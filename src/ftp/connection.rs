@@ -465,11 +465,25 @@ impl Connection {
         if self.binary {
             return Ok(());
         }
+        let cmds = self.setup_commands();
+        let replies = self.exec_pipelined(&cmds)?;
+        self.set_up(&replies)
+    }
+
+    /// The setup still to send: TYPE I, MODE S, STRU F, and FEAT when not yet asked.
+    pub(super) fn setup_commands(&self) -> Vec<Command> {
+        if self.binary {
+            return Vec::new();
+        }
         let mut cmds = vec![Command::Type("I"), Command::Mode("S"), Command::Stru("F")];
         if self.features.is_none() {
             cmds.push(Command::Feat);
         }
-        let replies = self.exec_pipelined(&cmds)?;
+        cmds
+    }
+
+    /// Takes the replies to [`Connection::setup_commands`].
+    pub(super) fn set_up(&mut self, replies: &[Reply]) -> Result<()> {
         let type_i = &replies[0];
         if !type_i.is_completion() {
             return Err(Error::refused(type_i.code, type_i.text()));
@@ -497,6 +511,11 @@ impl Connection {
                 "the server's SIZE reply is not a size: {reply}"
             ))),
         }
+    }
+
+    /// The server's FEAT lines if they were asked for already (nothing is sent).
+    pub fn known_features(&self) -> Option<&[String]> {
+        self.features.as_deref()
     }
 
     /// The server's FEAT lines (asked once per connection, only when a feature matters).

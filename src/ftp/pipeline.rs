@@ -149,7 +149,7 @@ impl Connection {
                 Next::Reply(r) | Next::OutOfOrder(r) if r.code == 257 => return Ok(()),
                 Next::Reply(_) | Next::OutOfOrder(_) => self
                     .transcript
-                    .note("ignoring that reply: a late answer to the pipelined commands"),
+                    .note("ignoring that reply: sent unasked, or a late answer to the pipelined commands"),
                 Next::Silent => {
                     self.alive = false;
                     return Err(Error::connection(
@@ -160,19 +160,31 @@ impl Connection {
         }
     }
 
-    /// Sends `cmd` (SIZE before a download) together with EPSV for the transfer that
-    /// follows, when passive mode will ask for one anyway: the data connection of the next
-    /// transfer command uses the address (any other command sent first drops it). Returns
-    /// `cmd`'s reply.
+    /// Sends `cmd` (SIZE before a download) in one write with what the transfer after it
+    /// needs: the connection setup (TYPE I, MODE S, STRU F, FEAT) when it is still to do,
+    /// and EPSV when passive mode will ask for one anyway (the data connection of the next
+    /// transfer command uses the address; any other command sent first drops it). A fresh
+    /// one-shot download thus reaches RETR one round trip after login. Returns `cmd`'s reply.
     pub fn exec_before_transfer(&mut self, cmd: &Command) -> Result<Reply> {
         let passive_next = !(self.opts.active && self.via.is_none());
-        if !passive_next || self.passive == Passive::Pasv || self.one_at_a_time {
-            return self.exec(cmd);
+        let epsv = passive_next && self.passive != Passive::Pasv;
+        let mut cmds = self.setup_commands();
+        let setup = cmds.len();
+        cmds.push(cmd.clone());
+        if epsv {
+            cmds.push(Command::Epsv);
         }
-        let mut replies = self.exec_pipelined(&[cmd.clone(), Command::Epsv])?;
-        let epsv = replies.pop().expect("two replies");
-        let prepared: Option<SocketAddr> = self.epsv_answer(&epsv)?;
+        let mut replies = self.exec_pipelined(&cmds)?;
+        if setup > 0 {
+            self.set_up(&replies[..setup])?;
+        }
+        let prepared: Option<SocketAddr> = if epsv {
+            let answer = replies.pop().expect("a reply to EPSV");
+            self.epsv_answer(&answer)?
+        } else {
+            None
+        };
         self.prepared = prepared;
-        Ok(replies.pop().expect("two replies"))
+        Ok(replies.pop().expect("a reply to the command"))
     }
 }

@@ -625,7 +625,7 @@ impl<'a> Session<'a> {
         let reply = match verb(command).as_str() {
             "TYPE" | "MODE" | "STRU" | "NOOP" | "OPTS" | "CLNT" => "200 OK\r\n".to_string(),
             "SYST" => "215 UNIX Type: L8\r\n".to_string(),
-            "FEAT" => "211-Features:\r\n EPSV\r\n PASV\r\n SIZE\r\n211 End\r\n".to_string(),
+            "FEAT" => "211-Features:\r\n EPSV\r\n PASV\r\n SIZE\r\n MLST type*;size*;modify*;\r\n211 End\r\n".to_string(),
             "PWD" => "257 \"/\" is the current directory\r\n".to_string(),
             "CWD" => "250 Directory successfully changed\r\n".to_string(),
             "MDTM" => "550 Could not get file modification time\r\n".to_string(),

