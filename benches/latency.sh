@@ -87,7 +87,9 @@ in_ns iptables-legacy -t raw -A PREROUTING -j NFQUEUE --queue-num "$QUEUE"
 profile() {
     stop_holder
     in_ns sysctl -q -w net.ipv4.tcp_congestion_control="$3"
-    in_ns chrt -f 50 "$HOLDER" "$QUEUE" $((RTT_MS * 1000 / 2)) "$2" &
+    # A simple command (not the in_ns function) so that $! is the holder itself: ip netns
+    # exec and chrt exec into it.
+    ip netns exec "$NS" chrt -f 50 "$HOLDER" "$QUEUE" $((RTT_MS * 1000 / 2)) "$2" &
     HOLDER_PID=$!
     sleep 0.3
     local ping

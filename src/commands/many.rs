@@ -136,7 +136,14 @@ pub(super) fn many_down(
                 }
             }
         }
-        let o = run_jobs(conn, early, &cancel, &mut plan.jobs, bars_enabled, &opts.policy);
+        let o = run_jobs(
+            conn,
+            early,
+            &cancel,
+            &mut plan.jobs,
+            bars_enabled,
+            &opts.policy,
+        );
         if o.failures.is_empty() {
             remove_remote_dirs(conn, &plan.remove_remote_dirs, &mut plan.warnings);
         }
@@ -219,7 +226,14 @@ pub(super) fn many_up(
             // An existing directory refuses MKD; a real problem shows in the uploads.
             ops::mkdir_if_missing(conn, dir)?;
         }
-        let o = run_jobs(conn, early, &cancel, &mut plan.jobs, bars_enabled, &opts.policy);
+        let o = run_jobs(
+            conn,
+            early,
+            &cancel,
+            &mut plan.jobs,
+            bars_enabled,
+            &opts.policy,
+        );
         Ok(o)
     });
     let outcome = result.map_err(|e| e.context(shown.clone()))?;
@@ -241,11 +255,7 @@ pub(super) fn many_up(
 /// [`super::options::DEFAULT_PARALLEL`]): how the other N - 1 workers log in. They are
 /// started once the command's own connection is up, before the listing or walk that makes
 /// the job list, so they log in while it runs; the connection that listed works as the Nth.
-fn worker_login(
-    ctx: &mut Ctx,
-    remote: &Remote,
-    n: usize,
-) -> Result<Option<(jobs::Login, usize)>> {
+fn worker_login(ctx: &mut Ctx, remote: &Remote, n: usize) -> Result<Option<(jobs::Login, usize)>> {
     if n <= 1 {
         return Ok(None);
     }
@@ -271,9 +281,14 @@ fn run_jobs(
 ) -> Outcome {
     let mut bars = Bar::many(bars_enabled, jobs.len() as u64);
     let o = match early {
-        Some(logins) if jobs.len() > 1 => {
-            jobs::run_parallel(Some(conn), logins, cancel, std::mem::take(jobs), &bars, policy)
-        }
+        Some(logins) if jobs.len() > 1 => jobs::run_parallel(
+            Some(conn),
+            logins,
+            cancel,
+            std::mem::take(jobs),
+            &bars,
+            policy,
+        ),
         _ => jobs::run_sequential(conn, jobs, &bars, policy),
     };
     bars.finish_all();
@@ -281,12 +296,7 @@ fn run_jobs(
 }
 
 /// Prints warnings and the summary, and turns the outcome into the command's result.
-fn finish(
-    ctx: &mut Ctx,
-    plan: Planned,
-    outcome: Outcome,
-    shown: String,
-) -> Result<()> {
+fn finish(ctx: &mut Ctx, plan: Planned, outcome: Outcome, shown: String) -> Result<()> {
     for w in plan.warnings.iter().chain(outcome.notices.iter()) {
         ctx.out.notice(w);
     }

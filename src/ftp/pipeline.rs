@@ -81,11 +81,9 @@ impl Connection {
                 Next::Silent if i == 0 => {
                     return Err(self.lost(WaitError::TimedOut, "waiting for the server's reply"))
                 }
-                Next::Silent => format!(
-                    "no reply to {} within {} s",
-                    cmd.verb(),
-                    wait.as_secs_f64()
-                ),
+                Next::Silent => {
+                    format!("no reply to {} within {} s", cmd.verb(), wait.as_secs_f64())
+                }
             };
             self.fall_back(&why)?;
             for cmd in &cmds[i..] {
@@ -147,9 +145,9 @@ impl Connection {
         loop {
             match self.next_pipelined(deadline, &cancel)? {
                 Next::Reply(r) | Next::OutOfOrder(r) if r.code == 257 => return Ok(()),
-                Next::Reply(_) | Next::OutOfOrder(_) => self
-                    .transcript
-                    .note("ignoring that reply: sent unasked, or a late answer to the pipelined commands"),
+                Next::Reply(_) | Next::OutOfOrder(_) => self.transcript.note(
+                    "ignoring that reply: sent unasked, or a late answer to the pipelined commands",
+                ),
                 Next::Silent => {
                     self.alive = false;
                     return Err(Error::connection(
@@ -158,6 +156,46 @@ impl Connection {
                 }
             }
         }
+    }
+
+    /// Puts the connection in binary image mode, stream mode and file structure, once, and
+    /// learns the server's features on the way: the four commands go in one write (their
+    /// outcomes decide nothing sent among them), so a new connection pays one round trip
+    /// for its setup, not four.
+    pub fn ensure_binary(&mut self) -> Result<()> {
+        if self.binary {
+            return Ok(());
+        }
+        let cmds = self.setup_commands();
+        let replies = self.exec_pipelined(&cmds)?;
+        self.set_up(&replies)
+    }
+
+    /// The setup still to send: TYPE I, MODE S, STRU F, and FEAT when not yet asked.
+    pub(super) fn setup_commands(&self) -> Vec<Command> {
+        if self.binary {
+            return Vec::new();
+        }
+        let mut cmds = vec![Command::Type("I"), Command::Mode("S"), Command::Stru("F")];
+        if self.features.is_none() {
+            cmds.push(Command::Feat);
+        }
+        cmds
+    }
+
+    /// Takes the replies to [`Connection::setup_commands`].
+    pub(super) fn set_up(&mut self, replies: &[Reply]) -> Result<()> {
+        let type_i = &replies[0];
+        if !type_i.is_completion() {
+            return Err(Error::refused(type_i.code, type_i.text()));
+        }
+        // Stream mode and file structure are RFC 959's defaults; a server that does not
+        // implement MODE or STRU is already in them, so a refusal is not an error.
+        if let Some(feat) = replies.get(3) {
+            self.features = Some(feat.feature_lines());
+        }
+        self.binary = true;
+        Ok(())
     }
 
     /// Sends `cmd` (SIZE before a download) in one write with what the transfer after it

@@ -270,16 +270,22 @@ fn store(
         )));
     }
     let rnfr = settings.rnfr_with_proof;
-    prove_stored(conn, path, local_len, plan.zip(hasher), settings.verify, rnfr).map(
-        |(proof, rnfr)| {
-            let moved = Moved {
-                bytes: total,
-                resumed_from: offset,
-                ..proof
-            };
-            (moved, rnfr)
-        },
+    prove_stored(
+        conn,
+        path,
+        local_len,
+        plan.zip(hasher),
+        settings.verify,
+        rnfr,
     )
+    .map(|(proof, rnfr)| {
+        let moved = Moved {
+            bytes: total,
+            resumed_from: offset,
+            ..proof
+        };
+        (moved, rnfr)
+    })
 }
 
 /// Proves what the server stored at `path`: `len` bytes by SIZE (read strictly), and the
@@ -298,8 +304,7 @@ fn prove_stored(
     } else if rnfr && hashed.is_none() {
         // RNFR decides nothing and renames nothing: it rides with SIZE (one round trip).
         let arg = Arg::new(path)?;
-        let mut replies =
-            conn.exec_pipelined(&[Command::Size(arg.clone()), Command::Rnfr(arg)])?;
+        let mut replies = conn.exec_pipelined(&[Command::Size(arg.clone()), Command::Rnfr(arg)])?;
         rnfr_reply = replies.pop();
         let size = replies.pop().expect("two replies");
         let answer = proof::read_size(conn, size)?;
@@ -364,13 +369,11 @@ fn rename_into_place(
 ) -> Result<()> {
     let first = match rnfr {
         // RNFR went with the SIZE proof: RNTO must be the very next command.
-        Some(reply) if reply.code == 350 => {
-            match conn.exec_ok(&Command::Rnto(Arg::new(remote)?)) {
-                Ok(_) => Ok(None),
-                Err(e) if e.kind() == Kind::Refused => Ok(Some(e)),
-                Err(e) => Err(e),
-            }
-        }
+        Some(reply) if reply.code == 350 => match conn.exec_ok(&Command::Rnto(Arg::new(remote)?)) {
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == Kind::Refused => Ok(Some(e)),
+            Err(e) => Err(e),
+        },
         Some(reply) => Ok(Some(Error::refused(reply.code, reply.text()))),
         None => rename(conn, part, remote),
     };

@@ -94,8 +94,14 @@ fn a_server_that_takes_pipelined_commands_gets_size_and_epsv_in_one_write() {
         lines[type_i..=epsv].iter().all(|l| l.starts_with("> ")),
         "{log}"
     );
-    assert!(lines[type_i..=epsv].iter().any(|l| l.starts_with("> SIZE")), "{log}");
-    assert_eq!(t.commands.iter().filter(|c| c.starts_with("EPSV")).count(), 1);
+    assert!(
+        lines[type_i..=epsv].iter().any(|l| l.starts_with("> SIZE")),
+        "{log}"
+    );
+    assert_eq!(
+        t.commands.iter().filter(|c| c.starts_with("EPSV")).count(),
+        1
+    );
 }
 
 #[test]
@@ -131,7 +137,10 @@ fn the_embedded_server_answering_out_of_order_falls_back_and_every_file_is_exact
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     for (i, data) in want.iter().enumerate() {
-        assert_eq!(&std::fs::read(s.file(&format!("/up/f{i}.bin"))).unwrap(), data);
+        assert_eq!(
+            &std::fs::read(s.file(&format!("/up/f{i}.bin"))).unwrap(),
+            data
+        );
     }
     let verbs = sent(&stdout(&out));
     assert!(verbs.contains(&"RNTO".to_string()), "{verbs:?}");
@@ -185,7 +194,10 @@ fn a_wildcard_asks_feat_before_trying_mlsd_and_never_tries_it_where_feat_lacks_i
         .unwrap();
     let t = server.finish();
     assert!(out.status.success(), "{out:?}\n{t:#?}");
-    assert_eq!(std::fs::read(home.path().join("got/a.bin")).unwrap(), content);
+    assert_eq!(
+        std::fs::read(home.path().join("got/a.bin")).unwrap(),
+        content
+    );
     assert!(!t.sent("MLSD"), "{t:#?}");
     assert!(t.position("FEAT") < t.position("LIST"), "{t:#?}");
 }
