@@ -40,6 +40,9 @@ impl Connection {
             self.open_passive(cmd)?
         };
         net::set_ticks(&stream).map_err(|e| Error::connection(describe_io(&e)))?;
+        // The last, partial segment of a small upload goes out at once: with Nagle it
+        // would wait for the ACK of the ones before, a round trip per file.
+        let _ = stream.set_nodelay(true);
         let mut stream = Stream::Plain(stream);
         let early_final = if first.is_preliminary() {
             None

@@ -113,6 +113,7 @@ impl Connection {
                 }
             }
             let mut chunk = [0u8; 8 * 1024];
+            crate::ftp::net::quick_ack(self.stream.tcp());
             let n = match read_timed(&mut self.stream, &mut chunk, deadline, cancel) {
                 Ok(n) => n,
                 Err(WaitError::TimedOut) => return Ok(Next::Silent),
