@@ -2,7 +2,9 @@
 //! after another on one connection or over N logged-in connections at once (`-j N`).
 //!
 //! Every file is accounted for: the [`Outcome`] counts what was moved and keeps each
-//! failure, so the summary and the exit status cover all of them. With `-j N`, a worker
+//! failure, so the summary and the exit status cover all of them. With `-j N`, the
+//! connection that made the job list works as one worker from the first file on, and the
+//! other logins are started while the list is made ([`start_logins`]); a worker
 //! whose login the server refuses (421, 530 "too many connections") stops and leaves its
 //! files to the others, so the run backs off to fewer connections instead of failing.
 
