@@ -301,7 +301,7 @@ fn prove_stored(
         false
     } else if rnfr && hashed.is_none() {
         // RNFR decides nothing and renames nothing: it rides with SIZE (one round trip).
-        let arg = Arg::new(path)?;
+        let arg = Arg::from(path);
         let mut replies = conn.exec_pipelined(&[Command::Size(arg.clone()), Command::Rnfr(arg)])?;
         rnfr_reply = replies.pop();
         let size = replies.pop().expect("two replies");
