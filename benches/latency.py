@@ -221,7 +221,8 @@ class Latency(bench.Bench):
                 if os.path.exists(local):
                     os.remove(local)
                 pcap = os.path.join(self.work, "fb.pcap")
-                dump = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "-n", "-s", "128", "-w", pcap, "tcp"],
+                dump = subprocess.Popen(["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-n", "-s", "128",
+                                         "-w", pcap, "tcp"],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
                 self.children.append(dump)
                 # tcpdump says "listening on lo" once it captures.
@@ -240,7 +241,10 @@ class Latency(bench.Bench):
                                       text=True).stdout
                 rtts = self.first_byte_rtts(text)
                 if rtts is None:
-                    raise bench.Failure(f"first data byte: no SYN or data segment found for {client}")
+                    self.notes.append(f"first data byte: no SYN or data segment in the trace of "
+                                      f"{client}, repetition {rep + 1}")
+                    bench.log(f"{self.profile} first data byte rep {rep + 1} {client}: not found")
+                    continue
                 self.record("first_byte", client, rtts)
                 bench.log(f"{self.profile} first data byte rep {rep + 1} {client}: {rtts:.2f} RTT")
 
@@ -291,7 +295,10 @@ def run(profile, results_path):
         lat.main()
     except bench.Failure as e:
         bench.log(f"FAILED: {e}")
-        return 1
+        lat.notes.append(f"{profile}: stopped early: {e}")
+        status = 1
+    else:
+        status = 0
     finally:
         lat.cleanup()
     data = {}
@@ -305,7 +312,7 @@ def run(profile, results_path):
                       "rtt_ms": lat.rtt * 1000, "bin": cfg.bin, "alt_bin": cfg.alt_bin}
     with open(results_path, "w") as f:
         json.dump(data, f, indent=1)
-    return 0
+    return status
 
 
 def report(results_path, out_md):
