@@ -28,6 +28,10 @@ use crate::ftp::reply::{self, Reply};
 /// one's before the server is taken to ignore pipelined input.
 pub const PIPELINE_WAIT: Duration = Duration::from_secs(3);
 
+/// How long a resynchronised connection waits for answers to the batch that are still
+/// missing after PWD's reply (a server that dropped them never sends them).
+const STRAGGLER_WAIT: Duration = Duration::from_millis(300);
+
 /// What the next reply of a pipelined batch turned out to be.
 enum Next {
     Reply(Reply),
@@ -72,12 +76,17 @@ impl Connection {
             } else {
                 self.opts.timeout.min(PIPELINE_WAIT)
             };
+            // Replies of the batch not read yet (they may still come, late).
+            let mut outstanding = cmds.len() - i;
             let why = match self.next_pipelined(Instant::now() + wait, &cancel)? {
                 Next::Reply(r) => {
                     replies.push(r);
                     continue;
                 }
-                Next::OutOfOrder(r) => format!("{} cannot answer {}", r.code, cmd.verb()),
+                Next::OutOfOrder(r) => {
+                    outstanding -= 1;
+                    format!("{} cannot answer {}", r.code, cmd.verb())
+                }
                 Next::Silent if i == 0 => {
                     return Err(self.lost(WaitError::TimedOut, "waiting for the server's reply"))
                 }
@@ -85,7 +94,7 @@ impl Connection {
                     format!("no reply to {} within {} s", cmd.verb(), wait.as_secs_f64())
                 }
             };
-            self.fall_back(&why)?;
+            self.fall_back(&why, outstanding)?;
             for cmd in &cmds[i..] {
                 replies.push(self.exec(cmd)?);
             }
@@ -129,8 +138,12 @@ impl Connection {
 
     /// The server stumbled on pipelined input: one command at a time from now on (here and
     /// on every later connection to it), after PWD's `257` shows the conversation is back
-    /// in step (every reply before it is a late answer to the batch, dropped).
-    fn fall_back(&mut self, why: &str) -> Result<()> {
+    /// in step (every reply before it is a late answer to the batch, dropped). A server that
+    /// answers some commands asynchronously (libunftp's SIZE) may send an answer to the
+    /// batch even after the `257`: while `outstanding` replies of the batch have not been
+    /// seen, stragglers are awaited a moment longer and dropped, so none is taken for the
+    /// answer to a later command.
+    fn fall_back(&mut self, why: &str, mut outstanding: usize) -> Result<()> {
         self.one_at_a_time = true;
         self.opts.pipelining.remember(&self.server);
         self.transcript.note(&format!(
@@ -145,10 +158,13 @@ impl Connection {
             .map_err(|e| self.lost(e, "sending to the server"))?;
         loop {
             match self.next_pipelined(deadline, &cancel)? {
-                Next::Reply(r) | Next::OutOfOrder(r) if r.code == 257 => return Ok(()),
-                Next::Reply(_) | Next::OutOfOrder(_) => self.transcript.note(
-                    "ignoring that reply: sent unasked, or a late answer to the pipelined commands",
-                ),
+                Next::Reply(r) | Next::OutOfOrder(r) if r.code == 257 => break,
+                Next::Reply(_) | Next::OutOfOrder(_) => {
+                    outstanding = outstanding.saturating_sub(1);
+                    self.transcript.note(
+                        "ignoring that reply: sent unasked, or a late answer to the pipelined commands",
+                    );
+                }
                 Next::Silent => {
                     self.alive = false;
                     return Err(Error::connection(
@@ -157,6 +173,18 @@ impl Connection {
                 }
             }
         }
+        let soon = Instant::now() + self.opts.timeout.min(STRAGGLER_WAIT);
+        while outstanding > 0 {
+            match self.next_pipelined(soon, &cancel)? {
+                Next::Silent => break,
+                Next::Reply(_) | Next::OutOfOrder(_) => {
+                    outstanding -= 1;
+                    self.transcript
+                        .note("ignoring that reply: a late answer to the pipelined commands");
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Puts the connection in binary image mode, stream mode and file structure, once, and
