@@ -46,6 +46,35 @@ impl Remote {
     }
 }
 
+/// The settings a server is used with, resolved once at start (command line, then the
+/// site's table, then `[defaults]`, then the built-in values; `app.rs` does it): one for
+/// servers named by URL, one per site of the config file.
+#[derive(Clone)]
+pub struct Settings {
+    /// Connection settings (timeout, TLS, active, ports, proxy; the cancel flag).
+    pub opts: Options,
+    /// `--verify`.
+    pub verify: crate::verify::Verify,
+    /// `--limit-rate`.
+    pub limiter: Option<std::sync::Arc<crate::ratelimit::Limiter>>,
+    /// The default of `-j N` (`parallel` in the config file).
+    pub parallel: Option<usize>,
+    /// Pinned certificate fingerprints (`pin` in the config file).
+    pub pins: Vec<String>,
+    /// `password_command`, as words (run without a shell).
+    pub password_command: Option<Vec<String>>,
+}
+
+/// A site of the config file, with its settings.
+pub struct Site {
+    /// Its name (`NAME:PATH`, `open NAME`).
+    pub name: String,
+    /// Its `url`.
+    pub url: FtpUrl,
+    /// Its settings, the command line's over its own over `[defaults]`.
+    pub settings: Settings,
+}
+
 /// Everything a command needs.
 pub struct Ctx {
     /// Connection settings (timeout, PASV policy, the cancel flag).
@@ -76,6 +105,16 @@ pub struct Ctx {
     pub verify: crate::verify::Verify,
     /// `--limit-rate` (and `limit-rate` in a session), shared by every transfer.
     pub limiter: Option<std::sync::Arc<crate::ratelimit::Limiter>>,
+    /// The default of `-j N`, from the config file.
+    pub parallel: Option<usize>,
+    /// Pinned certificate fingerprints (`pin` in the config file).
+    pub pins: Vec<String>,
+    /// The settings for servers that are no site (restored by `open URL`).
+    plain: Option<Settings>,
+    /// The sites of the config file.
+    pub sites: Vec<Site>,
+    /// The site whose settings are the run's (None: those of plain URLs).
+    current_site: Option<String>,
 }
 
 impl Ctx {
@@ -96,6 +135,113 @@ impl Ctx {
             resolved: Vec::new(),
             verify: crate::verify::Verify::Auto,
             limiter: None,
+            parallel: None,
+            pins: Vec::new(),
+            plain: None,
+            sites: Vec::new(),
+            current_site: None,
+        }
+    }
+
+    /// A context with resolved settings: `plain` for servers named by URL, and the sites.
+    pub fn with_settings(plain: Settings, sites: Vec<Site>, verbose: bool, out: Output) -> Ctx {
+        let mut ctx = Ctx::new(plain.opts.clone(), verbose, out);
+        ctx.sites = sites;
+        ctx.use_settings(&plain);
+        ctx.plain = Some(plain);
+        ctx
+    }
+
+    /// Makes the settings of `site` (None: of plain URLs) those of what follows: a run on
+    /// one site, a session opened there.
+    fn use_site(&mut self, site: Option<&str>) {
+        let settings = match site {
+            Some(name) => self
+                .sites
+                .iter()
+                .find(|s| s.name == name)
+                .map(|s| s.settings.clone()),
+            None => self.plain.clone(),
+        };
+        if let Some(s) = settings {
+            self.use_settings(&s);
+            self.current_site = site.map(str::to_string);
+        }
+    }
+
+    fn use_settings(&mut self, s: &Settings) {
+        self.opts = s.opts.clone();
+        self.verify = s.verify;
+        self.limiter = s.limiter.clone();
+        self.parallel = s.parallel;
+        self.pins = s.pins.clone();
+    }
+
+    /// The site `word` names (`NAME:PATH` with NAME a site of the config file) and PATH.
+    pub fn site_operand<'a>(&self, word: &'a str) -> Option<(&Site, &'a str)> {
+        let (name, path) = crate::config::site_word(word)?;
+        self.sites
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| (s, path))
+    }
+
+    /// True when `word` names a remote place: an `ftp://` URL or `SITE:PATH`.
+    pub fn is_remote_word(&self, word: &str) -> bool {
+        looks_like_url(word) || self.site_operand(word).is_some()
+    }
+
+    /// The URL of a site operand (`SITE:PATH`; an empty PATH is the site's own directory, a
+    /// relative one is from the login directory), or of an `ftp://` URL.
+    pub fn url_of(&self, word: &str) -> Result<FtpUrl> {
+        match self.site_operand(word) {
+            Some((site, "")) => Ok(site.url.clone()),
+            Some((site, path)) => {
+                crate::ftp::command::check_safe(path)?;
+                let mut url = site.url.with_path(&glob::unescape(path));
+                url.glob_path = path.to_string();
+                Ok(url)
+            }
+            None => FtpUrl::parse(word),
+        }
+    }
+
+    /// The site whose server (host, port and user) `url` is on: its settings apply to
+    /// every connection there, as ssh's `Host` blocks do.
+    fn site_of(&self, url: &FtpUrl) -> Option<&Site> {
+        self.sites.iter().find(|s| {
+            s.url.host.eq_ignore_ascii_case(&url.host)
+                && s.url.port == url.port
+                && s.url.implicit_tls == url.implicit_tls
+                && (s.url.user == url.user || !s.url.user_given)
+        })
+    }
+
+    /// Connection settings for `url`: the run's (with what the session changed, such as
+    /// `active on`) on the run's own site or when neither is a site; else its site's, or
+    /// the settings for plain URLs.
+    fn opts_for(&self, url: &FtpUrl) -> Options {
+        let site = self.site_of(url).map(|s| s.name.as_str());
+        if site == self.current_site.as_deref() {
+            return self.opts.clone();
+        }
+        match (self.site_of(url), &self.plain) {
+            (Some(s), _) => s.settings.opts.clone(),
+            (None, Some(plain)) => plain.opts.clone(),
+            (None, None) => self.opts.clone(),
+        }
+    }
+
+    /// Makes the settings of the site `words` name (the first `SITE:PATH` or URL of a
+    /// site's server) the run's: a one-shot run works on one server.
+    pub fn settle_on(&mut self, words: &[String]) {
+        let url = words.iter().find_map(|w| {
+            self.is_remote_word(w)
+                .then(|| self.url_of(w).ok())
+                .flatten()
+        });
+        if let Some(site) = url.and_then(|u| self.site_of(&u).map(|s| s.name.clone())) {
+            self.use_site(Some(&site));
         }
     }
 
@@ -112,25 +258,44 @@ impl Ctx {
     /// Fills in the credentials `url` leaves out (netrc, then the prompter), once per
     /// server and user for the whole run: `-j N` workers and later commands reuse them, so
     /// a netrc warning is shown once and a password is asked once.
-    pub fn resolve_credentials(&mut self, url: &FtpUrl) -> FtpUrl {
+    pub fn resolve_credentials(&mut self, url: &FtpUrl) -> Result<FtpUrl> {
         if url.password.is_some() {
-            return url.clone();
+            return Ok(url.clone());
         }
         if let Some((_, done)) = self.resolved.iter().find(|(asked, _)| asked == url) {
-            return done.clone();
+            return Ok(done.clone());
         }
         let mut warnings = Vec::new();
-        let done = credentials::resolve(
-            url,
-            self.netrc.as_deref(),
-            self.prompter.as_ref(),
-            &mut warnings,
-        );
+        let command = self
+            .site_of(url)
+            .and_then(|s| s.settings.password_command.clone());
+        let from_command = match &command {
+            Some(words) if url.user_given && !url.user.eq_ignore_ascii_case("anonymous") => {
+                let timeout = self.opts.timeout.max(credentials::COMMAND_TIMEOUT);
+                match credentials::run_password_command(words, timeout, &self.opts.cancel) {
+                    Ok(p) => Some(p),
+                    Err(e) => return Err(e),
+                }
+            }
+            _ => None,
+        };
+        let done = match from_command {
+            Some(password) => FtpUrl {
+                password: Some(password),
+                ..url.clone()
+            },
+            None => credentials::resolve(
+                url,
+                self.netrc.as_deref(),
+                self.prompter.as_ref(),
+                &mut warnings,
+            ),
+        };
         for w in &warnings {
             self.out.notice(w);
         }
         self.resolved.push((url.clone(), done.clone()));
-        done
+        Ok(done)
     }
 
     /// How a connection to `url` uses TLS, decided here only: `ftps://` is implicit; a plain
@@ -141,17 +306,17 @@ impl Ctx {
             .session
             .as_ref()
             .is_some_and(|s| s.tls == Mode::Explicit && s.same_server(url));
-        url.tls_mode(self.opts.explicit_tls || session_tls)
+        url.tls_mode(self.opts_for(url).explicit_tls || session_tls)
     }
 
     /// A way to log in to `url` again and again (`-j N` workers), with the credentials
     /// resolved once, here.
-    pub fn connector(&mut self, url: &FtpUrl) -> impl Fn() -> Result<Connection> + Sync {
-        let url = self.resolve_credentials(url);
+    pub fn connector(&mut self, url: &FtpUrl) -> Result<impl Fn() -> Result<Connection> + Sync> {
+        let url = self.resolve_credentials(url)?;
         let tls = self.tls_for(&url);
-        let opts = self.opts.clone();
+        let opts = self.opts_for(&url);
         let transcript = self.transcript();
-        move || crate::session::login(&url, tls, &opts, transcript.clone())
+        Ok(move || crate::session::login(&url, tls, &opts, transcript.clone()))
     }
 
     /// Connects and logs in to the server of `url`.
@@ -163,14 +328,16 @@ impl Ctx {
                 url.authority()
             ));
         }
-        crate::session::login(url, tls, &self.opts, self.transcript())
+        crate::session::login(url, tls, &self.opts_for(url), self.transcript())
     }
 
     /// Opens a session at `url`: logs in and changes to its directory when it names one.
     /// With `tls`, a plain URL's server is always reached with AUTH TLS.
     pub fn open(&mut self, url: FtpUrl, tls: bool) -> Result<()> {
         self.close();
-        let url = self.resolve_credentials(&url);
+        let site = self.site_of(&url).map(|s| s.name.clone());
+        self.use_site(site.as_deref());
+        let url = self.resolve_credentials(&url)?;
         let mode = url.tls_mode(tls || self.opts.explicit_tls);
         if self.opts.tls.insecure && mode != Mode::Off {
             self.out.notice(&format!(
@@ -220,8 +387,8 @@ impl Ctx {
 
     /// Resolves a remote operand: a URL, or (in a session) a plain path.
     pub fn remote(&self, operand: &str) -> Result<Remote> {
-        if looks_like_url(operand) {
-            let url = FtpUrl::parse(operand)?;
+        if self.is_remote_word(operand) {
+            let url = self.url_of(operand)?;
             let path = url.path.clone();
             let pattern = glob::has_wildcards(&url.glob_path).then(|| url.glob_path.clone());
             return Ok(Remote {
@@ -232,7 +399,7 @@ impl Ctx {
         }
         if !self.in_session {
             return Err(Error::usage(format!(
-                "'{operand}' is not an ftp:// URL (write ftp://host/path)"
+                "'{operand}' is not an ftp:// URL (write ftp://host/path, or SITE:PATH for a site of the config file)"
             )));
         }
         crate::ftp::command::check_safe(operand)?;
@@ -291,7 +458,7 @@ impl Ctx {
         };
         if own {
             let url = remote.url.as_ref().expect("own connection has a URL");
-            let url = self.resolve_credentials(url);
+            let url = self.resolve_credentials(url)?;
             let mut conn = self.login(&url)?;
             let result = f(&mut conn, &mut self.out);
             if result

@@ -9,6 +9,7 @@
 pub mod app;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod ctx;
 pub mod error;
 pub mod frontend;

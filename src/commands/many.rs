@@ -263,7 +263,7 @@ fn finish(
             };
             let bars_enabled = ctx.progress && !ctx.verbose;
             let mut bars = Bar::many(bars_enabled, plan.jobs.len() as u64);
-            let login = ctx.connector(&url);
+            let login = ctx.connector(&url)?;
             let o = jobs::run_parallel(
                 &login,
                 &ctx.opts.cancel,

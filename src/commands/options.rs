@@ -49,10 +49,10 @@ pub(super) struct Opts {
     pub(super) policy: Policy,
 }
 
-/// `-j N`: from 1 to 64 connections (1 when not given); cp, get, put and mirror read it here.
-pub(super) fn parallel(args: &Args) -> Result<usize> {
+/// `-j N`: from 1 to 64 connections (when not given, `parallel` of the config file, else 1); cp, get, put and mirror read it here.
+pub(super) fn parallel(ctx: &Ctx, args: &Args) -> Result<usize> {
     match args.value("parallel") {
-        None => Ok(1),
+        None => Ok(ctx.parallel.unwrap_or(1)),
         Some(v) => v
             .parse::<usize>()
             .ok()
@@ -67,7 +67,7 @@ pub(super) fn parallel(args: &Args) -> Result<usize> {
 
 impl Opts {
     pub(super) fn from(ctx: &Ctx, args: &Args, delete_source: bool) -> Result<Opts> {
-        let parallel = parallel(args)?;
+        let parallel = parallel(ctx, args)?;
         Ok(Opts {
             recursive: args.has("recursive"),
             parallel,

@@ -3,7 +3,6 @@
 use super::{help_for, help_table, lookup, ArgKind, Args, Flag, Scope, Spec};
 use crate::ctx::Ctx;
 use crate::error::{Error, Kind, Result};
-use crate::url::FtpUrl;
 
 pub(super) const LCD: Spec = Spec {
     name: "lcd",
@@ -153,7 +152,14 @@ fn lpwd(ctx: &mut Ctx, _args: &Args) -> Result<()> {
 }
 
 fn open(ctx: &mut Ctx, args: &Args) -> Result<()> {
-    let url = FtpUrl::parse(&args.pos[0])?;
+    // `open work` is `open work:`, the site's own directory.
+    let word = &args.pos[0];
+    let site = format!("{word}:");
+    let url = if ctx.site_operand(&site).is_some() {
+        ctx.url_of(&site)?
+    } else {
+        ctx.url_of(word)?
+    };
     let shown = format!("open {}", url.authority());
     ctx.open(url, args.has("tls")).map_err(|e| e.context(shown))
 }

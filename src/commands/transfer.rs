@@ -12,7 +12,6 @@ use crate::ctx::{Ctx, Remote};
 use crate::error::{Error, Result};
 use crate::session::jobs::{self, Job};
 use crate::session::{download, ops, upload};
-use crate::url::looks_like_url;
 
 use super::many::{many_down, many_up, Sources};
 
@@ -214,7 +213,7 @@ fn copy(ctx: &mut Ctx, verb: &str, src: &str, dst: &str, opts: Opts) -> Result<(
             from_stdin(ctx, verb, dst, &opts)
         };
     }
-    match (looks_like_url(src), looks_like_url(dst)) {
+    match (ctx.is_remote_word(src), ctx.is_remote_word(dst)) {
         (true, false) => {
             let remote = ctx.remote(src)?;
             if remote.pattern.is_some() || opts.recursive {

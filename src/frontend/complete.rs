@@ -12,6 +12,10 @@ pub trait Names {
     fn remote(&mut self, dir: &str) -> Vec<(String, bool)>;
     /// Entries of a local directory (`""` is the local working directory).
     fn local(&mut self, dir: &str) -> Vec<(String, bool)>;
+    /// The names of the config file's sites.
+    fn sites(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Completes the word before `pos`. Returns where the replaced word starts and the candidates.
@@ -72,8 +76,19 @@ pub fn complete(line: &str, pos: usize, names: &mut dyn Names) -> (usize, Vec<St
             k => k,
         };
         match kind {
-            ArgKind::Remote => paths(&word, |d| names.remote(d)),
-            ArgKind::Local | ArgKind::Either => paths(&word, |d| names.local(d)),
+            // `open work`: a site by its name alone.
+            ArgKind::Url => sites(&word, names, " "),
+            ArgKind::Remote => {
+                let mut v = sites(&word, names, ":");
+                v.extend(paths(&word, |d| names.remote(d)));
+                v
+            }
+            ArgKind::Local => paths(&word, |d| names.local(d)),
+            ArgKind::Either => {
+                let mut v = sites(&word, names, ":");
+                v.extend(paths(&word, |d| names.local(d)));
+                v
+            }
             ArgKind::CommandName => COMMANDS
                 .iter()
                 .map(|s| s.name)
@@ -90,6 +105,22 @@ pub fn complete(line: &str, pos: usize, names: &mut dyn Names) -> (usize, Vec<St
     };
     found.dedup();
     (start, found)
+}
+
+/// The sites whose names start with `word`, each followed by `suffix` (`work:` where a
+/// path may follow, `work ` after `open`); none once the word has a `/` or `:`.
+fn sites(word: &str, names: &mut dyn Names, suffix: &str) -> Vec<String> {
+    if word.contains(['/', ':']) {
+        return Vec::new();
+    }
+    let mut v: Vec<String> = names
+        .sites()
+        .into_iter()
+        .filter(|n| n.starts_with(word))
+        .map(|n| format!("{n}{suffix}"))
+        .collect();
+    v.sort();
+    v
 }
 
 /// Path completion: the directory part stays, the last part matches entries of that directory.
@@ -159,6 +190,9 @@ mod tests {
 
     struct Fixed;
     impl Names for Fixed {
+        fn sites(&mut self) -> Vec<String> {
+            vec!["work".into(), "home".into()]
+        }
         fn remote(&mut self, dir: &str) -> Vec<(String, bool)> {
             match dir {
                 "" => vec![
@@ -215,6 +249,16 @@ mod tests {
         assert_eq!(run("rm my"), (3, vec!["my\\ file.bin ".into()]));
         assert_eq!(run("rm my\\ f"), (3, vec!["my\\ file.bin ".into()]));
         assert_eq!(run("rm ."), (3, vec![".hidden ".into()]));
+    }
+
+    #[test]
+    fn site_names() {
+        assert_eq!(run("open w"), (5, vec!["work ".into()]));
+        assert_eq!(run("open "), (5, vec!["home ".into(), "work ".into()]));
+        assert_eq!(run("ls wo"), (3, vec!["work:".into()]));
+        assert_eq!(run("cp h"), (3, vec!["home:".into()]));
+        assert_eq!(run("lcd h"), (4, vec![]));
+        assert_eq!(run("get work:/x").1, Vec::<String>::new());
     }
 
     #[test]

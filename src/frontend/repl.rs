@@ -146,6 +146,13 @@ impl Names for LiveNames<'_> {
         entries
     }
 
+    fn sites(&mut self) -> Vec<String> {
+        match self.helper.ctx.try_borrow() {
+            Ok(ctx) => ctx.sites.iter().map(|s| s.name.clone()).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
     fn local(&mut self, dir: &str) -> Vec<(String, bool)> {
         let base = match self.helper.ctx.try_borrow() {
             Ok(ctx) => ctx.local(if dir.is_empty() { "." } else { dir }),
