@@ -75,7 +75,7 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
         // is the operation).
         [only] if ctx.site_operand(only).is_some() => Some(only.clone()),
         [only] if ctx.site_operand(&format!("{only}:")).is_some() && !is_operation(only) => {
-            Some(format!("{only}:"))
+            Some(only.clone())
         }
         words => {
             install_stop_signals(&cancel, abort);
@@ -91,10 +91,7 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
     }
     ctx.in_session = true;
     if let Some(text) = session_url {
-        ctx.url_of(&text).and_then(|url| {
-            let shown = format!("open {}", url.authority());
-            ctx.open(url, false).map_err(|e| e.context(shown))
-        })?;
+        ctx.open_word(&text, false)?;
     }
     if interactive {
         // rustyline takes SIGINT when its editor starts; the prompt installs ours after.

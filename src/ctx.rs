@@ -207,14 +207,21 @@ impl Ctx {
     }
 
     /// The site whose server (host, port and user) `url` is on: its settings apply to
-    /// every connection there, as ssh's `Host` blocks do.
+    /// every connection there, as ssh's `Host` blocks do. The run's own site comes first
+    /// (two sites may name one server); then the first by name.
     fn site_of(&self, url: &FtpUrl) -> Option<&Site> {
-        self.sites.iter().find(|s| {
+        let on = |s: &&Site| {
             s.url.host.eq_ignore_ascii_case(&url.host)
                 && s.url.port == url.port
                 && s.url.implicit_tls == url.implicit_tls
                 && (s.url.user == url.user || !s.url.user_given)
-        })
+        };
+        let current = self.current_site.as_deref();
+        self.sites
+            .iter()
+            .filter(on)
+            .find(|s| Some(s.name.as_str()) == current)
+            .or_else(|| self.sites.iter().find(on))
     }
 
     /// Connection settings for `url`: the run's (with what the session changed, such as
@@ -235,13 +242,17 @@ impl Ctx {
     /// Makes the settings of the site `words` name (the first `SITE:PATH` or URL of a
     /// site's server) the run's: a one-shot run works on one server.
     pub fn settle_on(&mut self, words: &[String]) {
-        let url = words.iter().find_map(|w| {
-            self.is_remote_word(w)
-                .then(|| self.url_of(w).ok())
-                .flatten()
-        });
-        if let Some(site) = url.and_then(|u| self.site_of(&u).map(|s| s.name.clone())) {
-            self.use_site(Some(&site));
+        let Some(word) = words.iter().find(|w| self.is_remote_word(w)) else {
+            return;
+        };
+        let site = match self.site_operand(word) {
+            Some((site, _)) => Some(site.name.clone()),
+            None => FtpUrl::parse(word)
+                .ok()
+                .and_then(|u| self.site_of(&u).map(|s| s.name.clone())),
+        };
+        if site.is_some() {
+            self.use_site(site.as_deref());
         }
     }
 
@@ -331,11 +342,31 @@ impl Ctx {
         crate::session::login(url, tls, &self.opts_for(url), self.transcript())
     }
 
+    /// Opens a session at `word`: an `ftp://` URL, `SITE:PATH`, or a site's bare name
+    /// (its own directory); the session has that site's settings.
+    pub fn open_word(&mut self, word: &str, tls: bool) -> Result<()> {
+        let site_word = format!("{word}:");
+        let word = match self.site_operand(&site_word) {
+            Some(_) if !word.contains(':') => &site_word,
+            _ => word,
+        };
+        let url = self.url_of(word)?;
+        let shown = format!("open {}", url.authority());
+        let site = self.site_operand(word).map(|(s, _)| s.name.clone());
+        self.open_at(url, site, tls).map_err(|e| e.context(shown))
+    }
+
     /// Opens a session at `url`: logs in and changes to its directory when it names one.
     /// With `tls`, a plain URL's server is always reached with AUTH TLS.
     pub fn open(&mut self, url: FtpUrl, tls: bool) -> Result<()> {
+        self.open_at(url, None, tls)
+    }
+
+    /// [`Ctx::open`] with the settings of `site` (else of the site `url` is on, if any).
+    fn open_at(&mut self, url: FtpUrl, site: Option<String>, tls: bool) -> Result<()> {
         self.close();
-        let site = self.site_of(&url).map(|s| s.name.clone());
+        self.current_site = None;
+        let site = site.or_else(|| self.site_of(&url).map(|s| s.name.clone()));
         self.use_site(site.as_deref());
         let url = self.resolve_credentials(&url)?;
         let mode = url.tls_mode(tls || self.opts.explicit_tls);

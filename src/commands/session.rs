@@ -152,16 +152,7 @@ fn lpwd(ctx: &mut Ctx, _args: &Args) -> Result<()> {
 }
 
 fn open(ctx: &mut Ctx, args: &Args) -> Result<()> {
-    // `open work` is `open work:`, the site's own directory.
-    let word = &args.pos[0];
-    let site = format!("{word}:");
-    let url = if ctx.site_operand(&site).is_some() {
-        ctx.url_of(&site)?
-    } else {
-        ctx.url_of(word)?
-    };
-    let shown = format!("open {}", url.authority());
-    ctx.open(url, args.has("tls")).map_err(|e| e.context(shown))
+    ctx.open_word(&args.pos[0], args.has("tls"))
 }
 
 fn close(ctx: &mut Ctx, _args: &Args) -> Result<()> {
