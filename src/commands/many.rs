@@ -77,13 +77,13 @@ pub(super) fn many_down(
                     EntryKind::File => plan.jobs.push(Job {
                         download: true,
                         remote: path,
-                        local: local.join(&name),
+                        local: local.join(crate::text::to_os(&name)),
                         delete_source: opts.delete_source,
                     }),
                     EntryKind::Dir if opts.recursive => walk_remote(
                         conn,
                         &path,
-                        &local.join(&name),
+                        &local.join(crate::text::to_os(&name)),
                         1,
                         opts.delete_source,
                         restore.as_deref(),
@@ -106,7 +106,7 @@ pub(super) fn many_down(
         } else {
             let name = last_component(&remote.path);
             let target = if local.is_dir() && safe_name(name) {
-                local.join(name)
+                local.join(crate::text::to_os(name))
             } else {
                 local.clone()
             };
@@ -167,16 +167,12 @@ pub(super) fn many_up(
                 )));
             }
             for f in files {
-                let Some(name) = f.file_name().and_then(|n| n.to_str()) else {
-                    plan.warnings.push(format!(
-                        "skipping a name that is not UTF-8: {}",
-                        f.display()
-                    ));
+                let Some(name) = f.file_name().map(crate::text::from_os) else {
                     continue;
                 };
                 plan.jobs.push(Job {
                     download: false,
-                    remote: join_remote(&base_dir, name),
+                    remote: join_remote(&base_dir, &name),
                     local: f.clone(),
                     delete_source: opts.delete_source,
                 });
@@ -194,7 +190,7 @@ pub(super) fn many_up(
             let name = dir
                 .canonicalize()
                 .ok()
-                .and_then(|p| p.file_name().and_then(|n| n.to_str()).map(String::from))
+                .and_then(|p| p.file_name().map(crate::text::from_os))
                 .unwrap_or_default();
             let target = if remote.names_directory() && !name.is_empty() {
                 join_remote(&base_dir, &name)

@@ -276,7 +276,7 @@ fn download_target(verb: &str, remote: &Remote, local: PathBuf) -> Result<PathBu
     }
     let name = remote.path.rsplit('/').next().unwrap_or(&remote.path);
     if local.is_dir() {
-        return Ok(local.join(name));
+        return Ok(local.join(crate::text::to_os(name)));
     }
     Ok(local)
 }
@@ -288,9 +288,9 @@ fn upload_target(mut remote: Remote, local: &Path) -> Result<Remote> {
     if remote.names_directory() {
         let name = local
             .file_name()
-            .and_then(|n| n.to_str())
+            .map(crate::text::from_os)
             .ok_or_else(|| Error::usage(format!("{}: not a file name", local.display())))?;
-        remote.path.push_str(name);
+        remote.path.push_str(&name);
     }
     Ok(remote)
 }
@@ -337,7 +337,11 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
     let result = ctx.with_conn(&remote, |conn, _| {
         // An upload onto an existing directory named without its slash goes inside it.
         if probe && ops::is_dir(conn, &job.remote, restore.as_deref())? {
-            let name = job.local.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let name = job
+                .local
+                .file_name()
+                .map(crate::text::from_os)
+                .unwrap_or_default();
             job.remote = format!("{}/{name}", job.remote);
         }
         let moved = jobs::run_one(conn, &job, &mut bar, &opts.policy, &mut notices);

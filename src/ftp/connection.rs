@@ -486,10 +486,26 @@ impl Connection {
         }
         // Stream mode and file structure are RFC 959's defaults; a server that does not
         // implement MODE or STRU is already in them, so a refusal is not an error.
+        self.binary = true;
         if let Some(feat) = replies.get(3) {
             self.features = Some(feat.feature_lines());
+            self.utf8_on()?;
         }
-        self.binary = true;
+        Ok(())
+    }
+
+    /// `OPTS UTF8 ON` once FEAT lists `UTF8` (RFC 2640 §3.2), so a server that would
+    /// translate names into a local code page sends them as stored or as UTF-8; only then
+    /// (no round trip otherwise). Any answer will do: names are kept as the server's bytes
+    /// either way, so a refusal is not an error.
+    fn utf8_on(&mut self) -> Result<()> {
+        let listed = self
+            .features
+            .as_ref()
+            .is_some_and(|f| f.iter().any(|l| l.trim().eq_ignore_ascii_case("UTF8")));
+        if listed {
+            self.exec(&Command::OptsUtf8)?;
+        }
         Ok(())
     }
 
@@ -514,6 +530,7 @@ impl Connection {
         if self.features.is_none() {
             let reply = self.exec(&Command::Feat)?;
             self.features = Some(reply.feature_lines());
+            self.utf8_on()?;
         }
         Ok(self.features.clone().unwrap_or_default())
     }

@@ -162,7 +162,7 @@ pub fn parse(buf: &[u8]) -> Result<Option<(Reply, usize)>, ReplyError> {
             lines.push(text_after_code(line));
             return Ok(Some((Reply { code, lines }, pos)));
         }
-        lines.push(String::from_utf8_lossy(line).into_owned());
+        lines.push(crate::text::decode_wire(line));
     }
 }
 
@@ -203,7 +203,7 @@ fn code_of(line: &[u8]) -> u16 {
 }
 
 fn text_after_code(line: &[u8]) -> String {
-    String::from_utf8_lossy(line.get(4..).unwrap_or(b"")).into_owned()
+    crate::text::decode_wire(line.get(4..).unwrap_or(b""))
 }
 
 #[cfg(test)]

@@ -104,7 +104,7 @@ fn fetch_here(conn: &mut Connection, arg: Option<Arg>, want: Want) -> Result<Vec
         match listing(conn, &Command::Mlsd(arg.clone()), &mut bytes) {
             Ok(_) => {
                 conn.set_mlsd_supported(true);
-                return Ok(String::from_utf8_lossy(&bytes)
+                return Ok(crate::text::decode_wire(&bytes)
                     .lines()
                     .filter_map(parse_mlsd_line)
                     .collect());
@@ -124,7 +124,7 @@ fn fetch_here(conn: &mut Connection, arg: Option<Arg>, want: Want) -> Result<Vec
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64),
     );
-    Ok(String::from_utf8_lossy(&bytes)
+    Ok(crate::text::decode_wire(&bytes)
         .lines()
         .filter_map(parse_list_line)
         .map(|mut e| {
@@ -188,7 +188,8 @@ fn go_back(conn: &mut Connection, restore: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// One entry as a JSON object on one line (name, type, size, modified, permissions).
+/// One entry as a JSON object on one line (name, type, size, modified, permissions; and
+/// `name_bytes`, the name's bytes in hex, when they are not UTF-8).
 pub fn to_json(e: &Entry) -> String {
     use crate::ftp::list::Kind as K;
     use crate::text::json_string;
@@ -199,8 +200,11 @@ pub fn to_json(e: &Entry) -> String {
         K::Unknown => "unknown",
     };
     let opt = |v: &Option<String>| v.as_deref().map_or("null".to_string(), json_string);
+    let bytes = crate::text::hex_bytes(&e.name)
+        .map(|h| format!(",\"name_bytes\":\"{h}\""))
+        .unwrap_or_default();
     format!(
-        "{{\"name\":{},\"type\":\"{kind}\",\"size\":{},\"modified\":{},\"permissions\":{}}}",
+        "{{\"name\":{}{bytes},\"type\":\"{kind}\",\"size\":{},\"modified\":{},\"permissions\":{}}}",
         json_string(&e.name),
         e.size.map_or("null".to_string(), |s| s.to_string()),
         opt(&e.modified),

@@ -225,7 +225,7 @@ fn settle_checks(
     let mut no_hash = false;
     for check in std::mem::take(&mut plan.checks) {
         let remote = remote_join(&request.remote_root, &check.path);
-        let local = request.local_root.join(&check.path);
+        let local = request.local_root.join(crate::text::to_os(&check.path));
         let verify = match request.policy.verify {
             crate::verify::Verify::None | crate::verify::Verify::Size => {
                 crate::verify::Verify::Auto
@@ -293,7 +293,7 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
     let mut failed_dirs: BTreeSet<String> = BTreeSet::new();
     for dir in dirs {
         let made = if request.download {
-            let path = request.local_root.join(dir);
+            let path = request.local_root.join(crate::text::to_os(dir));
             let r = if dir.is_empty() {
                 std::fs::create_dir_all(&path)
             } else {
@@ -336,7 +336,7 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
         .map(|t| Job {
             download: request.download,
             remote: remote_path(&t.path),
-            local: request.local_root.join(&t.path),
+            local: request.local_root.join(crate::text::to_os(&t.path)),
             delete_source: false,
         })
         .collect();
@@ -414,7 +414,7 @@ fn withheld(plan: &Plan, why: &str) -> Option<Error> {
 fn delete_all(conn: &mut Connection, request: &Request, plan: &Plan, report: &mut Report) {
     for path in &plan.deletes {
         let done = if request.download {
-            let local = request.local_root.join(path);
+            let local = request.local_root.join(crate::text::to_os(path));
             std::fs::remove_file(&local).map_err(|e| Error::local(local.display(), &e))
         } else {
             ops::delete(conn, &remote_join(&request.remote_root, path))
@@ -428,7 +428,7 @@ fn delete_all(conn: &mut Connection, request: &Request, plan: &Plan, report: &mu
     }
     for dir in &plan.rmdirs {
         let done = if request.download {
-            let local = request.local_root.join(dir);
+            let local = request.local_root.join(crate::text::to_os(dir));
             std::fs::remove_dir(&local).map_err(|e| Error::local(local.display(), &e))
         } else {
             ops::rmdir(conn, &remote_join(&request.remote_root, dir))
