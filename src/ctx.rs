@@ -46,34 +46,7 @@ impl Remote {
     }
 }
 
-/// The settings a server is used with, resolved once at start (command line, then the
-/// site's table, then `[defaults]`, then the built-in values; `app.rs` does it): one for
-/// servers named by URL, one per site of the config file.
-#[derive(Clone)]
-pub struct Settings {
-    /// Connection settings (timeout, TLS, active, ports, proxy; the cancel flag).
-    pub opts: Options,
-    /// `--verify`.
-    pub verify: crate::verify::Verify,
-    /// `--limit-rate`.
-    pub limiter: Option<std::sync::Arc<crate::ratelimit::Limiter>>,
-    /// The default of `-j N` (`parallel` in the config file).
-    pub parallel: Option<usize>,
-    /// Pinned certificate fingerprints (`pin` in the config file).
-    pub pins: Vec<String>,
-    /// `password_command`, as words (run without a shell).
-    pub password_command: Option<Vec<String>>,
-}
-
-/// A site of the config file, with its settings.
-pub struct Site {
-    /// Its name (`NAME:PATH`, `open NAME`).
-    pub name: String,
-    /// Its `url`.
-    pub url: FtpUrl,
-    /// Its settings, the command line's over its own over `[defaults]`.
-    pub settings: Settings,
-}
+pub use crate::settings::{Settings, Site};
 
 /// Everything a command needs.
 pub struct Ctx {
@@ -179,11 +152,7 @@ impl Ctx {
 
     /// The site `word` names (`NAME:PATH` with NAME a site of the config file) and PATH.
     pub fn site_operand<'a>(&self, word: &'a str) -> Option<(&Site, &'a str)> {
-        let (name, path) = crate::config::site_word(word)?;
-        self.sites
-            .iter()
-            .find(|s| s.name == name)
-            .map(|s| (s, path))
+        crate::settings::site_operand(&self.sites, word)
     }
 
     /// True when `word` names a remote place: an `ftp://` URL or `SITE:PATH`.
@@ -210,18 +179,7 @@ impl Ctx {
     /// every connection there, as ssh's `Host` blocks do. The run's own site comes first
     /// (two sites may name one server); then the first by name.
     fn site_of(&self, url: &FtpUrl) -> Option<&Site> {
-        let on = |s: &&Site| {
-            s.url.host.eq_ignore_ascii_case(&url.host)
-                && s.url.port == url.port
-                && s.url.implicit_tls == url.implicit_tls
-                && (s.url.user == url.user || !s.url.user_given)
-        };
-        let current = self.current_site.as_deref();
-        self.sites
-            .iter()
-            .filter(on)
-            .find(|s| Some(s.name.as_str()) == current)
-            .or_else(|| self.sites.iter().find(on))
+        crate::settings::site_on(&self.sites, self.current_site.as_deref(), url)
     }
 
     /// Connection settings for `url`: the run's (with what the session changed, such as

@@ -19,6 +19,7 @@ pub mod netrc;
 pub mod output;
 pub mod ratelimit;
 pub mod session;
+pub mod settings;
 pub mod terminal_writer;
 pub mod text;
 // The `-v` sink lives in the protocol layer now; the old path stays for callers.

@@ -487,50 +487,29 @@ impl Connection {
         // Stream mode and file structure are RFC 959's defaults; a server that does not
         // implement MODE or STRU is already in them, so a refusal is not an error.
         self.binary = true;
-        if let Some(feat) = replies.get(3) {
-            self.features = Some(feat.feature_lines());
-            self.utf8_on()?;
+        match replies.get(3) {
+            Some(feat) => self.learn_features(feat),
+            None => Ok(()),
         }
-        Ok(())
     }
 
-    /// `OPTS UTF8 ON` once FEAT lists `UTF8` (RFC 2640 §3.2), so a server that would
-    /// translate names into a local code page sends them as stored or as UTF-8; only then
-    /// (no round trip otherwise). Any answer will do: names are kept as the server's bytes
-    /// either way, so a refusal is not an error.
-    fn utf8_on(&mut self) -> Result<()> {
-        let listed = self
-            .features
-            .as_ref()
-            .is_some_and(|f| f.iter().any(|l| l.trim().eq_ignore_ascii_case("UTF8")));
-        if listed {
+    /// Keeps FEAT's lines, and sends `OPTS UTF8 ON` when they list UTF8 (RFC 2640; no round
+    /// trip otherwise). Any answer will do: names are kept as the server's bytes either way.
+    fn learn_features(&mut self, feat: &Reply) -> Result<()> {
+        let lines = feat.feature_lines();
+        let utf8 = lines.iter().any(|l| l.trim().eq_ignore_ascii_case("UTF8"));
+        self.features = Some(lines);
+        if utf8 {
             self.exec(&Command::OptsUtf8)?;
         }
         Ok(())
-    }
-
-    /// The size of a remote file by SIZE (RFC 3659), or None where the server cannot say.
-    /// A `213` whose text is not a size (`abc`, `-1`, a number past 2^64) is an error: a
-    /// server that claims to know the size but cannot say it cannot confirm a transfer.
-    pub fn size(&mut self, path: &str) -> Result<Option<u64>> {
-        let reply = self.exec(&Command::Size(Arg::new(path)?))?;
-        if reply.code != 213 {
-            return Ok(None);
-        }
-        match reply.text().split_whitespace().next().unwrap_or("").parse() {
-            Ok(n) => Ok(Some(n)),
-            Err(_) => Err(Error::not_confirmed(format!(
-                "the server's SIZE reply is not a size: {reply}"
-            ))),
-        }
     }
 
     /// The server's FEAT lines (asked once per connection, only when a feature matters).
     pub fn features(&mut self) -> Result<Vec<String>> {
         if self.features.is_none() {
             let reply = self.exec(&Command::Feat)?;
-            self.features = Some(reply.feature_lines());
-            self.utf8_on()?;
+            self.learn_features(&reply)?;
         }
         Ok(self.features.clone().unwrap_or_default())
     }
