@@ -18,6 +18,7 @@ pub mod glob;
 pub mod netrc;
 pub mod output;
 pub mod ratelimit;
+pub mod remote_path;
 pub mod session;
 pub mod settings;
 pub mod terminal_writer;

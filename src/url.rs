@@ -13,7 +13,7 @@ use std::fmt;
 use percent_encoding::percent_decode_str;
 
 use crate::error::{Error, Result};
-use crate::ftp::command::check_safe;
+use crate::remote_path::is_safe;
 
 /// The user name sent when a URL names none.
 pub const ANONYMOUS: &str = "anonymous";
@@ -105,7 +105,9 @@ impl FtpUrl {
                 .decode_utf8()
                 .map_err(|_| bad(&format!("the {what} is not valid UTF-8")))?
                 .into_owned();
-            check_safe(&s).map_err(|_| bad(&format!("the {what} contains CR, LF or NUL")))?;
+            if !is_safe(&s) {
+                return Err(bad(&format!("the {what} contains CR, LF or NUL")));
+            }
             Ok(s)
         };
         let user_given = !parsed.username().is_empty();
@@ -135,7 +137,9 @@ impl FtpUrl {
         // bytes: the server gets exactly them (`text::decode_wire`).
         let mut path =
             crate::text::decode_wire(&percent_decode_str(&raw_path).collect::<Vec<u8>>());
-        check_safe(&path).map_err(|_| bad("the path contains CR, LF or NUL"))?;
+        if !is_safe(&path) {
+            return Err(bad("the path contains CR, LF or NUL"));
+        }
         let mut glob_path = decode_glob(&raw_path);
         for p in [&mut path, &mut glob_path] {
             if p == "/~" {
