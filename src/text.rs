@@ -37,6 +37,13 @@ pub fn has_raw(text: &str) -> bool {
 /// The server's bytes as text, reversibly: valid UTF-8 as it is, every other byte (and
 /// the UTF-8 of U+EF80..U+EFFF itself) as its raw character.
 pub fn decode_wire(bytes: &[u8]) -> String {
+    // The common case, at the speed of a UTF-8 check: valid, and no 0xEE lead byte (which
+    // the raw range's own UTF-8 would start with).
+    if !bytes.contains(&0xEE) {
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            return text.to_string();
+        }
+    }
     let mut out = String::with_capacity(bytes.len());
     let raw = |b: u8, out: &mut String| {
         out.push(char::from_u32(RAW_BASE + u32::from(b)).expect("a private-use character"))
