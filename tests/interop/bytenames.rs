@@ -59,8 +59,12 @@ pub fn latin1_name_listed_downloaded_renamed_deleted(kind: Kind) {
     fs::create_dir(f.lpath("b")).unwrap();
     // (`Server::url` would encode the `%`.)
     let raw = |p: &str| format!("{}{p}", f.server.base_url());
-    f.ftp(&["cp", &raw("/l1/caf%E9.txt"), &f.s(&f.lpath("b"))])
-        .ok();
+    let run = f.ftp(&["-v", "cp", &raw("/l1/caf%E9.txt"), &f.s(&f.lpath("b"))]);
+    run.ok();
+    // vsftpd lists UTF8 in FEAT, so the setup sends OPTS UTF8 ON.
+    if kind == Kind::Vsftpd {
+        run.stdout_contains("> OPTS UTF8 ON");
+    }
     assert_eq!(
         byte_names(&f.lpath("b")),
         [b"caf\xe9.txt".to_vec()],
