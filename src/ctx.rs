@@ -388,6 +388,11 @@ impl Ctx {
             });
         }
         if !self.in_session {
+            if let Some((name, _)) = crate::config::site_word(operand) {
+                return Err(Error::usage(format!(
+                    "'{operand}': the config file has no site '{name}' (and a URL is ftp://host/path)"
+                )));
+            }
             return Err(Error::usage(format!(
                 "'{operand}' is not an ftp:// URL (write ftp://host/path, or SITE:PATH for a site of the config file)"
             )));

@@ -219,6 +219,21 @@ fn a_bad_file_is_one_line_naming_the_file_and_line() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(out(&o).1.contains(", line 3: "), "{:?}", out(&o));
+    // A site the file does not define.
+    let empty = home.path().join("empty.toml");
+    std::fs::write(&empty, "").unwrap();
+    let o = ftp(home.path())
+        .args(["--config"])
+        .arg(&empty)
+        .args(["ls", "w:/"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        out(&o).1.contains("the config file has no site 'w'"),
+        "{:?}",
+        out(&o)
+    );
     // --config names a file that must exist.
     let o = ftp(home.path())
         .args(["--config", "nope.toml", "ls", "ftp://127.0.0.1:9/"])
