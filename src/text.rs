@@ -45,25 +45,30 @@ pub fn decode_wire(bytes: &[u8]) -> String {
         }
     }
     let mut out = String::with_capacity(bytes.len());
-    let raw = |b: u8, out: &mut String| {
-        out.push(char::from_u32(RAW_BASE + u32::from(b)).expect("a private-use character"))
-    };
     for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if raw_byte(c).is_some() {
-                let mut buf = [0u8; 4];
-                for &b in c.encode_utf8(&mut buf).as_bytes() {
-                    raw(b, &mut out);
+        let valid = chunk.valid();
+        if !valid.as_bytes().contains(&0xEE) {
+            out.push_str(valid);
+        } else {
+            for c in valid.chars() {
+                match raw_byte(c) {
+                    // A raw-range character the server really sent: its own bytes, raw.
+                    Some(_) => c
+                        .encode_utf8(&mut [0u8; 4])
+                        .bytes()
+                        .for_each(|b| push_raw(b, &mut out)),
+                    None => out.push(c),
                 }
-            } else {
-                out.push(c);
             }
         }
-        for &b in chunk.invalid() {
-            raw(b, &mut out);
-        }
+        chunk.invalid().iter().for_each(|&b| push_raw(b, &mut out));
     }
     out
+}
+
+/// Appends the character that stands for the byte `b` (0x80..=0xFF).
+fn push_raw(b: u8, out: &mut String) {
+    out.push(char::from_u32(RAW_BASE + u32::from(b)).expect("a private-use character"));
 }
 
 /// The bytes `text` stands for: raw characters back to their bytes, the rest as UTF-8.
