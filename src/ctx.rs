@@ -66,6 +66,8 @@ pub struct Ctx {
     pub transcript_sink: Option<Transcript>,
     /// Whether transfers draw progress bars (stderr is a terminal, not quiet, not verbose).
     pub progress: bool,
+    /// Whether a successful transfer says one line (at the prompt, unless `--quiet`).
+    pub report: bool,
     /// Who is asked for a password a URL and netrc leave out (the front end's choice).
     pub prompter: Box<dyn Prompter>,
     /// The netrc file (`$NETRC`, else `~/.netrc`), found once.
@@ -91,6 +93,7 @@ impl Ctx {
             in_session: false,
             transcript_sink: None,
             progress: false,
+            report: false,
             prompter: Box::new(NoPrompt),
             netrc: crate::netrc::netrc_path(std::env::var_os("NETRC"), dirs::home_dir()),
             resolved: Vec::new(),

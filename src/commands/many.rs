@@ -297,7 +297,12 @@ fn finish(
         ctx.out
             .error(&Error::new(err.kind(), err.to_string()).context(what.clone()));
     }
-    if outcome.failures.is_empty() {
+    if outcome.failures.is_empty() && ctx.report {
+        // At the prompt: one plain line, worded as a summary, on stdout.
+        if !opts.quiet {
+            ctx.out.line(&crate::output::summary_line(&outcome));
+        }
+    } else if outcome.failures.is_empty() {
         ctx.out.status(&format!("{}: {}", shown, outcome.summary()));
     }
     outcome.into_result().map_err(|e| e.context(shown))
