@@ -195,7 +195,7 @@ impl Ctx {
 
     /// A progress display for one transfer: a bar when enabled and not verbose.
     pub fn progress_bar(&self) -> crate::output::Bar {
-        crate::output::Bar::new(self.progress && !self.verbose)
+        crate::output::Bar::new(self.progress && !self.verbose).watching(self.opts.cancel.clone())
     }
 
     /// Turns protocol printing on or off, for the session's connection too.

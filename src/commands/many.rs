@@ -42,6 +42,7 @@ pub(super) fn many_down(
     let restore = session_cwd(ctx, &remote);
     let absolute_base = absolute_base(ctx, &remote);
     let bars_enabled = ctx.progress && !ctx.verbose;
+    let ctx_cancel = ctx.opts.cancel.clone();
     let parallel = opts.parallel;
     let result = ctx.with_conn(&remote, |conn, _| {
         let walked = remote.pattern.as_deref().unwrap_or(&remote.path);
@@ -133,7 +134,7 @@ pub(super) fn many_down(
         let outcome = if parallel > 1 {
             None
         } else {
-            let bars = Bar::many(bars_enabled, plan.jobs.len() as u64);
+            let bars = Bar::many(bars_enabled, plan.jobs.len() as u64).watching(ctx_cancel.clone());
             let mut bars = bars;
             let o = jobs::run_sequential(conn, &plan.jobs, &bars, &opts.policy);
             bars.finish_all();
@@ -213,6 +214,7 @@ pub(super) fn many_up(
         }
     }
     let bars_enabled = ctx.progress && !ctx.verbose;
+    let ctx_cancel = ctx.opts.cancel.clone();
     let parallel = opts.parallel;
     let result = ctx.with_conn(&remote, |conn, _| {
         for dir in &plan.remote_dirs {
@@ -222,7 +224,7 @@ pub(super) fn many_up(
         if parallel > 1 {
             return Ok(None);
         }
-        let mut bars = Bar::many(bars_enabled, plan.jobs.len() as u64);
+        let mut bars = Bar::many(bars_enabled, plan.jobs.len() as u64).watching(ctx_cancel.clone());
         let o = jobs::run_sequential(conn, &plan.jobs, &bars, &opts.policy);
         bars.finish_all();
         Ok(Some(o))
@@ -262,7 +264,8 @@ fn finish(
                 (None, None) => return Err(Error::usage("not connected")),
             };
             let bars_enabled = ctx.progress && !ctx.verbose;
-            let mut bars = Bar::many(bars_enabled, plan.jobs.len() as u64);
+            let ctx_cancel = ctx.opts.cancel.clone();
+            let mut bars = Bar::many(bars_enabled, plan.jobs.len() as u64).watching(ctx_cancel.clone());
             let login = ctx.connector(&url);
             let o = jobs::run_parallel(
                 &login,

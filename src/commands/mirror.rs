@@ -91,6 +91,7 @@ fn mirror_cmd(ctx: &mut Ctx, args: &Args) -> Result<()> {
     let dry_run = args.has("dry-run");
     let max_delete = request.max_delete;
     let bars_enabled = ctx.progress && !ctx.verbose;
+    let ctx_cancel = ctx.opts.cancel.clone();
     let result = ctx.with_conn(&remote, |conn, _| {
         let prepared = mirror::prepare(conn, request)?;
         if dry_run {
@@ -101,7 +102,7 @@ fn mirror_cmd(ctx: &mut Ctx, args: &Args) -> Result<()> {
                 failures: prepared.failures,
             });
         }
-        let mut bars = Bar::many(bars_enabled, prepared.plan.transfers.len() as u64);
+        let mut bars = Bar::many(bars_enabled, prepared.plan.transfers.len() as u64).watching(ctx_cancel.clone());
         let report = mirror::execute(conn, prepared, &bars);
         bars.finish_all();
         Ok(Done::Ran(report))
