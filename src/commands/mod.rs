@@ -324,21 +324,68 @@ pub fn usage_line(spec: &Spec) -> String {
 
 /// The list of commands for `help` or `-h`, one per line.
 pub fn help_table(scope: Option<Scope>) -> String {
+    help_table_width(scope, None)
+}
+
+/// The list of commands, wrapped to `width` columns when given (a terminal): a summary
+/// that does not fit goes on under its own column, broken between words only; on a
+/// terminal too narrow for the two columns, each summary goes under its usage line.
+pub fn help_table_width(scope: Option<Scope>, width: Option<usize>) -> String {
     let specs: Vec<&Spec> = COMMANDS
         .iter()
         .filter(|s| scope.is_none_or(|sc| s.scope == sc))
         .collect();
-    let width = specs.iter().map(|s| usage_line(s).len()).max().unwrap_or(0);
+    let col = specs.iter().map(|s| usage_line(s).len()).max().unwrap_or(0);
     let mut text = String::new();
     for s in specs {
-        let mut line = format!("  {:width$}  {}", usage_line(s), s.summary);
+        let mut summary = s.summary.to_string();
         if !s.aliases.is_empty() {
-            line.push_str(&format!(" (also: {})", s.aliases.join(", ")));
+            summary.push_str(&format!(" (also: {})", s.aliases.join(", ")));
         }
-        text.push_str(line.trim_end());
-        text.push('\n');
+        let usage = usage_line(s);
+        match width {
+            Some(w) if 2 + col + 2 + summary.chars().count() > w => {
+                if col + 4 + 24 <= w {
+                    let lines = wrap(&summary, w - col - 4);
+                    for (i, l) in lines.iter().enumerate() {
+                        let head = if i == 0 { usage.as_str() } else { "" };
+                        text.push_str(format!("  {head:col$}  {l}").trim_end());
+                        text.push('\n');
+                    }
+                } else {
+                    text.push_str(&format!("  {usage}\n"));
+                    for l in wrap(&summary, w.saturating_sub(6).max(20)) {
+                        text.push_str(&format!("      {l}\n"));
+                    }
+                }
+            }
+            _ => {
+                text.push_str(format!("  {usage:col$}  {summary}").trim_end());
+                text.push('\n');
+            }
+        }
     }
     text
+}
+
+/// Greedy word wrap into lines of at most `width` characters; a longer word has a line
+/// of its own and is never broken.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// Help for one command.
@@ -416,6 +463,27 @@ mod tests {
         assert_eq!(nearest("stauts"), Some("status"));
         assert_eq!(nearest("xyzzy"), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn help_wraps_to_the_width_between_words() {
+        let words_of = |t: &str| t.split_whitespace().map(String::from).collect::<Vec<_>>();
+        for width in [40, 60, 80, 100] {
+            let help = help_table_width(None, Some(width));
+            for line in help.lines() {
+                let n = line.chars().count();
+                // Only a single word longer than the room may stick out.
+                assert!(
+                    n <= width || line.split_whitespace().count() == 1
+                        || line.trim_start().starts_with(&usage_line(lookup(line.split_whitespace().next().unwrap()).unwrap())),
+                    "{width}: {line:?}"
+                );
+            }
+            // Every word of the unwrapped table is there, in order, none broken.
+            assert_eq!(words_of(&help), words_of(&help_table(None)), "{width}");
+        }
+        assert_eq!(wrap("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap("a verylongword b", 4), ["a", "verylongword", "b"]);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Session commands: lcd, lpwd, open, close, verbose, active, passive, limit-rate, help, quit.
 
-use super::{help_for, help_table, lookup, ArgKind, Args, Flag, Scope, Spec};
+use super::{help_for, lookup, ArgKind, Args, Flag, Scope, Spec};
 use crate::ctx::Ctx;
 use crate::error::{Error, Kind, Result};
 use crate::url::FtpUrl;
@@ -224,7 +224,10 @@ fn limit_rate(ctx: &mut Ctx, args: &Args) -> Result<()> {
 
 fn help(ctx: &mut Ctx, args: &Args) -> Result<()> {
     let text = match args.pos.first() {
-        None => format!("commands:\n{}", help_table(None)),
+        None => format!(
+            "commands:\n{}",
+            super::help_table_width(None, crate::output::terminal_width(false))
+        ),
         Some(name) => help_for(
             lookup(name).ok_or_else(|| Error::usage(format!("help: unknown command '{name}'")))?,
         ),
