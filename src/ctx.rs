@@ -186,6 +186,21 @@ impl Ctx {
         Ok(())
     }
 
+    /// Logs in to the session's server as `url`'s user and, once that worked, replaces the
+    /// session with the new login (starting in that user's login directory). A refused
+    /// login leaves the old session as it was.
+    pub fn switch_user(&mut self, url: FtpUrl) -> Result<()> {
+        let mode = match &self.session {
+            Some(s) => s.tls,
+            None => return Err(Error::usage("not connected")),
+        };
+        let conn = crate::session::login(&url, mode, &self.opts, self.transcript())?;
+        let session = Session::start(url, mode, conn)?;
+        self.close();
+        self.session = Some(session);
+        Ok(())
+    }
+
     /// Closes the session's connection (QUIT), if any.
     pub fn close(&mut self) {
         if let Some(mut s) = self.session.take() {

@@ -9,6 +9,7 @@ mod mirror;
 mod options;
 mod remote;
 mod session;
+mod shell;
 mod transfer;
 
 use crate::ctx::Ctx;
@@ -149,6 +150,9 @@ pub static COMMANDS: &[Spec] = &[
     familiar::QUOTE,
     familiar::SITE,
     familiar::STATUS,
+    shell::SHELL,
+    shell::MORE,
+    shell::USER,
     session::HELP,
     session::QUIT,
 ];

@@ -44,6 +44,12 @@ pub trait LineSource {
 /// True when a line carries a password (a URL with `user:password@`): never kept in history.
 pub fn carries_password(line: &str) -> bool {
     let ws = words(line).unwrap_or_else(|_| line.split_whitespace().map(String::from).collect());
+    // `user NAME PASSWORD` (and its alias) carries one too.
+    if ws.len() > 2
+        && crate::commands::lookup(&ws[0]).is_some_and(|s| s.name == "user")
+    {
+        return true;
+    }
     ws.iter().any(|w| {
         looks_like_url(w)
             && FtpUrl::parse(w).map_or_else(|_| w.contains('@'), |u| u.password.is_some())

@@ -136,3 +136,82 @@ fn at_the_prompt_a_transfer_says_one_line_and_many_say_a_summary() {
     assert_eq!(std::fs::read(home.path().join("quiet.txt")).unwrap(), b"bb");
     assert_eq!(std::fs::read(home.path().join("many/b.txt")).unwrap(), b"bb");
 }
+
+#[test]
+fn bang_runs_a_local_shell_command_in_the_local_directory() {
+    let s = TestServer::start();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join("sub")).unwrap();
+    let (ok, stdout, stderr) = batch(
+        &s,
+        home.path(),
+        "lcd sub\n!echo hi > made-by-shell.txt\n! -n x\n",
+    );
+    // `-n x` went to the shell as typed (not to an option parser), which failed on it.
+    assert!(!ok && stderr.contains("! -n x: exited with status"), "{stdout}{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(home.path().join("sub/made-by-shell.txt")).unwrap(),
+        "hi\n"
+    );
+    let (ok, stdout, stderr) = batch(&s, home.path(), "!printf '%s\\n' \"two words\"\n!exit 3\npwd\n");
+    assert!(!ok, "{stdout}");
+    assert_eq!(stdout, "two words\n");
+    assert!(stderr.contains("!exit 3: exited with status 3"), "{stderr}");
+}
+
+#[test]
+fn more_pipes_a_remote_file_through_the_pager() {
+    let s = TestServer::start();
+    s.put("/pub/a.txt", b"line one\nline two\n");
+    s.put("/pub/big.bin", &vec![b'x'; 4 << 20]);
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .arg(s.url("/"))
+        .env("PAGER", "cat > paged.txt")
+        .write_stdin("less pub/a.txt\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        std::fs::read(home.path().join("paged.txt")).unwrap(),
+        b"line one\nline two\n"
+    );
+    // A pager quit before the end (here: at once) is not a failure, and the session goes on.
+    let out = ftp(home.path())
+        .arg(s.url("/"))
+        .env("PAGER", "true")
+        .write_stdin("more pub/big.bin\npwd\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "/\n");
+}
+
+#[test]
+fn user_logs_in_again_and_a_refused_login_keeps_the_old_session() {
+    let s = TestServer::start();
+    let home = tempfile::tempdir().unwrap();
+    let script = format!(
+        "-user alice wrong-password\nstatus\nuser alice {}\nstatus\nmkdir by-alice\n",
+        common::PASSWORD
+    );
+    let out = ftp(home.path())
+        .arg(s.anon_url("/"))
+        .write_stdin(script)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("user alice:") && stderr.contains("still logged in as anonymous"),
+        "{stderr}"
+    );
+    let first = stdout.find("user: anonymous").expect("status before");
+    let second = stdout.find("user: alice").expect("status after");
+    assert!(first < second && stdout.contains("logged in as alice"), "{stdout}");
+    assert!(s.file("/by-alice").is_dir());
+    // Without a password and no terminal to ask on: a clear error, nothing changed.
+    let (ok, _, stderr) = batch(&s, home.path(), "user bob\n");
+    assert!(!ok && stderr.contains("no password given"), "{stderr}");
+}
