@@ -243,7 +243,11 @@ fn seconds(elapsed: std::time::Duration) -> String {
     } else if s < 60.0 {
         format!("{s:.1} s")
     } else {
-        format!("{} min {} s", elapsed.as_secs() / 60, elapsed.as_secs() % 60)
+        format!(
+            "{} min {} s",
+            elapsed.as_secs() / 60,
+            elapsed.as_secs() % 60
+        )
     }
 }
 
@@ -293,7 +297,8 @@ pub fn summary_line(outcome: &Outcome) -> String {
     if outcome.size_checked > 0 {
         proofs.push(format!("{} by size", outcome.size_checked));
     }
-    let by_reply = files - outcome.hash_checked - outcome.size_checked.min(files - outcome.hash_checked);
+    let by_reply =
+        files - outcome.hash_checked - outcome.size_checked.min(files - outcome.hash_checked);
     if by_reply > 0 {
         proofs.push(format!("{by_reply} by the server's reply only"));
     }
@@ -302,10 +307,7 @@ pub fn summary_line(outcome: &Outcome) -> String {
         text.push_str(&proofs.join(", "));
     }
     if outcome.already_complete > 0 {
-        text.push_str(&format!(
-            " ({} already complete)",
-            outcome.already_complete
-        ));
+        text.push_str(&format!(" ({} already complete)", outcome.already_complete));
     }
     text
 }
@@ -410,8 +412,10 @@ impl EchoFix {
 #[cfg(target_os = "linux")]
 fn echoes_ctrl_c() -> bool {
     use nix::sys::termios::{tcgetattr, LocalFlags};
-    tcgetattr(io::stderr())
-        .is_ok_and(|t| t.local_flags.contains(LocalFlags::ECHO | LocalFlags::ECHOCTL))
+    tcgetattr(io::stderr()).is_ok_and(|t| {
+        t.local_flags
+            .contains(LocalFlags::ECHO | LocalFlags::ECHOCTL)
+    })
 }
 
 /// Elsewhere the terminal's default is assumed (ECHOCTL on).

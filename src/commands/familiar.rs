@@ -95,7 +95,7 @@ pub(super) const LMKDIR: Spec = spec(
     "lmkdir",
     "DIR",
     "create a local directory",
-    &[ArgKind::Local],
+    &[ArgKind::LocalDir],
     1,
     lmkdir,
 );

@@ -265,7 +265,8 @@ fn finish(
             };
             let bars_enabled = ctx.progress && !ctx.verbose;
             let ctx_cancel = ctx.opts.cancel.clone();
-            let mut bars = Bar::many(bars_enabled, plan.jobs.len() as u64).watching(ctx_cancel.clone());
+            let mut bars =
+                Bar::many(bars_enabled, plan.jobs.len() as u64).watching(ctx_cancel.clone());
             let login = ctx.connector(&url);
             let o = jobs::run_parallel(
                 &login,

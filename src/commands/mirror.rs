@@ -64,7 +64,7 @@ pub(super) const MIRROR: Spec = Spec {
     aliases: &[],
     usage: "SRC DST",
     summary: "make a directory tree a copy of another, transferring only what differs (one operand is an ftp:// URL; in a session: mirror REMOTE [LOCAL], mirror -R LOCAL [REMOTE])",
-    args: &[ArgKind::Remote, ArgKind::Local],
+    args: &[ArgKind::RemoteDir, ArgKind::LocalDir],
     min_args: 1,
     scope: Scope::Everywhere,
     flags: MIRROR_FLAGS,
@@ -102,7 +102,8 @@ fn mirror_cmd(ctx: &mut Ctx, args: &Args) -> Result<()> {
                 failures: prepared.failures,
             });
         }
-        let mut bars = Bar::many(bars_enabled, prepared.plan.transfers.len() as u64).watching(ctx_cancel.clone());
+        let mut bars = Bar::many(bars_enabled, prepared.plan.transfers.len() as u64)
+            .watching(ctx_cancel.clone());
         let report = mirror::execute(conn, prepared, &bars);
         bars.finish_all();
         Ok(Done::Ran(report))

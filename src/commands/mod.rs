@@ -20,15 +20,21 @@ use crate::error::{Error, Result};
 pub enum ArgKind {
     /// A path on the server (or a URL).
     Remote,
+    /// A directory on the server (completion offers directories only).
+    RemoteDir,
     /// A local path.
     Local,
+    /// A local directory.
+    LocalDir,
     /// A local path or a URL (cp/mv operands).
     Either,
     /// A URL.
     Url,
     /// A command name.
     CommandName,
-    /// A fixed word (on/off, a mode, a raw command).
+    /// `on` or `off`.
+    Toggle,
+    /// A fixed word (a mode, a rate, a raw command).
     Word,
 }
 
@@ -478,8 +484,11 @@ mod tests {
                 let n = line.chars().count();
                 // Only a single word longer than the room may stick out.
                 assert!(
-                    n <= width || line.split_whitespace().count() == 1
-                        || line.trim_start().starts_with(&usage_line(lookup(line.split_whitespace().next().unwrap()).unwrap())),
+                    n <= width
+                        || line.split_whitespace().count() == 1
+                        || line.trim_start().starts_with(&usage_line(
+                            lookup(line.split_whitespace().next().unwrap()).unwrap()
+                        )),
                     "{width}: {line:?}"
                 );
             }

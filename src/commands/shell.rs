@@ -188,8 +188,6 @@ fn user(ctx: &mut Ctx, args: &Args) -> Result<()> {
             ctx.out.line(&format!("logged in as {name}"));
             Ok(())
         }
-        Err(e) => Err(e
-            .also(format!("still logged in as {old}"))
-            .context(shown)),
+        Err(e) => Err(e.also(format!("still logged in as {old}")).context(shown)),
     }
 }

@@ -371,7 +371,8 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
     match result {
         Ok(moved) => {
             if ctx.report && !opts.quiet {
-                ctx.out.line(&crate::output::transfer_line(&dest_shown, &moved));
+                ctx.out
+                    .line(&crate::output::transfer_line(&dest_shown, &moved));
             }
             Ok(())
         }

@@ -93,10 +93,19 @@ mput -O pub/in/ *.dat
     assert!(!stdout.contains("verified"), "{stdout}");
 
     let (ok, _, stderr) = batch(&s, home.path(), "get -o x.txt pub/a.txt y.txt\n");
-    assert!(!ok && stderr.contains("-o and a second operand"), "{stderr}");
+    assert!(
+        !ok && stderr.contains("-o and a second operand"),
+        "{stderr}"
+    );
     let (ok, _, stderr) = batch(&s, home.path(), "get -O nosuch pub/a.txt\n");
-    assert!(!ok && stderr.contains("no such local directory"), "{stderr}");
-    assert!(!home.path().join("nosuch").exists(), "no file named after the directory");
+    assert!(
+        !ok && stderr.contains("no such local directory"),
+        "{stderr}"
+    );
+    assert!(
+        !home.path().join("nosuch").exists(),
+        "no file named after the directory"
+    );
     assert!(!home.path().join("x.txt").exists() && !home.path().join("y.txt").exists());
 }
 
@@ -125,7 +134,9 @@ fn at_the_prompt_a_transfer_says_one_line_and_many_say_a_summary() {
     // name, size, time, rate, and how it was proven (libunftp has SIZE, no hash).
     assert!(lines[0].starts_with("a.txt: 5 B in "), "{out}");
     assert!(
-        lines[0].contains(" s (") && lines[0].contains("/s)") && lines[0].ends_with("verified by size"),
+        lines[0].contains(" s (")
+            && lines[0].contains("/s)")
+            && lines[0].ends_with("verified by size"),
         "{out}"
     );
     assert!(lines[1].starts_with("pub/up.dat: 3 B in "), "{out}");
@@ -134,7 +145,10 @@ fn at_the_prompt_a_transfer_says_one_line_and_many_say_a_summary() {
         "{out}"
     );
     assert_eq!(std::fs::read(home.path().join("quiet.txt")).unwrap(), b"bb");
-    assert_eq!(std::fs::read(home.path().join("many/b.txt")).unwrap(), b"bb");
+    assert_eq!(
+        std::fs::read(home.path().join("many/b.txt")).unwrap(),
+        b"bb"
+    );
 }
 
 #[test]
@@ -148,12 +162,19 @@ fn bang_runs_a_local_shell_command_in_the_local_directory() {
         "lcd sub\n!echo hi > made-by-shell.txt\n! -n x\n",
     );
     // `-n x` went to the shell as typed (not to an option parser), which failed on it.
-    assert!(!ok && stderr.contains("! -n x: exited with status"), "{stdout}{stderr}");
+    assert!(
+        !ok && stderr.contains("!-n x: exited with status"),
+        "{stdout}{stderr}"
+    );
     assert_eq!(
         std::fs::read_to_string(home.path().join("sub/made-by-shell.txt")).unwrap(),
         "hi\n"
     );
-    let (ok, stdout, stderr) = batch(&s, home.path(), "!printf '%s\\n' \"two words\"\n!exit 3\npwd\n");
+    let (ok, stdout, stderr) = batch(
+        &s,
+        home.path(),
+        "!printf '%s\\n' \"two words\"\n!exit 3\npwd\n",
+    );
     assert!(!ok, "{stdout}");
     assert_eq!(stdout, "two words\n");
     assert!(stderr.contains("!exit 3: exited with status 3"), "{stderr}");
@@ -171,7 +192,11 @@ fn more_pipes_a_remote_file_through_the_pager() {
         .write_stdin("less pub/a.txt\n")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         std::fs::read(home.path().join("paged.txt")).unwrap(),
         b"line one\nline two\n"
@@ -183,7 +208,11 @@ fn more_pipes_a_remote_file_through_the_pager() {
         .write_stdin("more pub/big.bin\npwd\n")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "/\n");
 }
 
@@ -209,7 +238,10 @@ fn user_logs_in_again_and_a_refused_login_keeps_the_old_session() {
     );
     let first = stdout.find("user: anonymous").expect("status before");
     let second = stdout.find("user: alice").expect("status after");
-    assert!(first < second && stdout.contains("logged in as alice"), "{stdout}");
+    assert!(
+        first < second && stdout.contains("logged in as alice"),
+        "{stdout}"
+    );
     assert!(s.file("/by-alice").is_dir());
     // Without a password and no terminal to ask on: a clear error, nothing changed.
     let (ok, _, stderr) = batch(&s, home.path(), "user bob\n");
