@@ -304,7 +304,7 @@ fn finish(
     if outcome.failures.is_empty() && ctx.report {
         // At the prompt: one plain line, worded as a summary, on stdout.
         if !opts.quiet {
-            ctx.out.line(&crate::output::summary_line(&outcome));
+            ctx.out.line(&crate::report::summary_line(&outcome));
         }
     } else if outcome.failures.is_empty() {
         ctx.out.status(&format!("{}: {}", shown, outcome.summary()));

@@ -372,7 +372,7 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
         Ok(moved) => {
             if ctx.report && !opts.quiet {
                 ctx.out
-                    .line(&crate::output::transfer_line(&dest_shown, &moved));
+                    .line(&crate::report::transfer_line(&dest_shown, &moved));
             }
             Ok(())
         }

@@ -31,7 +31,7 @@ pub struct Moved {
     pub hash_checked: bool,
     /// The hash that matched, when `hash_checked`.
     pub hash: Option<crate::verify::Algo>,
-    /// How long the copy took (set by [`crate::session::jobs::run_one`]).
+    /// How long the copy took (set where a job is run, in `jobs`).
     pub elapsed: std::time::Duration,
     /// True when this run proved that the destination holds the source's bytes: a transfer
     /// the server confirmed now (and every check the server allows passed), or content
