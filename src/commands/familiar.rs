@@ -4,6 +4,7 @@
 use super::{ArgKind, Args, Flag, Scope, Spec};
 use crate::ctx::Ctx;
 use crate::error::{Error, Kind, Result};
+use crate::remote_path::RemotePath;
 use crate::session::ops;
 
 const fn spec(
@@ -221,7 +222,7 @@ fn on_remote<T>(
     ctx: &mut Ctx,
     verb: &str,
     operand: &str,
-    op: impl FnOnce(&mut crate::ftp::connection::Connection, &str) -> Result<T>,
+    op: impl FnOnce(&mut crate::ftp::connection::Connection, &RemotePath) -> Result<T>,
 ) -> Result<T> {
     let remote = ctx.remote(operand)?;
     let shown = format!("{verb} {}", remote.shown());
@@ -293,12 +294,8 @@ fn chmod_tree(ctx: &mut Ctx, mode: &str, operand: &str) -> Result<()> {
         return Err(Error::usage(format!("{shown}: names one directory")));
     }
     crate::session::ops::check_mode(mode).map_err(|e| e.context(shown.clone()))?;
-    let restore = if ctx.uses_session(&remote) {
-        ctx.session.as_ref().and_then(|s| s.cwd.clone())
-    } else {
-        None
-    };
-    let root = remote.path.trim_end_matches('/').to_string();
+    let restore = super::many::session_cwd(ctx, &remote);
+    let root = crate::remote_path::RemotePath::new(remote.path.trim_end_matches('/'))?;
     let result = ctx.with_conn(&remote, |conn, _| {
         let mut plan = Planned::default();
         // Walked as a move would be, only for its list of directories (children first):
@@ -309,7 +306,7 @@ fn chmod_tree(ctx: &mut Ctx, mode: &str, operand: &str) -> Result<()> {
             std::path::Path::new(""),
             0,
             true,
-            restore.as_deref(),
+            restore.as_ref(),
             &mut plan,
         )?;
         let mut failures = Vec::new();
