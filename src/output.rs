@@ -255,7 +255,7 @@ pub fn terminal_width(stderr: bool) -> Option<usize> {
 
 /// Below this many columns a bar line drops the bar itself: a line that wraps makes
 /// indicatif miscount what it drew, and the lines it fails to clear stay on the screen.
-const NARROW: usize = 72;
+const NARROW: usize = 74;
 
 /// Columns a bar line leaves free at its end: the terminal echoes `^C` after the last
 /// character drawn, and on a full line that echo would wrap onto a line indicatif does not
@@ -525,7 +525,7 @@ mod bar_tests {
 
     #[test]
     fn a_bar_line_leaves_room_for_the_ctrl_c_echo() {
-        for width in [72, 80, 120, 200] {
+        for width in [NARROW, 80, 120, 200] {
             // name, space, bar, space, then bytes/total, rate and ETA.
             let line = 24 + 1 + bar_width(width) + 1 + 38;
             assert!(line + SPARE <= width, "{width}: {line}");
