@@ -419,6 +419,19 @@ fn pty_a_transfer_says_one_line_the_hint_shows_usage_cd_completes_dirs_and_bang_
     p.send_line("!echo shell-said-$((6*7))").unwrap();
     p.expect("shell-said-42").unwrap();
     p.expect("alice@127.0.0.1:/docs> ").unwrap();
+    // help fits a 60-column terminal, broken between words.
+    p.get_process_mut().set_window_size(60, 40).unwrap();
+    p.send_line("help").unwrap();
+    p.expect("commands:").unwrap();
+    let shown = p.expect("alice@127.0.0.1:/docs> ").unwrap();
+    let text = String::from_utf8_lossy(shown.before()).into_owned();
+    assert!(text.contains("log out and leave"), "{text}");
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 60,
+            "wider than the terminal: {line:?}"
+        );
+    }
     p.send(ControlCode::EndOfTransmission).unwrap();
     let status = exit_status(&mut p);
     assert!(status.ends_with(", 0)"), "{status}");
