@@ -28,6 +28,7 @@ const fn flag(
         short,
         long,
         value,
+        value_kind: None,
         help,
     }
 }

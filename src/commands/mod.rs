@@ -55,6 +55,8 @@ pub struct Flag {
     pub long: &'static str,
     /// The value's name when the option takes one (`N`).
     pub value: Option<&'static str>,
+    /// What the value names, for completion (`get -O DIR`: a local directory).
+    pub value_kind: Option<ArgKind>,
     /// One line of help.
     pub help: &'static str,
 }

@@ -1,7 +1,7 @@
 //! The options every transfer command takes (`-c`, `-r`, `-p`, `-j N`, `--inplace`) and
 //! what they resolve to, shared by single-file and multi-file copies.
 
-use super::{Args, Flag};
+use super::{ArgKind, Args, Flag};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::session::transfer::Policy;
@@ -10,36 +10,42 @@ const CONTINUE: Flag = Flag {
     short: Some('c'),
     long: "continue",
     value: None,
+    value_kind: None,
     help: "resume: continue from where the destination ends (restarts when the source changed)",
 };
 const RECURSIVE: Flag = Flag {
     short: Some('r'),
     long: "recursive",
     value: None,
+    value_kind: None,
     help: "copy a whole directory tree",
 };
 const PRESERVE: Flag = Flag {
     short: Some('p'),
     long: "preserve",
     value: None,
+    value_kind: None,
     help: "keep the modification time (MDTM/MFMT)",
 };
 const PARALLEL: Flag = Flag {
     short: Some('j'),
     long: "parallel",
     value: Some("N"),
+    value_kind: None,
     help: "move the files of a multi-file operation over N connections at once",
 };
 const INPLACE: Flag = Flag {
     short: None,
     long: "inplace",
     value: None,
+    value_kind: None,
     help: "upload straight onto the final name (no temporary name + rename), for servers that forbid renames",
 };
 const QUIET: Flag = Flag {
     short: Some('q'),
     long: "quiet",
     value: None,
+    value_kind: None,
     help: "no line about the transfer when it succeeds",
 };
 
@@ -58,12 +64,14 @@ pub(super) const GET_FLAGS: &[Flag] = &[
         short: Some('o'),
         long: "output",
         value: Some("LOCAL"),
+        value_kind: Some(ArgKind::Local),
         help: "the local file to write (instead of a second operand)",
     },
     Flag {
         short: Some('O'),
         long: "target-directory",
         value: Some("DIR"),
+        value_kind: Some(ArgKind::LocalDir),
         help: "the local directory to write into (an existing one; -o names are taken inside it)",
     },
 ];
@@ -80,12 +88,14 @@ pub(super) const PUT_FLAGS: &[Flag] = &[
         short: Some('o'),
         long: "output",
         value: Some("REMOTE"),
+        value_kind: Some(ArgKind::Remote),
         help: "the remote file to write (instead of a second operand)",
     },
     Flag {
         short: Some('O'),
         long: "target-directory",
         value: Some("DIR"),
+        value_kind: Some(ArgKind::RemoteDir),
         help: "the remote directory to write into (-o names are taken inside it)",
     },
 ];

@@ -40,6 +40,7 @@ pub(super) const OPEN: Spec = Spec {
         short: None,
         long: "tls",
         value: None,
+        value_kind: None,
         help: "upgrade the connection with AUTH TLS (explicit FTPS)",
     }],
     scope: Scope::SessionOnly,

@@ -54,17 +54,17 @@ pub fn complete(line: &str, pos: usize, names: &mut dyn Names) -> (usize, Vec<St
             v.sort();
             return (start, v);
         }
-        let positional = before
-            .iter()
-            .skip(1)
-            .filter(|w| !w.starts_with('-'))
-            .count();
-        let kind = spec
-            .args
-            .get(positional)
-            .or(spec.args.last())
-            .copied()
-            .unwrap_or(ArgKind::Word);
+        let (positional, pending) = operands_before(spec, &before[1..]);
+        let kind = match pending {
+            // The value of an option (`get -O ⇥`): what the table says it names.
+            Some(flag) => flag.value_kind.unwrap_or(ArgKind::Word),
+            None => spec
+                .args
+                .get(positional)
+                .or(spec.args.last())
+                .copied()
+                .unwrap_or(ArgKind::Word),
+        };
         // `mirror -R LOCAL [REMOTE]` takes its operands the other way round.
         let reversed = spec.name == "mirror"
             && before.iter().any(|w| {
@@ -102,6 +102,41 @@ pub fn complete(line: &str, pos: usize, names: &mut dyn Names) -> (usize, Vec<St
     };
     found.dedup();
     (start, found)
+}
+
+/// How many operands come before the cursor, and the option whose value is typed there
+/// when the word before it takes one (`-O`, `--target-directory`, the end of `-rO`).
+fn operands_before(
+    spec: &'static crate::commands::Spec,
+    words: &[&str],
+) -> (usize, Option<&'static crate::commands::Flag>) {
+    let mut positional = 0;
+    let mut pending = None;
+    for w in words {
+        if pending.take().is_some() {
+            continue;
+        }
+        if let Some(long) = w.strip_prefix("--") {
+            pending = spec
+                .flags
+                .iter()
+                .find(|f| f.long == long && f.value.is_some());
+        } else if w.len() > 1 && w.starts_with('-') {
+            for (i, c) in w[1..].char_indices() {
+                let flag = spec.flags.iter().find(|f| f.short == Some(c));
+                if let Some(f) = flag.filter(|f| f.value.is_some()) {
+                    // A value-taking letter ends the cluster; its value follows when last.
+                    if i + c.len_utf8() == w.len() - 1 {
+                        pending = Some(f);
+                    }
+                    break;
+                }
+            }
+        } else {
+            positional += 1;
+        }
+    }
+    (positional, pending)
 }
 
 /// The hint shown after a command name and a space: the rest of its usage line from the
@@ -352,6 +387,19 @@ mod tests {
         assert_eq!(usage_hint("get x"), None);
         assert_eq!(usage_hint("nosuch "), None);
         assert_eq!(usage_hint("pwd "), None);
+    }
+
+    #[test]
+    fn option_values_complete_as_the_table_says() {
+        assert_eq!(run("get -O lo").1, ["localdir/"]);
+        assert_eq!(run("get --target-directory lo").1, ["localdir/"]);
+        assert_eq!(run("get -o lo").1, ["local.txt ", "localdir/"]);
+        assert_eq!(run("put -O rep").1, ["reports/"]);
+        assert_eq!(run("put -rO rep").1, ["reports/"]);
+        // The value is not an operand: the operand after it is still the first.
+        assert_eq!(run("get -O localdir rep").1, ["report.txt ", "reports/"]);
+        assert_eq!(run("get -j 4 rep").1, ["report.txt ", "reports/"]);
+        assert_eq!(run("get -j ").1, Vec::<String>::new());
     }
 
     #[test]
