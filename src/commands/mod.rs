@@ -356,13 +356,22 @@ pub fn help_table_width(scope: Option<Scope>, width: Option<usize>) -> String {
         }
         let usage = usage_line(s);
         match width {
-            Some(w) if 2 + col + 2 + summary.chars().count() > w => {
-                if col + 4 + 24 <= w {
-                    let lines = wrap(&summary, w - col - 4);
-                    for (i, l) in lines.iter().enumerate() {
-                        let head = if i == 0 { usage.as_str() } else { "" };
-                        text.push_str(format!("  {head:col$}  {l}").trim_end());
-                        text.push('\n');
+            Some(w) => {
+                // On a terminal the usage column is at most a third of the width; a longer
+                // usage line stands alone and its summary starts under the column.
+                let narrow = col.min(w / 3);
+                if narrow + 4 + 24 <= w {
+                    let lines = wrap(&summary, w - narrow - 4);
+                    let mut rest = lines.iter();
+                    if usage.len() <= narrow {
+                        let first = rest.next().map_or("", String::as_str);
+                        text.push_str(format!("  {usage:narrow$}  {first}").trim_end());
+                    } else {
+                        text.push_str(&format!("  {usage}"));
+                    }
+                    text.push('\n');
+                    for l in rest {
+                        text.push_str(&format!("  {:narrow$}  {l}\n", ""));
                     }
                 } else {
                     text.push_str(&format!("  {usage}\n"));
