@@ -17,5 +17,6 @@ mod mirror;
 mod misbehaving;
 mod oneshot;
 mod prompt;
+mod shell;
 mod tidy;
 mod transfers;
