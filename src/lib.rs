@@ -19,6 +19,7 @@ pub mod netrc;
 pub mod output;
 pub mod ratelimit;
 pub mod remote_path;
+pub mod report;
 pub mod session;
 pub mod settings;
 pub mod terminal_writer;

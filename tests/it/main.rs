@@ -17,6 +17,7 @@ mod mirror;
 mod misbehaving;
 mod oneshot;
 mod prompt;
+mod shell;
 mod sites;
 mod tidy;
 mod transfers;
