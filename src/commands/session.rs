@@ -31,8 +31,8 @@ pub(super) const LPWD: Spec = Spec {
 pub(super) const OPEN: Spec = Spec {
     name: "open",
     aliases: &["connect"],
-    usage: "URL",
-    summary: "log in to a server (closing the current connection)",
+    usage: "URL|SITE",
+    summary: "log in to a server, or a site of the config file (closing the current connection)",
     args: &[ArgKind::Url],
     min_args: 1,
     flags: &[Flag {
