@@ -14,7 +14,7 @@ use crate::frontend::{batch, oneshot, repl};
 use crate::ftp::connection::{Options, TlsSource};
 use crate::ftp::proxy::Proxy;
 use crate::output::Output;
-use crate::url::{looks_like_url, FtpUrl};
+use crate::url::looks_like_url;
 
 /// What ends the program at once, from the signal thread (a stop signal repeated after
 /// the first was not enough); `main.rs` supplies it, so the exit code is decided there.
@@ -49,6 +49,8 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
         ctx.prompter = Box::new(crate::frontend::prompter::TerminalPrompter);
     }
     ctx.verify = cli.verify;
+    ctx.json = cli.json;
+    ctx.out.set_json(cli.json);
     ctx.limiter = cli
         .limit_rate
         .map(|r| Arc::new(crate::ratelimit::Limiter::new(r)));
@@ -69,10 +71,8 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
     }
     ctx.in_session = true;
     if let Some(text) = session_url {
-        FtpUrl::parse(&text).and_then(|url| {
-            let shown = format!("open {}", url.authority());
-            ctx.open(url, false).map_err(|e| e.context(shown))
-        })?;
+        // The `open` command itself, so `--json` reports the login like any command.
+        crate::commands::dispatch(&mut ctx, &["open".to_string(), text])?;
     }
     if interactive {
         // rustyline takes SIGINT when its editor starts; the prompt installs ours after.

@@ -61,6 +61,11 @@ pub struct Cli {
     #[arg(long, value_name = "HOSTS", global = true)]
     pub noproxy: Option<String>,
 
+    /// Report every command's actions as JSON Lines on stdout, one object per action and a
+    /// summary per command (schema: docs/json.md); messages, -v and progress go to stderr
+    #[arg(long, global = true)]
+    pub json: bool,
+
     /// No progress bars
     #[arg(short, long, global = true)]
     pub quiet: bool,

@@ -76,6 +76,10 @@ pub struct Ctx {
     pub verify: crate::verify::Verify,
     /// `--limit-rate` (and `limit-rate` in a session), shared by every transfer.
     pub limiter: Option<std::sync::Arc<crate::ratelimit::Limiter>>,
+    /// The global `--json`: every command reports in JSON Lines.
+    pub json: bool,
+    /// The running command's `--json` tally; Some while a command reports in JSON.
+    pub records: Option<crate::record::Summary>,
 }
 
 impl Ctx {
@@ -96,15 +100,36 @@ impl Ctx {
             resolved: Vec::new(),
             verify: crate::verify::Verify::Auto,
             limiter: None,
+            json: false,
+            records: None,
+        }
+    }
+
+    /// True while the running command reports in JSON (`--json`).
+    pub fn reports_json(&self) -> bool {
+        self.records.is_some()
+    }
+
+    /// Reports one action under `--json` (printed at once, counted for the summary);
+    /// nothing otherwise.
+    pub fn emit(&mut self, record: crate::record::Record) {
+        if let Some(summary) = self.records.as_mut() {
+            summary.add(&record);
+            self.out.json(&record.to_json());
         }
     }
 
     /// A transcript for a new connection, following the verbose setting.
     pub fn transcript(&self) -> Transcript {
-        let mut t = self
-            .transcript_sink
-            .clone()
-            .unwrap_or_else(|| Transcript::new(true, Box::new(std::io::stdout())));
+        // Under --json stdout is for the records: the transcript goes to stderr.
+        let json = self.json;
+        let mut t = self.transcript_sink.clone().unwrap_or_else(|| {
+            if json {
+                Transcript::new(true, Box::new(std::io::stderr()))
+            } else {
+                Transcript::new(true, Box::new(std::io::stdout()))
+            }
+        });
         t.set_on(self.verbose);
         t
     }

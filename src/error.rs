@@ -29,6 +29,19 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The class's name in `--json` records (`refused`, `not_confirmed`…).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Usage => "usage",
+            Kind::Connection => "connection",
+            Kind::Login => "login",
+            Kind::Refused => "refused",
+            Kind::Local => "local",
+            Kind::NotConfirmed => "not_confirmed",
+            Kind::Interrupted => "interrupted",
+        }
+    }
+
     /// The process exit code for this class of failure.
     pub fn exit_code(self) -> u8 {
         match self {

@@ -86,6 +86,8 @@ pub struct Output {
     color: bool,
     color_out: bool,
     out_terminal: bool,
+    /// `--json`: stdout carries only JSON Lines; other output lines go to stderr.
+    json: bool,
 }
 
 /// A writer into a shared byte buffer (tests read it back).
@@ -133,6 +135,7 @@ impl Output {
             color,
             color_out,
             out_terminal: io::stdout().is_terminal(),
+            json: false,
         }
     }
 
@@ -144,6 +147,7 @@ impl Output {
             color: false,
             color_out: false,
             out_terminal: false,
+            json: false,
         }
     }
 
@@ -157,8 +161,29 @@ impl Output {
         &mut self.out
     }
 
-    /// Prints one line of command output on stdout.
+    /// Turns `--json` on or off: with it, stdout carries only JSON objects ([`Output::json`])
+    /// and the lines commands print for people go to stderr.
+    pub fn set_json(&mut self, on: bool) {
+        self.json = on;
+    }
+
+    /// True under `--json`.
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
+    /// Prints one JSON object (a `--json` record) as one line on stdout.
+    pub fn json(&mut self, object: &str) {
+        let _ = writeln!(self.out, "{object}");
+        let _ = self.out.flush();
+    }
+
+    /// Prints one line of command output on stdout (stderr under `--json`).
     pub fn line(&mut self, text: &str) {
+        if self.json {
+            let _ = writeln!(self.err, "{}", printable(text));
+            return;
+        }
         let _ = writeln!(self.out, "{}", printable(text));
         let _ = self.out.flush();
     }

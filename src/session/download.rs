@@ -147,7 +147,7 @@ fn resume(
     }
     // Same size, not older: equal only if the content says so.
     match proof::same_content(conn, remote, dest, have, settings.verify)? {
-        Some((true, algo)) => {
+        Some((true, algo, digest)) => {
             notices.push(format!(
                 "{shown} is already complete ({size} bytes, the server's {} matches); nothing to transfer",
                 algo.name()
@@ -158,10 +158,11 @@ fn resume(
                 size_checked: true,
                 hash_checked: true,
                 proven: true,
+                digest: Some((algo, digest)),
                 ..Moved::default()
             });
         }
-        Some((false, algo)) => {
+        Some((false, algo, _)) => {
             notices.push(format!(
                 "{shown} has the remote file's size but not its content (the server's {} differs): downloading it again",
                 algo.name()
@@ -248,7 +249,7 @@ fn in_place(
         other => other?,
     };
     check_size(offset + total, expected, dest)?;
-    let hash_checked = match (plan, hasher) {
+    let digest = match (plan, hasher) {
         (Some(plan), Some(h)) => {
             match proof::check_hash(conn, remote, plan, h.finish(), settings.verify) {
                 Ok(proven) => proven,
@@ -273,7 +274,7 @@ fn in_place(
             } else {
                 "verified by size"
             });
-            false
+            None
         }
     };
     if settings.moving {
@@ -283,8 +284,10 @@ fn in_place(
         bytes: total,
         size_checked: expected.is_some(),
         resumed_from: offset,
-        hash_checked,
+        hash_checked: digest.is_some(),
         proven: true,
+        digest,
+        reply: settings.reply,
         ..Moved::default()
     })
 }
@@ -340,17 +343,19 @@ fn fetch_proven(
         conn.transcript_mut()
             .note(&format!("verified by size ({total} bytes)"));
     }
-    let hash_checked = match (plan, hasher) {
+    let digest = match (plan, hasher) {
         (Some(plan), Some(h)) => {
             proof::check_hash(conn, remote, plan, h.finish(), settings.verify)?
         }
-        _ => false,
+        _ => None,
     };
     Ok(Moved {
         bytes: total,
         size_checked: expected.is_some(),
-        hash_checked,
+        hash_checked: digest.is_some(),
         proven: true,
+        digest,
+        reply: settings.reply,
         ..Moved::default()
     })
 }
