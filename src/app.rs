@@ -43,7 +43,20 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
         noproxy,
         tls: TlsSource::new(cli.cacert.clone(), cli.insecure),
     };
+    let mut opts = opts;
+    opts.tls.pins = cli.pin.clone();
+    let known_certs = crate::known_certs::path(std::env::var_os("XDG_DATA_HOME"), dirs::home_dir());
+    let mut cert_warnings = Vec::new();
+    if let Some(path) = &known_certs {
+        let (known, warnings) = crate::known_certs::load(path);
+        opts.tls.known = known;
+        cert_warnings = warnings;
+    }
     let mut ctx = Ctx::new(opts, cli.verbose, Output::terminal_with(cli.color));
+    ctx.known_certs = known_certs;
+    for w in &cert_warnings {
+        ctx.out.notice(w);
+    }
     let bars_wanted = !cli.quiet && std::io::stderr().is_terminal();
     if std::io::stdin().is_terminal() {
         ctx.prompter = Box::new(crate::frontend::prompter::TerminalPrompter);
@@ -64,6 +77,8 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
         }
     };
     let interactive = std::io::stdin().is_terminal();
+    // Only a person at the prompt is asked about an untrusted certificate.
+    ctx.ask_about_certificates = interactive;
     // Batch mode shows bars only when asked.
     ctx.progress = bars_wanted && (interactive || cli.progress);
     if !interactive {

@@ -80,6 +80,10 @@ pub struct Ctx {
     pub json: bool,
     /// The running command's `--json` tally; Some while a command reports in JSON.
     pub records: Option<crate::record::Summary>,
+    /// Where certificates accepted at the prompt are remembered (`known_certs`).
+    pub known_certs: Option<PathBuf>,
+    /// True at the prompt only: an untrusted certificate may be accepted there.
+    pub ask_about_certificates: bool,
 }
 
 impl Ctx {
@@ -102,7 +106,62 @@ impl Ctx {
             limiter: None,
             json: false,
             records: None,
+            known_certs: None,
+            ask_about_certificates: false,
         }
+    }
+
+    /// Logs in to `url` with TLS `mode`. At the prompt, a certificate no CA vouches for is
+    /// shown by its fingerprint and, when the person says yes, remembered in `known_certs`
+    /// and trusted (the login is tried again); a certificate that differs from the one
+    /// remembered is refused, saying where the old one is.
+    fn login_trusting(&mut self, url: &FtpUrl, mode: Mode) -> Result<Connection> {
+        use crate::error::Hint;
+        let first = crate::session::login(url, mode, &self.opts, self.transcript());
+        let fp = match first.as_ref().err().and_then(Error::hint) {
+            Some(Hint::UntrustedCertificate(Some(fp))) if self.ask_about_certificates => {
+                crate::fingerprint::Fingerprint(fp)
+            }
+            Some(Hint::CertificateChanged) => {
+                return first.map_err(|e| match &self.known_certs {
+                    Some(path) => e.also(format!(
+                        "the certificate accepted before is remembered in {}; if the server's certificate was replaced on purpose, delete the line for {} there",
+                        path.display(),
+                        crate::known_certs::authority(&url.host, url.port)
+                    )),
+                    None => e,
+                });
+            }
+            _ => return first,
+        };
+        let server = crate::known_certs::authority(&url.host, url.port);
+        let question = format!(
+            "The certificate of {server} is not trusted by any CA this client knows.\nIts SHA-256 fingerprint is {fp}\n(compare it with the one the server's administrator gives you).\nTrust it and remember it for {server}? (yes/no)"
+        );
+        if !self.prompter.confirm(&question) {
+            return first;
+        }
+        match &self.known_certs {
+            Some(path) => match crate::known_certs::remember(path, &url.host, url.port, fp) {
+                Ok(()) => self.out.notice(&format!(
+                    "remembered the certificate of {server} in {}",
+                    path.display()
+                )),
+                Err(e) => self.out.notice(&format!(
+                    "{}: {}; the certificate is trusted for this session only",
+                    path.display(),
+                    crate::error::describe_io(&e)
+                )),
+            },
+            None => self
+                .out
+                .notice("no home directory: the certificate is trusted for this session only"),
+        }
+        self.opts
+            .tls
+            .known
+            .push((url.host.to_ascii_lowercase(), url.port, fp));
+        crate::session::login(url, mode, &self.opts, self.transcript())
     }
 
     /// True while the running command reports in JSON (`--json`).
@@ -188,7 +247,7 @@ impl Ctx {
                 url.authority()
             ));
         }
-        crate::session::login(url, tls, &self.opts, self.transcript())
+        self.login_trusting(url, tls)
     }
 
     /// Opens a session at `url`: logs in and changes to its directory when it names one.
@@ -203,7 +262,7 @@ impl Ctx {
                 url.authority()
             ));
         }
-        let conn = crate::session::login(&url, mode, &self.opts, self.transcript())?;
+        let conn = self.login_trusting(&url, mode)?;
         self.session = Some(Session::start(url, mode, conn)?);
         Ok(())
     }

@@ -62,9 +62,13 @@ impl Kind {
 pub enum Hint {
     /// The passive data connection could not be opened: active mode may get through.
     TryActive,
-    /// The server's certificate is not trusted: a private CA can be trusted, or
-    /// verification skipped.
-    UntrustedCertificate,
+    /// The server's certificate is not trusted: it can be pinned (its SHA-256 fingerprint,
+    /// when known), a private CA trusted, or verification skipped.
+    UntrustedCertificate(Option<[u8; 32]>),
+    /// The server's certificate is not one of those pinned (its fingerprint).
+    NotPinned([u8; 32]),
+    /// The server's certificate is not the one remembered for it (trust on first use).
+    CertificateChanged,
     /// A TLS handshake met plain FTP: implicit TLS was asked of an explicit-TLS port.
     NotImplicitTls,
     /// The active data connection never came: passive mode is the default.

@@ -244,6 +244,7 @@ impl Output {
     pub fn error(&mut self, err: &Error) {
         let _ = self.out.flush();
         let text = message(&format!("3700ftp: {err}{}", hint(err.hint())));
+
         let shown = if self.color {
             text.red().to_string()
         } else {
@@ -254,17 +255,31 @@ impl Output {
 }
 
 /// The words of a suggestion the protocol layer attached, naming the flag that helps.
-fn hint(hint: Option<crate::error::Hint>) -> &'static str {
+fn hint(hint: Option<crate::error::Hint>) -> String {
     use crate::error::Hint;
-    match hint {
+    let text = match hint {
         None => "",
         Some(Hint::TryActive) => " (a firewall may block the server's passive ports; try --active)",
-        Some(Hint::UntrustedCertificate) => {
+        Some(Hint::UntrustedCertificate(Some(fp))) => {
+            return format!(
+                "; its fingerprint is {}; if it is the server's, trust it with --pin {0} (or --cacert FILE for a private CA)",
+                crate::fingerprint::Fingerprint(fp)
+            )
+        }
+        Some(Hint::UntrustedCertificate(None)) => {
             "; use --cacert FILE to trust a private CA, or --insecure to skip verification"
         }
+        Some(Hint::NotPinned(fp)) => {
+            return format!(
+                " (--pin trusts only the pinned certificates; if the server's certificate was replaced on purpose, check it and add --pin {})",
+                crate::fingerprint::Fingerprint(fp)
+            )
+        }
+        Some(Hint::CertificateChanged) => "",
         Some(Hint::NotImplicitTls) => " (the server does not speak TLS on this port: ftps:// means TLS from the first byte, usually on port 990; for AUTH TLS use ftp:// with --tls)",
         Some(Hint::ActiveBlocked) => " (a firewall may block it; passive mode is the default)",
-    }
+    };
+    text.to_string()
 }
 
 /// A progress bar on stderr (indicatif): name, bytes, rate and ETA. Drawn only when the

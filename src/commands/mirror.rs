@@ -105,12 +105,12 @@ fn mirror_cmd(ctx: &mut Ctx, args: &Args) -> Result<()> {
         let mut bars = Bar::many(bars_enabled, prepared.plan.transfers.len() as u64);
         let report = mirror::execute(conn, prepared, &bars);
         bars.finish_all();
-        Ok(Done::Ran(report))
+        Ok(Done::Ran(Box::new(report)))
     });
     match result.map_err(|e| e.context(shown.clone()))? {
         Done::Ran(report) => {
             records(ctx, download, &remote, &local_root, &report);
-            finish(ctx, &shown, report)
+            finish(ctx, &shown, *report)
         }
         Done::Planned {
             lines,
@@ -160,7 +160,7 @@ enum Done {
         warnings: Vec<String>,
         failures: Vec<(String, Error)>,
     },
-    Ran(Report),
+    Ran(Box<Report>),
 }
 
 /// `--json`: a record for each file transferred, directory made, file or directory
