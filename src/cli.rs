@@ -68,7 +68,8 @@ pub struct Cli {
     pub noproxy: Option<String>,
 
     /// Report every command's actions as JSON Lines on stdout, one object per action and a
-    /// summary per command (schema: docs/json.md); messages, -v and progress go to stderr
+    /// summary per command, each with its schema version "v"; messages, -v and progress go
+    /// to stderr
     #[arg(long, global = true)]
     pub json: bool,
 
