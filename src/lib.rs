@@ -20,6 +20,7 @@ pub mod netrc;
 pub mod output;
 pub mod ratelimit;
 pub mod record;
+pub mod remote_path;
 pub mod session;
 pub mod terminal_writer;
 pub mod text;

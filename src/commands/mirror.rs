@@ -170,7 +170,7 @@ fn records(ctx: &mut Ctx, download: bool, remote: &Remote, local_root: &Path, re
         return;
     }
     let join = |rel: &str| match rel {
-        "." | "" => remote.path.clone(),
+        "." | "" => remote.path.to_string(),
         rel => format!("{}/{rel}", remote.path.trim_end_matches('/')),
     };
     for d in &report.done {
