@@ -53,7 +53,9 @@ pub(super) fn of_job(
 ) -> Record {
     let mut r = Record::new(op, if job.download { "download" } else { "upload" });
     let there = url_of(ctx, remote, &job.remote);
-    let here = job.local.display().to_string();
+    // `dir/./name` as `dir/name`: the components, without the `.` ones.
+    let here: std::path::PathBuf = job.local.components().collect();
+    let here = here.display().to_string();
     let (source, destination) = if job.download {
         (there, here)
     } else {

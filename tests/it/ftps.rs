@@ -379,3 +379,38 @@ fn at_the_prompt_an_accepted_certificate_is_remembered_and_a_changed_one_refused
     assert!(e.unwrap_err().to_string().contains("HAS CHANGED"));
     assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+#[test]
+fn pty_the_prompt_asks_about_an_untrusted_certificate_and_remembers_a_yes() {
+    use expectrl::{ControlCode, Expect, Session};
+    let certs = test_certs(&["127.0.0.1"]);
+    let s = TestServer::start_tls(&certs);
+    s.put("/over-tls.txt", b"x");
+    let home = tempfile::tempdir().unwrap();
+    let fp = fingerprint_of(&certs);
+    let mut cmd = common::command(home.path());
+    cmd.args(["--tls", &s.url("/")]).env("TERM", "xterm");
+    let mut p = Session::spawn(cmd).expect("spawn in a pty");
+    p.set_expect_timeout(Some(std::time::Duration::from_secs(15)));
+    p.expect(format!("fingerprint is SHA256:{fp}").as_str())
+        .unwrap();
+    p.expect("(yes/no)").unwrap();
+    p.send_line("yes").unwrap();
+    p.expect("remembered the certificate").unwrap();
+    p.expect("alice@127.0.0.1:/> ").unwrap();
+    p.send_line("ls").unwrap();
+    p.expect("over-tls.txt").unwrap();
+    p.expect("alice@127.0.0.1:/> ").unwrap();
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    let known = home.path().join("data/3700ftp/known_certs");
+    for _ in 0..100 {
+        if !format!("{:?}", p.get_process().status()).contains("StillAlive") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(
+        std::fs::read_to_string(known).unwrap(),
+        format!("127.0.0.1:{} SHA256:{fp}\n", s.port)
+    );
+}

@@ -30,18 +30,33 @@ fn check_action(r: &Value, op: &str, action: &str, status: &str) {
     assert_eq!(r["op"], op, "{r}");
     assert_eq!(r["action"], action, "{r}");
     assert_eq!(r["status"], status, "{r}");
-    for key in [
-        "source",
-        "destination",
-        "bytes",
-        "seconds",
-        "resumed_from",
-        "proof",
-        "digest",
-        "reply",
-        "error",
-    ] {
-        assert!(r.get(key).is_some(), "{key} missing in {r}");
+    // The schema, version 1 (docs/json.md): exactly these fields.
+    assert_eq!(
+        keys(r),
+        keys_of(&[
+            "v",
+            "record",
+            "op",
+            "action",
+            "status",
+            "source",
+            "destination",
+            "bytes",
+            "seconds",
+            "resumed_from",
+            "proof",
+            "digest",
+            "reply",
+            "error",
+        ]),
+        "{r}"
+    );
+    if status == "failed" {
+        assert_eq!(
+            keys(&r["error"]),
+            keys_of(&["class", "exit_code", "message", "reply"]),
+            "{r}"
+        );
     }
     for url in [&r["source"], &r["destination"]] {
         if let Some(u) = url.as_str() {
@@ -57,6 +72,37 @@ fn check_summary(r: &Value, op: &str, status: &str, exit_code: i32) {
     assert_eq!(r["status"], status, "{r}");
     assert_eq!(r["exit_code"], exit_code, "{r}");
     assert!(r["seconds"].is_number(), "{r}");
+    assert_eq!(
+        keys(r),
+        keys_of(&[
+            "v",
+            "record",
+            "op",
+            "status",
+            "actions",
+            "ok",
+            "failed",
+            "skipped",
+            "bytes",
+            "seconds",
+            "exit_code",
+            "error",
+        ]),
+        "{r}"
+    );
+}
+
+/// The field names of an object, sorted.
+fn keys(r: &Value) -> Vec<String> {
+    let mut k: Vec<String> = r.as_object().unwrap().keys().cloned().collect();
+    k.sort();
+    k
+}
+
+fn keys_of(names: &[&str]) -> Vec<String> {
+    let mut k: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    k.sort();
+    k
 }
 
 #[test]
@@ -117,6 +163,10 @@ fn mv_rm_mkdir_rename_rmdir_each_print_a_record() {
     assert_eq!(code, 0, "{err}");
     check_action(&recs[0], "mv", "download", "ok");
     assert_eq!(recs[0]["bytes"], 5);
+    assert_eq!(
+        recs[0]["destination"],
+        home.path().join("a.txt").display().to_string()
+    );
     assert!(!s.file("/d/a.txt").exists());
     check_summary(&recs[1], "mv", "ok", 0);
 
