@@ -63,6 +63,8 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
     }
     ctx.verify = cli.verify;
     ctx.json = cli.json;
+    ctx.transcript_to_stderr
+        .store(cli.json, std::sync::atomic::Ordering::Relaxed);
     ctx.out.set_json(cli.json);
     ctx.limiter = cli
         .limit_rate

@@ -81,6 +81,8 @@ pub struct Ctx {
     pub json: bool,
     /// The running command's `--json` tally; Some while a command reports in JSON.
     pub records: Option<crate::record::Summary>,
+    /// Set while a command reports in JSON: `-v` lines go to stderr, not stdout.
+    pub transcript_to_stderr: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Where certificates accepted at the prompt are remembered (`known_certs`).
     pub known_certs: Option<PathBuf>,
     /// True at the prompt only: an untrusted certificate may be accepted there.
@@ -107,6 +109,7 @@ impl Ctx {
             limiter: None,
             json: false,
             records: None,
+            transcript_to_stderr: Default::default(),
             known_certs: None,
             ask_about_certificates: false,
         }
@@ -181,15 +184,13 @@ impl Ctx {
 
     /// A transcript for a new connection, following the verbose setting.
     pub fn transcript(&self) -> Transcript {
-        // Under --json stdout is for the records: the transcript goes to stderr.
-        let json = self.json;
-        let mut t = self.transcript_sink.clone().unwrap_or_else(|| {
-            if json {
-                Transcript::new(true, Box::new(std::io::stderr()))
-            } else {
-                Transcript::new(true, Box::new(std::io::stdout()))
-            }
-        });
+        // Under --json stdout is for the records: the transcript goes to stderr (also on
+        // a session's connection made before a command asked for --json).
+        let to_stderr = self.transcript_to_stderr.clone();
+        let mut t = self
+            .transcript_sink
+            .clone()
+            .unwrap_or_else(|| Transcript::new(true, Box::new(TranscriptStream(to_stderr))));
         t.set_on(self.verbose);
         t
     }
@@ -498,4 +499,21 @@ fn expand_home(p: &str) -> PathBuf {
         }
     }
     Path::new(p).to_path_buf()
+}
+
+/// The `-v` transcript's stream: stdout, or stderr while a command reports in JSON.
+struct TranscriptStream(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl std::io::Write for TranscriptStream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.load(std::sync::atomic::Ordering::Relaxed) {
+            std::io::stderr().write(buf)
+        } else {
+            std::io::stdout().write(buf)
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stdout().flush()?;
+        std::io::stderr().flush()
+    }
 }

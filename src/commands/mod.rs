@@ -214,6 +214,8 @@ pub fn dispatch(ctx: &mut Ctx, words: &[String]) -> Result<()> {
     let started = std::time::Instant::now();
     let was_json = ctx.out.is_json();
     ctx.out.set_json(true);
+    let to_stderr = ctx.transcript_to_stderr.clone();
+    let was_stderr = to_stderr.swap(true, std::sync::atomic::Ordering::Relaxed);
     ctx.records = Some(crate::record::Summary {
         op: op.clone(),
         ..Default::default()
@@ -224,6 +226,7 @@ pub fn dispatch(ctx: &mut Ctx, words: &[String]) -> Result<()> {
     summary.error = result.as_ref().err().cloned();
     ctx.out.json(&summary.to_json());
     ctx.out.set_json(was_json);
+    to_stderr.store(was_stderr, std::sync::atomic::Ordering::Relaxed);
     result
 }
 

@@ -317,3 +317,64 @@ fn batch_lines_each_end_with_a_summary_and_ls_entries_stay_as_they_were() {
     // pwd's answer is for people: on stderr under --json.
     assert!(String::from_utf8_lossy(&out.stderr).contains("/pub/x"));
 }
+
+/// libunftp offers no hash command: the scripted server does, for the `sha256` proof.
+#[test]
+fn a_hash_proof_is_recorded_with_its_digest() {
+    use crate::fake_server::FakeServer;
+    use sha2::Digest;
+    let content = b"hashed bytes".repeat(100);
+    let digest: String = sha2::Sha256::digest(&content)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let server = FakeServer::new()
+        .size(content.len() as u64)
+        .login()
+        .reply(
+            "FEAT",
+            "211-Features:\r\n EPSV\r\n SIZE\r\n XSHA256\r\n211 End\r\n",
+        )
+        .retr(&content)
+        .reply("XSHA256", format!("250 {}\r\n", digest.to_uppercase()))
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let (code, recs, err) = run(
+        home.path(),
+        &["--json", "cp", &server.url("/f.bin"), "f.bin"],
+    );
+    server.finish();
+    assert_eq!(code, 0, "{err}");
+    check_action(&recs[0], "cp", "download", "ok");
+    assert_eq!(recs[0]["proof"], "sha256");
+    assert_eq!(recs[0]["digest"], digest);
+    assert_eq!(recs[0]["bytes"], content.len());
+}
+
+#[test]
+fn a_command_given_json_in_a_session_keeps_its_transcript_off_stdout() {
+    let s = TestServer::start();
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .current_dir(home.path())
+        .args(["-v", &s.url("/")])
+        .write_stdin("mkdir --json y\n")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    // The transcript of the login and the QUIT (not under --json) is on stdout; the
+    // command's is not.
+    let json: Vec<&str> = stdout.lines().filter(|l| l.starts_with('{')).collect();
+    assert_eq!(json.len(), 2, "{stdout}");
+    for line in json {
+        serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    }
+    assert!(!stdout.contains("MKD"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("> MKD y"));
+    assert!(s.file("/y").is_dir());
+}
