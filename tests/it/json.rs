@@ -276,14 +276,27 @@ fn mirror_and_multi_file_runs_print_a_record_per_file() {
     assert_eq!(summary["bytes"], 5);
     assert_eq!(recs.iter().filter(|r| r["record"] == "summary").count(), 1);
 
-    // A wildcard download: one record per file.
+    // A wildcard download over two connections: one record per file.
+    s.put("/www/c.txt", b"cc");
     let out = home.path().join("out");
     std::fs::create_dir(&out).unwrap();
-    let (code, recs, err) = run(home.path(), &["--json", "cp", &s.url("/www/*.txt"), "out"]);
+    let (code, recs, err) = run(
+        home.path(),
+        &["--json", "cp", "-j", "2", &s.url("/www/*.txt"), "out"],
+    );
     assert_eq!(code, 0, "{err}");
-    assert_eq!(recs.len(), 2, "{recs:?}");
-    check_action(&recs[0], "cp", "download", "ok");
-    check_summary(&recs[1], "cp", "ok", 0);
+    assert_eq!(recs.len(), 3, "{recs:?}");
+    let mut names: Vec<&str> = recs[..2]
+        .iter()
+        .map(|r| {
+            check_action(r, "cp", "download", "ok");
+            r["source"].as_str().unwrap().rsplit('/').next().unwrap()
+        })
+        .collect();
+    names.sort();
+    assert_eq!(names, ["a.txt", "c.txt"]);
+    check_summary(&recs[2], "cp", "ok", 0);
+    assert_eq!(recs[2]["bytes"], 5);
 }
 
 #[test]
