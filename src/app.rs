@@ -87,6 +87,8 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
         install_stop_signals(&cancel, abort);
     }
     ctx.in_session = true;
+    // At the prompt a successful transfer says one line; a batch stays silent.
+    ctx.report = interactive && !cli.quiet;
     if let Some(text) = session_url {
         // The `open` command itself, so `--json` reports the login like any command.
         crate::commands::dispatch(&mut ctx, &["open".to_string(), text])?;

@@ -21,6 +21,7 @@ pub mod output;
 pub mod ratelimit;
 pub mod record;
 pub mod remote_path;
+pub mod report;
 pub mod session;
 pub mod terminal_writer;
 pub mod text;

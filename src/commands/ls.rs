@@ -17,6 +17,7 @@ const fn flag(short: char, long: &'static str, help: &'static str) -> Flag {
         short: Some(short),
         long,
         value: None,
+        value_kind: None,
         help,
     }
 }
@@ -45,6 +46,7 @@ pub(super) const LS: Spec = Spec {
             short: None,
             long: "json",
             value: None,
+            value_kind: None,
             help: "one JSON object per entry: name, type, size, modified, permissions",
         },
     ],

@@ -158,6 +158,7 @@ fn resume(
                 already_complete: true,
                 size_checked: true,
                 hash_checked: true,
+                hash: Some(algo),
                 proven: true,
                 digest: Some((algo, digest)),
                 ..Moved::default()
@@ -286,6 +287,7 @@ fn in_place(
         size_checked: expected.is_some(),
         resumed_from: offset,
         hash_checked: digest.is_some(),
+        hash: digest.as_ref().map(|(algo, _)| *algo),
         proven: true,
         digest,
         reply: settings.reply,
@@ -354,6 +356,7 @@ fn fetch_proven(
         bytes: total,
         size_checked: expected.is_some(),
         hash_checked: digest.is_some(),
+        hash: digest.as_ref().map(|(algo, _)| *algo),
         proven: true,
         digest,
         reply: settings.reply,

@@ -63,6 +63,10 @@ pub struct Outcome {
     pub size_checked: usize,
     /// Files the server's hash proved.
     pub hash_checked: usize,
+    /// The hash that proved them (the last one used, when several servers differ).
+    pub hash: Option<crate::verify::Algo>,
+    /// Files already complete at the destination (nothing moved).
+    pub already_complete: usize,
     /// Failures, with the file each concerns.
     pub failures: Vec<(String, Error)>,
     /// Notices to show (resume decisions, back-off).
@@ -146,6 +150,7 @@ pub fn run_one(
     policy: &Policy,
     notices: &mut Notices,
 ) -> Result<Moved> {
+    let start = Instant::now();
     let mut settings = Settings::new(progress, policy, job.delete_source);
     let moved = if job.delete_source {
         copy_then_delete(conn, job, &mut settings, notices)
@@ -154,6 +159,7 @@ pub fn run_one(
     };
     moved.map(|m| Moved {
         reply: m.reply.or(settings.reply),
+        elapsed: start.elapsed(),
         ..m
     })
 }
@@ -289,8 +295,12 @@ fn record(outcome: &mut Outcome, job: &Job, result: Result<Moved>, elapsed: Dura
         Ok(m) => {
             outcome.files += 1;
             outcome.bytes += m.bytes;
+            if m.already_complete {
+                outcome.already_complete += 1;
+            }
             if m.hash_checked {
                 outcome.hash_checked += 1;
+                outcome.hash = m.hash.or(outcome.hash);
             } else if m.size_checked {
                 outcome.size_checked += 1;
             }

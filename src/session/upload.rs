@@ -152,6 +152,7 @@ fn already_there(
             ));
             Ok(Some(Moved {
                 hash_checked: true,
+                hash: Some(algo),
                 proven: true,
                 digest: Some((algo, digest)),
                 ..complete
@@ -293,6 +294,7 @@ fn prove_stored(
     Ok(Moved {
         size_checked,
         hash_checked: digest.is_some(),
+        hash: digest.as_ref().map(|(algo, _)| *algo),
         proven: true,
         digest,
         ..Moved::default()

@@ -18,5 +18,6 @@ mod mirror;
 mod misbehaving;
 mod oneshot;
 mod prompt;
+mod shell;
 mod tidy;
 mod transfers;
