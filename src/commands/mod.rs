@@ -211,7 +211,13 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// `--json` (global, or given to this command: every command takes it) the command's
 /// actions are reported as JSON records and a summary ends its output, failure or not.
 pub fn dispatch(ctx: &mut Ctx, words: &[String]) -> Result<()> {
-    let end = words.iter().position(|w| w == "--").unwrap_or(words.len());
+    // `quote` and `site` send their words to the server as typed: none is taken as --json.
+    let raw = matches!(words.first().map(String::as_str), Some("quote" | "site"));
+    let end = if raw {
+        words.len().min(1)
+    } else {
+        words.iter().position(|w| w == "--").unwrap_or(words.len())
+    };
     let asked = words[..end].iter().skip(1).any(|w| w == "--json");
     if !(asked || ctx.json) || ctx.reports_json() {
         return run_words(ctx, words);
