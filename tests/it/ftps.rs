@@ -249,7 +249,12 @@ fn a_certificate_that_is_not_pinned_is_refused_even_when_a_ca_vouches_for_it() {
     let home = tempfile::tempdir().unwrap();
     let fp = fingerprint_of(&certs);
     let other = "00:".repeat(31) + "00";
-    for extra in [&[][..], &["--cacert", certs.ca.to_str().unwrap()][..]] {
+    // Neither a CA that vouches for it nor --insecure turns a pin off.
+    for extra in [
+        &[][..],
+        &["--cacert", certs.ca.to_str().unwrap()][..],
+        &["--insecure"][..],
+    ] {
         let out = ftp(home.path())
             .args(["--tls", "--pin", &other])
             .args(extra)
