@@ -40,14 +40,23 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
         Some((path, required)) => crate::config::load(&path, required)?,
         None => crate::config::Config::default(),
     };
-    let tls = TlsSource::new(cli.cacert.clone(), cli.insecure);
+    let known_certs = crate::known_certs::path(std::env::var_os("XDG_DATA_HOME"), dirs::home_dir());
+    let mut cert_warnings = Vec::new();
+    let mut known = Vec::new();
+    if let Some(path) = &known_certs {
+        let (k, warnings) = crate::known_certs::load(path);
+        known = k;
+        cert_warnings = warnings;
+    }
     let top = cli.layer();
     let resolve = |layer: &Layer| {
+        let mut tls = TlsSource::new(cli.cacert.clone(), cli.insecure);
+        tls.known = known.clone();
         settings(
             &top.over(&layer.over(&config.defaults)),
             &cli,
             &cancel,
-            &tls,
+            tls,
             &env,
         )
     };
@@ -63,10 +72,18 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
         });
     }
     let mut ctx = Ctx::with_settings(plain, sites, cli.verbose, Output::terminal_with(cli.color));
+    ctx.known_certs = known_certs;
+    for w in &cert_warnings {
+        ctx.out.notice(w);
+    }
     let bars_wanted = !cli.quiet && std::io::stderr().is_terminal();
     if std::io::stdin().is_terminal() {
         ctx.prompter = Box::new(crate::frontend::prompter::TerminalPrompter);
     }
+    ctx.json = cli.json;
+    ctx.transcript_to_stderr
+        .store(cli.json, std::sync::atomic::Ordering::Relaxed);
+    ctx.out.set_json(cli.json);
     ctx.progress = bars_wanted;
     let session_url = match cli.words.as_slice() {
         [] => None,
@@ -84,6 +101,8 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
         }
     };
     let interactive = std::io::stdin().is_terminal();
+    // Only a person at the prompt is asked about an untrusted certificate.
+    ctx.ask_about_certificates = interactive;
     // Batch mode shows bars only when asked.
     ctx.progress = bars_wanted && (interactive || cli.progress);
     if !interactive {
@@ -93,7 +112,8 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
     // At the prompt a successful transfer says one line; a batch stays silent.
     ctx.report = interactive && !cli.quiet;
     if let Some(text) = session_url {
-        ctx.open_word(&text, false)?;
+        // The `open` command itself, so `--json` reports the login like any command.
+        crate::commands::dispatch(&mut ctx, &["open".to_string(), text])?;
     }
     if interactive {
         // rustyline takes SIGINT when its editor starts; the prompt installs ours after.
@@ -116,7 +136,7 @@ fn settings(
     layer: &Layer,
     cli: &Cli,
     cancel: &Arc<AtomicBool>,
-    tls: &TlsSource,
+    mut tls: TlsSource,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Settings> {
     let (proxy, noproxy) = proxy_settings(layer.proxy.as_deref(), cli.noproxy.as_deref(), env)?;
@@ -130,14 +150,16 @@ fn settings(
             port_range: layer.port_range,
             proxy,
             noproxy,
-            tls: tls.clone(),
+            tls: {
+                tls.pins = layer.pins.clone().unwrap_or_default();
+                tls
+            },
         },
         verify: layer.verify.unwrap_or_default(),
         limiter: layer
             .limit_rate
             .map(|r| Arc::new(crate::ratelimit::Limiter::new(r))),
         parallel: layer.parallel,
-        pins: layer.pins.clone().unwrap_or_default(),
         password_command: layer.password_command.clone(),
     })
 }

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::{Error, Result};
+use crate::fingerprint::Fingerprint;
 use crate::url::FtpUrl;
 use crate::verify::Verify;
 
@@ -41,7 +42,7 @@ pub struct Layer {
     /// `--timeout`, in seconds.
     pub timeout: Option<f64>,
     /// `--pin` (certificate fingerprints).
-    pub pins: Option<Vec<String>>,
+    pub pins: Option<Vec<Fingerprint>>,
     /// `password_command`, split into words.
     pub password_command: Option<Vec<String>>,
 }
@@ -308,10 +309,15 @@ fn layer(t: &Table, err: &dyn Fn(usize, &str) -> Error) -> Result<Layer> {
         l.timeout = Some(parse_timeout(&v.to_string()).map_err(|m| err(s.span().start, &m))?);
     }
     if let Some(s) = &t.pin {
-        let pins = match s.get_ref() {
+        let texts = match s.get_ref() {
             Pins::One(p) => vec![p.clone()],
             Pins::Many(v) => v.clone(),
         };
+        let pins = texts
+            .iter()
+            .map(|p| parse_pin(p))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|m| err(s.span().start, &format!("pin: {m}")))?;
         l.pins = Some(pins);
     }
     if let Some(s) = &t.password_command {
@@ -323,6 +329,13 @@ fn layer(t: &Table, err: &dyn Fn(usize, &str) -> Error) -> Result<Layer> {
         l.password_command = Some(words);
     }
     Ok(l)
+}
+
+/// `--pin` and `pin`: a SHA-256 fingerprint, with or without colons.
+pub fn parse_pin(s: &str) -> std::result::Result<Fingerprint, String> {
+    Fingerprint::parse(s).ok_or_else(|| {
+        format!("'{s}' is not a SHA-256 fingerprint (64 hex digits, colons optional, as openssl x509 -fingerprint -sha256 prints it)")
+    })
 }
 
 /// `--timeout` and `timeout`: more than 0, at most a day.
@@ -371,14 +384,14 @@ verify = "size"
 url = "ftp://me@ftp.example.org:2121/pub/"
 tls = true
 limit_rate = "500K"
-pin = "AB:CD"
+pin = "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89"
 password_command = "pass show 'ftp work'"
 
 [sites.home]
 url = "ftp://127.0.0.1/"
 parallel = 4
 timeout = 2.5
-pin = ["a", "b"]
+pin = ["abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"]
 "#;
 
     #[test]
@@ -392,7 +405,7 @@ pin = ["a", "b"]
         assert_eq!((w.url.port, w.url.path.as_str()), (2121, "/pub/"));
         assert_eq!(w.layer.tls, Some(true));
         assert_eq!(w.layer.limit_rate, Some(500 * 1024));
-        assert_eq!(w.layer.pins, Some(vec!["AB:CD".to_string()]));
+        assert_eq!(w.layer.pins.as_ref().map(Vec::len), Some(1));
         assert_eq!(
             w.layer.password_command,
             Some(vec!["pass".into(), "show".into(), "ftp work".into()])
@@ -448,6 +461,11 @@ pin = ["a", "b"]
                 "auto, hash",
             ),
             ("[sites.a]\ntls = true\n", 1, "no url"),
+            (
+                "[sites.a]\nurl = \"ftp://h/\"\npin = \"AB:CD\"\n",
+                3,
+                "SHA-256",
+            ),
             ("[defaults]\nurl = \"ftp://h/\"\n", 2, "[sites.NAME]"),
             (
                 "[sites]\n\"a b\" = { url = \"ftp://h/\" }\n",

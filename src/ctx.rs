@@ -18,7 +18,7 @@ use crate::remote_path::RemotePath;
 use crate::session::credentials::{self, NoPrompt, Prompter};
 use crate::session::Session;
 use crate::transcript::Transcript;
-use crate::url::{looks_like_url, FtpUrl};
+use crate::url::FtpUrl;
 
 /// Where a remote operand points.
 #[derive(Debug, Clone)]
@@ -48,6 +48,8 @@ impl Remote {
 }
 
 pub use crate::settings::{Settings, Site};
+
+mod sites;
 
 /// Everything a command needs.
 pub struct Ctx {
@@ -83,14 +85,22 @@ pub struct Ctx {
     pub limiter: Option<std::sync::Arc<crate::ratelimit::Limiter>>,
     /// The default of `-j N`, from the config file.
     pub parallel: Option<usize>,
-    /// Pinned certificate fingerprints (`pin` in the config file).
-    pub pins: Vec<String>,
     /// The settings for servers that are no site (restored by `open URL`).
     plain: Option<Settings>,
     /// The sites of the config file.
     pub sites: Vec<Site>,
     /// The site whose settings are the run's (None: those of plain URLs).
     current_site: Option<String>,
+    /// The global `--json`: every command reports in JSON Lines.
+    pub json: bool,
+    /// The running command's `--json` tally; Some while a command reports in JSON.
+    pub records: Option<crate::record::Summary>,
+    /// Set while a command reports in JSON: `-v` lines go to stderr, not stdout.
+    pub transcript_to_stderr: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Where certificates accepted at the prompt are remembered (`known_certs`).
+    pub known_certs: Option<PathBuf>,
+    /// True at the prompt only: an untrusted certificate may be accepted there.
+    pub ask_about_certificates: bool,
 }
 
 impl Ctx {
@@ -113,117 +123,97 @@ impl Ctx {
             verify: crate::verify::Verify::Auto,
             limiter: None,
             parallel: None,
-            pins: Vec::new(),
             plain: None,
             sites: Vec::new(),
             current_site: None,
+            json: false,
+            records: None,
+            transcript_to_stderr: Default::default(),
+            known_certs: None,
+            ask_about_certificates: false,
         }
     }
 
-    /// A context with resolved settings: `plain` for servers named by URL, and the sites.
-    pub fn with_settings(plain: Settings, sites: Vec<Site>, verbose: bool, out: Output) -> Ctx {
-        let mut ctx = Ctx::new(plain.opts.clone(), verbose, out);
-        ctx.sites = sites;
-        ctx.use_settings(&plain);
-        ctx.plain = Some(plain);
-        ctx
-    }
-
-    /// Makes the settings of `site` (None: of plain URLs) those of what follows: a run on
-    /// one site, a session opened there.
-    fn use_site(&mut self, site: Option<&str>) {
-        let settings = match site {
-            Some(name) => self
-                .sites
-                .iter()
-                .find(|s| s.name == name)
-                .map(|s| s.settings.clone()),
-            None => self.plain.clone(),
-        };
-        if let Some(s) = settings {
-            self.use_settings(&s);
-            self.current_site = site.map(str::to_string);
-        }
-    }
-
-    fn use_settings(&mut self, s: &Settings) {
-        self.opts = s.opts.clone();
-        self.verify = s.verify;
-        self.limiter = s.limiter.clone();
-        self.parallel = s.parallel;
-        self.pins = s.pins.clone();
-    }
-
-    /// The site `word` names (`NAME:PATH` with NAME a site of the config file) and PATH.
-    pub fn site_operand<'a>(&self, word: &'a str) -> Option<(&Site, &'a str)> {
-        crate::settings::site_operand(&self.sites, word)
-    }
-
-    /// True when `word` names a remote place: an `ftp://` URL or `SITE:PATH`.
-    pub fn is_remote_word(&self, word: &str) -> bool {
-        looks_like_url(word) || self.site_operand(word).is_some()
-    }
-
-    /// The URL of a site operand (`SITE:PATH`; an empty PATH is the site's own directory, a
-    /// relative one is from the login directory), or of an `ftp://` URL.
-    pub fn url_of(&self, word: &str) -> Result<FtpUrl> {
-        match self.site_operand(word) {
-            Some((site, "")) => Ok(site.url.clone()),
-            Some((site, path)) => {
-                crate::ftp::command::check_safe(path)?;
-                let mut url = site.url.with_path(&glob::unescape(path));
-                url.glob_path = path.to_string();
-                Ok(url)
+    /// Logs in to `url` with TLS `mode`. At the prompt, a certificate no CA vouches for is
+    /// shown by its fingerprint and, when the person says yes, remembered in `known_certs`
+    /// and trusted (the login is tried again); a certificate that differs from the one
+    /// remembered is refused, saying where the old one is.
+    fn login_trusting(&mut self, url: &FtpUrl, mode: Mode) -> Result<Connection> {
+        use crate::error::Hint;
+        let first = crate::session::login(url, mode, &self.opts_for(url), self.transcript());
+        let fp = match first.as_ref().err().and_then(Error::hint) {
+            Some(Hint::UntrustedCertificate(Some(fp))) if self.ask_about_certificates => {
+                crate::fingerprint::Fingerprint(fp)
             }
-            None => FtpUrl::parse(word),
-        }
-    }
-
-    /// The site whose server (host, port and user) `url` is on: its settings apply to
-    /// every connection there, as ssh's `Host` blocks do. The run's own site comes first
-    /// (two sites may name one server); then the first by name.
-    fn site_of(&self, url: &FtpUrl) -> Option<&Site> {
-        crate::settings::site_on(&self.sites, self.current_site.as_deref(), url)
-    }
-
-    /// Connection settings for `url`: the run's (with what the session changed, such as
-    /// `active on`) on the run's own site or when neither is a site; else its site's, or
-    /// the settings for plain URLs.
-    fn opts_for(&self, url: &FtpUrl) -> Options {
-        let site = self.site_of(url).map(|s| s.name.as_str());
-        if site == self.current_site.as_deref() {
-            return self.opts.clone();
-        }
-        match (self.site_of(url), &self.plain) {
-            (Some(s), _) => s.settings.opts.clone(),
-            (None, Some(plain)) => plain.opts.clone(),
-            (None, None) => self.opts.clone(),
-        }
-    }
-
-    /// Makes the settings of the site `words` name (the first `SITE:PATH` or URL of a
-    /// site's server) the run's: a one-shot run works on one server.
-    pub fn settle_on(&mut self, words: &[String]) {
-        let Some(word) = words.iter().find(|w| self.is_remote_word(w)) else {
-            return;
+            Some(Hint::CertificateChanged) => {
+                return first.map_err(|e| match &self.known_certs {
+                    Some(path) => e.also(format!(
+                        "the certificate accepted before is remembered in {}; if the server's certificate was replaced on purpose, delete the line for {} there",
+                        path.display(),
+                        crate::known_certs::authority(&url.host, url.port)
+                    )),
+                    None => e,
+                });
+            }
+            _ => return first,
         };
-        let site = match self.site_operand(word) {
-            Some((site, _)) => Some(site.name.clone()),
-            None => FtpUrl::parse(word)
-                .ok()
-                .and_then(|u| self.site_of(&u).map(|s| s.name.clone())),
-        };
-        if site.is_some() {
-            self.use_site(site.as_deref());
+        let server = crate::known_certs::authority(&url.host, url.port);
+        let question = format!(
+            "The certificate of {server} is not trusted by any CA this client knows.\nIts SHA-256 fingerprint is {fp}\n(compare it with the one the server's administrator gives you).\nTrust it and remember it for {server}? (yes/no)"
+        );
+        if !self.prompter.confirm(&question) {
+            return first;
+        }
+        match &self.known_certs {
+            Some(path) => match crate::known_certs::remember(path, &url.host, url.port, fp) {
+                Ok(()) => self.out.notice(&format!(
+                    "remembered the certificate of {server} in {}",
+                    path.display()
+                )),
+                Err(e) => self.out.notice(&format!(
+                    "{}: {}; the certificate is trusted for this session only",
+                    path.display(),
+                    crate::error::describe_io(&e)
+                )),
+            },
+            None => self
+                .out
+                .notice("no home directory: the certificate is trusted for this session only"),
+        }
+        // Trusted from now on by every connection of the run, whichever settings it uses.
+        let known = (url.host.to_ascii_lowercase(), url.port, fp);
+        self.opts.tls.known.push(known.clone());
+        let others = self
+            .plain
+            .iter_mut()
+            .chain(self.sites.iter_mut().map(|s| &mut s.settings));
+        others.for_each(|s| s.opts.tls.known.push(known.clone()));
+        crate::session::login(url, mode, &self.opts_for(url), self.transcript())
+    }
+
+    /// True while the running command reports in JSON (`--json`).
+    pub fn reports_json(&self) -> bool {
+        self.records.is_some()
+    }
+
+    /// Reports one action under `--json` (printed at once, counted for the summary);
+    /// nothing otherwise.
+    pub fn emit(&mut self, record: crate::record::Record) {
+        if let Some(summary) = self.records.as_mut() {
+            summary.add(&record);
+            self.out.json(&record.to_json());
         }
     }
 
     /// A transcript for a new connection, following the verbose setting.
     pub fn transcript(&self) -> Transcript {
+        // Under --json stdout is for the records: the transcript goes to stderr (also on
+        // a session's connection made before a command asked for --json).
+        let to_stderr = self.transcript_to_stderr.clone();
         let mut t = self
             .transcript_sink
             .clone()
-            .unwrap_or_else(|| Transcript::new(true, Box::new(std::io::stdout())));
+            .unwrap_or_else(|| Transcript::new(true, Box::new(TranscriptStream(to_stderr))));
         t.set_on(self.verbose);
         t
     }
@@ -301,21 +291,7 @@ impl Ctx {
                 url.authority()
             ));
         }
-        crate::session::login(url, tls, &self.opts_for(url), self.transcript())
-    }
-
-    /// Opens a session at `word`: an `ftp://` URL, `SITE:PATH`, or a site's bare name
-    /// (its own directory); the session has that site's settings.
-    pub fn open_word(&mut self, word: &str, tls: bool) -> Result<()> {
-        let site_word = format!("{word}:");
-        let word = match self.site_operand(&site_word) {
-            Some(_) if !word.contains(':') => &site_word,
-            _ => word,
-        };
-        let url = self.url_of(word)?;
-        let shown = format!("open {}", url.authority());
-        let site = self.site_operand(word).map(|(s, _)| s.name.clone());
-        self.open_at(url, site, tls).map_err(|e| e.context(shown))
+        self.login_trusting(url, tls)
     }
 
     /// Opens a session at `url`: logs in and changes to its directory when it names one.
@@ -338,7 +314,7 @@ impl Ctx {
                 url.authority()
             ));
         }
-        let conn = crate::session::login(&url, mode, &self.opts, self.transcript())?;
+        let conn = self.login_trusting(&url, mode)?;
         self.session = Some(Session::start(url, mode, conn)?);
         Ok(())
     }
@@ -593,4 +569,21 @@ fn expand_home(p: &str) -> PathBuf {
         }
     }
     Path::new(p).to_path_buf()
+}
+
+/// The `-v` transcript's stream: stdout, or stderr while a command reports in JSON.
+struct TranscriptStream(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl std::io::Write for TranscriptStream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.load(std::sync::atomic::Ordering::Relaxed) {
+            std::io::stderr().write(buf)
+        } else {
+            std::io::stdout().write(buf)
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stdout().flush()?;
+        std::io::stderr().flush()
+    }
 }

@@ -29,6 +29,19 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The class's name in `--json` records (`refused`, `not_confirmed`…).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Usage => "usage",
+            Kind::Connection => "connection",
+            Kind::Login => "login",
+            Kind::Refused => "refused",
+            Kind::Local => "local",
+            Kind::NotConfirmed => "not_confirmed",
+            Kind::Interrupted => "interrupted",
+        }
+    }
+
     /// The process exit code for this class of failure.
     pub fn exit_code(self) -> u8 {
         match self {
@@ -49,9 +62,13 @@ impl Kind {
 pub enum Hint {
     /// The passive data connection could not be opened: active mode may get through.
     TryActive,
-    /// The server's certificate is not trusted: a private CA can be trusted, or
-    /// verification skipped.
-    UntrustedCertificate,
+    /// The server's certificate is not trusted: it can be pinned (its SHA-256 fingerprint,
+    /// when known), a private CA trusted, or verification skipped.
+    UntrustedCertificate(Option<[u8; 32]>),
+    /// The server's certificate is not one of those pinned (its fingerprint).
+    NotPinned([u8; 32]),
+    /// The server's certificate is not the one remembered for it (trust on first use).
+    CertificateChanged,
     /// A TLS handshake met plain FTP: implicit TLS was asked of an explicit-TLS port.
     NotImplicitTls,
     /// The active data connection never came: passive mode is the default.

@@ -10,7 +10,8 @@ use crate::url::FtpUrl;
 /// servers named by URL, one per site of the config file.
 #[derive(Clone)]
 pub struct Settings {
-    /// Connection settings (timeout, TLS, active, ports, proxy; the cancel flag).
+    /// Connection settings (timeout, TLS with the pinned certificates of `--pin` or `pin`,
+    /// active, ports, proxy; the cancel flag).
     pub opts: Options,
     /// `--verify`.
     pub verify: crate::verify::Verify,
@@ -18,8 +19,6 @@ pub struct Settings {
     pub limiter: Option<std::sync::Arc<crate::ratelimit::Limiter>>,
     /// The default of `-j N` (`parallel` in the config file).
     pub parallel: Option<usize>,
-    /// Pinned certificate fingerprints (`pin` in the config file).
-    pub pins: Vec<String>,
     /// `password_command`, as words (run without a shell).
     pub password_command: Option<Vec<String>>,
 }

@@ -60,7 +60,7 @@ fn ls(ctx: &mut Ctx, args: &Args) -> Result<()> {
     }
     let remote = ctx.remote(args.pos.first().map_or("", String::as_str))?;
     let shown = format!("ls {}", remote.shown());
-    let style = if args.has("json") {
+    let style = if args.has("json") || ctx.reports_json() {
         ListStyle::Json
     } else if args.has("long") {
         ListStyle::Long

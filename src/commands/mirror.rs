@@ -7,7 +7,7 @@
 //! downloads and `mirror -R [OPTIONS] LOCAL [REMOTE]` uploads (lftp's convention), the
 //! working directories by default.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{ArgKind, Args, Flag, Scope, Spec};
 use crate::ctx::{Ctx, Remote};
@@ -86,6 +86,7 @@ fn mirror_cmd(ctx: &mut Ctx, args: &Args) -> Result<()> {
             remote.shown().to_string()
         },
     );
+    let local_root = local.clone();
     let request =
         request(ctx, args, download, &remote, local).map_err(|e| e.context(shown.clone()))?;
     let dry_run = args.has("dry-run");
@@ -106,10 +107,13 @@ fn mirror_cmd(ctx: &mut Ctx, args: &Args) -> Result<()> {
             .watching(ctx_cancel.clone());
         let report = mirror::execute(conn, prepared, &bars);
         bars.finish_all();
-        Ok(Done::Ran(report))
+        Ok(Done::Ran(Box::new(report)))
     });
     match result.map_err(|e| e.context(shown.clone()))? {
-        Done::Ran(report) => finish(ctx, &shown, report),
+        Done::Ran(report) => {
+            records(ctx, download, &remote, &local_root, &report);
+            finish(ctx, &shown, *report)
+        }
         Done::Planned {
             lines,
             deletes,
@@ -158,7 +162,51 @@ enum Done {
         warnings: Vec<String>,
         failures: Vec<(String, Error)>,
     },
-    Ran(Report),
+    Ran(Box<Report>),
+}
+
+/// `--json`: a record for each file transferred, directory made, file or directory
+/// deleted, and each failure.
+fn records(ctx: &mut Ctx, download: bool, remote: &Remote, local_root: &Path, report: &Report) {
+    if !ctx.reports_json() {
+        return;
+    }
+    let join = |rel: &str| match rel {
+        "." | "" => remote.path.to_string(),
+        rel => format!("{}/{rel}", remote.path.trim_end_matches('/')),
+    };
+    for d in &report.done {
+        let r = super::records::of_job(ctx, "mirror", remote, &d.job, Ok(&d.moved), d.elapsed);
+        ctx.emit(r);
+    }
+    for (action, rel) in &report.actions {
+        let mut r = crate::record::Record::new("mirror", action);
+        let target = if download {
+            local_root.join(rel).display().to_string()
+        } else {
+            super::records::url_of(ctx, remote, &join(rel))
+        };
+        if *action == "mkdir" {
+            r.destination = Some(target);
+        } else {
+            r.source = Some(target);
+        }
+        ctx.emit(r);
+    }
+    for (rel, err) in &report.failures {
+        let mut r =
+            crate::record::Record::new("mirror", if download { "download" } else { "upload" });
+        r.source = Some(if download {
+            super::records::url_of(ctx, remote, &join(rel))
+        } else {
+            local_root.join(rel).display().to_string()
+        });
+        r.error = Some(err.clone());
+        ctx.emit(r);
+    }
+    if let Some(summary) = ctx.records.as_mut() {
+        summary.skipped += report.skipped;
+    }
 }
 
 /// Prints the report and turns it into the command's result.

@@ -106,7 +106,7 @@ impl Connection {
         net::set_ticks(&stream).map_err(|e| Error::connection(describe_io(&e)))?;
         let tls_settings = match mode {
             Mode::Off => None,
-            _ => Some((opts.tls.get()?, tls::server_name(host)?)),
+            _ => Some((opts.tls.get(host, port)?, tls::server_name(host)?)),
         };
         let stream = match (&tls_settings, mode) {
             (Some((settings, name)), Mode::Implicit) => Stream::handshake(

@@ -148,7 +148,7 @@ fn resume(
     }
     // Same size, not older: equal only if the content says so.
     match proof::same_content(conn, remote, dest, have, settings.verify)? {
-        Some((true, algo)) => {
+        Some((true, algo, digest)) => {
             notices.push(format!(
                 "{shown} is already complete ({size} bytes, the server's {} matches); nothing to transfer",
                 algo.name()
@@ -160,10 +160,11 @@ fn resume(
                 hash_checked: true,
                 hash: Some(algo),
                 proven: true,
+                digest: Some((algo, digest)),
                 ..Moved::default()
             });
         }
-        Some((false, algo)) => {
+        Some((false, algo, _)) => {
             notices.push(format!(
                 "{shown} has the remote file's size but not its content (the server's {} differs): downloading it again",
                 algo.name()
@@ -250,8 +251,7 @@ fn in_place(
         other => other?,
     };
     check_size(offset + total, expected, dest)?;
-    let algo = plan.map(|p| p.0);
-    let hash_checked = match (plan, hasher) {
+    let digest = match (plan, hasher) {
         (Some(plan), Some(h)) => {
             match proof::check_hash(conn, remote, plan, h.finish(), settings.verify) {
                 Ok(proven) => proven,
@@ -276,7 +276,7 @@ fn in_place(
             } else {
                 "verified by size"
             });
-            false
+            None
         }
     };
     if settings.moving {
@@ -286,9 +286,11 @@ fn in_place(
         bytes: total,
         size_checked: expected.is_some(),
         resumed_from: offset,
-        hash_checked,
-        hash: algo.filter(|_| hash_checked),
+        hash_checked: digest.is_some(),
+        hash: digest.as_ref().map(|(algo, _)| *algo),
         proven: true,
+        digest,
+        reply: settings.reply,
         ..Moved::default()
     })
 }
@@ -344,19 +346,20 @@ fn fetch_proven(
         conn.transcript_mut()
             .note(&format!("verified by size ({total} bytes)"));
     }
-    let algo = plan.map(|p| p.0);
-    let hash_checked = match (plan, hasher) {
+    let digest = match (plan, hasher) {
         (Some(plan), Some(h)) => {
             proof::check_hash(conn, remote, plan, h.finish(), settings.verify)?
         }
-        _ => false,
+        _ => None,
     };
     Ok(Moved {
         bytes: total,
         size_checked: expected.is_some(),
-        hash_checked,
-        hash: algo.filter(|_| hash_checked),
+        hash_checked: digest.is_some(),
+        hash: digest.as_ref().map(|(algo, _)| *algo),
         proven: true,
+        digest,
+        reply: settings.reply,
         ..Moved::default()
     })
 }

@@ -73,6 +73,19 @@ pub struct Outcome {
     pub notices: Notices,
     /// How long it took.
     pub elapsed: Duration,
+    /// Each file confirmed, with what its transfer moved and proved, in the order done.
+    pub done: Vec<Done>,
+}
+
+/// One file a multi-file run confirmed.
+#[derive(Debug, Clone)]
+pub struct Done {
+    /// The file.
+    pub job: Job,
+    /// What moved and how it was proven.
+    pub moved: Moved,
+    /// How long its transfer took.
+    pub elapsed: Duration,
 }
 
 impl Outcome {
@@ -145,6 +158,7 @@ pub fn run_one(
         copy(conn, job, &mut settings, notices)
     };
     moved.map(|m| Moved {
+        reply: m.reply.or(settings.reply),
         elapsed: start.elapsed(),
         ..m
     })
@@ -276,7 +290,7 @@ fn folds_case(dir: &std::path::Path) -> bool {
     dir.join(name).exists()
 }
 
-fn record(outcome: &mut Outcome, job: &Job, result: Result<Moved>) {
+fn record(outcome: &mut Outcome, job: &Job, result: Result<Moved>, elapsed: Duration) {
     match result {
         Ok(m) => {
             outcome.files += 1;
@@ -290,6 +304,11 @@ fn record(outcome: &mut Outcome, job: &Job, result: Result<Moved>) {
             } else if m.size_checked {
                 outcome.size_checked += 1;
             }
+            outcome.done.push(Done {
+                job: job.clone(),
+                moved: m,
+                elapsed,
+            });
         }
         Err(e) => outcome.failures.push((job.shown(), e)),
     }
@@ -310,13 +329,14 @@ pub fn run_sequential(
     outcome.failures.extend(doubles);
     for (i, job) in jobs.iter().enumerate() {
         let mut bar = bars.for_file();
+        let began = Instant::now();
         let result = run_one(conn, job, &mut *bar, policy, &mut outcome.notices);
         let fatal = result
             .as_ref()
             .err()
             .filter(|e| matches!(e.kind(), Kind::Interrupted | Kind::Connection))
             .map(not_done);
-        record(&mut outcome, job, result);
+        record(&mut outcome, job, result, began.elapsed());
         if let Some(reason) = fatal {
             for rest in &jobs[i + 1..] {
                 outcome.failures.push((rest.shown(), reason()));
@@ -398,6 +418,7 @@ pub fn run_parallel(
                 };
                 let mut bar = bars.for_file();
                 let mut notices = Vec::new();
+                let began = Instant::now();
                 // A panic in one file's transfer fails that file, not the run.
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     run_one(&mut conn, &job, &mut *bar, &policy, &mut notices)
@@ -421,10 +442,10 @@ pub fn run_parallel(
                         return WorkerEnd::Lost(e);
                     }
                     Err(e) if e.kind() == Kind::Connection => {
-                        record(&mut out, &job, Err(e.clone()));
+                        record(&mut out, &job, Err(e.clone()), began.elapsed());
                         return WorkerEnd::Lost(e);
                     }
-                    result => record(&mut out, &job, result),
+                    result => record(&mut out, &job, result, began.elapsed()),
                 }
             }
             conn.quit();

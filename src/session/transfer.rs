@@ -17,7 +17,7 @@ use crate::verify::{PipedHasher as Hasher, Verify};
 pub const CHUNK: usize = 256 * 1024;
 
 /// What a transfer did, and what it proved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Moved {
     /// Bytes transferred by this call (not counting what a resume kept).
     pub bytes: u64,
@@ -38,6 +38,10 @@ pub struct Moved {
     /// shown equal by the server's hash. A destination judged complete only by its size
     /// and time is not proven, and `mv` never deletes a source on it.
     pub proven: bool,
+    /// The hash the server's own matched, and its digest (lowercase hex), when a hash proved it.
+    pub digest: Option<(crate::verify::Algo, String)>,
+    /// The code of the server's final reply to the transfer (226, 250), when data moved.
+    pub reply: Option<u16>,
 }
 
 /// Follows a transfer's progress (the edge draws it; tests ignore it).
@@ -99,6 +103,8 @@ pub struct Settings<'a> {
     /// The source is deleted after this copy (`mv`): nothing short of a proof will do, and
     /// a downloaded file is synced to disk before the caller deletes the remote source.
     pub moving: bool,
+    /// The code of the server's final reply to the last transfer command (set by the pumps).
+    pub reply: Option<u16>,
 }
 
 impl<'a> Settings<'a> {
@@ -112,6 +118,7 @@ impl<'a> Settings<'a> {
             limiter: policy.limiter.clone(),
             inplace: policy.inplace,
             moving,
+            reply: None,
         }
     }
 
@@ -191,7 +198,7 @@ pub fn receive(
                 }
                 Ok(total) => {
                     let early = data.finish_download();
-                    conn.finish_data(early, total)?;
+                    settings.reply = Some(conn.finish_data(early, total)?.code);
                     Ok(total)
                 }
                 Err(e) => {
@@ -233,7 +240,7 @@ pub fn receive(
     }
     let _ = file.flush();
     let early = data.finish_download();
-    conn.finish_data(early, total)?;
+    settings.reply = Some(conn.finish_data(early, total)?.code);
     Ok(total)
 }
 
@@ -277,7 +284,7 @@ pub fn send(
     };
     match closed {
         Ok(early) => {
-            conn.finish_data(early, total)?;
+            settings.reply = Some(conn.finish_data(early, total)?.code);
             Ok(total)
         }
         // Ctrl-C, a local read error, or a server that stopped reading the data (a stall

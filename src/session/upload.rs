@@ -100,8 +100,10 @@ pub fn upload_from(
         );
         settings.progress.end();
         let total = sent?;
+        let reply = settings.reply;
         prove_stored(conn, &part, total, plan.zip(hasher), settings.verify).map(|proof| Moved {
             bytes: total,
+            reply,
             ..proof
         })
     })();
@@ -143,7 +145,7 @@ fn already_there(
         ..Moved::default()
     };
     match proof::same_content(conn, remote, src, local_len, settings.verify)? {
-        Some((true, algo)) => {
+        Some((true, algo, digest)) => {
             notices.push(format!(
                 "{remote} is already complete ({local_len} bytes, the server's {} matches); nothing to transfer",
                 algo.name()
@@ -152,10 +154,11 @@ fn already_there(
                 hash_checked: true,
                 hash: Some(algo),
                 proven: true,
+                digest: Some((algo, digest)),
                 ..complete
             }))
         }
-        Some((false, algo)) => {
+        Some((false, algo, _)) => {
             notices.push(format!(
                 "{remote} has the size of {} but not its content (the server's {} differs): uploading it again",
                 src.display(),
@@ -261,9 +264,11 @@ fn store(
             offset + total
         )));
     }
+    let reply = settings.reply;
     prove_stored(conn, path, local_len, plan.zip(hasher), settings.verify).map(|proof| Moved {
         bytes: total,
         resumed_from: offset,
+        reply,
         ..proof
     })
 }
@@ -282,16 +287,16 @@ fn prove_stored(
         conn.transcript_mut()
             .note(&format!("verified by size ({len} bytes)"));
     }
-    let algo = hashed.as_ref().map(|(plan, _)| plan.0);
-    let hash_checked = match hashed {
+    let digest = match hashed {
         Some((plan, h)) => proof::check_hash(conn, path, plan, h.finish(), verify)?,
-        None => false,
+        None => None,
     };
     Ok(Moved {
         size_checked,
-        hash_checked,
-        hash: algo.filter(|_| hash_checked),
+        hash_checked: digest.is_some(),
+        hash: digest.as_ref().map(|(algo, _)| *algo),
         proven: true,
+        digest,
         ..Moved::default()
     })
 }
@@ -363,7 +368,7 @@ fn rename_into_place(
 /// RNFR/RNTO; Ok(Some(refusal)) when the server said no.
 fn rename(conn: &mut Connection, from: &RemotePath, to: &RemotePath) -> Result<Option<Error>> {
     match super::ops::rename(conn, from, to) {
-        Ok(()) => Ok(None),
+        Ok(_) => Ok(None),
         Err(e) if e.kind() == Kind::Refused => Ok(Some(e)),
         Err(e) => Err(e),
     }

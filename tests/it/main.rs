@@ -13,6 +13,7 @@ mod ftps;
 mod fuzz_regressions;
 mod generate;
 mod integrity;
+mod json;
 mod mirror;
 mod misbehaving;
 mod oneshot;
