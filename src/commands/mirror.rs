@@ -332,6 +332,7 @@ fn request(
             preserve: true,
             limiter: ctx.limiter.clone(),
             inplace: false,
+            ..Policy::default()
         },
         restore: if in_session {
             session_cwd.clone()

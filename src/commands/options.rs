@@ -4,7 +4,7 @@
 use super::{Args, Flag};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::session::transfer::Policy;
+use crate::session::transfer::{Policy, Retry};
 
 /// The options every transfer command takes.
 pub(super) const TRANSFER_FLAGS: &[Flag] = &[
@@ -34,6 +34,24 @@ pub(super) const TRANSFER_FLAGS: &[Flag] = &[
     },
     Flag {
         short: None,
+        long: "retry",
+        value: Some("N"),
+        help: "try a transfer that failed for a transient reason N more times, resuming (default 0 for one file, 3 for several)",
+    },
+    Flag {
+        short: None,
+        long: "retry-delay",
+        value: Some("SECS"),
+        help: "the wait before the first retry, doubled each time up to 30 s (default 1)",
+    },
+    Flag {
+        short: None,
+        long: "segments",
+        value: Some("N"),
+        help: "download one file as N ranges over N connections (several files: those of 64 MiB or more)",
+    },
+    Flag {
+        short: None,
         long: "inplace",
         value: None,
         help: "upload straight onto the final name (no temporary name + rename), for servers that forbid renames",
@@ -47,6 +65,43 @@ pub(super) struct Opts {
     pub(super) parallel: usize,
     pub(super) delete_source: bool,
     pub(super) policy: Policy,
+    /// `--retry` was given (else multi-file runs take [`MANY_RETRIES`]).
+    pub(super) retry_given: bool,
+}
+
+/// The retries of a multi-file run when `--retry` is not given.
+pub(super) const MANY_RETRIES: u32 = 3;
+/// The smallest file a multi-file run segments (`--segments`).
+pub(super) const MANY_SEGMENT_THRESHOLD: u64 = 64 * 1024 * 1024;
+
+/// A whole number option within `range`.
+fn number(args: &Args, long: &str, range: std::ops::RangeInclusive<u64>) -> Result<Option<u64>> {
+    args.value(long)
+        .map(|v| {
+            v.parse::<u64>()
+                .ok()
+                .filter(|n| range.contains(n))
+                .ok_or_else(|| {
+                    Error::usage(format!(
+                        "--{long} needs a number from {} to {}, not '{v}'",
+                        range.start(),
+                        range.end()
+                    ))
+                })
+        })
+        .transpose()
+}
+
+impl Opts {
+    /// The defaults of a multi-file run: retries unless `--retry` said otherwise, and
+    /// segments only for large files.
+    pub(super) fn for_many(mut self) -> Opts {
+        if !self.retry_given {
+            self.policy.retry.times = MANY_RETRIES;
+        }
+        self.policy.segment_threshold = MANY_SEGMENT_THRESHOLD;
+        self
+    }
 }
 
 /// `-j N`: from 1 to 64 connections (1 when not given); cp, get, put and mirror read it here.
@@ -68,7 +123,11 @@ pub(super) fn parallel(args: &Args) -> Result<usize> {
 impl Opts {
     pub(super) fn from(ctx: &Ctx, args: &Args, delete_source: bool) -> Result<Opts> {
         let parallel = parallel(args)?;
+        let retry = number(args, "retry", 0..=1000)?;
+        let delay = number(args, "retry-delay", 0..=3600)?;
+        let segments = number(args, "segments", 1..=16)?.unwrap_or(1) as usize;
         Ok(Opts {
+            retry_given: retry.is_some(),
             recursive: args.has("recursive"),
             parallel,
             delete_source,
@@ -78,6 +137,13 @@ impl Opts {
                 preserve: args.has("preserve"),
                 limiter: ctx.limiter.clone(),
                 inplace: args.has("inplace"),
+                retry: Retry {
+                    times: retry.unwrap_or(0) as u32,
+                    delay: delay.map_or(Retry::default().delay, std::time::Duration::from_secs),
+                },
+                login: None,
+                segments,
+                segment_threshold: 0,
             },
         })
     }

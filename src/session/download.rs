@@ -36,11 +36,20 @@ pub fn download(
         return Err(special_refused(dest));
     }
     conn.ensure_binary()?;
-    let expected = if settings.verify == Verify::None && !settings.resume {
+    let expected = if settings.verify == Verify::None && !settings.resume && settings.part.is_none()
+    {
         None
     } else {
         proof::expected(conn, remote, settings.moving)?
     };
+    if let Some(part) = settings.part.take() {
+        if !matches!(target, Dest::Special(_)) {
+            return super::retry::continue_part(
+                conn, remote, &part, &target, expected, settings, notices,
+            );
+        }
+        let _ = std::fs::remove_file(&part);
+    }
     match target {
         Dest::Special(path) => write_through(conn, remote, &path, expected, settings),
         Dest::Regular(path, meta) if settings.resume && meta.len() > 0 => {
@@ -69,8 +78,9 @@ fn name_of(path: &Path) -> String {
         .unwrap_or_else(|| "download".into())
 }
 
-/// A fresh download into a temporary file, renamed over `target` once proven.
-fn atomic(
+/// A fresh download into a temporary file, renamed over `target` once proven. A transient
+/// failure, when a retry follows, keeps the temporary file for it ([`Settings::part`]).
+pub(super) fn atomic(
     conn: &mut Connection,
     remote: &str,
     target: &Dest,
@@ -84,14 +94,31 @@ fn atomic(
         _ => None,
     };
     let mut part = local::new_part(dest, replaces)?;
-    let moved = fetch_proven(
+    let fetched = fetch_proven(
         conn,
         remote,
         Sink::File(part.as_file_mut()),
         dest,
         expected,
         settings,
-    )?;
+    );
+    let moved = match fetched {
+        Ok(m) => m,
+        Err(e) if e.transient() => {
+            // Kept for a retry, or, when every byte arrived and only the final reply was
+            // lost, to be proven on a new login.
+            let len = part.as_file().metadata().ok().map(|m| m.len());
+            let whole = expected.is_some() && len == expected;
+            if settings.keep_part || whole {
+                if let Ok((_, path)) = part.keep() {
+                    settings.part_whole = whole;
+                    settings.part = Some(path);
+                }
+            }
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     local::keep_nature(part.as_file(), replaces);
     if settings.moving {
         part.as_file()
@@ -110,7 +137,7 @@ fn atomic(
 }
 
 /// `cp -c` onto an existing file: continue it, call it complete, or start over.
-fn resume(
+pub(super) fn resume(
     conn: &mut Connection,
     remote: &str,
     dest: &Path,
@@ -366,7 +393,7 @@ fn check_size(total: u64, expected: Option<u64>, dest: &Path) -> Result<()> {
 }
 
 /// `-p` for a download: the local file gets the remote file's MDTM.
-fn keep_remote_time(
+pub(super) fn keep_remote_time(
     conn: &mut Connection,
     remote: &str,
     dest: &Path,

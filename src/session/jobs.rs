@@ -16,7 +16,7 @@ use crate::ftp::connection::Connection;
 
 use super::local::Snapshot;
 use super::transfer::{Bars, Moved, Notices, Policy, Progress, Settings};
-use super::{download, upload};
+use super::{download, retry, upload};
 
 /// One file to move.
 #[derive(Debug, Clone)]
@@ -136,7 +136,9 @@ pub fn run_one(
     if job.delete_source {
         return copy_then_delete(conn, job, &mut settings, notices);
     }
-    copy(conn, job, &mut settings, notices)
+    retry::attempts(conn, &mut settings, notices, |conn, settings, notices| {
+        copy(conn, job, settings, notices)
+    })
 }
 
 fn copy(
@@ -170,14 +172,16 @@ pub fn copy_then_delete(
     } else {
         Some(Snapshot::of(&job.local)?)
     };
-    let moved = copy(conn, job, settings, notices)?;
+    let moved = retry::attempts(conn, settings, notices, |conn, settings, notices| {
+        copy(conn, job, settings, notices)
+    })?;
     if !moved.proven {
         return Err(Error::not_confirmed(
             "the copy was not proven in this run; the source is kept",
         ));
     }
     if job.download {
-        super::ops::delete(conn, &job.remote)
+        retry::delete_source(conn, settings, &job.remote)
             .map_err(|e| e.context("copied, but deleting the source"))?;
     } else {
         if before != Some(Snapshot::of(&job.local)?) {

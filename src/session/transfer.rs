@@ -63,6 +63,47 @@ impl Bars for Quiet {
     }
 }
 
+/// A way to log in to the transfer's server again (a retry after a lost connection, the
+/// extra connections of a segmented download), in the directory the paths are relative to.
+#[derive(Clone)]
+pub struct Login(pub Arc<dyn Fn() -> Result<Connection> + Send + Sync>);
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Login")
+    }
+}
+
+/// `--retry N` and `--retry-delay SECS`: how often a transient failure is tried again, and
+/// the first wait (doubled each time, at most [`MAX_RETRY_DELAY`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retry {
+    /// Attempts after the first.
+    pub times: u32,
+    /// The wait before the first retry.
+    pub delay: std::time::Duration,
+}
+
+/// The longest wait between two attempts.
+pub const MAX_RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Default for Retry {
+    fn default() -> Retry {
+        Retry {
+            times: 0,
+            delay: std::time::Duration::from_secs(1),
+        }
+    }
+}
+
+impl Retry {
+    /// The wait before retry number `n` (1-based): delay, 2·delay, 4·delay…, capped.
+    pub fn wait(&self, n: u32) -> std::time::Duration {
+        let factor = 1u32 << n.saturating_sub(1).min(16);
+        self.delay.saturating_mul(factor).min(MAX_RETRY_DELAY)
+    }
+}
+
 /// The choices a transfer command makes once for all its files.
 #[derive(Clone, Debug, Default)]
 pub struct Policy {
@@ -76,6 +117,14 @@ pub struct Policy {
     pub limiter: Option<Arc<Limiter>>,
     /// `--inplace`: an upload writes the final name directly (no temporary name + rename).
     pub inplace: bool,
+    /// `--retry`: transient failures tried again, resuming.
+    pub retry: Retry,
+    /// Logging in again (retries, segments); None where the caller cannot.
+    pub login: Option<Login>,
+    /// `--segments N`: a download fetched as N ranges over N connections (1: one stream).
+    pub segments: usize,
+    /// Files at least this large are segmented (0: every file a single-file copy names).
+    pub segment_threshold: u64,
 }
 
 /// How one transfer runs.
@@ -95,6 +144,18 @@ pub struct Settings<'a> {
     /// The source is deleted after this copy (`mv`): nothing short of a proof will do, and
     /// a downloaded file is synced to disk before the caller deletes the remote source.
     pub moving: bool,
+    /// A failure keeps what was transferred so far (a retry follows).
+    pub keep_part: bool,
+    /// This attempt follows a failed one: continue what it kept.
+    pub retrying: bool,
+    /// The local temporary file a failed download attempt kept.
+    pub part: Option<std::path::PathBuf>,
+    /// That file holds as many bytes as the server announced.
+    pub part_whole: bool,
+    /// `--retry`.
+    pub retry: Retry,
+    /// Logging in again.
+    pub login: Option<Login>,
 }
 
 impl<'a> Settings<'a> {
@@ -108,6 +169,12 @@ impl<'a> Settings<'a> {
             limiter: policy.limiter.clone(),
             inplace: policy.inplace,
             moving,
+            keep_part: false,
+            retrying: false,
+            part: None,
+            part_whole: false,
+            retry: policy.retry,
+            login: policy.login.clone(),
         }
     }
 

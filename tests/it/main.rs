@@ -17,5 +17,6 @@ mod mirror;
 mod misbehaving;
 mod oneshot;
 mod prompt;
+mod resilience;
 mod tidy;
 mod transfers;
