@@ -16,7 +16,7 @@ use crate::ftp::connection::Connection;
 
 use super::local::Snapshot;
 use super::transfer::{Bars, Moved, Notices, Policy, Progress, Settings};
-use super::{download, retry, upload};
+use super::{download, retry, segments, upload};
 
 /// One file to move.
 #[derive(Debug, Clone)]
@@ -147,7 +147,9 @@ fn copy(
     settings: &mut Settings,
     notices: &mut Notices,
 ) -> Result<Moved> {
-    if job.download {
+    if job.download && settings.segments > 1 {
+        segments::download(conn, &job.remote, &job.local, settings, notices)
+    } else if job.download {
         download::download(conn, &job.remote, &job.local, settings, notices)
     } else {
         upload::upload(conn, &job.local, &job.remote, settings, notices)

@@ -156,6 +156,10 @@ pub struct Settings<'a> {
     pub retry: Retry,
     /// Logging in again.
     pub login: Option<Login>,
+    /// `--segments N`.
+    pub segments: usize,
+    /// Files at least this large are segmented.
+    pub segment_threshold: u64,
 }
 
 impl<'a> Settings<'a> {
@@ -175,6 +179,8 @@ impl<'a> Settings<'a> {
             part_whole: false,
             retry: policy.retry,
             login: policy.login.clone(),
+            segments: policy.segments,
+            segment_threshold: policy.segment_threshold,
         }
     }
 

@@ -205,3 +205,184 @@ fn a_final_reply_lost_with_the_connection_is_proven_on_a_new_login() {
     );
     no_parts(home.path());
 }
+
+const MIB: usize = 1024 * 1024;
+
+/// The ranges a `-v` run asked for: the offsets of its REST commands.
+fn rests(stderr_text: &str) -> Vec<u64> {
+    let mut v: Vec<u64> = stderr_text
+        .lines()
+        .filter_map(|l| l.split("REST ").nth(1))
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[test]
+fn a_segmented_download_is_byte_exact_over_four_connections() {
+    let server = common::TestServer::start();
+    let data = content(4 * MIB + 12_345);
+    server.put("/big.bin", &data);
+    let home = tempfile::tempdir().unwrap();
+    let out = run(
+        home.path(),
+        &[
+            "-v",
+            "cp",
+            "--segments",
+            "4",
+            &server.url("/big.bin"),
+            "big.bin",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read(home.path().join("big.bin")).unwrap() == data);
+    assert_eq!(server.logins(), 4, "{}", stderr(&out));
+    let step = (data.len() / 4) as u64;
+    assert_eq!(
+        rests(&String::from_utf8_lossy(&out.stdout)),
+        vec![0, step, 2 * step, 3 * step]
+    );
+    no_parts(home.path());
+}
+
+#[test]
+fn mv_with_segments_deletes_the_source_after_the_proof() {
+    let server = common::TestServer::start();
+    let data = content(3 * MIB);
+    server.put("/m.bin", &data);
+    let home = tempfile::tempdir().unwrap();
+    let out = run(
+        home.path(),
+        &["mv", "--segments", "3", &server.url("/m.bin"), "m.bin"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read(home.path().join("m.bin")).unwrap() == data);
+    assert!(!server.file("/m.bin").exists());
+    no_parts(home.path());
+}
+
+#[test]
+fn a_segmented_download_continues_with_c_fetching_only_the_ranges_not_recorded() {
+    let server = common::TestServer::start();
+    let data = content(4 * MIB);
+    server.put("/r.bin", &data);
+    let home = tempfile::tempdir().unwrap();
+    // What a run killed half-way leaves: the preallocated part, ranges 0 and 2 written and
+    // recorded, ranges 1 and 3 holding whatever arrived (here: nothing).
+    let mut part = vec![0u8; data.len()];
+    part[..MIB].copy_from_slice(&data[..MIB]);
+    part[2 * MIB..3 * MIB].copy_from_slice(&data[2 * MIB..3 * MIB]);
+    part[MIB..MIB + 1000].fill(0xEE);
+    std::fs::write(home.path().join(".r.bin.3700ftp-part"), &part).unwrap();
+    // The server's MDTM is the file's modification time (the record names the version).
+    let mdtm = std::fs::metadata(server.file("/r.bin"))
+        .unwrap()
+        .modified()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    std::fs::write(
+        home.path().join(".r.bin.3700ftp-segments"),
+        format!(
+            "3700ftp segments 1\nsize {}\nmdtm {mdtm}\ndone 0 {MIB}\ndone {} {}\n",
+            data.len(),
+            2 * MIB,
+            3 * MIB
+        ),
+    )
+    .unwrap();
+    let out = run(
+        home.path(),
+        &[
+            "-v",
+            "cp",
+            "-c",
+            "--segments",
+            "2",
+            &server.url("/r.bin"),
+            "r.bin",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read(home.path().join("r.bin")).unwrap() == data);
+    assert!(stderr(&out).contains("continuing"), "{}", stderr(&out));
+    assert_eq!(
+        rests(&String::from_utf8_lossy(&out.stdout)),
+        vec![MIB as u64, 3 * MIB as u64]
+    );
+    no_parts(home.path());
+}
+
+#[test]
+fn a_segmented_download_interrupted_by_ctrl_c_is_finished_by_c() {
+    let server = common::TestServer::start();
+    let data = content(4 * MIB);
+    server.put("/i.bin", &data);
+    let home = tempfile::tempdir().unwrap();
+    let child = common::command(home.path())
+        .args([
+            "--limit-rate",
+            "1M",
+            "cp",
+            "--segments",
+            "4",
+            &server.url("/i.bin"),
+            "i.bin",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (code, _) = common::signal(child, std::time::Duration::from_millis(1500), "-INT");
+    assert_eq!(code, Some(130));
+    assert!(!home.path().join("i.bin").exists());
+    assert!(home.path().join(".i.bin.3700ftp-part").exists());
+    let out = run(
+        home.path(),
+        &[
+            "cp",
+            "-c",
+            "--segments",
+            "4",
+            &server.url("/i.bin"),
+            "i.bin",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read(home.path().join("i.bin")).unwrap() == data);
+    no_parts(home.path());
+}
+
+#[test]
+fn a_server_without_rest_gets_one_stream() {
+    let data = content(3 * MIB);
+    let server = FakeServer::new()
+        .size(data.len() as u64)
+        .login()
+        .reply("REST", "502 REST not implemented\r\n")
+        .retr(&data)
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let out = run(
+        home.path(),
+        &[
+            "--timeout",
+            "5",
+            "cp",
+            "--segments",
+            "4",
+            &server.url("/n.bin"),
+            "n.bin",
+        ],
+    );
+    let t = server.finish();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read(home.path().join("n.bin")).unwrap() == data);
+    assert!(stderr(&out).contains("refuses REST"), "{}", stderr(&out));
+    assert_eq!(t.connections, 1);
+    no_parts(home.path());
+}
