@@ -42,14 +42,6 @@ pub fn download(
     } else {
         proof::expected(conn, remote, settings.moving)?
     };
-    if let Some(part) = settings.part.take() {
-        if !matches!(target, Dest::Special(_)) {
-            return super::retry::continue_part(
-                conn, remote, &part, &target, expected, settings, notices,
-            );
-        }
-        let _ = std::fs::remove_file(&part);
-    }
     match target {
         Dest::Special(path) => write_through(conn, remote, &path, expected, settings),
         Dest::Regular(path, meta) if settings.resume && meta.len() > 0 => {

@@ -16,7 +16,7 @@ use crate::ftp::connection::Connection;
 
 use super::local::Snapshot;
 use super::transfer::{Bars, Moved, Notices, Policy, Progress, Settings};
-use super::{download, retry, segments, upload};
+use super::{retry, segments, upload};
 
 /// One file to move.
 #[derive(Debug, Clone)]
@@ -108,21 +108,10 @@ impl Outcome {
     }
 }
 
-/// `1234567` → `1.2 MiB`.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
-}
+pub use super::transfer::human_bytes;
+
+/// Between the files of a run, a control connection silent this long gets a NOOP first.
+pub const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
 
 /// Copies one file; for `mv`, then deletes its source through [`copy_then_delete`].
 pub fn run_one(
@@ -150,7 +139,7 @@ fn copy(
     if job.download && settings.segments > 1 {
         segments::download(conn, &job.remote, &job.local, settings, notices)
     } else if job.download {
-        download::download(conn, &job.remote, &job.local, settings, notices)
+        retry::download(conn, &job.remote, &job.local, settings, notices)
     } else {
         upload::upload(conn, &job.local, &job.remote, settings, notices)
     }
@@ -300,6 +289,7 @@ pub fn run_sequential(
     let (jobs, doubles) = one_job_per_destination(jobs.to_vec());
     outcome.failures.extend(doubles);
     for (i, job) in jobs.iter().enumerate() {
+        conn.keep_alive_if_idle(KEEPALIVE_IDLE);
         let mut bar = bars.for_file();
         let result = run_one(conn, job, &mut *bar, policy, &mut outcome.notices);
         let fatal = result
@@ -387,6 +377,7 @@ pub fn run_parallel(
                 let Some(job) = lock(&queue).pop_front() else {
                     break;
                 };
+                conn.keep_alive_if_idle(KEEPALIVE_IDLE);
                 let mut bar = bars.for_file();
                 let mut notices = Vec::new();
                 // A panic in one file's transfer fails that file, not the run.

@@ -17,10 +17,9 @@ use crate::ftp::connection::Connection;
 use crate::verify::Verify;
 
 use super::download;
-use super::jobs::human_bytes;
 use super::local::{self, Dest};
 use super::proof::{self, SizeAnswer};
-use super::transfer::{Moved, Notices, Settings};
+use super::transfer::{human_bytes, Moved, Notices, Settings};
 
 /// Runs `attempt` until it succeeds, fails for good, or the retries run out.
 pub fn attempts(
@@ -115,10 +114,32 @@ fn pause(conn: &Connection, wait: Duration) -> Result<()> {
     Ok(())
 }
 
+/// Downloads `remote` into `dest`, continuing the temporary file a failed attempt kept
+/// ([`Settings::part`]) when there is one.
+pub fn download(
+    conn: &mut Connection,
+    remote: &str,
+    dest: &Path,
+    settings: &mut Settings,
+    notices: &mut Notices,
+) -> Result<Moved> {
+    let Some(part) = settings.part.take() else {
+        return download::download(conn, remote, dest, settings, notices);
+    };
+    let target = Dest::inspect(dest)?;
+    if matches!(target, Dest::Special(_)) {
+        let _ = std::fs::remove_file(&part);
+        return download::download(conn, remote, dest, settings, notices);
+    }
+    conn.ensure_binary()?;
+    let expected = proof::expected(conn, remote, settings.moving)?;
+    continue_part(conn, remote, &part, &target, expected, settings, notices)
+}
+
 /// Continues the local temporary file `part` a failed attempt kept: proven as it is when it
 /// already holds the whole file (the server's SIZE, and its hash where offered), else
 /// continued from its end with REST through the `-c` guards; then renamed over `target`.
-pub(super) fn continue_part(
+fn continue_part(
     conn: &mut Connection,
     remote: &str,
     part: &Path,

@@ -25,10 +25,9 @@ use crate::ftp::connection::Connection;
 use crate::verify::PipedHasher as Hasher;
 
 use super::download;
-use super::jobs::human_bytes;
 use super::local::{self, Dest, PART_SUFFIX};
 use super::proof::{self, SizeAnswer};
-use super::transfer::{hash_prefix, Login, Moved, Notices, Settings, CHUNK};
+use super::transfer::{hash_prefix, human_bytes, Login, Moved, Notices, Settings, CHUNK};
 
 /// The smallest range worth a connection of its own.
 pub const MIN_RANGE: u64 = 1024 * 1024;
@@ -53,7 +52,7 @@ pub fn download(
     let continuing = (settings.resume || settings.retrying) && state.exists() && part.exists();
     let plain_resume = settings.resume && !continuing && target.partial_len().unwrap_or(0) > 0;
     if matches!(target, Dest::Special(_)) || plain_resume || settings.part.is_some() {
-        return download::download(conn, remote, dest, settings, notices);
+        return super::retry::download(conn, remote, dest, settings, notices);
     }
     let one_stream = |why: String, notices: &mut Notices| {
         notices.push(format!("--segments: {why}; downloading as one stream"));
