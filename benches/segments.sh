@@ -10,7 +10,7 @@
 # Prints one line per run and the medians. Loopback only; everything is removed on exit.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${1:-$REPO/target/release/3700ftp}
+BIN=$(realpath "${1:-$REPO/target/release/3700ftp}")
 SIZE_MIB=${2:-1024}
 N=${3:-4}
 RUNS=${4:-3}

@@ -39,17 +39,23 @@ pub fn attempts(
             Err(e) => e,
         };
         let can = e.transient() && (conn.is_alive() || settings.login.is_some());
-        let whole = can && !proved_once && settings.part.is_some() && settings.part_whole;
+        let whole = can
+            && e.is_connection_lost()
+            && !proved_once
+            && settings.part.is_some()
+            && settings.part_whole;
         if can && done < retry.times {
             done += 1;
             let wait = retry.wait(done);
-            notices.push(format!(
+            let line = format!(
                 "retry {done}/{} after {} (in {} s): {}",
                 retry.times,
                 e.message(),
                 wait.as_secs_f64(),
                 resuming(settings)
-            ));
+            );
+            conn.transcript_mut().note(&line);
+            notices.push(line);
             if let Err(stop) = pause(conn, wait) {
                 drop_part(settings);
                 return Err(stop);

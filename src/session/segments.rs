@@ -100,6 +100,12 @@ pub fn download(
         }
     }
     let kept: u64 = done.iter().map(|(a, b)| b - a).sum();
+    // No more connections than ranges.
+    let wanted = if first.is_some() {
+        n.min(todo.len() + 1)
+    } else {
+        1
+    };
     let shared = Shared {
         remote,
         size,
@@ -116,7 +122,6 @@ pub fn download(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     settings.progress.begin(&name, Some(size), kept);
-    let wanted = if first.is_some() { n } else { 1 };
     let refused_logins = std::thread::scope(|scope| {
         let workers: Vec<_> = (1..wanted)
             .map(|i| {
@@ -168,7 +173,7 @@ pub fn download(
     let connected = shared.connected.load(Ordering::SeqCst);
     if refused_logins > 0 {
         notices.push(format!(
-            "--segments: the server accepted {connected} of {n} connections; continued with {connected}"
+            "--segments: the server accepted {connected} of {wanted} connections; continued with {connected}"
         ));
     }
     let left = shared.todo.lock().map(|q| q.len()).unwrap_or(1);
