@@ -14,6 +14,7 @@ use crate::ftp::connection::{Connection, Options};
 use crate::ftp::tls::Mode;
 use crate::glob;
 use crate::output::Output;
+use crate::remote_path::RemotePath;
 use crate::session::credentials::{self, NoPrompt, Prompter};
 use crate::session::Session;
 use crate::transcript::Transcript;
@@ -24,8 +25,8 @@ use crate::url::{looks_like_url, FtpUrl};
 pub struct Remote {
     /// The server when the operand was a URL; None for a plain path in a session.
     pub url: Option<FtpUrl>,
-    /// The path on the server (absolute, or relative to the working directory).
-    pub path: String,
+    /// The path on the server (absolute, or relative to the working directory), checked.
+    pub path: RemotePath,
     /// The path as a wildcard pattern, when its last component has wildcards.
     pub pattern: Option<String>,
 }
@@ -66,6 +67,8 @@ pub struct Ctx {
     pub transcript_sink: Option<Transcript>,
     /// Whether transfers draw progress bars (stderr is a terminal, not quiet, not verbose).
     pub progress: bool,
+    /// Whether a successful transfer says one line (at the prompt, unless `--quiet`).
+    pub report: bool,
     /// Who is asked for a password a URL and netrc leave out (the front end's choice).
     pub prompter: Box<dyn Prompter>,
     /// The netrc file (`$NETRC`, else `~/.netrc`), found once.
@@ -91,6 +94,7 @@ impl Ctx {
             in_session: false,
             transcript_sink: None,
             progress: false,
+            report: false,
             prompter: Box::new(NoPrompt),
             netrc: crate::netrc::netrc_path(std::env::var_os("NETRC"), dirs::home_dir()),
             resolved: Vec::new(),
@@ -206,6 +210,21 @@ impl Ctx {
         Ok(())
     }
 
+    /// Logs in to the session's server as `url`'s user and, once that worked, replaces the
+    /// session with the new login (starting in that user's login directory). A refused
+    /// login leaves the old session as it was.
+    pub fn switch_user(&mut self, url: FtpUrl) -> Result<()> {
+        let mode = match &self.session {
+            Some(s) => s.tls,
+            None => return Err(Error::usage("not connected")),
+        };
+        let conn = crate::session::login(&url, mode, &self.opts, self.transcript())?;
+        let session = Session::start(url, mode, conn)?;
+        self.close();
+        self.session = Some(session);
+        Ok(())
+    }
+
     /// Closes the session's connection (QUIT), if any.
     pub fn close(&mut self) {
         if let Some(mut s) = self.session.take() {
@@ -215,7 +234,7 @@ impl Ctx {
 
     /// A progress display for one transfer: a bar when enabled and not verbose.
     pub fn progress_bar(&self) -> crate::output::Bar {
-        crate::output::Bar::new(self.progress && !self.verbose)
+        crate::output::Bar::new(self.progress && !self.verbose).watching(self.opts.cancel.clone())
     }
 
     /// Turns protocol printing on or off, for the session's connection too.
@@ -245,7 +264,7 @@ impl Ctx {
     pub fn remote(&self, operand: &str) -> Result<Remote> {
         if looks_like_url(operand) {
             let url = FtpUrl::parse(operand)?;
-            let path = url.path.clone();
+            let path = RemotePath::new(url.path.clone())?;
             let pattern = glob::has_wildcards(&url.glob_path).then(|| url.glob_path.clone());
             return Ok(Remote {
                 url: Some(url),
@@ -258,10 +277,10 @@ impl Ctx {
                 "'{operand}' is not an ftp:// URL (write ftp://host/path)"
             )));
         }
-        crate::ftp::command::check_safe(operand)?;
+        let path = RemotePath::new(glob::unescape(operand))?;
         Ok(Remote {
             url: None,
-            path: glob::unescape(operand),
+            path,
             pattern: glob::has_wildcards(operand).then(|| operand.to_string()),
         })
     }
@@ -366,13 +385,13 @@ impl Ctx {
     }
 
     /// The session's remote working directory, asking the server when unknown.
-    pub fn remote_cwd(&mut self) -> Result<String> {
+    pub fn remote_cwd(&mut self) -> Result<RemotePath> {
         self.ensure_connected()?;
         self.session.as_mut().expect("session").cwd()
     }
 
     /// Changes the session's remote directory.
-    pub fn change_dir(&mut self, path: &str) -> Result<String> {
+    pub fn change_dir(&mut self, path: &RemotePath) -> Result<RemotePath> {
         self.ensure_connected()?;
         self.session.as_mut().expect("session").change_dir(path)
     }
@@ -399,7 +418,7 @@ impl Ctx {
                 conn,
                 &remote.path,
                 crate::session::listing::Want::Entries,
-                restore.as_deref(),
+                restore.as_ref(),
             )
         });
         self.set_verbose_quiet(verbose);
@@ -426,11 +445,6 @@ impl Ctx {
             None => "3700ftp".into(),
         }
     }
-}
-
-/// Refuses a remote path that cannot be sent safely (CR, LF or NUL), before connecting.
-pub fn check_path(path: &str) -> Result<()> {
-    crate::ftp::command::check_safe(path)
 }
 
 /// `~` and `~/x` mean the home directory, as in a shell.

@@ -1,62 +1,160 @@
 //! The options every transfer command takes (`-c`, `-r`, `-p`, `-j N`, `--inplace`) and
 //! what they resolve to, shared by single-file and multi-file copies.
 
-use super::{Args, Flag};
+use super::{ArgKind, Args, Flag};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::session::transfer::{Policy, Retry};
 
+const CONTINUE: Flag = Flag {
+    short: Some('c'),
+    long: "continue",
+    value: None,
+    value_kind: None,
+    help: "resume: continue from where the destination ends (restarts when the source changed)",
+};
+const RECURSIVE: Flag = Flag {
+    short: Some('r'),
+    long: "recursive",
+    value: None,
+    value_kind: None,
+    help: "copy a whole directory tree",
+};
+const PRESERVE: Flag = Flag {
+    short: Some('p'),
+    long: "preserve",
+    value: None,
+    value_kind: None,
+    help: "keep the modification time (MDTM/MFMT)",
+};
+const PARALLEL: Flag = Flag {
+    short: Some('j'),
+    long: "parallel",
+    value: Some("N"),
+    value_kind: None,
+    help: "move the files of a multi-file operation over N connections at once",
+};
+const INPLACE: Flag = Flag {
+    short: None,
+    long: "inplace",
+    value: None,
+    value_kind: None,
+    help: "upload straight onto the final name (no temporary name + rename), for servers that forbid renames",
+};
+const RETRY: Flag = Flag {
+    short: None,
+    long: "retry",
+    value: Some("N"),
+    value_kind: None,
+    help: "try a transfer that failed for a transient reason N more times, resuming (default 0 for one file, 3 for several)",
+};
+const RETRY_DELAY: Flag = Flag {
+    short: None,
+    long: "retry-delay",
+    value: Some("SECS"),
+    value_kind: None,
+    help: "the wait before the first retry, doubled each time up to 30 s (default 1)",
+};
+const SEGMENTS: Flag = Flag {
+    short: None,
+    long: "segments",
+    value: Some("N"),
+    value_kind: None,
+    help:
+        "download one file as N ranges over N connections (several files: those of 64 MiB or more)",
+};
+const QUIET: Flag = Flag {
+    short: Some('q'),
+    long: "quiet",
+    value: None,
+    value_kind: None,
+    help: "no line about the transfer when it succeeds",
+};
+
 /// The options every transfer command takes.
 pub(super) const TRANSFER_FLAGS: &[Flag] = &[
+    CONTINUE,
+    RECURSIVE,
+    PRESERVE,
+    PARALLEL,
+    RETRY,
+    RETRY_DELAY,
+    SEGMENTS,
+    INPLACE,
+];
+
+/// get's options: the transfer options and lftp's `-o LOCAL` and `-O DIR`.
+pub(super) const GET_FLAGS: &[Flag] = &[
+    CONTINUE,
+    RECURSIVE,
+    PRESERVE,
+    PARALLEL,
+    RETRY,
+    RETRY_DELAY,
+    SEGMENTS,
+    INPLACE,
+    QUIET,
     Flag {
-        short: Some('c'),
-        long: "continue",
-        value: None,
-        help: "resume: continue from where the destination ends (restarts when the source changed)",
+        short: Some('o'),
+        long: "output",
+        value: Some("LOCAL"),
+        value_kind: Some(ArgKind::Local),
+        help: "the local file to write (instead of a second operand)",
     },
     Flag {
-        short: Some('r'),
-        long: "recursive",
-        value: None,
-        help: "copy a whole directory tree",
-    },
-    Flag {
-        short: Some('p'),
-        long: "preserve",
-        value: None,
-        help: "keep the modification time (MDTM/MFMT)",
-    },
-    Flag {
-        short: Some('j'),
-        long: "parallel",
-        value: Some("N"),
-        help: "move the files of a multi-file operation over N connections at once",
-    },
-    Flag {
-        short: None,
-        long: "retry",
-        value: Some("N"),
-        help: "try a transfer that failed for a transient reason N more times, resuming (default 0 for one file, 3 for several)",
-    },
-    Flag {
-        short: None,
-        long: "retry-delay",
-        value: Some("SECS"),
-        help: "the wait before the first retry, doubled each time up to 30 s (default 1)",
-    },
-    Flag {
-        short: None,
-        long: "segments",
-        value: Some("N"),
-        help: "download one file as N ranges over N connections (several files: those of 64 MiB or more)",
-    },
-    Flag {
-        short: None,
-        long: "inplace",
-        value: None,
-        help: "upload straight onto the final name (no temporary name + rename), for servers that forbid renames",
+        short: Some('O'),
+        long: "target-directory",
+        value: Some("DIR"),
+        value_kind: Some(ArgKind::LocalDir),
+        help: "the local directory to write into (an existing one; -o names are taken inside it)",
     },
 ];
+
+/// put's options: the transfer options and lftp's `-o REMOTE` and `-O DIR`.
+pub(super) const PUT_FLAGS: &[Flag] = &[
+    CONTINUE,
+    RECURSIVE,
+    PRESERVE,
+    PARALLEL,
+    RETRY,
+    RETRY_DELAY,
+    INPLACE,
+    QUIET,
+    Flag {
+        short: Some('o'),
+        long: "output",
+        value: Some("REMOTE"),
+        value_kind: Some(ArgKind::Remote),
+        help: "the remote file to write (instead of a second operand)",
+    },
+    Flag {
+        short: Some('O'),
+        long: "target-directory",
+        value: Some("DIR"),
+        value_kind: Some(ArgKind::RemoteDir),
+        help: "the remote directory to write into (-o names are taken inside it)",
+    },
+];
+
+/// The destination of get/put as typed: the second operand or `-o`, inside `-O DIR` when
+/// given (`-O DIR` alone names the directory, ending in `/`). None when neither is given.
+pub(super) fn destination(verb: &str, args: &Args) -> Result<Option<String>> {
+    let named = match (args.value("output"), args.pos.get(1)) {
+        (Some(_), Some(_)) => {
+            return Err(Error::usage(format!(
+                "{verb}: -o and a second operand both name the destination; give one"
+            )))
+        }
+        (Some(o), None) => Some(o.to_string()),
+        (None, p) => p.cloned(),
+    };
+    Ok(match (args.value("target-directory"), named) {
+        (None, named) => named,
+        (Some(dir), None) => Some(format!("{}/", dir.trim_end_matches('/'))),
+        (Some(_), Some(n)) if n.starts_with('/') || crate::url::looks_like_url(&n) => Some(n),
+        (Some(dir), Some(n)) => Some(format!("{}/{n}", dir.trim_end_matches('/'))),
+    })
+}
 
 /// The parsed options of a transfer command.
 #[derive(Debug, Clone)]
@@ -64,6 +162,8 @@ pub(super) struct Opts {
     pub(super) recursive: bool,
     pub(super) parallel: usize,
     pub(super) delete_source: bool,
+    /// `-q`: no line about a successful transfer.
+    pub(super) quiet: bool,
     pub(super) policy: Policy,
     /// `--retry` was given (else multi-file runs take [`MANY_RETRIES`]).
     pub(super) retry_given: bool,
@@ -92,18 +192,6 @@ fn number(args: &Args, long: &str, range: std::ops::RangeInclusive<u64>) -> Resu
         .transpose()
 }
 
-impl Opts {
-    /// The defaults of a multi-file run: retries unless `--retry` said otherwise, and
-    /// segments only for large files.
-    pub(super) fn for_many(mut self) -> Opts {
-        if !self.retry_given {
-            self.policy.retry.times = MANY_RETRIES;
-        }
-        self.policy.segment_threshold = MANY_SEGMENT_THRESHOLD;
-        self
-    }
-}
-
 /// `-j N`: from 1 to 64 connections (1 when not given); cp, get, put and mirror read it here.
 pub(super) fn parallel(args: &Args) -> Result<usize> {
     match args.value("parallel") {
@@ -121,6 +209,16 @@ pub(super) fn parallel(args: &Args) -> Result<usize> {
 }
 
 impl Opts {
+    /// The defaults of a multi-file run: retries unless `--retry` said otherwise, and
+    /// segments only for large files.
+    pub(super) fn for_many(mut self) -> Opts {
+        if !self.retry_given {
+            self.policy.retry.times = MANY_RETRIES;
+        }
+        self.policy.segment_threshold = MANY_SEGMENT_THRESHOLD;
+        self
+    }
+
     pub(super) fn from(ctx: &Ctx, args: &Args, delete_source: bool) -> Result<Opts> {
         let parallel = parallel(args)?;
         let retry = number(args, "retry", 0..=1000)?;
@@ -131,6 +229,7 @@ impl Opts {
             recursive: args.has("recursive"),
             parallel,
             delete_source,
+            quiet: args.has("quiet"),
             policy: Policy {
                 resume: args.has("continue"),
                 verify: ctx.verify,

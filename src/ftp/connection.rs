@@ -508,22 +508,6 @@ impl Connection {
         Ok(())
     }
 
-    /// The size of a remote file by SIZE (RFC 3659), or None where the server cannot say.
-    /// A `213` whose text is not a size (`abc`, `-1`, a number past 2^64) is an error: a
-    /// server that claims to know the size but cannot say it cannot confirm a transfer.
-    pub fn size(&mut self, path: &str) -> Result<Option<u64>> {
-        let reply = self.exec(&Command::Size(Arg::new(path)?))?;
-        if reply.code != 213 {
-            return Ok(None);
-        }
-        match reply.text().split_whitespace().next().unwrap_or("").parse() {
-            Ok(n) => Ok(Some(n)),
-            Err(_) => Err(Error::not_confirmed(format!(
-                "the server's SIZE reply is not a size: {reply}"
-            ))),
-        }
-    }
-
     /// The server's FEAT lines (asked once per connection, only when a feature matters).
     pub fn features(&mut self) -> Result<Vec<String>> {
         if self.features.is_none() {

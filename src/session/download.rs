@@ -15,6 +15,7 @@ use std::path::Path;
 use crate::error::{Error, Kind, Result};
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::Connection;
+use crate::remote_path::RemotePath;
 use crate::verify::{PipedHasher as Hasher, Verify};
 
 use super::local::{self, Dest};
@@ -26,7 +27,7 @@ use super::transfer::{
 /// Downloads `remote` into the local file `dest`.
 pub fn download(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     dest: &Path,
     settings: &mut Settings,
     notices: &mut Notices,
@@ -74,7 +75,7 @@ fn name_of(path: &Path) -> String {
 /// failure, when a retry follows, keeps the temporary file for it ([`Settings::part`]).
 pub(super) fn atomic(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     target: &Dest,
     expected: Option<u64>,
     settings: &mut Settings,
@@ -131,7 +132,7 @@ pub(super) fn atomic(
 /// `cp -c` onto an existing file: continue it, call it complete, or start over.
 pub(super) fn resume(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     dest: &Path,
     meta: std::fs::Metadata,
     expected: Option<u64>,
@@ -176,6 +177,7 @@ pub(super) fn resume(
                 already_complete: true,
                 size_checked: true,
                 hash_checked: true,
+                hash: Some(algo),
                 proven: true,
                 ..Moved::default()
             });
@@ -217,7 +219,7 @@ pub(super) fn resume(
 /// `-c` continues from. The proof covers the whole file: the kept part is hashed first.
 fn in_place(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     dest: &Path,
     offset: u64,
     expected: Option<u64>,
@@ -246,7 +248,7 @@ fn in_place(
     settings.progress.begin(&name_of(dest), expected, offset);
     let received = receive(
         conn,
-        Command::Retr(Arg::new(remote)?),
+        Command::Retr(Arg::from(remote)),
         Sink::File(&mut file),
         dest,
         settings,
@@ -267,6 +269,7 @@ fn in_place(
         other => other?,
     };
     check_size(offset + total, expected, dest)?;
+    let algo = plan.map(|p| p.0);
     let hash_checked = match (plan, hasher) {
         (Some(plan), Some(h)) => {
             match proof::check_hash(conn, remote, plan, h.finish(), settings.verify) {
@@ -303,6 +306,7 @@ fn in_place(
         size_checked: expected.is_some(),
         resumed_from: offset,
         hash_checked,
+        hash: algo.filter(|_| hash_checked),
         proven: true,
         ..Moved::default()
     })
@@ -311,7 +315,7 @@ fn in_place(
 /// A device node or FIFO: opened for writing as it is (never created, never replaced).
 fn write_through(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     dest: &Path,
     expected: Option<u64>,
     settings: &mut Settings,
@@ -334,7 +338,7 @@ fn write_through(
 /// of the file equal to ours where it offers one.
 fn fetch_proven(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     sink: Sink,
     dest: &Path,
     expected: Option<u64>,
@@ -345,7 +349,7 @@ fn fetch_proven(
     settings.progress.begin(&name_of(dest), expected, 0);
     let received = receive(
         conn,
-        Command::Retr(Arg::new(remote)?),
+        Command::Retr(Arg::from(remote)),
         sink,
         dest,
         settings,
@@ -359,6 +363,7 @@ fn fetch_proven(
         conn.transcript_mut()
             .note(&format!("verified by size ({total} bytes)"));
     }
+    let algo = plan.map(|p| p.0);
     let hash_checked = match (plan, hasher) {
         (Some(plan), Some(h)) => {
             proof::check_hash(conn, remote, plan, h.finish(), settings.verify)?
@@ -369,6 +374,7 @@ fn fetch_proven(
         bytes: total,
         size_checked: expected.is_some(),
         hash_checked,
+        hash: algo.filter(|_| hash_checked),
         proven: true,
         ..Moved::default()
     })
@@ -387,7 +393,7 @@ fn check_size(total: u64, expected: Option<u64>, dest: &Path) -> Result<()> {
 /// `-p` for a download: the local file gets the remote file's MDTM.
 pub(super) fn keep_remote_time(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     dest: &Path,
     notices: &mut Notices,
 ) -> Result<()> {
@@ -414,7 +420,7 @@ pub(super) fn keep_remote_time(
 /// `set -o pipefail` sees).
 pub fn download_to(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     out: &mut dyn std::io::Write,
     settings: &mut Settings,
 ) -> Result<Moved> {

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Kind, Result};
 use crate::ftp::connection::Connection;
+use crate::remote_path::RemotePath;
 
 use super::local::Snapshot;
 use super::transfer::{Bars, Moved, Notices, Policy, Progress, Settings};
@@ -24,7 +25,7 @@ pub struct Job {
     /// True for a download (remote → local), false for an upload.
     pub download: bool,
     /// The remote path.
-    pub remote: String,
+    pub remote: RemotePath,
     /// The local path.
     pub local: PathBuf,
     /// Delete the source once the copy is confirmed (`mv`).
@@ -37,14 +38,14 @@ impl Job {
         if self.download {
             self.local.display().to_string()
         } else {
-            self.remote.clone()
+            self.remote.to_string()
         }
     }
 
     /// The source, as messages name it.
     pub fn shown(&self) -> String {
         if self.download {
-            self.remote.clone()
+            self.remote.to_string()
         } else {
             self.local.display().to_string()
         }
@@ -62,6 +63,10 @@ pub struct Outcome {
     pub size_checked: usize,
     /// Files the server's hash proved.
     pub hash_checked: usize,
+    /// The hash that proved them (the last one used, when several servers differ).
+    pub hash: Option<crate::verify::Algo>,
+    /// Files already complete at the destination (nothing moved).
+    pub already_complete: usize,
     /// Failures, with the file each concerns.
     pub failures: Vec<(String, Error)>,
     /// Notices to show (resume decisions, back-off).
@@ -121,12 +126,18 @@ pub fn run_one(
     policy: &Policy,
     notices: &mut Notices,
 ) -> Result<Moved> {
+    let start = Instant::now();
     let mut settings = Settings::new(progress, policy, job.delete_source);
-    if job.delete_source {
-        return copy_then_delete(conn, job, &mut settings, notices);
-    }
-    retry::attempts(conn, &mut settings, notices, |conn, settings, notices| {
-        copy(conn, job, settings, notices)
+    let moved = if job.delete_source {
+        copy_then_delete(conn, job, &mut settings, notices)
+    } else {
+        retry::attempts(conn, &mut settings, notices, |conn, settings, notices| {
+            copy(conn, job, settings, notices)
+        })
+    };
+    moved.map(|m| Moved {
+        elapsed: start.elapsed(),
+        ..m
     })
 }
 
@@ -265,8 +276,12 @@ fn record(outcome: &mut Outcome, job: &Job, result: Result<Moved>) {
         Ok(m) => {
             outcome.files += 1;
             outcome.bytes += m.bytes;
+            if m.already_complete {
+                outcome.already_complete += 1;
+            }
             if m.hash_checked {
                 outcome.hash_checked += 1;
+                outcome.hash = m.hash.or(outcome.hash);
             } else if m.size_checked {
                 outcome.size_checked += 1;
             }
@@ -479,7 +494,7 @@ mod tests {
     fn a_destination_is_written_once() {
         let job = |remote: &str, local: &str| Job {
             download: true,
-            remote: remote.into(),
+            remote: RemotePath::new(remote).unwrap(),
             local: local.into(),
             delete_source: false,
         };

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Kind, Result};
 use crate::ftp::connection::Connection;
+use crate::remote_path::RemotePath;
 use crate::verify::Verify;
 
 use super::download;
@@ -124,7 +125,7 @@ fn pause(conn: &Connection, wait: Duration) -> Result<()> {
 /// ([`Settings::part`]) when there is one.
 pub fn download(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     dest: &Path,
     settings: &mut Settings,
     notices: &mut Notices,
@@ -147,7 +148,7 @@ pub fn download(
 /// continued from its end with REST through the `-c` guards; then renamed over `target`.
 fn continue_part(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     part: &Path,
     target: &Dest,
     expected: Option<u64>,
@@ -214,7 +215,7 @@ fn continue_part(
 /// offers one, else by that size (what a download without a hash is proven by).
 fn prove_part(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     part: &Path,
     have: u64,
     verify: Verify,
@@ -251,7 +252,11 @@ fn prove_part(
 /// DELE of a moved file's source. A transient failure (the reply lost with the connection)
 /// is never answered by sending DELE again blindly: on a new login SIZE tells whether the
 /// file is still there; only then is DELE sent again.
-pub fn delete_source(conn: &mut Connection, settings: &Settings, remote: &str) -> Result<()> {
+pub fn delete_source(
+    conn: &mut Connection,
+    settings: &Settings,
+    remote: &RemotePath,
+) -> Result<()> {
     let mut done = 0u32;
     let mut result = super::ops::delete(conn, remote);
     loop {

@@ -22,6 +22,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::Connection;
+use crate::remote_path::RemotePath;
 use crate::verify::PipedHasher as Hasher;
 
 use super::download;
@@ -42,7 +43,7 @@ type Range = (u64, u64);
 /// Downloads `remote` into `dest` in segments, or as one stream where segments cannot work.
 pub fn download(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     dest: &Path,
     settings: &mut Settings,
     notices: &mut Notices,
@@ -315,7 +316,7 @@ fn open_part(part: &Path, size: u64, fresh: bool) -> Result<File> {
 
 /// What the connections of one segmented download share.
 struct Shared<'a> {
-    remote: &'a str,
+    remote: &'a RemotePath,
     size: u64,
     file: &'a File,
     todo: Mutex<VecDeque<Range>>,
@@ -382,7 +383,7 @@ impl Shared<'_> {
                 return Err(Error::refused(reply.code, reply.text()).context("REST for a segment"));
             }
         }
-        let mut data = conn.open_data(&Command::Retr(Arg::new(self.remote)?))?;
+        let mut data = conn.open_data(&Command::Retr(Arg::from(self.remote)))?;
         let mut buf = vec![0u8; CHUNK];
         let mut at = start;
         let read: Result<()> = loop {
@@ -449,7 +450,7 @@ impl Shared<'_> {
 /// against ours of the part, where offered. Ok(true) when the hash proved it.
 fn prove(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     part: &Path,
     size: u64,
     plan: Option<(crate::verify::Algo, crate::verify::HashCommand)>,
@@ -483,7 +484,7 @@ fn prove(
 #[allow(clippy::too_many_arguments)]
 fn finish(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     part: &Path,
     state: &Path,
     target: &Dest,

@@ -15,6 +15,7 @@ use std::path::Path;
 use crate::error::{Error, Kind, Result};
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::Connection;
+use crate::remote_path::RemotePath;
 use crate::verify::{Algo, HashCommand, PipedHasher as Hasher, Verify};
 
 use super::local::{self, PART_SUFFIX};
@@ -22,19 +23,16 @@ use super::proof::{self, SizeAnswer};
 use super::transfer::{hash_prefix, push_once, send, Moved, Notices, Settings};
 
 /// The temporary name an upload to `remote` is stored under, in the same directory.
-pub fn part_name(remote: &str) -> String {
-    let (dir, name) = match remote.rfind('/') {
-        Some(i) => (&remote[..=i], &remote[i + 1..]),
-        None => ("", remote),
-    };
-    format!("{dir}.{}{PART_SUFFIX}", local::short_name(name))
+pub fn part_name(remote: &RemotePath) -> Result<RemotePath> {
+    let name = format!(".{}{PART_SUFFIX}", local::short_name(remote.file_name()));
+    Ok(remote.with_file_name(&name)?)
 }
 
 /// Uploads the local file `src` to `remote`.
 pub fn upload(
     conn: &mut Connection,
     src: &Path,
-    remote: &str,
+    remote: &RemotePath,
     settings: &mut Settings,
     notices: &mut Notices,
 ) -> Result<Moved> {
@@ -54,7 +52,7 @@ pub fn upload(
         keep_time(conn, src, remote, settings, notices)?;
         return Ok(moved);
     }
-    let part = part_name(remote);
+    let part = part_name(remote)?;
     let stored = store(conn, &mut file, src, &part, local_len, settings, notices);
     let moved = match stored {
         Ok(m) => m,
@@ -79,16 +77,16 @@ pub fn upload(
 pub fn upload_from(
     conn: &mut Connection,
     input: &mut dyn std::io::Read,
-    remote: &str,
+    remote: &RemotePath,
     settings: &mut Settings,
     notices: &mut Notices,
 ) -> Result<Moved> {
     conn.ensure_binary()?;
     let shown = Path::new("standard input");
     let part = if settings.inplace {
-        remote.to_string()
+        remote.clone()
     } else {
-        part_name(remote)
+        part_name(remote)?
     };
     let stored = (|| {
         let plan = proof::hash_plan(conn, settings.verify)?;
@@ -96,7 +94,7 @@ pub fn upload_from(
         settings.progress.begin("stdin", None, 0);
         let sent = send(
             conn,
-            &Command::Stor(Arg::new(&part)?),
+            &Command::Stor(Arg::from(&part)),
             input,
             shown,
             settings,
@@ -125,7 +123,7 @@ pub fn upload_from(
 fn already_there(
     conn: &mut Connection,
     src: &Path,
-    remote: &str,
+    remote: &RemotePath,
     local_len: u64,
     settings: &Settings,
     notices: &mut Notices,
@@ -154,6 +152,7 @@ fn already_there(
             ));
             Ok(Some(Moved {
                 hash_checked: true,
+                hash: Some(algo),
                 proven: true,
                 ..complete
             }))
@@ -188,12 +187,12 @@ fn store(
     conn: &mut Connection,
     file: &mut File,
     src: &Path,
-    path: &str,
+    path: &RemotePath,
     local_len: u64,
     settings: &mut Settings,
     notices: &mut Notices,
 ) -> Result<Moved> {
-    let arg = Arg::new(path)?;
+    let arg = Arg::from(path);
     let mut offset = 0;
     if settings.resume || settings.retrying {
         if let SizeAnswer::Known(have) = proof::size(conn, path)? {
@@ -275,7 +274,7 @@ fn store(
 /// server's hash equal to ours where it offers one.
 fn prove_stored(
     conn: &mut Connection,
-    path: &str,
+    path: &RemotePath,
     len: u64,
     hashed: Option<((Algo, HashCommand), Hasher)>,
     verify: Verify,
@@ -285,6 +284,7 @@ fn prove_stored(
         conn.transcript_mut()
             .note(&format!("verified by size ({len} bytes)"));
     }
+    let algo = hashed.as_ref().map(|(plan, _)| plan.0);
     let hash_checked = match hashed {
         Some((plan, h)) => proof::check_hash(conn, path, plan, h.finish(), verify)?,
         None => false,
@@ -292,6 +292,7 @@ fn prove_stored(
     Ok(Moved {
         size_checked,
         hash_checked,
+        hash: algo.filter(|_| hash_checked),
         proven: true,
         ..Moved::default()
     })
@@ -301,7 +302,7 @@ fn prove_stored(
 fn plan_resume(
     conn: &mut Connection,
     src: &Path,
-    path: &str,
+    path: &RemotePath,
     have: u64,
     local_len: u64,
     notices: &mut Notices,
@@ -330,8 +331,8 @@ fn plan_resume(
 /// part removed and a hint about `--inplace`.
 fn rename_into_place(
     conn: &mut Connection,
-    part: &str,
-    remote: &str,
+    part: &RemotePath,
+    remote: &RemotePath,
     notices: &mut Notices,
 ) -> Result<()> {
     let refused = match rename(conn, part, remote)? {
@@ -362,7 +363,7 @@ fn rename_into_place(
 }
 
 /// RNFR/RNTO; Ok(Some(refusal)) when the server said no.
-fn rename(conn: &mut Connection, from: &str, to: &str) -> Result<Option<Error>> {
+fn rename(conn: &mut Connection, from: &RemotePath, to: &RemotePath) -> Result<Option<Error>> {
     match super::ops::rename(conn, from, to) {
         Ok(()) => Ok(None),
         Err(e) if e.kind() == Kind::Refused => Ok(Some(e)),
@@ -372,7 +373,7 @@ fn rename(conn: &mut Connection, from: &str, to: &str) -> Result<Option<Error>> 
 
 /// The error of a failed upload, after its temporary file is removed (said when it could
 /// not be; a refusal usually means the server never created it).
-fn failed_with_part(conn: &mut Connection, part: &str, e: Error) -> Error {
+fn failed_with_part(conn: &mut Connection, part: &RemotePath, e: Error) -> Error {
     let refused = e.kind() == Kind::Refused;
     match remove_part(conn, part) {
         Ok(()) => e,
@@ -385,8 +386,8 @@ fn failed_with_part(conn: &mut Connection, part: &str, e: Error) -> Error {
 
 /// Removes a temporary upload, even after Ctrl-C, while the connection allows. Ok when it
 /// is gone (or was never there).
-fn remove_part(conn: &mut Connection, part: &str) -> Result<()> {
-    let reply = conn.cleanup(&Command::Dele(Arg::new(part)?))?;
+fn remove_part(conn: &mut Connection, part: &RemotePath) -> Result<()> {
+    let reply = conn.cleanup(&Command::Dele(Arg::from(part)))?;
     if reply.is_completion() || reply.code == 550 {
         Ok(())
     } else {
@@ -399,7 +400,7 @@ fn remove_part(conn: &mut Connection, part: &str) -> Result<()> {
 fn keep_time(
     conn: &mut Connection,
     src: &Path,
-    remote: &str,
+    remote: &RemotePath,
     settings: &Settings,
     notices: &mut Notices,
 ) -> Result<()> {
@@ -410,7 +411,7 @@ fn keep_time(
         return Ok(());
     };
     let stamp = crate::ftp::time::format_ftp_time(secs);
-    let arg = Arg::new(remote)?;
+    let arg = Arg::from(remote);
     let reply = conn.exec(&Command::Mfmt(stamp.clone(), arg.clone()))?;
     if reply.is_completion() {
         return Ok(());
@@ -435,9 +436,10 @@ mod tests {
 
     #[test]
     fn the_part_is_beside_the_final_name() {
-        assert_eq!(part_name("/up/a.bin"), "/up/.a.bin.3700ftp-part");
-        assert_eq!(part_name("a.bin"), ".a.bin.3700ftp-part");
-        assert_eq!(part_name("d/a"), "d/.a.3700ftp-part");
-        assert!(part_name(&"x".repeat(255)).len() <= 255);
+        let part = |p: &str| part_name(&RemotePath::new(p).unwrap()).unwrap().to_string();
+        assert_eq!(part("/up/a.bin"), "/up/.a.bin.3700ftp-part");
+        assert_eq!(part("a.bin"), ".a.bin.3700ftp-part");
+        assert_eq!(part("d/a"), "d/.a.3700ftp-part");
+        assert!(part(&"x".repeat(255)).len() <= 255);
     }
 }

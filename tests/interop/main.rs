@@ -66,6 +66,7 @@ for_each_server!(
     batch_cd_pwd_and_relative_paths,
     batch_stops_at_first_failure,
     batch_failed_put_stops_and_writes_nothing,
+    shell_commands_people_reach_for,
 );
 
 /// FTPS against vsftpd (explicit `--tls` and implicit `ftps://`), with a

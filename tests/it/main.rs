@@ -18,5 +18,6 @@ mod misbehaving;
 mod oneshot;
 mod prompt;
 mod resilience;
+mod shell;
 mod tidy;
 mod transfers;
