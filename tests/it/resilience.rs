@@ -386,3 +386,75 @@ fn a_server_without_rest_gets_one_stream() {
     assert_eq!(t.connections, 1);
     no_parts(home.path());
 }
+
+/// `mv` of a download whose DELE reply is lost with the connection: `then` scripts the
+/// second login.
+fn mv_with_lost_dele(then: FakeServer) -> (Output, crate::fake_server::Transcript, Vec<u8>) {
+    let data = content(3_000);
+    let server = FakeServer::new()
+        .size(data.len() as u64)
+        .login()
+        .retr(&data)
+        .expect("DELE")
+        .close()
+        .then(then)
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let out = run(
+        home.path(),
+        &[
+            "--timeout",
+            "5",
+            "mv",
+            "--retry-delay",
+            "0",
+            &server.url("/moved.bin"),
+            "moved.bin",
+        ],
+    );
+    let t = server.finish();
+    assert_eq!(std::fs::read(home.path().join("moved.bin")).unwrap(), data);
+    (out, t, data)
+}
+
+#[test]
+fn a_dele_whose_reply_was_lost_is_checked_by_size_not_sent_again() {
+    // The second login finds the source gone (SIZE: 550): the DELE worked.
+    let (out, t, _) = mv_with_lost_dele(FakeServer::new().login());
+    assert!(out.status.success(), "{}\n{:?}", stderr(&out), t.commands);
+    assert_eq!(
+        t.commands.iter().filter(|c| c.starts_with("DELE")).count(),
+        1,
+        "{:?}",
+        t.commands
+    );
+    let second = t
+        .commands
+        .iter()
+        .rposition(|c| c.starts_with("PASS"))
+        .unwrap();
+    assert!(
+        t.commands[second..].iter().any(|c| c.starts_with("SIZE")),
+        "{:?}",
+        t.commands
+    );
+}
+
+#[test]
+fn a_dele_whose_reply_was_lost_is_sent_again_only_when_size_finds_the_source() {
+    let (out, t, data) = mv_with_lost_dele(
+        FakeServer::new()
+            .size(3_000)
+            .login()
+            .reply("SIZE", "213 3000\r\n")
+            .reply("DELE", "250 Deleted\r\n"),
+    );
+    assert_eq!(data.len(), 3_000);
+    assert!(out.status.success(), "{}\n{:?}", stderr(&out), t.commands);
+    assert_eq!(
+        t.commands.iter().filter(|c| c.starts_with("DELE")).count(),
+        2,
+        "{:?}",
+        t.commands
+    );
+}
