@@ -458,3 +458,20 @@ fn a_dele_whose_reply_was_lost_is_sent_again_only_when_size_finds_the_source() {
         t.commands
     );
 }
+
+#[test]
+fn get_with_segments_in_a_session_fetches_a_relative_path_on_every_connection() {
+    let server = common::TestServer::start();
+    let data = content(3 * MIB + 7);
+    server.put("/d/s.bin", &data);
+    let home = tempfile::tempdir().unwrap();
+    let script = format!("open {}\ncd d\nget --segments 3 s.bin\n", server.url("/"));
+    let out = common::ftp(home.path())
+        .write_stdin(script)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read(home.path().join("s.bin")).unwrap() == data);
+    assert_eq!(server.logins(), 3, "{}", stderr(&out));
+    no_parts(home.path());
+}
