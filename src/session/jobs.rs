@@ -310,7 +310,7 @@ pub fn run_sequential(
         let fatal = result
             .as_ref()
             .err()
-            .filter(|e| matches!(e.kind(), Kind::Interrupted | Kind::Connection))
+            .filter(|e| matches!(e.kind(), Kind::Interrupted | Kind::Connection) || disk_full(e))
             .map(not_done);
         record(&mut outcome, job, result);
         if let Some(reason) = fatal {
@@ -322,6 +322,12 @@ pub fn run_sequential(
     }
     outcome.elapsed = start.elapsed();
     outcome
+}
+
+/// A server out of storage (452): every further file would fail the same way, so the run
+/// stops (never retried either: [`Error::transient`]).
+fn disk_full(e: &Error) -> bool {
+    e.code() == Some(452)
 }
 
 /// The failure of a file that was never started because of `cause`.
@@ -369,6 +375,8 @@ pub fn run_parallel(
         ..Outcome::default()
     }));
     let workers = n.max(1);
+    // A server out of space (452) stops the run: no worker takes another file.
+    let full = std::sync::atomic::AtomicBool::new(false);
     let mut login_errors = Vec::new();
     let mut lost = Vec::new();
     std::thread::scope(|scope| {
@@ -377,6 +385,7 @@ pub fn run_parallel(
             let queue = queue.clone();
             let shared = shared.clone();
             let policy = policy.clone();
+            let full = &full;
             // Stagger logins a little so a server's per-second connection limit is not hit at once.
             let delay = Duration::from_millis(20 * index as u64);
             handles.push(scope.spawn(move || {
@@ -386,7 +395,9 @@ pub fn run_parallel(
                 Err(e) => return WorkerEnd::LoginFailed(e),
             };
             loop {
-                if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+                if cancel.load(std::sync::atomic::Ordering::SeqCst)
+                    || full.load(std::sync::atomic::Ordering::SeqCst)
+                {
                     break;
                 }
                 let Some(job) = lock(&queue).pop_front() else {
@@ -417,8 +428,13 @@ pub fn run_parallel(
                         lock(&queue).push_back(job);
                         return WorkerEnd::Lost(e);
                     }
-                    Err(e) if e.kind() == Kind::Connection => {
+                    Err(e) if e.kind() == Kind::Connection || disk_full(&e) => {
+                        if disk_full(&e) {
+                            full.store(true, std::sync::atomic::Ordering::SeqCst);
+                        }
                         record(&mut out, &job, Err(e.clone()));
+                        drop(out);
+                        conn.quit();
                         return WorkerEnd::Lost(e);
                     }
                     result => record(&mut out, &job, result),

@@ -475,3 +475,37 @@ fn get_with_segments_in_a_session_fetches_a_relative_path_on_every_connection() 
     assert_eq!(server.logins(), 3, "{}", stderr(&out));
     no_parts(home.path());
 }
+
+#[test]
+fn a_452_stops_a_multi_file_run_and_is_not_retried() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("a1.txt"), b"one").unwrap();
+    std::fs::write(home.path().join("a2.txt"), b"two").unwrap();
+    let server = FakeServer::new()
+        .login()
+        .reply("STOR", "452 Insufficient storage space\r\n")
+        .reply("DELE", "550 No such file\r\n")
+        .start();
+    let out = run(
+        home.path(),
+        &[
+            "--timeout",
+            "5",
+            "cp",
+            "--retry-delay",
+            "0",
+            "a*.txt",
+            &server.url("/in/"),
+        ],
+    );
+    let t = server.finish();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert_eq!(
+        t.commands.iter().filter(|c| c.starts_with("STOR")).count(),
+        1,
+        "{:?}",
+        t.commands
+    );
+    assert!(!stderr(&out).contains("retry"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not transferred"), "{}", stderr(&out));
+}
