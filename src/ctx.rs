@@ -243,6 +243,29 @@ impl Ctx {
         move || crate::session::login(&url, tls, &opts, transcript.clone())
     }
 
+    /// A way to log in again to the server of `remote` (retries, segmented downloads),
+    /// landing in the directory its relative paths start from: the session's working
+    /// directory when the session serves it, else the login directory.
+    pub fn reconnector(&mut self, remote: &Remote) -> Option<crate::session::transfer::Login> {
+        let (url, cwd) = match &remote.url {
+            Some(u) if !self.session_serves(u) => (u.clone(), None),
+            _ => {
+                let s = self.session.as_ref()?;
+                (s.url.clone(), s.cwd.clone())
+            }
+        };
+        let connect = self.connector(&url);
+        Some(crate::session::transfer::Login(std::sync::Arc::new(
+            move || {
+                let mut conn = connect()?;
+                if let Some(dir) = &cwd {
+                    crate::session::ops::cwd(&mut conn, dir)?;
+                }
+                Ok(conn)
+            },
+        )))
+    }
+
     /// Connects and logs in to the server of `url`.
     pub fn login(&mut self, url: &FtpUrl) -> Result<Connection> {
         let tls = self.tls_for(url);
