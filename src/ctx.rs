@@ -229,19 +229,7 @@ impl Ctx {
             return Ok(done.clone());
         }
         let mut warnings = Vec::new();
-        let command = self
-            .site_of(url)
-            .and_then(|s| s.settings.password_command.clone());
-        let from_command = match &command {
-            Some(words) if url.user_given && !url.user.eq_ignore_ascii_case("anonymous") => {
-                let timeout = self.opts.timeout.max(credentials::COMMAND_TIMEOUT);
-                match credentials::run_password_command(words, timeout, &self.opts.cancel) {
-                    Ok(p) => Some(p),
-                    Err(e) => return Err(e),
-                }
-            }
-            _ => None,
-        };
+        let from_command = self.password_from_command(url)?;
         let done = match from_command {
             Some(password) => FtpUrl {
                 password: Some(password),
@@ -280,6 +268,29 @@ impl Ctx {
         let opts = self.opts_for(&url);
         let transcript = self.transcript();
         Ok(move || crate::session::login(&url, tls, &opts, transcript.clone()))
+    }
+
+    /// A way to log in again to the server of `remote` (retries, segmented downloads),
+    /// landing in the directory its relative paths start from: the session's working
+    /// directory when the session serves it, else the login directory.
+    pub fn reconnector(&mut self, remote: &Remote) -> Option<crate::session::transfer::Login> {
+        let (url, cwd) = match &remote.url {
+            Some(u) if !self.session_serves(u) => (u.clone(), None),
+            _ => {
+                let s = self.session.as_ref()?;
+                (s.url.clone(), s.cwd.clone())
+            }
+        };
+        let connect = self.connector(&url).ok()?;
+        Some(crate::session::transfer::Login(std::sync::Arc::new(
+            move || {
+                let mut conn = connect()?;
+                if let Some(dir) = &cwd {
+                    crate::session::ops::cwd(&mut conn, dir)?;
+                }
+                Ok(conn)
+            },
+        )))
     }
 
     /// Connects and logs in to the server of `url`.

@@ -42,6 +42,8 @@ pub(super) fn many_down(
     let restore = session_cwd(ctx, &remote);
     let absolute_base = absolute_base(ctx, &remote);
     let bars_enabled = ctx.progress && !ctx.verbose;
+    let mut opts = opts.for_many();
+    opts.policy.login = ctx.reconnector(&remote);
     let ctx_cancel = ctx.opts.cancel.clone();
     let parallel = opts.parallel;
     let result = ctx.with_conn(&remote, |conn, _| {
@@ -211,6 +213,8 @@ pub(super) fn many_up(
         }
     }
     let bars_enabled = ctx.progress && !ctx.verbose;
+    let mut opts = opts.for_many();
+    opts.policy.login = ctx.reconnector(&remote);
     let ctx_cancel = ctx.opts.cancel.clone();
     let parallel = opts.parallel;
     let result = ctx.with_conn(&remote, |conn, _| {

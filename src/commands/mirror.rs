@@ -15,7 +15,8 @@ use crate::error::{Error, Result};
 use crate::output::Bar;
 use crate::session::jobs::human_bytes;
 use crate::session::mirror::{self, Compare, Filter, Parallel, Pattern, Report, Request, Verdict};
-use crate::session::transfer::Policy;
+use crate::session::transfer::{Policy, Retry};
+use std::time::Duration;
 
 const fn flag(
     short: Option<char>,
@@ -57,6 +58,8 @@ const MIRROR_FLAGS: &[Flag] = &[
     flag(None, "max-size", Some("SIZE"), "only source files of at most SIZE bytes (K, M, G suffixes: powers of 1024)"),
     flag(None, "min-size", Some("SIZE"), "only source files of at least SIZE bytes"),
     flag(Some('j'), "parallel", Some("N"), "transfer over N connections at once"),
+    flag(None, "retry", Some("N"), "try a file that failed for a transient reason N more times, resuming (default 3)"),
+    flag(None, "retry-delay", Some("SECS"), "the wait before the first retry, doubled each time up to 30 s (default 1)"),
 ];
 
 pub(super) const MIRROR: Spec = Spec {
@@ -385,6 +388,14 @@ fn request(
             preserve: true,
             limiter: ctx.limiter.clone(),
             inplace: false,
+            retry: Retry {
+                times: number("retry", "a number")?
+                    .map_or(super::options::MANY_RETRIES, |n| n.min(1000) as u32),
+                delay: number("retry-delay", "a number of seconds")?
+                    .map_or(Retry::default().delay, |s| Duration::from_secs(s.min(3600))),
+            },
+            login: ctx.reconnector(remote),
+            ..Policy::default()
         },
         restore: if in_session {
             session_cwd.clone()

@@ -322,7 +322,7 @@ fn upload_target(mut remote: Remote, local: &Path) -> Result<Remote> {
     Ok(remote)
 }
 
-fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
+fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, mut opts: Opts) -> Result<()> {
     let base = ctx.local_dir.clone();
     let rel = |p: &Path| p.strip_prefix(&base).unwrap_or(p).display().to_string();
     let (remote, job, shown, probe, checked) = match plan {
@@ -372,6 +372,7 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
     let mut bar = ctx.progress_bar();
     let mut notices = Vec::new();
     let restore = super::many::session_cwd(ctx, &remote);
+    opts.policy.login = ctx.reconnector(&remote);
     let mut job = job;
     let mut is_dir = false;
     let began = std::time::Instant::now();

@@ -5,6 +5,7 @@
 use super::{Ctx, Options, Result, Settings, Site};
 use crate::glob;
 use crate::output::Output;
+use crate::session::credentials;
 use crate::url::{looks_like_url, FtpUrl};
 
 impl Ctx {
@@ -117,5 +118,20 @@ impl Ctx {
         let shown = format!("open {}", url.authority());
         let site = self.site_operand(word).map(|(s, _)| s.name.clone());
         self.open_at(url, site, tls).map_err(|e| e.context(shown))
+    }
+
+    /// The password from the `password_command` of `url`'s site, when it has one and the
+    /// URL names a user other than anonymous.
+    pub(super) fn password_from_command(&self, url: &FtpUrl) -> Result<Option<String>> {
+        let command = self
+            .site_of(url)
+            .and_then(|s| s.settings.password_command.as_ref());
+        match command {
+            Some(words) if url.user_given && !url.user.eq_ignore_ascii_case("anonymous") => {
+                let timeout = self.opts.timeout.max(credentials::COMMAND_TIMEOUT);
+                credentials::run_password_command(words, timeout, &self.opts.cancel).map(Some)
+            }
+            _ => Ok(None),
+        }
     }
 }

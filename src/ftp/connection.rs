@@ -67,6 +67,8 @@ pub struct Connection {
     pub(super) asked: Option<Asked>,
     /// The greeting was `230`: logged in without USER and PASS.
     pub(super) logged_in: bool,
+    /// When a command was last sent.
+    pub(super) last_sent: Instant,
 }
 
 impl Connection {
@@ -103,6 +105,7 @@ impl Connection {
             .peer_addr()
             .map_err(|e| Error::connection(describe_io(&e)))?;
         let _ = stream.set_nodelay(true);
+        net::keep_alive(&stream);
         net::set_ticks(&stream).map_err(|e| Error::connection(describe_io(&e)))?;
         let tls_settings = match mode {
             Mode::Off => None,
@@ -135,6 +138,7 @@ impl Connection {
             mode,
             asked: None,
             logged_in: false,
+            last_sent: Instant::now(),
         };
         if let Some(d) = conn.stream.describe() {
             conn.transcript.note(&format!("TLS: {d}"));
@@ -288,6 +292,15 @@ impl Connection {
         }
     }
 
+    /// Sends NOOP when no command went out for `idle` or longer (between the files of a long
+    /// run, so a server's idle timeout does not fire, and a connection that died meanwhile is
+    /// found before the next file starts). A failure leaves the connection marked dead.
+    pub fn keep_alive_if_idle(&mut self, idle: Duration) {
+        if self.alive && self.last_sent.elapsed() >= idle {
+            let _ = self.exec(&Command::Noop);
+        }
+    }
+
     /// Whether MLSD works here: None until tried.
     pub fn mlsd_supported(&self) -> Option<bool> {
         self.mlsd
@@ -321,6 +334,7 @@ impl Connection {
     fn send_until(&mut self, cmd: &Command, deadline: Instant, cancel: &AtomicBool) -> Result<()> {
         self.drop_unsolicited()?;
         self.asked = Some(Asked::of(cmd));
+        self.last_sent = Instant::now();
         self.transcript.sent(&cmd.log_line());
         let bytes = cmd.wire();
         let res = write_all_timed(&mut self.stream, &bytes, deadline, cancel);
@@ -450,6 +464,7 @@ impl Connection {
     /// whose outcome does not decide what is sent next.
     pub fn exec_pipelined(&mut self, cmds: &[Command]) -> Result<Vec<Reply>> {
         self.drop_unsolicited()?;
+        self.last_sent = Instant::now();
         let deadline = Instant::now() + self.opts.timeout;
         let cancel = self.opts.cancel.clone();
         let mut bytes = Vec::new();
@@ -487,19 +502,13 @@ impl Connection {
         // Stream mode and file structure are RFC 959's defaults; a server that does not
         // implement MODE or STRU is already in them, so a refusal is not an error.
         self.binary = true;
-        match replies.get(3) {
-            Some(feat) => self.learn_features(feat),
-            None => Ok(()),
-        }
+        replies.get(3).map_or(Ok(()), |f| self.learn_features(f))
     }
 
-    /// Keeps FEAT's lines, and sends `OPTS UTF8 ON` when they list UTF8 (RFC 2640; no round
-    /// trip otherwise). Any answer will do: names are kept as the server's bytes either way.
+    /// Keeps FEAT's lines; `OPTS UTF8 ON` if they list UTF8 (RFC 2640; any answer will do).
     fn learn_features(&mut self, feat: &Reply) -> Result<()> {
-        let lines = feat.feature_lines();
-        let utf8 = lines.iter().any(|l| l.trim().eq_ignore_ascii_case("UTF8"));
-        self.features = Some(lines);
-        if utf8 {
+        self.features = Some(feat.feature_lines());
+        if feat.lists_feature("UTF8") {
             self.exec(&Command::OptsUtf8)?;
         }
         Ok(())
@@ -621,6 +630,37 @@ mod tests {
             }
         });
         port
+    }
+
+    #[test]
+    fn the_control_connection_has_keep_alive_and_idle_means_a_noop() {
+        let flag = Arc::new(AtomicBool::new(false));
+        let port = server(flag.clone(), Arc::new(Mutex::new(Vec::new())));
+        let opts = Options {
+            cancel: flag,
+            timeout: Duration::from_secs(5),
+            ..Options::default()
+        };
+        let sink = Arc::new(Mutex::new(Vec::new()));
+        let mut conn = Connection::connect(
+            "127.0.0.1",
+            port,
+            opts,
+            Transcript::buffer(sink.clone()),
+            Mode::Off,
+        )
+        .unwrap();
+        #[cfg(target_os = "linux")]
+        {
+            use nix::sys::socket::{getsockopt, sockopt};
+            assert!(getsockopt(conn.stream.tcp(), sockopt::KeepAlive).unwrap());
+        }
+        conn.keep_alive_if_idle(Duration::from_secs(3600));
+        conn.keep_alive_if_idle(Duration::ZERO);
+        let text = String::from_utf8_lossy(&sink.lock().unwrap()).into_owned();
+        assert_eq!(text.matches("NOOP").count(), 1, "{text}");
+        assert!(conn.is_alive());
+        conn.quit();
     }
 
     #[test]

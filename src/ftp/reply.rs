@@ -25,6 +25,13 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// True when this FEAT reply lists `feature` (a line of just that word, any case).
+    pub fn lists_feature(&self, feature: &str) -> bool {
+        self.feature_lines()
+            .iter()
+            .any(|l| l.trim().eq_ignore_ascii_case(feature))
+    }
+
     /// The feature lines of a FEAT reply (none when FEAT was refused).
     pub fn feature_lines(&self) -> Vec<String> {
         if self.is_completion() && self.lines.len() > 2 {

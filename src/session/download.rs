@@ -37,7 +37,8 @@ pub fn download(
         return Err(special_refused(dest));
     }
     conn.ensure_binary()?;
-    let expected = if settings.verify == Verify::None && !settings.resume {
+    let expected = if settings.verify == Verify::None && !settings.resume && settings.part.is_none()
+    {
         None
     } else {
         proof::expected(conn, remote, settings.moving)?
@@ -70,8 +71,9 @@ fn name_of(path: &Path) -> String {
         .unwrap_or_else(|| "download".into())
 }
 
-/// A fresh download into a temporary file, renamed over `target` once proven.
-fn atomic(
+/// A fresh download into a temporary file, renamed over `target` once proven. A transient
+/// failure, when a retry follows, keeps the temporary file for it ([`Settings::part`]).
+pub(super) fn atomic(
     conn: &mut Connection,
     remote: &RemotePath,
     target: &Dest,
@@ -85,14 +87,31 @@ fn atomic(
         _ => None,
     };
     let mut part = local::new_part(dest, replaces)?;
-    let moved = fetch_proven(
+    let fetched = fetch_proven(
         conn,
         remote,
         Sink::File(part.as_file_mut()),
         dest,
         expected,
         settings,
-    )?;
+    );
+    let moved = match fetched {
+        Ok(m) => m,
+        Err(e) if e.transient() => {
+            // Kept for a retry, or, when every byte arrived and only the final reply was
+            // lost, to be proven on a new login.
+            let len = part.as_file().metadata().ok().map(|m| m.len());
+            let whole = expected.is_some() && len == expected;
+            if settings.keep_part || whole {
+                if let Ok((_, path)) = part.keep() {
+                    settings.part_whole = whole;
+                    settings.part = Some(path);
+                }
+            }
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     local::keep_nature(part.as_file(), replaces);
     if settings.moving {
         part.as_file()
@@ -111,7 +130,7 @@ fn atomic(
 }
 
 /// `cp -c` onto an existing file: continue it, call it complete, or start over.
-fn resume(
+pub(super) fn resume(
     conn: &mut Connection,
     remote: &RemotePath,
     dest: &Path,
@@ -375,7 +394,7 @@ fn check_size(total: u64, expected: Option<u64>, dest: &Path) -> Result<()> {
 }
 
 /// `-p` for a download: the local file gets the remote file's MDTM.
-fn keep_remote_time(
+pub(super) fn keep_remote_time(
     conn: &mut Connection,
     remote: &RemotePath,
     dest: &Path,

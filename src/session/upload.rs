@@ -61,6 +61,8 @@ pub fn upload(
                 "the part uploaded so far is kept as {part}; the same command with -c continues it"
             )));
         }
+        // A retry follows: it continues the part (APPE, or REST + STOR).
+        Err(e) if settings.keep_part && e.transient() => return Err(e),
         Err(e) => return Err(failed_with_part(conn, &part, e)),
     };
     rename_into_place(conn, &part, remote, notices)?;
@@ -195,7 +197,7 @@ fn store(
 ) -> Result<Moved> {
     let arg = Arg::from(path);
     let mut offset = 0;
-    if settings.resume {
+    if settings.resume || settings.retrying {
         if let SizeAnswer::Known(have) = proof::size(conn, path)? {
             offset = plan_resume(conn, src, path, have, local_len, notices)?;
         }

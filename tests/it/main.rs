@@ -18,6 +18,7 @@ mod mirror;
 mod misbehaving;
 mod oneshot;
 mod prompt;
+mod resilience;
 mod shell;
 mod sites;
 mod tidy;
