@@ -10,6 +10,7 @@ mod options;
 mod remote;
 mod session;
 mod transfer;
+mod tree;
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
@@ -129,6 +130,7 @@ pub static COMMANDS: &[Spec] = &[
     transfer::GET,
     transfer::PUT,
     mirror::MIRROR,
+    tree::DU,
     remote::CD,
     remote::PWD,
     session::LCD,

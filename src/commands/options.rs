@@ -34,6 +34,12 @@ pub(super) const TRANSFER_FLAGS: &[Flag] = &[
     },
     Flag {
         short: None,
+        long: "create-dirs",
+        value: None,
+        help: "make the destination's missing directories (remote: MKD each, robust when another client makes them too)",
+    },
+    Flag {
+        short: None,
         long: "inplace",
         value: None,
         help: "upload straight onto the final name (no temporary name + rename), for servers that forbid renames",
@@ -46,6 +52,8 @@ pub(super) struct Opts {
     pub(super) recursive: bool,
     pub(super) parallel: usize,
     pub(super) delete_source: bool,
+    /// `--create-dirs`: make the destination's missing directories first.
+    pub(super) create_dirs: bool,
     pub(super) policy: Policy,
 }
 
@@ -72,6 +80,7 @@ impl Opts {
             recursive: args.has("recursive"),
             parallel,
             delete_source,
+            create_dirs: args.has("create-dirs"),
             policy: Policy {
                 resume: args.has("continue"),
                 verify: ctx.verify,

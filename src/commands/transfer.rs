@@ -302,6 +302,9 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
     let (remote, job, shown, probe) = match plan {
         Plan::Download { remote, local } => {
             let shown = format!("{verb} {} {}", remote.shown(), rel(&local));
+            if opts.create_dirs {
+                create_local_parent(&local).map_err(|e| e.context(shown.clone()))?;
+            }
             check_local_dir(&local).map_err(|e| e.context(shown.clone()))?;
             if opts.delete_source {
                 check_keeps_a_file(&local).map_err(|e| e.context(shown.clone()))?;
@@ -341,6 +344,11 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
             let name = job.local.file_name().and_then(|n| n.to_str()).unwrap_or("");
             job.remote = format!("{}/{name}", job.remote);
         }
+        if opts.create_dirs && !job.download {
+            if let Some((parent, _)) = job.remote.rsplit_once('/') {
+                ops::mkdir_p(conn, parent, restore.as_deref())?;
+            }
+        }
         let moved = jobs::run_one(conn, &job, &mut bar, &opts.policy, &mut notices);
         // A refused download of a directory: say so, not the server's 550.
         if let Err(e) = &moved {
@@ -376,6 +384,16 @@ fn check_keeps_a_file(local: &Path) -> Result<()> {
     match crate::session::local::Dest::inspect(local)? {
         crate::session::local::Dest::Special(_) => {
             Err(crate::session::download::special_refused(local))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `--create-dirs` on a download: the local directory and its parents.
+fn create_local_parent(local: &Path) -> Result<()> {
+    match local.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(|e| Error::local(dir.display(), &e))
         }
         _ => Ok(()),
     }

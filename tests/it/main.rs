@@ -19,3 +19,4 @@ mod oneshot;
 mod prompt;
 mod tidy;
 mod transfers;
+mod tree;

@@ -301,7 +301,8 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
             };
             r.map_err(|e| Error::local(path.display(), &e))
         } else if dir.is_empty() {
-            make_remote_root(conn, &request.remote_root)
+            // With its parents, and fine when another client made it meanwhile.
+            ops::mkdir_p(conn, &request.remote_root, request.restore.as_deref()).map(|_| ())
         } else {
             ops::mkdir(conn, &remote_join(&request.remote_root, dir))
         };
@@ -377,26 +378,6 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
     }
     report.elapsed = started.elapsed();
     report
-}
-
-/// The destination root and any missing parents (`mkdir -p`): parents may exist (their
-/// MKD refusal is not an error), the root itself must be made.
-fn make_remote_root(conn: &mut Connection, root: &str) -> Result<()> {
-    let trimmed = root.trim_end_matches('/');
-    let parts: Vec<&str> = trimmed.split('/').filter(|p| !p.is_empty()).collect();
-    let mut prefix = if trimmed.starts_with('/') {
-        String::from("/")
-    } else {
-        String::new()
-    };
-    for part in &parts[..parts.len().saturating_sub(1)] {
-        if !prefix.is_empty() && !prefix.ends_with('/') {
-            prefix.push('/');
-        }
-        prefix.push_str(part);
-        ops::mkdir_if_missing(conn, &prefix)?;
-    }
-    ops::mkdir(conn, trimmed)
 }
 
 fn withheld(plan: &Plan, why: &str) -> Option<Error> {
