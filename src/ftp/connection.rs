@@ -58,6 +58,9 @@ pub struct Connection {
     pub(super) eprt: Option<bool>,
     /// The FEAT lines, once asked for.
     pub(super) features: Option<Vec<String>>,
+    /// Verbs the server answered 500/502/504 (not implemented), so they are not tried
+    /// again on this connection.
+    pub(super) unsupported: Vec<&'static str>,
     /// The proxy and the server's host name, when connected through a proxy.
     pub(super) via: Option<(crate::ftp::proxy::Proxy, String)>,
     /// The TLS settings and server name when data connections must be protected.
@@ -130,6 +133,7 @@ impl Connection {
             mlsd: None,
             eprt: None,
             features: None,
+            unsupported: Vec::new(),
             via: via.map(|p| (p, host.to_string())),
             data_tls: None,
             mode,
@@ -296,6 +300,21 @@ impl Connection {
     /// Records whether MLSD works here.
     pub fn set_mlsd_supported(&mut self, works: bool) {
         self.mlsd = Some(works);
+    }
+
+    /// Whether `verb` was found not implemented on this connection.
+    pub fn is_unsupported(&self, verb: &str) -> bool {
+        self.unsupported.contains(&verb)
+    }
+
+    /// Records that `verb` is not implemented here, when `code` says so (500, 502, 504);
+    /// returns whether it did.
+    pub fn note_unsupported(&mut self, verb: &'static str, code: u16) -> bool {
+        let not_implemented = matches!(code, 500 | 502 | 504);
+        if not_implemented && !self.is_unsupported(verb) {
+            self.unsupported.push(verb);
+        }
+        not_implemented
     }
 
     /// The transcript this connection writes to.

@@ -194,6 +194,31 @@ pub fn same_content(
     Ok(theirs.map(|t| (t == ours, plan.0)))
 }
 
+/// How many MDTM commands go in one write (their replies, ~25 bytes each, fit any socket
+/// buffer, so the server never blocks on writing while we are still sending).
+const MDTM_BATCH: usize = 64;
+
+/// MDTM of many paths, pipelined: [`MDTM_BATCH`] commands in one write, their replies
+/// read in order, so a tree of 1000 files costs 16 round trips, not 1000. A path the
+/// server gives no time for is None.
+pub fn mdtm_many(conn: &mut Connection, paths: &[String]) -> Result<Vec<Option<i64>>> {
+    let mut out = Vec::with_capacity(paths.len());
+    for chunk in paths.chunks(MDTM_BATCH) {
+        let cmds = chunk
+            .iter()
+            .map(|p| Arg::new(p).map(Command::Mdtm))
+            .collect::<Result<Vec<_>>>()?;
+        for reply in conn.exec_pipelined(&cmds)? {
+            out.push(if reply.code == 213 {
+                crate::ftp::time::parse_ftp_time(reply.text())
+            } else {
+                None
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// MDTM as seconds since the epoch, where the server has it.
 pub fn mdtm(conn: &mut Connection, path: &str) -> Result<Option<i64>> {
     let reply = conn.exec(&Command::Mdtm(Arg::new(path)?))?;

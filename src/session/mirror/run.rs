@@ -205,8 +205,12 @@ fn fill_remote_times(
             _ => None,
         })
         .collect();
-    for path in wanted {
-        let secs = proof::mdtm(conn, &remote_join(&request.remote_root, &path))?;
+    let full: Vec<String> = wanted
+        .iter()
+        .map(|p| remote_join(&request.remote_root, p))
+        .collect();
+    let times = proof::mdtm_many(conn, &full)?;
+    for (path, secs) in wanted.into_iter().zip(times) {
         if let Some(Node::File(info)) = remote.nodes.get_mut(&path) {
             info.mtime = secs;
         }
