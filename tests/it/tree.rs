@@ -280,6 +280,15 @@ fn ls_r_lists_the_tree_with_full_paths_and_json() {
         "{out}"
     );
     assert_eq!(out.lines().count(), 11, "{out}");
+    // -l: one line per entry, the same on every server, ending with the path.
+    let (code, out, err) = run(home.path(), &["ls", "-Rl", &s.url("/site/a dir")]);
+    assert_eq!(code, 0, "{err}");
+    let line = out
+        .lines()
+        .find(|l| l.ends_with(" /site/a dir/inner file.txt"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(line.split_whitespace().any(|w| w == "16"), "{line}");
+    assert_eq!(out.lines().count(), 4, "{out}");
     // In a session, relative to the working directory.
     let out = ftp(home.path())
         .arg(s.url("/site"))
