@@ -8,6 +8,7 @@ use crate::error::{Error, Kind, Result};
 use crate::ftp::connection::Connection;
 use crate::ftp::list::{Entry, Kind as EntryKind};
 
+use super::listing::{self, Want};
 use super::mirror::plan::Node;
 use super::mirror::walk::{list_remote, remote_join, Listed};
 use super::mirror::{Filter, Pattern, Verdict};
@@ -62,6 +63,17 @@ pub fn remove(
         return Err(Error::usage(format!(
             "rm -r {root}: refusing to remove {what} ({absolute}); --force does it"
         )));
+    }
+    // A symbolic link is removed itself, never what it points to (rm -r link/ in POSIX);
+    // the walk below would list through it.
+    let own = listing::itself(conn, root, Want::Entries, Some(cwd))?;
+    if matches!(own.kind, EntryKind::Link | EntryKind::File) {
+        ops::delete(conn, root.trim_end_matches('/'))
+            .map_err(|e| e.context(format!("rm {root}")))?;
+        return Ok(Removed {
+            files: 1,
+            ..Removed::default()
+        });
     }
     let listed = list(conn, root, Some(cwd), true)?;
     let mut done = Removed {

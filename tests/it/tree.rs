@@ -57,7 +57,8 @@ fn rm_r_removes_a_tree_deepest_first_with_one_listing_a_directory() {
         .iter()
         .filter(|c| c.starts_with("MLSD") || c.starts_with("LIST"))
         .count();
-    assert_eq!(listings, 7, "one listing per directory: {cmds:?}");
+    // One of the parent (is /site a link?), then one per directory.
+    assert_eq!(listings, 8, "one listing per directory: {cmds:?}");
     // Every RMD comes after the DELE of everything beneath it; the root's is the last.
     let pos = |prefix: &str| cmds.iter().position(|c| c == prefix).unwrap();
     assert!(pos("RMD /site/a dir/deeper") > pos("DELE /site/a dir/deeper/ünïcödé.bin"));
@@ -122,6 +123,7 @@ fn rm_r_keeps_every_directory_above_a_file_it_could_not_delete() {
         .login()
         .reply("PWD", "257 \"/\"\r\n")
         .reply("MLSD", "502 not implemented\r\n")
+        .list("drwxr-xr-x 3 u g 0 Jan 01 10:00 d\r\n")
         .list("drwxr-xr-x 2 u g 0 Jan 01 10:00 sub\r\n-rw-r--r-- 1 u g 1 Jan 01 10:00 a.txt\r\n")
         .list("-rw-r--r-- 1 u g 1 Jan 01 10:00 locked.txt\r\n")
         .reply("DELE /d/sub/locked.txt", "550 permission denied\r\n")
@@ -141,6 +143,32 @@ fn rm_r_keeps_every_directory_above_a_file_it_could_not_delete() {
         "{err}"
     );
     assert!(err.contains("/d/sub/locked.txt"), "{err}");
+}
+
+/// A symbolic link to a directory is removed itself: its target is never listed nor emptied.
+#[test]
+fn rm_r_of_a_link_removes_the_link_not_what_it_points_to() {
+    let server = fake_server::FakeServer::new()
+        .login()
+        .reply("PWD", "257 \"/\"\r\n")
+        .reply("MLSD", "502 not implemented\r\n")
+        .list("lrwxrwxrwx 1 u g 5 Jan 01 10:00 link -> /data\r\n-rw-r--r-- 1 u g 1 Jan 01 10:00 a.txt\r\n")
+        .reply("DELE /d/link", "250 deleted\r\n")
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .args(["--timeout", "3", "rm", "-r", &server.url("/d/link")])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}\n{t:?}");
+    assert_eq!(
+        t.commands.iter().filter(|c| c.starts_with("LIST")).count(),
+        1,
+        "only the parent is listed: {t:?}"
+    );
+    assert!(!t.sent("RMD"), "{t:?}");
 }
 
 #[test]
