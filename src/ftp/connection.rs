@@ -58,8 +58,7 @@ pub struct Connection {
     pub(super) eprt: Option<bool>,
     /// The FEAT lines, once asked for.
     pub(super) features: Option<Vec<String>>,
-    /// Verbs the server answered 500/502/504 (not implemented), so they are not tried
-    /// again on this connection.
+    /// Verbs answered 500/502/504 (not implemented) here: not tried again.
     pub(super) unsupported: Vec<&'static str>,
     /// The proxy and the server's host name, when connected through a proxy.
     pub(super) via: Option<(crate::ftp::proxy::Proxy, String)>,
@@ -302,19 +301,16 @@ impl Connection {
         self.mlsd = Some(works);
     }
 
-    /// Whether `verb` was found not implemented on this connection.
+    /// Whether `verb` was answered 500/502/504 (not implemented) on this connection.
     pub fn is_unsupported(&self, verb: &str) -> bool {
         self.unsupported.contains(&verb)
     }
 
-    /// Records that `verb` is not implemented here, when `code` says so (500, 502, 504);
-    /// returns whether it did.
-    pub fn note_unsupported(&mut self, verb: &'static str, code: u16) -> bool {
-        let not_implemented = matches!(code, 500 | 502 | 504);
-        if not_implemented && !self.is_unsupported(verb) {
+    /// Remembers `verb` as not implemented here when `code` is 500, 502 or 504.
+    pub fn note_unsupported(&mut self, verb: &'static str, code: u16) {
+        if matches!(code, 500 | 502 | 504) && !self.is_unsupported(verb) {
             self.unsupported.push(verb);
         }
-        not_implemented
     }
 
     /// The transcript this connection writes to.
@@ -510,22 +506,6 @@ impl Connection {
         }
         self.binary = true;
         Ok(())
-    }
-
-    /// The size of a remote file by SIZE (RFC 3659), or None where the server cannot say.
-    /// A `213` whose text is not a size (`abc`, `-1`, a number past 2^64) is an error: a
-    /// server that claims to know the size but cannot say it cannot confirm a transfer.
-    pub fn size(&mut self, path: &str) -> Result<Option<u64>> {
-        let reply = self.exec(&Command::Size(Arg::new(path)?))?;
-        if reply.code != 213 {
-            return Ok(None);
-        }
-        match reply.text().split_whitespace().next().unwrap_or("").parse() {
-            Ok(n) => Ok(Some(n)),
-            Err(_) => Err(Error::not_confirmed(format!(
-                "the server's SIZE reply is not a size: {reply}"
-            ))),
-        }
     }
 
     /// The server's FEAT lines (asked once per connection, only when a feature matters).
