@@ -14,6 +14,7 @@ use crate::ftp::connection::{Connection, Options};
 use crate::ftp::tls::Mode;
 use crate::glob;
 use crate::output::Output;
+use crate::remote_path::RemotePath;
 use crate::session::credentials::{self, NoPrompt, Prompter};
 use crate::session::Session;
 use crate::transcript::Transcript;
@@ -24,8 +25,8 @@ use crate::url::{looks_like_url, FtpUrl};
 pub struct Remote {
     /// The server when the operand was a URL; None for a plain path in a session.
     pub url: Option<FtpUrl>,
-    /// The path on the server (absolute, or relative to the working directory).
-    pub path: String,
+    /// The path on the server (absolute, or relative to the working directory), checked.
+    pub path: RemotePath,
     /// The path as a wildcard pattern, when its last component has wildcards.
     pub pattern: Option<String>,
 }
@@ -222,7 +223,7 @@ impl Ctx {
     pub fn remote(&self, operand: &str) -> Result<Remote> {
         if looks_like_url(operand) {
             let url = FtpUrl::parse(operand)?;
-            let path = url.path.clone();
+            let path = RemotePath::new(url.path.clone())?;
             let pattern = glob::has_wildcards(&url.glob_path).then(|| url.glob_path.clone());
             return Ok(Remote {
                 url: Some(url),
@@ -235,10 +236,10 @@ impl Ctx {
                 "'{operand}' is not an ftp:// URL (write ftp://host/path)"
             )));
         }
-        crate::ftp::command::check_safe(operand)?;
+        let path = RemotePath::new(glob::unescape(operand))?;
         Ok(Remote {
             url: None,
-            path: glob::unescape(operand),
+            path,
             pattern: glob::has_wildcards(operand).then(|| operand.to_string()),
         })
     }
@@ -343,13 +344,13 @@ impl Ctx {
     }
 
     /// The session's remote working directory, asking the server when unknown.
-    pub fn remote_cwd(&mut self) -> Result<String> {
+    pub fn remote_cwd(&mut self) -> Result<RemotePath> {
         self.ensure_connected()?;
         self.session.as_mut().expect("session").cwd()
     }
 
     /// Changes the session's remote directory.
-    pub fn change_dir(&mut self, path: &str) -> Result<String> {
+    pub fn change_dir(&mut self, path: &RemotePath) -> Result<RemotePath> {
         self.ensure_connected()?;
         self.session.as_mut().expect("session").change_dir(path)
     }
@@ -376,7 +377,7 @@ impl Ctx {
                 conn,
                 &remote.path,
                 crate::session::listing::Want::Entries,
-                restore.as_deref(),
+                restore.as_ref(),
             )
         });
         self.set_verbose_quiet(verbose);
@@ -403,11 +404,6 @@ impl Ctx {
             None => "3700ftp".into(),
         }
     }
-}
-
-/// Refuses a remote path that cannot be sent safely (CR, LF or NUL), before connecting.
-pub fn check_path(path: &str) -> Result<()> {
-    crate::ftp::command::check_safe(path)
 }
 
 /// `~` and `~/x` mean the home directory, as in a shell.

@@ -189,6 +189,13 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// A path with CR, LF or NUL is a usage error (the user typed it, or a server sent it).
+impl From<crate::remote_path::UnsafePath> for Error {
+    fn from(e: crate::remote_path::UnsafePath) -> Error {
+        Error::usage(e.to_string())
+    }
+}
+
 /// An io::Error in words a user reads, without Rust's `(os error 2)` suffix.
 pub fn describe_io(err: &io::Error) -> String {
     let s = err.to_string();

@@ -17,6 +17,7 @@ pub mod glob;
 pub mod netrc;
 pub mod output;
 pub mod ratelimit;
+pub mod remote_path;
 pub mod session;
 pub mod terminal_writer;
 pub mod text;

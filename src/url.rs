@@ -13,7 +13,7 @@ use std::fmt;
 use percent_encoding::percent_decode_str;
 
 use crate::error::{Error, Result};
-use crate::ftp::command::check_safe;
+use crate::remote_path::is_safe;
 
 /// The user name sent when a URL names none.
 pub const ANONYMOUS: &str = "anonymous";
@@ -105,7 +105,9 @@ impl FtpUrl {
                 .decode_utf8()
                 .map_err(|_| bad(&format!("the {what} is not valid UTF-8")))?
                 .into_owned();
-            check_safe(&s).map_err(|_| bad(&format!("the {what} contains CR, LF or NUL")))?;
+            if !is_safe(&s) {
+                return Err(bad(&format!("the {what} contains CR, LF or NUL")));
+            }
             Ok(s)
         };
         let user_given = !parsed.username().is_empty();

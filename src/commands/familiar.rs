@@ -4,6 +4,7 @@
 use super::{ArgKind, Args, Flag, Scope, Spec};
 use crate::ctx::Ctx;
 use crate::error::{Error, Kind, Result};
+use crate::remote_path::RemotePath;
 use crate::session::ops;
 
 const fn spec(
@@ -213,7 +214,7 @@ fn on_remote<T>(
     ctx: &mut Ctx,
     verb: &str,
     operand: &str,
-    op: impl FnOnce(&mut crate::ftp::connection::Connection, &str) -> Result<T>,
+    op: impl FnOnce(&mut crate::ftp::connection::Connection, &RemotePath) -> Result<T>,
 ) -> Result<T> {
     let remote = ctx.remote(operand)?;
     let shown = format!("{verb} {}", remote.shown());

@@ -9,6 +9,7 @@ use crate::error::{Error, Kind, Result};
 use crate::ftp::list::{Entry, Kind as EntryKind};
 use crate::glob;
 use crate::output::ListStyle;
+use crate::remote_path::RemotePath;
 use crate::session::listing::{self, Want};
 
 use super::tree::human_size;
@@ -89,16 +90,12 @@ fn ls(ctx: &mut Ctx, args: &Args) -> Result<()> {
         ListStyle::Json => Want::Entries,
     };
     // Checking a directory with CWD moves the session; it must come back.
-    let restore = if ctx.uses_session(&remote) {
-        ctx.session.as_ref().and_then(|s| s.cwd.clone())
-    } else {
-        None
-    };
+    let restore = super::many::session_cwd(ctx, &remote);
     // A wildcard lists the directory it is in and keeps what matches.
     let (path, pattern) = match &remote.pattern {
         Some(p) => {
             let (dir, pat) = glob::split(p);
-            (dir, Some(pat))
+            (RemotePath::new(dir)?, Some(pat))
         }
         None => (remote.path.clone(), None),
     };
@@ -106,9 +103,9 @@ fn ls(ctx: &mut Ctx, args: &Args) -> Result<()> {
     let mut entries = ctx
         .with_conn(&remote, |conn, _| {
             if directory {
-                listing::itself(conn, &path, want, restore.as_deref()).map(|e| vec![e])
+                listing::itself(conn, &path, want, restore.as_ref()).map(|e| vec![e])
             } else {
-                listing::fetch(conn, &path, want, restore.as_deref())
+                listing::fetch(conn, &path, want, restore.as_ref())
             }
         })
         .map_err(|e| e.context(shown.clone()))?;

@@ -11,12 +11,12 @@ use crate::ftp::connection::Connection;
 use crate::ftp::list::Kind as EntryKind;
 use crate::glob;
 use crate::output::Bar;
+use crate::remote_path::RemotePath;
 use crate::session::jobs::{self, Job, Outcome};
 use crate::session::listing::{self, Want};
 use crate::session::ops;
 use crate::session::plan::{
-    join_remote, last_component, remove_remote_dirs, safe_name, skip_reason, walk_local,
-    walk_remote, Planned,
+    last_component, remove_remote_dirs, safe_name, skip_reason, walk_local, walk_remote, Planned,
 };
 
 /// Local sources of an upload.
@@ -58,7 +58,8 @@ pub(super) fn many_down(
                 ));
             }
             let (dir, pat) = glob::split(pattern);
-            let entries = listing::fetch(conn, &dir, Want::Entries, restore.as_deref())?;
+            let dir = RemotePath::new(dir)?;
+            let entries = listing::fetch(conn, &dir, Want::Entries, restore.as_ref())?;
             let mut matched = 0;
             for e in entries {
                 // The name exactly as listed: a server's `../x` or `a/b` is skipped below,
@@ -72,7 +73,7 @@ pub(super) fn many_down(
                     plan.warnings.push(why);
                     continue;
                 }
-                let path = join_remote(&dir, &name);
+                let path = dir.join(&name)?;
                 match e.kind {
                     EntryKind::File => plan.jobs.push(Job {
                         download: true,
@@ -86,7 +87,7 @@ pub(super) fn many_down(
                         &local.join(&name),
                         1,
                         opts.delete_source,
-                        restore.as_deref(),
+                        restore.as_ref(),
                         &mut plan,
                     )?,
                     EntryKind::Dir => plan
@@ -116,7 +117,7 @@ pub(super) fn many_down(
                 &target,
                 0,
                 opts.delete_source,
-                restore.as_deref(),
+                restore.as_ref(),
                 &mut plan,
             )?;
         }
@@ -126,7 +127,7 @@ pub(super) fn many_down(
         if let Some(base) = &absolute_base {
             for job in &mut plan.jobs {
                 if !job.remote.starts_with('/') {
-                    job.remote = join_remote(base, &job.remote);
+                    job.remote = base.join(&job.remote)?;
                 }
             }
         }
@@ -176,7 +177,7 @@ pub(super) fn many_up(
                 };
                 plan.jobs.push(Job {
                     download: false,
-                    remote: join_remote(&base_dir, name),
+                    remote: base_dir.join(name)?,
                     local: f.clone(),
                     delete_source: opts.delete_source,
                 });
@@ -197,9 +198,9 @@ pub(super) fn many_up(
                 .and_then(|p| p.file_name().and_then(|n| n.to_str()).map(String::from))
                 .unwrap_or_default();
             let target = if remote.names_directory() && !name.is_empty() {
-                join_remote(&base_dir, &name)
+                base_dir.join(&name)?
             } else {
-                base_dir.trim_end_matches('/').to_string()
+                RemotePath::new(base_dir.trim_end_matches('/'))?
             };
             walk_local(dir, &target, 0, opts.delete_source, &mut plan)?;
         }
@@ -208,7 +209,7 @@ pub(super) fn many_up(
     if let Some(base) = &absolute_base {
         for job in &mut plan.jobs {
             if !job.remote.starts_with('/') {
-                job.remote = join_remote(base, &job.remote);
+                job.remote = base.join(&job.remote)?;
             }
         }
     }
@@ -223,7 +224,7 @@ pub(super) fn many_up(
     let restore = session_cwd(ctx, &remote);
     let result = ctx.with_conn(&remote, |conn, _| {
         if let Some(dir) = &create {
-            ops::mkdir_p(conn, dir, restore.as_deref())?;
+            ops::mkdir_p(conn, dir, restore.as_ref())?;
         }
         for dir in &plan.remote_dirs {
             // An existing directory refuses MKD; a real problem shows in the uploads.
@@ -313,8 +314,9 @@ fn finish(
     outcome.into_result().map_err(|e| e.context(shown))
 }
 
-/// The session's working directory, to return to after a listing moved it.
-fn session_cwd(ctx: &Ctx, remote: &Remote) -> Option<String> {
+/// The session's working directory when `remote` is on the session's server: where a
+/// listing or a CWD probe that moved the connection returns to.
+pub(super) fn session_cwd(ctx: &Ctx, remote: &Remote) -> Option<RemotePath> {
     if ctx.uses_session(remote) {
         ctx.session.as_ref().and_then(|s| s.cwd.clone())
     } else {
@@ -328,9 +330,9 @@ fn session_cwd(ctx: &Ctx, remote: &Remote) -> Option<String> {
 /// resolved from there, so the connection must not stay where a listing left it.
 fn return_dir(
     conn: &mut Connection,
-    restore: Option<String>,
+    restore: Option<RemotePath>,
     path: &str,
-) -> Result<Option<String>> {
+) -> Result<Option<RemotePath>> {
     if restore.is_some() || path.starts_with('/') {
         return Ok(restore);
     }
@@ -338,7 +340,7 @@ fn return_dir(
 }
 
 /// Where relative job paths start, for connections that did not `cd` (parallel workers).
-fn absolute_base(ctx: &Ctx, remote: &Remote) -> Option<String> {
+fn absolute_base(ctx: &Ctx, remote: &Remote) -> Option<RemotePath> {
     if remote.url.is_none() {
         ctx.session.as_ref().and_then(|s| s.cwd.clone())
     } else {
@@ -354,7 +356,8 @@ pub(super) fn rm_many(ctx: &mut Ctx, remote: Remote) -> Result<()> {
     let result = ctx.with_conn(&remote, |conn, _| {
         let restore = return_dir(conn, restore, &pattern)?;
         let (dir, pat) = glob::split(&pattern);
-        let entries = listing::fetch(conn, &dir, Want::Entries, restore.as_deref())?;
+        let dir = RemotePath::new(dir)?;
+        let entries = listing::fetch(conn, &dir, Want::Entries, restore.as_ref())?;
         let mut names = Vec::new();
         let mut unsafe_names = Vec::new();
         for e in entries.iter().filter(|e| e.kind == EntryKind::File) {
@@ -381,10 +384,11 @@ pub(super) fn rm_many(ctx: &mut Ctx, remote: Remote) -> Result<()> {
             ..Outcome::default()
         };
         for name in names {
-            let path = join_remote(&dir, &name);
+            // A safe name (no control character) joins without a refusal.
+            let path = dir.join(&name)?;
             match ops::delete(conn, &path) {
                 Ok(_) => outcome.files += 1,
-                Err(e) => outcome.failures.push((path, e)),
+                Err(e) => outcome.failures.push((path.to_string(), e)),
             }
         }
         Ok(outcome)

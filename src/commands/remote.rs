@@ -4,6 +4,7 @@ use super::{ArgKind, Args, Flag, Scope, Spec};
 use crate::ctx::{Ctx, Remote};
 use crate::error::{Error, Result};
 use crate::ftp::connection::Connection;
+use crate::remote_path::RemotePath;
 use crate::session::ops;
 
 pub(super) const MKDIR: Spec = Spec {
@@ -100,7 +101,7 @@ fn simple(
     ctx: &mut Ctx,
     verb: &str,
     operand: &str,
-    op: fn(&mut Connection, &str) -> Result<()>,
+    op: fn(&mut Connection, &RemotePath) -> Result<()>,
 ) -> Result<()> {
     let mut remote = ctx.remote(operand)?;
     remote.pattern = None;
@@ -142,7 +143,7 @@ fn rename(ctx: &mut Ctx, args: &Args) -> Result<()> {
 /// Where a rename of `from` goes: `operand` is a URL on the same server, or a path there
 /// (absolute, else relative to the session's directory, or in one-shot mode to `from`'s
 /// own directory); one ending in `/` keeps the name inside it, as `mv` does.
-pub(super) fn rename_target(ctx: &Ctx, from: &Remote, operand: &str) -> Result<String> {
+pub(super) fn rename_target(ctx: &Ctx, from: &Remote, operand: &str) -> Result<RemotePath> {
     let mut to = if crate::url::looks_like_url(operand) || ctx.in_session {
         let to = ctx.remote(operand)?;
         if server_of(ctx, from) != server_of(ctx, &to) {
@@ -151,7 +152,7 @@ pub(super) fn rename_target(ctx: &Ctx, from: &Remote, operand: &str) -> Result<S
                 from.shown()
             )));
         }
-        to.path
+        to.path.to_string()
     } else if operand.starts_with('/') {
         operand.to_string()
     } else {
@@ -169,7 +170,7 @@ pub(super) fn rename_target(ctx: &Ctx, from: &Remote, operand: &str) -> Result<S
             .unwrap_or("");
         to.push_str(name);
     }
-    Ok(to)
+    Ok(RemotePath::new(to)?)
 }
 
 /// The server an operand is on: its URL's, or the session's for a plain path.
@@ -179,7 +180,7 @@ fn server_of(ctx: &Ctx, r: &Remote) -> Option<(String, u16, String)> {
 }
 
 /// RNFR then RNTO: a rename inside the server, no data moved.
-pub(super) fn rename_on_server(ctx: &mut Ctx, from: Remote, to: String) -> Result<()> {
+pub(super) fn rename_on_server(ctx: &mut Ctx, from: Remote, to: RemotePath) -> Result<()> {
     let shown = format!("rename {} {to}", from.shown());
     if from.pattern.is_some() {
         return Err(Error::usage(format!(
@@ -189,7 +190,6 @@ pub(super) fn rename_on_server(ctx: &mut Ctx, from: Remote, to: String) -> Resul
     if from.path.is_empty() || to.is_empty() {
         return Err(Error::usage(format!("{shown}: both need a path")));
     }
-    crate::ctx::check_path(&to).map_err(|e| e.context(shown.clone()))?;
     ctx.with_conn(&from, |conn, _| ops::rename(conn, &from.path, &to))
         .map_err(|e| e.context(shown))
 }
@@ -208,19 +208,14 @@ fn cd(ctx: &mut Ctx, args: &Args) -> Result<()> {
             )));
         }
     }
-    let path = if remote.path.is_empty() {
-        "~"
-    } else {
-        &remote.path
-    };
-    let path = if path == "~" {
+    let path = if remote.path.is_empty() || remote.path.as_str() == "~" {
         // The login directory: the path the session started from, or the server's home.
-        ctx.session
-            .as_ref()
-            .and_then(|s| s.home.clone())
-            .unwrap_or_else(|| "/".into())
+        match ctx.session.as_ref().and_then(|s| s.home.clone()) {
+            Some(home) => home,
+            None => RemotePath::new("/")?,
+        }
     } else {
-        path.to_string()
+        remote.path.clone()
     };
     ctx.change_dir(&path)
         .map(|_| ())

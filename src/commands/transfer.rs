@@ -291,7 +291,7 @@ fn upload_target(mut remote: Remote, local: &Path) -> Result<Remote> {
             .file_name()
             .and_then(|n| n.to_str())
             .ok_or_else(|| Error::usage(format!("{}: not a file name", local.display())))?;
-        remote.path.push_str(name);
+        remote.path = remote.path.join(name)?;
     }
     Ok(remote)
 }
@@ -335,25 +335,23 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
     };
     let mut bar = ctx.progress_bar();
     let mut notices = Vec::new();
-    let restore = session_dir(ctx, &remote);
+    let restore = super::many::session_cwd(ctx, &remote);
     let mut job = job;
     let mut is_dir = false;
     let result = ctx.with_conn(&remote, |conn, _| {
         // An upload onto an existing directory named without its slash goes inside it.
-        if probe && ops::is_dir(conn, &job.remote, restore.as_deref())? {
+        if probe && ops::is_dir(conn, &job.remote, restore.as_ref())? {
             let name = job.local.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            job.remote = format!("{}/{name}", job.remote);
+            job.remote = job.remote.join(name)?;
         }
-        if opts.create_dirs && !job.download {
-            if let Some((parent, _)) = job.remote.rsplit_once('/') {
-                ops::mkdir_p(conn, parent, restore.as_deref())?;
-            }
+        if opts.create_dirs && !job.download && job.remote.contains('/') {
+            ops::mkdir_p(conn, &job.remote.parent(), restore.as_ref())?;
         }
         let moved = jobs::run_one(conn, &job, &mut bar, &opts.policy, &mut notices);
         // A refused download of a directory: say so, not the server's 550.
         if let Err(e) = &moved {
             if job.download && e.kind() == crate::error::Kind::Refused {
-                is_dir = ops::is_dir(conn, &job.remote, restore.as_deref()).unwrap_or(false);
+                is_dir = ops::is_dir(conn, &job.remote, restore.as_ref()).unwrap_or(false);
             }
         }
         moved
@@ -365,16 +363,6 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
         Ok(_) => Ok(()),
         Err(_) if is_dir => Err(is_a_directory(verb, &remote)),
         Err(e) => Err(e.context(shown)),
-    }
-}
-
-/// The session's directory when `remote` is on the session's server (where a CWD probe
-/// must return to).
-fn session_dir(ctx: &Ctx, remote: &Remote) -> Option<String> {
-    if ctx.uses_session(remote) {
-        ctx.session.as_ref().and_then(|s| s.cwd.clone())
-    } else {
-        None
     }
 }
 

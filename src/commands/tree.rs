@@ -6,7 +6,7 @@ use crate::ctx::{Ctx, Remote};
 use crate::error::{Error, Result};
 use crate::ftp::list::{Entry, Kind as EntryKind};
 use crate::output::ListStyle;
-use crate::session::mirror::walk::remote_join;
+use crate::remote_path::RemotePath;
 use crate::session::{ops, tree};
 
 pub(super) const DU: Spec = Spec {
@@ -36,7 +36,7 @@ pub(super) const DU: Spec = Spec {
 };
 
 /// The session's directory and login directory when `remote` is on the session's server.
-fn session_dirs(ctx: &Ctx, remote: &Remote) -> (Option<String>, Option<String>) {
+fn session_dirs(ctx: &Ctx, remote: &Remote) -> (Option<RemotePath>, Option<RemotePath>) {
     match ctx.session.as_ref() {
         Some(s) if ctx.uses_session(remote) => (s.cwd.clone(), s.home.clone()),
         _ => (None, None),
@@ -108,7 +108,7 @@ pub(super) fn mkdir_p(ctx: &mut Ctx, operand: &str) -> Result<()> {
     let shown = format!("mkdir -p {}", remote.shown());
     let (restore, _) = session_dirs(ctx, &remote);
     ctx.with_conn(&remote, |conn, _| {
-        ops::mkdir_p(conn, &remote.path, restore.as_deref())
+        ops::mkdir_p(conn, &remote.path, restore.as_ref())
     })
     .map(|_| ())
     .map_err(|e| e.context(shown))
@@ -122,7 +122,7 @@ pub(super) fn ls_r(ctx: &mut Ctx, operand: &str, style: ListStyle, all: bool) ->
     let (restore, _) = session_dirs(ctx, &remote);
     let listed = ctx
         .with_conn(&remote, |conn, _| {
-            tree::list(conn, &remote.path, restore.as_deref(), all)
+            tree::list(conn, &remote.path, restore.as_ref(), all)
         })
         .map_err(|e| e.context(shown.clone()))?;
     for w in &listed.warnings {
@@ -130,7 +130,7 @@ pub(super) fn ls_r(ctx: &mut Ctx, operand: &str, style: ListStyle, all: bool) ->
     }
     let mut entries: Vec<Entry> = match listed.root_file {
         Some(e) => vec![Entry {
-            name: remote.path.clone(),
+            name: remote.path.to_string(),
             ..e
         }],
         None => {
@@ -139,7 +139,7 @@ pub(super) fn ls_r(ctx: &mut Ctx, operand: &str, style: ListStyle, all: bool) ->
             entries
                 .into_iter()
                 .map(|(rel, e)| Entry {
-                    name: remote_join(&remote.path, &rel),
+                    name: shown_join(&remote.path, &rel),
                     ..e
                 })
                 .collect()
@@ -158,6 +158,16 @@ pub(super) fn ls_r(ctx: &mut Ctx, operand: &str, style: ListStyle, all: bool) ->
     match listed.failures.into_iter().next() {
         None => Ok(()),
         Some((path, err)) => Err(err.context(format!("{shown}: {path}"))),
+    }
+}
+
+/// `root/rel` as shown (an empty `root` is the working directory, shown as `rel` alone).
+fn shown_join(root: &str, rel: &str) -> String {
+    match (root, rel) {
+        ("", _) => rel.to_string(),
+        (_, "") => root.to_string(),
+        _ if root.ends_with('/') => format!("{root}{rel}"),
+        _ => format!("{root}/{rel}"),
     }
 }
 
@@ -185,7 +195,7 @@ fn du(ctx: &mut Ctx, args: &Args) -> Result<()> {
     let (restore, _) = session_dirs(ctx, &remote);
     let listed = ctx
         .with_conn(&remote, |conn, _| {
-            tree::list(conn, &remote.path, restore.as_deref(), true)
+            tree::list(conn, &remote.path, restore.as_ref(), true)
         })
         .map_err(|e| e.context(shown.clone()))?;
     for w in &listed.warnings {
@@ -205,7 +215,7 @@ fn du(ctx: &mut Ctx, args: &Args) -> Result<()> {
         } else {
             bytes.to_string()
         };
-        let path = remote_join(remote.shown(), rel);
+        let path = shown_join(remote.shown(), rel);
         ctx.out.line(&format!("{size}\t{path}"));
     }
     for (path, err) in &listed.failures {

@@ -8,6 +8,7 @@
 use std::fmt;
 
 use crate::error::{Error, Result};
+use crate::remote_path::{self, RemotePath};
 
 /// A command argument proven free of CR, LF and NUL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,12 +27,18 @@ impl Arg {
     }
 }
 
-/// Refuses text that contains CR, LF or NUL, which would end an FTP command line early.
+/// A [`RemotePath`] was checked when it was made: it becomes an argument as is.
+impl From<&RemotePath> for Arg {
+    fn from(path: &RemotePath) -> Arg {
+        Arg(path.as_str().to_string())
+    }
+}
+
+/// Refuses text that contains CR, LF or NUL, which would end an FTP command line early
+/// (the rule is [`remote_path::is_safe`]'s).
 pub fn check_safe(s: &str) -> Result<()> {
-    if s.contains(['\r', '\n', '\0']) {
-        return Err(Error::usage(
-            "refusing a path or credential that contains CR, LF or NUL",
-        ));
+    if !remote_path::is_safe(s) {
+        return Err(Error::from(remote_path::UnsafePath));
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ use std::path::Path;
 use crate::error::{Error, Kind, Result};
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::Connection;
+use crate::remote_path::RemotePath;
 use crate::verify::{PipedHasher as Hasher, Verify};
 
 use super::local::{self, Dest};
@@ -26,7 +27,7 @@ use super::transfer::{
 /// Downloads `remote` into the local file `dest`.
 pub fn download(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     dest: &Path,
     settings: &mut Settings,
     notices: &mut Notices,
@@ -72,7 +73,7 @@ fn name_of(path: &Path) -> String {
 /// A fresh download into a temporary file, renamed over `target` once proven.
 fn atomic(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     target: &Dest,
     expected: Option<u64>,
     settings: &mut Settings,
@@ -112,7 +113,7 @@ fn atomic(
 /// `cp -c` onto an existing file: continue it, call it complete, or start over.
 fn resume(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     dest: &Path,
     meta: std::fs::Metadata,
     expected: Option<u64>,
@@ -198,7 +199,7 @@ fn resume(
 /// `-c` continues from. The proof covers the whole file: the kept part is hashed first.
 fn in_place(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     dest: &Path,
     offset: u64,
     expected: Option<u64>,
@@ -227,7 +228,7 @@ fn in_place(
     settings.progress.begin(&name_of(dest), expected, offset);
     let received = receive(
         conn,
-        Command::Retr(Arg::new(remote)?),
+        Command::Retr(Arg::from(remote)),
         Sink::File(&mut file),
         dest,
         settings,
@@ -292,7 +293,7 @@ fn in_place(
 /// A device node or FIFO: opened for writing as it is (never created, never replaced).
 fn write_through(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     dest: &Path,
     expected: Option<u64>,
     settings: &mut Settings,
@@ -315,7 +316,7 @@ fn write_through(
 /// of the file equal to ours where it offers one.
 fn fetch_proven(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     sink: Sink,
     dest: &Path,
     expected: Option<u64>,
@@ -326,7 +327,7 @@ fn fetch_proven(
     settings.progress.begin(&name_of(dest), expected, 0);
     let received = receive(
         conn,
-        Command::Retr(Arg::new(remote)?),
+        Command::Retr(Arg::from(remote)),
         sink,
         dest,
         settings,
@@ -368,7 +369,7 @@ fn check_size(total: u64, expected: Option<u64>, dest: &Path) -> Result<()> {
 /// `-p` for a download: the local file gets the remote file's MDTM.
 fn keep_remote_time(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     dest: &Path,
     notices: &mut Notices,
 ) -> Result<()> {
@@ -395,7 +396,7 @@ fn keep_remote_time(
 /// `set -o pipefail` sees).
 pub fn download_to(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     out: &mut dyn std::io::Write,
     settings: &mut Settings,
 ) -> Result<Moved> {

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Kind, Result};
 use crate::ftp::connection::Connection;
+use crate::remote_path::RemotePath;
 
 use super::local::Snapshot;
 use super::transfer::{Bars, Moved, Notices, Policy, Progress, Settings};
@@ -24,7 +25,7 @@ pub struct Job {
     /// True for a download (remote → local), false for an upload.
     pub download: bool,
     /// The remote path.
-    pub remote: String,
+    pub remote: RemotePath,
     /// The local path.
     pub local: PathBuf,
     /// Delete the source once the copy is confirmed (`mv`).
@@ -37,14 +38,14 @@ impl Job {
         if self.download {
             self.local.display().to_string()
         } else {
-            self.remote.clone()
+            self.remote.to_string()
         }
     }
 
     /// The source, as messages name it.
     pub fn shown(&self) -> String {
         if self.download {
-            self.remote.clone()
+            self.remote.to_string()
         } else {
             self.local.display().to_string()
         }
@@ -482,7 +483,7 @@ mod tests {
     fn a_destination_is_written_once() {
         let job = |remote: &str, local: &str| Job {
             download: true,
-            remote: remote.into(),
+            remote: RemotePath::new(remote).unwrap(),
             local: local.into(),
             delete_source: false,
         };

@@ -15,6 +15,7 @@ use crate::error::{describe_io, Error, Kind, Result};
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::Connection;
 use crate::ftp::list::{parse_list_line, parse_mlsd_line, with_year, Entry};
+use crate::remote_path::RemotePath;
 
 /// Which listing the caller wants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,23 +34,21 @@ pub enum Want {
 /// to when checking a path with CWD moved the connection.
 pub fn fetch(
     conn: &mut Connection,
-    path: &str,
+    path: &RemotePath,
     want: Want,
-    restore: Option<&str>,
+    restore: Option<&RemotePath>,
 ) -> Result<Vec<Entry>> {
-    let mut target = path;
     let mut entered = false;
     if path.contains([' ', '\t', '*', '?', '[']) {
-        let reply = conn.exec(&Command::Cwd(Arg::new(path)?))?;
+        let reply = conn.exec(&Command::Cwd(Arg::from(path)))?;
         if reply.is_completion() {
             entered = true;
-            target = "";
         }
     }
-    let arg = if target.is_empty() {
+    let arg = if entered || path.is_empty() {
         None
     } else {
-        Some(Arg::new(target)?)
+        Some(Arg::from(path))
     };
     let result = fetch_here(conn, arg, want);
     if entered {
@@ -67,7 +66,7 @@ pub fn fetch(
         Err(e) => return Err(e),
     };
     if entries.is_empty() && !path.is_empty() && !entered {
-        conn.exec_ok(&Command::Cwd(Arg::new(path)?))?;
+        conn.exec_ok(&Command::Cwd(Arg::from(path)))?;
         go_back(conn, restore)?;
     }
     Ok(name_the_file_itself(entries, path))
@@ -139,15 +138,15 @@ fn fetch_here(conn: &mut Connection, arg: Option<Arg>, want: Want) -> Result<Vec
 /// made once CWD has shown it is one. `restore` is where to return after that CWD.
 pub fn itself(
     conn: &mut Connection,
-    path: &str,
+    path: &RemotePath,
     want: Want,
-    restore: Option<&str>,
+    restore: Option<&RemotePath>,
 ) -> Result<Entry> {
     if let Some(entry) = entry_in_parent(conn, path, want) {
         return Ok(entry);
     }
-    let name = if path.is_empty() { "." } else { path };
-    conn.exec_ok(&Command::Cwd(Arg::new(name)?))?;
+    let name = if path.is_empty() { "." } else { path.as_str() };
+    conn.exec_ok(&Command::Cwd(Arg::from(&RemotePath::new(name)?)))?;
     go_back(conn, restore)?;
     Ok(Entry {
         name: name.to_string(),
@@ -160,20 +159,15 @@ pub fn itself(
 }
 
 /// The entry named by the last component of `path`, from a listing of its parent.
-fn entry_in_parent(conn: &mut Connection, path: &str, want: Want) -> Option<Entry> {
-    let trimmed = path.trim_end_matches('/');
-    let (parent, name) = match trimmed.rsplit_once('/') {
-        Some(("", name)) => ("/", name),
-        Some((parent, name)) => (parent, name),
-        None => ("", trimmed),
-    };
+fn entry_in_parent(conn: &mut Connection, path: &RemotePath, want: Want) -> Option<Entry> {
+    let (parent, name) = (path.parent(), path.file_name());
     if name.is_empty() || parent.contains([' ', '\t', '*', '?', '[']) {
         return None;
     }
     let arg = if parent.is_empty() {
         None
     } else {
-        Arg::new(parent).ok()
+        Some(Arg::from(&parent))
     };
     let entries = fetch_here(conn, arg, want).ok()?;
     entries
@@ -181,9 +175,9 @@ fn entry_in_parent(conn: &mut Connection, path: &str, want: Want) -> Option<Entr
         .find(|e| e.name == name || e.name.rsplit('/').next() == Some(name))
 }
 
-fn go_back(conn: &mut Connection, restore: Option<&str>) -> Result<()> {
+fn go_back(conn: &mut Connection, restore: Option<&RemotePath>) -> Result<()> {
     if let Some(dir) = restore {
-        conn.exec_ok(&Command::Cwd(Arg::new(dir)?))?;
+        conn.exec_ok(&Command::Cwd(Arg::from(dir)))?;
     }
     Ok(())
 }
@@ -210,11 +204,11 @@ pub fn to_json(e: &Entry) -> String {
 
 /// Runs LIST for `path` (the working directory when empty) and writes the server's lines
 /// to `out` with CR LF turned into LF. Returns the number of bytes listed.
-pub fn list(conn: &mut Connection, path: &str, out: &mut dyn Write) -> Result<u64> {
+pub fn list(conn: &mut Connection, path: &RemotePath, out: &mut dyn Write) -> Result<u64> {
     let arg = if path.is_empty() {
         None
     } else {
-        Some(Arg::new(path)?)
+        Some(Arg::from(path))
     };
     listing(conn, &Command::List(arg), out)
 }

@@ -30,6 +30,7 @@ pub mod upload;
 use crate::error::{Error, Result};
 use crate::ftp::connection::{Connection, Options};
 use crate::ftp::tls::Mode;
+use crate::remote_path::RemotePath;
 use crate::transcript::Transcript;
 use crate::url::FtpUrl;
 
@@ -56,9 +57,9 @@ pub struct Session {
     pub tls: Mode,
     conn: Option<Connection>,
     /// The remote working directory as the server reported it (PWD), when known.
-    pub cwd: Option<String>,
+    pub cwd: Option<RemotePath>,
     /// The login directory (PWD right after login), when known.
-    pub home: Option<String>,
+    pub home: Option<RemotePath>,
 }
 
 impl Session {
@@ -66,7 +67,7 @@ impl Session {
     /// changes to the URL's directory when it names another.
     pub fn start(url: FtpUrl, tls: Mode, mut conn: Connection) -> Result<Session> {
         let home = ops::pwd(&mut conn).ok();
-        let start = url.path.clone();
+        let start = RemotePath::new(url.path.clone())?;
         let mut cwd = home.clone();
         if !start.is_empty() && Some(&start) != home.as_ref() {
             if let Err(e) = ops::cwd(&mut conn, &start) {
@@ -126,23 +127,23 @@ impl Session {
     }
 
     /// The working directory, asking the server when unknown.
-    pub fn cwd(&mut self) -> Result<String> {
+    pub fn cwd(&mut self) -> Result<RemotePath> {
         if let Some(c) = &self.cwd {
             return Ok(c.clone());
         }
         let conn = self.conn.as_mut().ok_or_else(not_connected)?;
-        let cwd = normalise(&ops::pwd(conn)?);
+        let cwd = ops::pwd(conn)?.normalised();
         self.cwd = Some(cwd.clone());
         Ok(cwd)
     }
 
     /// Changes the working directory; returns the one the server reports.
-    pub fn change_dir(&mut self, path: &str) -> Result<String> {
+    pub fn change_dir(&mut self, path: &RemotePath) -> Result<RemotePath> {
         let conn = self.conn.as_mut().ok_or_else(not_connected)?;
         ops::cwd(conn, path)?;
-        let cwd = ops::pwd(conn).ok().map(|d| normalise(&d));
+        let cwd = ops::pwd(conn).ok().map(|d| d.normalised());
         self.cwd = cwd.clone();
-        Ok(cwd.unwrap_or_else(|| path.to_string()))
+        Ok(cwd.unwrap_or_else(|| path.clone()))
     }
 
     /// QUIT, and the connection is gone.
@@ -153,38 +154,6 @@ impl Session {
     }
 }
 
-/// An absolute directory with `.` and `..` resolved, for servers whose PWD echoes the path
-/// as typed (`/pub/docs/..`); a relative or non-Unix one is left as the server said it.
-pub fn normalise(dir: &str) -> String {
-    if !dir.starts_with('/') {
-        return dir.to_string();
-    }
-    let mut parts: Vec<&str> = Vec::new();
-    for part in dir.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    format!("/{}", parts.join("/"))
-}
-
 fn not_connected() -> Error {
     Error::usage("not connected (use: open ftp://host/)")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn normalise_resolves_dots() {
-        use super::normalise;
-        assert_eq!(normalise("/pub/docs/.."), "/pub");
-        assert_eq!(normalise("/pub/./docs/../.."), "/");
-        assert_eq!(normalise("/.."), "/");
-        assert_eq!(normalise("/a b/c"), "/a b/c");
-        assert_eq!(normalise("C:\\x"), "C:\\x");
-    }
 }

@@ -1,21 +1,22 @@
 //! Operations on remote paths that move no data: make and remove directories, delete and
-//! rename files, change and ask the working directory. Each validates its path once
-//! (`Arg`), sends its one command (two for a rename) and reads the reply strictly.
+//! rename files, change and ask the working directory. Each takes a path checked once
+//! ([`RemotePath`]), sends its one command (two for a rename) and reads the reply strictly.
 
 use crate::error::{Error, Result};
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::Connection;
 use crate::ftp::reply::parse_pwd;
+use crate::remote_path::RemotePath;
 
 /// MKD.
-pub fn mkdir(conn: &mut Connection, path: &str) -> Result<()> {
-    conn.exec_ok(&Command::Mkd(Arg::new(path)?)).map(|_| ())
+pub fn mkdir(conn: &mut Connection, path: &RemotePath) -> Result<()> {
+    conn.exec_ok(&Command::Mkd(Arg::from(path))).map(|_| ())
 }
 
 /// MKD where the directory may already exist: a refusal is not an error (a real problem
 /// shows in what follows).
-pub fn mkdir_if_missing(conn: &mut Connection, path: &str) -> Result<()> {
-    conn.exec(&Command::Mkd(Arg::new(path)?)).map(|_| ())
+pub fn mkdir_if_missing(conn: &mut Connection, path: &RemotePath) -> Result<()> {
+    conn.exec(&Command::Mkd(Arg::from(path))).map(|_| ())
 }
 
 /// `mkdir -p`: makes `path` and any missing parents; directories that exist are fine.
@@ -23,13 +24,17 @@ pub fn mkdir_if_missing(conn: &mut Connection, path: &str) -> Result<()> {
 /// MKD refused (550, 521) is followed by a probe, and a directory there is success. The
 /// common cases cost one MKD (parents there) or one MKD and the probe (all there).
 /// Returns how many directories this call made.
-pub fn mkdir_p(conn: &mut Connection, path: &str, restore: Option<&str>) -> Result<usize> {
-    let trimmed = path.trim_end_matches('/');
-    if trimmed.is_empty() || trimmed == "." || trimmed == "~" {
+pub fn mkdir_p(
+    conn: &mut Connection,
+    path: &RemotePath,
+    restore: Option<&RemotePath>,
+) -> Result<usize> {
+    let trimmed = RemotePath::new(path.trim_end_matches('/'))?;
+    if matches!(trimmed.as_str(), "" | "." | "~") {
         // The root, the working or the login directory: there already.
         return Ok(0);
     }
-    let reply = conn.exec(&Command::Mkd(Arg::new(trimmed)?))?;
+    let reply = conn.exec(&Command::Mkd(Arg::from(&trimmed)))?;
     if reply.is_completion() {
         return Ok(1);
     }
@@ -38,39 +43,39 @@ pub fn mkdir_p(conn: &mut Connection, path: &str, restore: Option<&str>) -> Resu
         // A 4xx other than "unavailable" is transient: not a reason to probe.
         return Err(refused);
     }
-    if is_dir(conn, trimmed, restore)? {
+    if is_dir(conn, &trimmed, restore)? {
         return Ok(0);
     }
     // Missing parents: make them (each as robustly), then this one once more.
-    let parent = trimmed.rsplit_once('/').map_or("", |(p, _)| p);
-    if parent.is_empty() || parent == "~" {
+    let parent = trimmed.parent();
+    if !trimmed.contains('/') || matches!(parent.as_str(), "/" | "~") {
         return Err(refused);
     }
-    let made = mkdir_p(conn, parent, restore)?;
-    let again = conn.exec(&Command::Mkd(Arg::new(trimmed)?))?;
+    let made = mkdir_p(conn, &parent, restore)?;
+    let again = conn.exec(&Command::Mkd(Arg::from(&trimmed)))?;
     if again.is_completion() {
         return Ok(made + 1);
     }
-    if is_dir(conn, trimmed, restore)? {
+    if is_dir(conn, &trimmed, restore)? {
         return Ok(made);
     }
     Err(Error::refused(again.code, again.text()).context(format!("mkdir {trimmed}")))
 }
 
 /// RMD.
-pub fn rmdir(conn: &mut Connection, path: &str) -> Result<()> {
-    conn.exec_ok(&Command::Rmd(Arg::new(path)?)).map(|_| ())
+pub fn rmdir(conn: &mut Connection, path: &RemotePath) -> Result<()> {
+    conn.exec_ok(&Command::Rmd(Arg::from(path))).map(|_| ())
 }
 
 /// DELE.
-pub fn delete(conn: &mut Connection, path: &str) -> Result<()> {
-    conn.exec_ok(&Command::Dele(Arg::new(path)?)).map(|_| ())
+pub fn delete(conn: &mut Connection, path: &RemotePath) -> Result<()> {
+    conn.exec_ok(&Command::Dele(Arg::from(path))).map(|_| ())
 }
 
 /// RNFR then RNTO: a rename inside the server. RNFR must answer 350 (anything else means
 /// the server is not waiting for RNTO, which is then not sent).
-pub fn rename(conn: &mut Connection, from: &str, to: &str) -> Result<()> {
-    let (from, to) = (Arg::new(from)?, Arg::new(to)?);
+pub fn rename(conn: &mut Connection, from: &RemotePath, to: &RemotePath) -> Result<()> {
+    let (from, to) = (Arg::from(from), Arg::from(to));
     let reply = conn.exec(&Command::Rnfr(from))?;
     if reply.code != 350 {
         return Err(Error::refused(reply.code, reply.text()));
@@ -79,25 +84,30 @@ pub fn rename(conn: &mut Connection, from: &str, to: &str) -> Result<()> {
 }
 
 /// CWD.
-pub fn cwd(conn: &mut Connection, path: &str) -> Result<()> {
-    conn.exec_ok(&Command::Cwd(Arg::new(path)?)).map(|_| ())
+pub fn cwd(conn: &mut Connection, path: &RemotePath) -> Result<()> {
+    conn.exec_ok(&Command::Cwd(Arg::from(path))).map(|_| ())
 }
 
 /// PWD: the server's working directory.
-pub fn pwd(conn: &mut Connection) -> Result<String> {
+pub fn pwd(conn: &mut Connection) -> Result<RemotePath> {
     let reply = conn.exec_ok(&Command::Pwd)?;
-    parse_pwd(reply.text()).ok_or_else(|| {
+    let dir = parse_pwd(reply.text()).ok_or_else(|| {
         Error::connection(format!(
             "cannot read the directory in the PWD reply: {reply}"
         ))
-    })
+    })?;
+    Ok(RemotePath::new(dir)?)
 }
 
 /// Whether `path` names a directory: CWD into it is accepted and moves the connection (a
 /// server that accepts any CWD proves nothing). The connection then returns to `restore`
 /// (the session's directory), or, with none, to where it was.
-pub fn is_dir(conn: &mut Connection, path: &str, restore: Option<&str>) -> Result<bool> {
-    let arg = Arg::new(path)?;
+pub fn is_dir(
+    conn: &mut Connection,
+    path: &RemotePath,
+    restore: Option<&RemotePath>,
+) -> Result<bool> {
+    let arg = Arg::from(path);
     let here = pwd(conn)?;
     if !conn.exec(&Command::Cwd(arg))?.is_completion() {
         return Ok(false);
@@ -108,18 +118,18 @@ pub fn is_dir(conn: &mut Connection, path: &str, restore: Option<&str>) -> Resul
 }
 
 /// `SITE CHMOD MODE PATH`; `mode` must be 3 or 4 octal digits.
-pub fn chmod(conn: &mut Connection, mode: &str, path: &str) -> Result<()> {
+pub fn chmod(conn: &mut Connection, mode: &str, path: &RemotePath) -> Result<()> {
     if !(3..=4).contains(&mode.len()) || !mode.chars().all(|c| ('0'..='7').contains(&c)) {
         return Err(Error::usage(format!(
             "chmod: '{mode}' is not an octal mode such as 644 or 0755"
         )));
     }
-    conn.exec_ok(&Command::SiteChmod(mode.to_string(), Arg::new(path)?))
+    conn.exec_ok(&Command::SiteChmod(mode.to_string(), Arg::from(path)))
         .map(|_| ())
 }
 
 /// SIZE of a remote file, in bytes.
-pub fn size(conn: &mut Connection, path: &str) -> Result<u64> {
+pub fn size(conn: &mut Connection, path: &RemotePath) -> Result<u64> {
     use crate::session::proof::SizeAnswer;
     match crate::session::proof::size(conn, path)? {
         SizeAnswer::Known(n) => Ok(n),
@@ -132,8 +142,8 @@ pub fn size(conn: &mut Connection, path: &str) -> Result<u64> {
 
 /// MDTM of a remote file: its modification time as the server says it (`YYYYMMDDHHMMSS`,
 /// UTC), and as seconds since the epoch where that parses.
-pub fn modtime(conn: &mut Connection, path: &str) -> Result<(String, Option<i64>)> {
-    let reply = conn.exec_ok(&Command::Mdtm(Arg::new(path)?))?;
+pub fn modtime(conn: &mut Connection, path: &RemotePath) -> Result<(String, Option<i64>)> {
+    let reply = conn.exec_ok(&Command::Mdtm(Arg::from(path)))?;
     let text = reply.text().to_string();
     let secs = crate::ftp::time::parse_ftp_time(&text);
     Ok((text, secs))

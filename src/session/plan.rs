@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Kind, Result};
 use crate::ftp::connection::Connection;
 use crate::ftp::list::Kind as EntryKind;
+use crate::remote_path::RemotePath;
 
 use super::jobs::Job;
 use super::listing::{self, Want};
@@ -32,9 +33,9 @@ pub struct Planned {
     /// Local directories to create before downloading (parents first).
     pub local_dirs: Vec<PathBuf>,
     /// Remote directories to create before uploading (parents first).
-    pub remote_dirs: Vec<String>,
+    pub remote_dirs: Vec<RemotePath>,
     /// Source directories to remove after `mv -r` (children first).
-    pub remove_remote_dirs: Vec<String>,
+    pub remove_remote_dirs: Vec<RemotePath>,
     pub remove_local_dirs: Vec<PathBuf>,
     pub warnings: Vec<String>,
     pub entries: usize,
@@ -71,17 +72,6 @@ pub fn safe_name(name: &str) -> bool {
         && !name.chars().any(|c| c.is_control())
 }
 
-/// `dir/name` (just `name` when `dir` is empty).
-pub fn join_remote(dir: &str, name: &str) -> String {
-    if dir.is_empty() {
-        name.to_string()
-    } else if dir.ends_with('/') {
-        format!("{dir}{name}")
-    } else {
-        format!("{dir}/{name}")
-    }
-}
-
 /// The last component of a path.
 pub fn last_component(path: &str) -> &str {
     path.trim_end_matches('/')
@@ -92,11 +82,11 @@ pub fn last_component(path: &str) -> &str {
 /// Plans the download of the remote tree `dir` into `local`: one listing per directory.
 pub fn walk_remote(
     conn: &mut Connection,
-    dir: &str,
+    dir: &RemotePath,
     local: &Path,
     depth: usize,
     delete_source: bool,
-    restore: Option<&str>,
+    restore: Option<&RemotePath>,
     plan: &mut Planned,
 ) -> Result<()> {
     if depth > MAX_DEPTH {
@@ -123,7 +113,8 @@ pub fn walk_remote(
             plan.warnings.push(why);
             continue;
         }
-        let path = join_remote(dir, name);
+        // `skip_reason` refused control characters, so the join cannot fail.
+        let path = dir.join(name)?;
         match e.kind {
             EntryKind::File => plan.jobs.push(Job {
                 download: true,
@@ -150,7 +141,7 @@ pub fn walk_remote(
         }
     }
     if delete_source {
-        plan.remove_remote_dirs.push(dir.to_string());
+        plan.remove_remote_dirs.push(dir.clone());
     }
     Ok(())
 }
@@ -158,7 +149,7 @@ pub fn walk_remote(
 /// Plans the upload of the local tree `dir` into `remote`.
 pub fn walk_local(
     dir: &Path,
-    remote: &str,
+    remote: &RemotePath,
     depth: usize,
     delete_source: bool,
     plan: &mut Planned,
@@ -170,7 +161,7 @@ pub fn walk_local(
         ));
         return Ok(());
     }
-    plan.remote_dirs.push(remote.to_string());
+    plan.remote_dirs.push(remote.clone());
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| Error::local(dir.display(), &e))?
         .filter_map(|e| e.ok())
@@ -192,23 +183,24 @@ pub fn walk_local(
             ));
             continue;
         };
+        let Ok(target) = remote.join(&name) else {
+            plan.warnings.push(format!(
+                "skipping a name with CR, LF or NUL: {}",
+                path.display()
+            ));
+            continue;
+        };
         let meta =
             std::fs::symlink_metadata(&path).map_err(|err| Error::local(path.display(), &err))?;
         if meta.file_type().is_symlink() {
             plan.warnings
                 .push(format!("not following symbolic link {}", path.display()));
         } else if meta.is_dir() {
-            walk_local(
-                &path,
-                &join_remote(remote, &name),
-                depth + 1,
-                delete_source,
-                plan,
-            )?;
+            walk_local(&path, &target, depth + 1, delete_source, plan)?;
         } else if meta.is_file() {
             plan.jobs.push(Job {
                 download: false,
-                remote: join_remote(remote, &name),
+                remote: target,
                 local: path,
                 delete_source,
             });
@@ -221,7 +213,7 @@ pub fn walk_local(
 }
 
 /// Removes emptied source directories (children first); failures become warnings.
-pub fn remove_remote_dirs(conn: &mut Connection, dirs: &[String], warnings: &mut Vec<String>) {
+pub fn remove_remote_dirs(conn: &mut Connection, dirs: &[RemotePath], warnings: &mut Vec<String>) {
     for dir in dirs {
         let removed = ops::rmdir(conn, dir);
         if let Err(e) = removed {

@@ -11,6 +11,7 @@ use crate::error::{Error, Kind, Result};
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::Connection;
 use crate::ftp::reply::Reply;
+use crate::remote_path::RemotePath;
 use crate::verify::{self, Algo, HashCommand, PipedHasher as Hasher, Verify};
 
 use super::transfer::hash_prefix;
@@ -29,8 +30,8 @@ pub enum SizeAnswer {
 }
 
 /// Asks SIZE of `path` and reads the answer strictly.
-pub fn size(conn: &mut Connection, path: &str) -> Result<SizeAnswer> {
-    let reply = conn.exec(&Command::Size(Arg::new(path)?))?;
+pub fn size(conn: &mut Connection, path: &RemotePath) -> Result<SizeAnswer> {
+    let reply = conn.exec(&Command::Size(Arg::from(path)))?;
     if reply.code == 213 {
         return Ok(
             match reply.text().split_whitespace().next().unwrap_or("").parse() {
@@ -57,7 +58,7 @@ fn lists(conn: &mut Connection, feature: &str) -> Result<bool> {
 /// The size a download should have, where the server can say. A SIZE reply that is not a
 /// size is taken as a server without SIZE (as curl does) for a copy; a move, which deletes
 /// its source on the proof, refuses a server that garbles the size it claims to know.
-pub fn expected(conn: &mut Connection, path: &str, moving: bool) -> Result<Option<u64>> {
+pub fn expected(conn: &mut Connection, path: &RemotePath, moving: bool) -> Result<Option<u64>> {
     Ok(match size(conn, path)? {
         SizeAnswer::Known(n) => Some(n),
         SizeAnswer::NotASize(r) if moving => {
@@ -76,7 +77,7 @@ pub fn expected(conn: &mut Connection, path: &str, moving: bool) -> Result<Optio
 
 /// Checks that the server holds `len` bytes at `path` after an upload. Ok(true) when SIZE
 /// confirmed it, Ok(false) when the server has no SIZE; an error otherwise.
-pub fn confirm_uploaded_size(conn: &mut Connection, path: &str, len: u64) -> Result<bool> {
+pub fn confirm_uploaded_size(conn: &mut Connection, path: &RemotePath, len: u64) -> Result<bool> {
     match size(conn, path)? {
         SizeAnswer::Known(n) if n == len => Ok(true),
         SizeAnswer::Known(n) => Err(Error::not_confirmed(format!(
@@ -110,10 +111,10 @@ pub fn hash_plan(conn: &mut Connection, verify: Verify) -> Result<Option<(Algo, 
 /// The server's hash of `path`, or None when it does not give one.
 pub fn server_hash(
     conn: &mut Connection,
-    path: &str,
+    path: &RemotePath,
     (algo, how): (Algo, HashCommand),
 ) -> Result<(Option<String>, Reply)> {
-    let arg = Arg::new(path)?;
+    let arg = Arg::from(path);
     let reply = match how {
         HashCommand::Hash => {
             let chosen = conn.exec(&Command::OptsHash(algo.name()))?;
@@ -142,7 +143,7 @@ pub fn server_hash(
 /// a server that then fails to hash falls back to the size check (said in `-v`).
 pub fn check_hash(
     conn: &mut Connection,
-    path: &str,
+    path: &RemotePath,
     plan: (Algo, HashCommand),
     ours: String,
     verify: Verify,
@@ -179,7 +180,7 @@ pub fn check_hash(
 /// server's hash against ours: Some(equal), or None when the server gives no hash.
 pub fn same_content(
     conn: &mut Connection,
-    remote: &str,
+    remote: &RemotePath,
     local: &Path,
     len: u64,
     verify: Verify,
@@ -201,13 +202,10 @@ const MDTM_BATCH: usize = 64;
 /// MDTM of many paths, pipelined: [`MDTM_BATCH`] commands in one write, their replies
 /// read in order, so a tree of 1000 files costs 16 round trips, not 1000. A path the
 /// server gives no time for is None.
-pub fn mdtm_many(conn: &mut Connection, paths: &[String]) -> Result<Vec<Option<i64>>> {
+pub fn mdtm_many(conn: &mut Connection, paths: &[RemotePath]) -> Result<Vec<Option<i64>>> {
     let mut out = Vec::with_capacity(paths.len());
     for chunk in paths.chunks(MDTM_BATCH) {
-        let cmds = chunk
-            .iter()
-            .map(|p| Arg::new(p).map(Command::Mdtm))
-            .collect::<Result<Vec<_>>>()?;
+        let cmds: Vec<Command> = chunk.iter().map(|p| Command::Mdtm(Arg::from(p))).collect();
         for reply in conn.exec_pipelined(&cmds)? {
             out.push(if reply.code == 213 {
                 crate::ftp::time::parse_ftp_time(reply.text())
@@ -220,8 +218,8 @@ pub fn mdtm_many(conn: &mut Connection, paths: &[String]) -> Result<Vec<Option<i
 }
 
 /// MDTM as seconds since the epoch, where the server has it.
-pub fn mdtm(conn: &mut Connection, path: &str) -> Result<Option<i64>> {
-    let reply = conn.exec(&Command::Mdtm(Arg::new(path)?))?;
+pub fn mdtm(conn: &mut Connection, path: &RemotePath) -> Result<Option<i64>> {
+    let reply = conn.exec(&Command::Mdtm(Arg::from(path)))?;
     Ok(if reply.code == 213 {
         crate::ftp::time::parse_ftp_time(reply.text())
     } else {

@@ -7,16 +7,22 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::error::{Error, Kind, Result};
 use crate::ftp::connection::Connection;
 use crate::ftp::list::{Entry, Kind as EntryKind};
+use crate::remote_path::RemotePath;
 
 use super::listing::{self, Want};
 use super::mirror::plan::Node;
-use super::mirror::walk::{list_remote, remote_join, Listed};
+use super::mirror::walk::{list_remote, Listed};
 use super::mirror::{Filter, Pattern, Verdict};
 use super::ops;
 
 /// Lists the tree at `root`; names starting with a dot (and what lies below them) are left
 /// out unless `all`.
-pub fn list(conn: &mut Connection, root: &str, restore: Option<&str>, all: bool) -> Result<Listed> {
+pub fn list(
+    conn: &mut Connection,
+    root: &RemotePath,
+    restore: Option<&RemotePath>,
+    all: bool,
+) -> Result<Listed> {
     let mut filter = Filter::default();
     if !all {
         filter.push(Verdict::Exclude, Pattern::new(".*")?);
@@ -46,9 +52,9 @@ pub struct Removed {
 /// `force`.
 pub fn remove(
     conn: &mut Connection,
-    root: &str,
-    cwd: &str,
-    home: &str,
+    root: &RemotePath,
+    cwd: &RemotePath,
+    home: &RemotePath,
     force: bool,
 ) -> Result<Removed> {
     let absolute = absolute(cwd, home, root);
@@ -68,7 +74,7 @@ pub fn remove(
     // the walk below would list through it.
     let own = listing::itself(conn, root, Want::Entries, Some(cwd))?;
     if matches!(own.kind, EntryKind::Link | EntryKind::File) {
-        ops::delete(conn, root.trim_end_matches('/'))
+        ops::delete(conn, &RemotePath::new(root.trim_end_matches('/'))?)
             .map_err(|e| e.context(format!("rm {root}")))?;
         return Ok(Removed {
             files: 1,
@@ -96,7 +102,7 @@ pub fn remove(
         .collect();
     // In reverse path order a directory comes after everything it holds ("a/x" > "a").
     for (path, node) in listed.tree.nodes.iter().rev() {
-        let full = remote_join(root, path);
+        let full = root.join(path)?;
         match node {
             Node::Dir => {
                 if beneath(&kept, path) {
@@ -109,7 +115,7 @@ pub fn remove(
                             return Err(e.context(format!("rmdir {full}")));
                         }
                         kept.insert(path.clone());
-                        done.failures.push((full, e));
+                        done.failures.push((full.to_string(), e));
                     }
                 }
             }
@@ -120,13 +126,13 @@ pub fn remove(
                         return Err(e.context(format!("rm {full}")));
                     }
                     kept.insert(path.clone());
-                    done.failures.push((full, e));
+                    done.failures.push((full.to_string(), e));
                 }
             },
         }
     }
     if kept.is_empty() {
-        match ops::rmdir(conn, root.trim_end_matches('/')) {
+        match ops::rmdir(conn, &RemotePath::new(root.trim_end_matches('/'))?) {
             Ok(()) => done.dirs += 1,
             Err(e) => done.failures.push((root.to_string(), e)),
         }

@@ -15,6 +15,7 @@ use std::path::Path;
 use crate::error::{Error, Kind, Result};
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::Connection;
+use crate::remote_path::RemotePath;
 use crate::verify::{Algo, HashCommand, PipedHasher as Hasher, Verify};
 
 use super::local::{self, PART_SUFFIX};
@@ -22,19 +23,16 @@ use super::proof::{self, SizeAnswer};
 use super::transfer::{hash_prefix, push_once, send, Moved, Notices, Settings};
 
 /// The temporary name an upload to `remote` is stored under, in the same directory.
-pub fn part_name(remote: &str) -> String {
-    let (dir, name) = match remote.rfind('/') {
-        Some(i) => (&remote[..=i], &remote[i + 1..]),
-        None => ("", remote),
-    };
-    format!("{dir}.{}{PART_SUFFIX}", local::short_name(name))
+pub fn part_name(remote: &RemotePath) -> Result<RemotePath> {
+    let name = format!(".{}{PART_SUFFIX}", local::short_name(remote.file_name()));
+    Ok(remote.with_file_name(&name)?)
 }
 
 /// Uploads the local file `src` to `remote`.
 pub fn upload(
     conn: &mut Connection,
     src: &Path,
-    remote: &str,
+    remote: &RemotePath,
     settings: &mut Settings,
     notices: &mut Notices,
 ) -> Result<Moved> {
@@ -54,7 +52,7 @@ pub fn upload(
         keep_time(conn, src, remote, settings, notices)?;
         return Ok(moved);
     }
-    let part = part_name(remote);
+    let part = part_name(remote)?;
     let stored = store(conn, &mut file, src, &part, local_len, settings, notices);
     let moved = match stored {
         Ok(m) => m,
@@ -77,16 +75,16 @@ pub fn upload(
 pub fn upload_from(
     conn: &mut Connection,
     input: &mut dyn std::io::Read,
-    remote: &str,
+    remote: &RemotePath,
     settings: &mut Settings,
     notices: &mut Notices,
 ) -> Result<Moved> {
     conn.ensure_binary()?;
     let shown = Path::new("standard input");
     let part = if settings.inplace {
-        remote.to_string()
+        remote.clone()
     } else {
-        part_name(remote)
+        part_name(remote)?
     };
     let stored = (|| {
         let plan = proof::hash_plan(conn, settings.verify)?;
@@ -94,7 +92,7 @@ pub fn upload_from(
         settings.progress.begin("stdin", None, 0);
         let sent = send(
             conn,
-            &Command::Stor(Arg::new(&part)?),
+            &Command::Stor(Arg::from(&part)),
             input,
             shown,
             settings,
@@ -123,7 +121,7 @@ pub fn upload_from(
 fn already_there(
     conn: &mut Connection,
     src: &Path,
-    remote: &str,
+    remote: &RemotePath,
     local_len: u64,
     settings: &Settings,
     notices: &mut Notices,
@@ -186,12 +184,12 @@ fn store(
     conn: &mut Connection,
     file: &mut File,
     src: &Path,
-    path: &str,
+    path: &RemotePath,
     local_len: u64,
     settings: &mut Settings,
     notices: &mut Notices,
 ) -> Result<Moved> {
-    let arg = Arg::new(path)?;
+    let arg = Arg::from(path);
     let mut offset = 0;
     if settings.resume {
         if let SizeAnswer::Known(have) = proof::size(conn, path)? {
@@ -273,7 +271,7 @@ fn store(
 /// server's hash equal to ours where it offers one.
 fn prove_stored(
     conn: &mut Connection,
-    path: &str,
+    path: &RemotePath,
     len: u64,
     hashed: Option<((Algo, HashCommand), Hasher)>,
     verify: Verify,
@@ -299,7 +297,7 @@ fn prove_stored(
 fn plan_resume(
     conn: &mut Connection,
     src: &Path,
-    path: &str,
+    path: &RemotePath,
     have: u64,
     local_len: u64,
     notices: &mut Notices,
@@ -328,8 +326,8 @@ fn plan_resume(
 /// part removed and a hint about `--inplace`.
 fn rename_into_place(
     conn: &mut Connection,
-    part: &str,
-    remote: &str,
+    part: &RemotePath,
+    remote: &RemotePath,
     notices: &mut Notices,
 ) -> Result<()> {
     let refused = match rename(conn, part, remote)? {
@@ -360,7 +358,7 @@ fn rename_into_place(
 }
 
 /// RNFR/RNTO; Ok(Some(refusal)) when the server said no.
-fn rename(conn: &mut Connection, from: &str, to: &str) -> Result<Option<Error>> {
+fn rename(conn: &mut Connection, from: &RemotePath, to: &RemotePath) -> Result<Option<Error>> {
     match super::ops::rename(conn, from, to) {
         Ok(()) => Ok(None),
         Err(e) if e.kind() == Kind::Refused => Ok(Some(e)),
@@ -370,7 +368,7 @@ fn rename(conn: &mut Connection, from: &str, to: &str) -> Result<Option<Error>> 
 
 /// The error of a failed upload, after its temporary file is removed (said when it could
 /// not be; a refusal usually means the server never created it).
-fn failed_with_part(conn: &mut Connection, part: &str, e: Error) -> Error {
+fn failed_with_part(conn: &mut Connection, part: &RemotePath, e: Error) -> Error {
     let refused = e.kind() == Kind::Refused;
     match remove_part(conn, part) {
         Ok(()) => e,
@@ -383,8 +381,8 @@ fn failed_with_part(conn: &mut Connection, part: &str, e: Error) -> Error {
 
 /// Removes a temporary upload, even after Ctrl-C, while the connection allows. Ok when it
 /// is gone (or was never there).
-fn remove_part(conn: &mut Connection, part: &str) -> Result<()> {
-    let reply = conn.cleanup(&Command::Dele(Arg::new(part)?))?;
+fn remove_part(conn: &mut Connection, part: &RemotePath) -> Result<()> {
+    let reply = conn.cleanup(&Command::Dele(Arg::from(part)))?;
     if reply.is_completion() || reply.code == 550 {
         Ok(())
     } else {
@@ -397,7 +395,7 @@ fn remove_part(conn: &mut Connection, part: &str) -> Result<()> {
 fn keep_time(
     conn: &mut Connection,
     src: &Path,
-    remote: &str,
+    remote: &RemotePath,
     settings: &Settings,
     notices: &mut Notices,
 ) -> Result<()> {
@@ -408,7 +406,7 @@ fn keep_time(
         return Ok(());
     };
     let stamp = crate::ftp::time::format_ftp_time(secs);
-    let arg = Arg::new(remote)?;
+    let arg = Arg::from(remote);
     // Each way in turn; one the server does not implement is not tried again on this
     // connection (a mirror of vsftpd would otherwise send three commands a file).
     let ways: [(&'static str, Command); 3] = [
@@ -439,9 +437,10 @@ mod tests {
 
     #[test]
     fn the_part_is_beside_the_final_name() {
-        assert_eq!(part_name("/up/a.bin"), "/up/.a.bin.3700ftp-part");
-        assert_eq!(part_name("a.bin"), ".a.bin.3700ftp-part");
-        assert_eq!(part_name("d/a"), "d/.a.3700ftp-part");
-        assert!(part_name(&"x".repeat(255)).len() <= 255);
+        let part = |p: &str| part_name(&RemotePath::new(p).unwrap()).unwrap().to_string();
+        assert_eq!(part("/up/a.bin"), "/up/.a.bin.3700ftp-part");
+        assert_eq!(part("a.bin"), ".a.bin.3700ftp-part");
+        assert_eq!(part("d/a"), "d/.a.3700ftp-part");
+        assert!(part(&"x".repeat(255)).len() <= 255);
     }
 }

@@ -65,3 +65,31 @@ fn every_command_is_in_the_session_docs_with_its_aliases() {
         }
     }
 }
+
+/// A remote path is checked once, into a `RemotePath` (docs/architecture.md): outside the
+/// protocol, `Arg::new` (which checks again) is left for what is not a path — the
+/// `quote` line in `session/ops.rs` — and every path becomes an argument by `Arg::from`.
+#[test]
+fn remote_paths_are_checked_once_outside_the_protocol() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    let mut found = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(root).unwrap().display().to_string();
+        if rel.starts_with("src/ftp/") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            if line.contains("Arg::new(") && !line.contains("Command::Raw(Arg::new(line)") {
+                found.push(format!("{rel}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "a path checked again instead of passed as a RemotePath:\n{}",
+        found.join("\n")
+    );
+}

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Kind, Result};
 use crate::ftp::connection::Connection;
+use crate::remote_path::RemotePath;
 use crate::session::jobs::{self, Job, Outcome};
 use crate::session::transfer::{Bars, Policy};
 use crate::session::{ops, proof};
@@ -35,7 +36,7 @@ pub struct Request {
     pub download: bool,
     /// The remote directory, as the connection names it (relative to its working directory
     /// when not absolute).
-    pub remote_root: String,
+    pub remote_root: RemotePath,
     /// The local directory.
     pub local_root: PathBuf,
     /// How files are compared (`dest_times_settable` is found out here).
@@ -53,9 +54,9 @@ pub struct Request {
     /// `--verify`, `--limit-rate` (the time is always kept).
     pub policy: Policy,
     /// The directory to return to after a listing moved the connection (None: asked).
-    pub restore: Option<String>,
+    pub restore: Option<RemotePath>,
     /// Where relative remote paths start, for workers that log in afresh.
-    pub absolute_base: Option<String>,
+    pub absolute_base: Option<RemotePath>,
     /// `-j N` (None: one connection).
     pub parallel: Option<Parallel>,
 }
@@ -104,7 +105,7 @@ pub struct Report {
     pub deletes_withheld: Option<Error>,
 }
 
-use super::walk::{remote_join, walk_local, walk_remote, Excluded, Walk};
+use super::walk::{walk_local, walk_remote, Excluded, Walk};
 
 /// Walks both trees, plans, and settles `--checksum` by the server's hash. Changes nothing
 /// anywhere: a `--dry-run` stops after this.
@@ -124,13 +125,13 @@ pub fn prepare(conn: &mut Connection, mut request: Request) -> Result<Prepared> 
     let mut src = Walk::new(&filter, Excluded::Drop);
     let mut dst = Walk::new(&filter, dest_mode);
     if request.download {
-        walk_remote(conn, &remote_root, restore.as_deref(), &mut src, false)?;
+        walk_remote(conn, &remote_root, restore.as_ref(), &mut src, false)?;
         walk_local(&request.local_root, &mut dst, true)?;
         // A download's time comes from MDTM: a server without it leaves download times.
         request.compare.dest_times_settable = lists_feature(conn, "MDTM");
     } else {
         walk_local(&request.local_root, &mut src, false)?;
-        walk_remote(conn, &remote_root, restore.as_deref(), &mut dst, true)?;
+        walk_remote(conn, &remote_root, restore.as_ref(), &mut dst, true)?;
         request.compare.dest_times_settable = lists_feature(conn, "MFMT");
     }
     let mut warnings = std::mem::take(&mut src.warnings);
@@ -205,10 +206,10 @@ fn fill_remote_times(
             _ => None,
         })
         .collect();
-    let full: Vec<String> = wanted
+    let full = wanted
         .iter()
-        .map(|p| remote_join(&request.remote_root, p))
-        .collect();
+        .map(|p| at(&request.remote_root, p))
+        .collect::<Result<Vec<_>>>()?;
     let times = proof::mdtm_many(conn, &full)?;
     for (path, secs) in wanted.into_iter().zip(times) {
         if let Some(Node::File(info)) = remote.nodes.get_mut(&path) {
@@ -228,7 +229,7 @@ fn settle_checks(
 ) -> Result<()> {
     let mut no_hash = false;
     for check in std::mem::take(&mut plan.checks) {
-        let remote = remote_join(&request.remote_root, &check.path);
+        let remote = at(&request.remote_root, &check.path)?;
         let local = request.local_root.join(&check.path);
         let verify = match request.policy.verify {
             crate::verify::Verify::None | crate::verify::Verify::Size => {
@@ -279,13 +280,11 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
         failures,
         ..Report::default()
     };
-    let remote_path = |rel: &str| {
-        let p = remote_join(&request.remote_root, rel);
+    let remote_path = |rel: &str| -> Result<RemotePath> {
+        let p = at(&request.remote_root, rel)?;
         match &request.absolute_base {
-            Some(base) if request.parallel.is_some() && !p.starts_with('/') => {
-                remote_join(base, &p)
-            }
-            _ => p,
+            Some(base) if request.parallel.is_some() && !p.starts_with('/') => at(base, &p),
+            _ => Ok(p),
         }
     };
     // Directories, parents first; a directory that cannot be made fails the files below it.
@@ -306,9 +305,9 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
             r.map_err(|e| Error::local(path.display(), &e))
         } else if dir.is_empty() {
             // With its parents, and fine when another client made it meanwhile.
-            ops::mkdir_p(conn, &request.remote_root, request.restore.as_deref()).map(|_| ())
+            ops::mkdir_p(conn, &request.remote_root, request.restore.as_ref()).map(|_| ())
         } else {
-            ops::mkdir(conn, &remote_join(&request.remote_root, dir))
+            at(&request.remote_root, dir).and_then(|p| ops::mkdir(conn, &p))
         };
         match made {
             Ok(()) => report.dirs_created += 1,
@@ -330,21 +329,23 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
     let mut policy = request.policy.clone();
     policy.preserve = true;
     policy.resume = false;
-    let jobs: Vec<Job> = plan
-        .transfers
-        .iter()
-        .filter(|t| {
-            !failed_dirs
-                .iter()
-                .any(|d| t.path.starts_with(&format!("{d}/")))
-        })
-        .map(|t| Job {
-            download: request.download,
-            remote: remote_path(&t.path),
-            local: request.local_root.join(&t.path),
-            delete_source: false,
-        })
-        .collect();
+    let mut jobs: Vec<Job> = Vec::new();
+    let wanted = plan.transfers.iter().filter(|t| {
+        !failed_dirs
+            .iter()
+            .any(|d| t.path.starts_with(&format!("{d}/")))
+    });
+    for t in wanted {
+        match remote_path(&t.path) {
+            Ok(remote) => jobs.push(Job {
+                download: request.download,
+                remote,
+                local: request.local_root.join(&t.path),
+                delete_source: false,
+            }),
+            Err(e) => report.failures.push((t.path.clone(), e)),
+        }
+    }
     let outcome: Outcome = match &request.parallel {
         Some(p) if p.n > 1 && jobs.len() > 1 => {
             jobs::run_parallel(&*p.login, &p.cancel, jobs, p.n, bars, &policy)
@@ -384,6 +385,11 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
     report
 }
 
+/// `root/rel` on the server (`rel` is a relative path made of names already checked).
+fn at(root: &RemotePath, rel: &str) -> Result<RemotePath> {
+    Ok(root.join(rel)?)
+}
+
 fn withheld(plan: &Plan, why: &str) -> Option<Error> {
     (plan.delete_count() > 0).then(|| {
         Error::new(
@@ -402,7 +408,7 @@ fn delete_all(conn: &mut Connection, request: &Request, plan: &Plan, report: &mu
             let local = request.local_root.join(path);
             std::fs::remove_file(&local).map_err(|e| Error::local(local.display(), &e))
         } else {
-            ops::delete(conn, &remote_join(&request.remote_root, path))
+            at(&request.remote_root, path).and_then(|p| ops::delete(conn, &p))
         };
         match done {
             Ok(()) => report.deleted += 1,
@@ -416,7 +422,7 @@ fn delete_all(conn: &mut Connection, request: &Request, plan: &Plan, report: &mu
             let local = request.local_root.join(dir);
             std::fs::remove_dir(&local).map_err(|e| Error::local(local.display(), &e))
         } else {
-            ops::rmdir(conn, &remote_join(&request.remote_root, dir))
+            at(&request.remote_root, dir).and_then(|p| ops::rmdir(conn, &p))
         };
         match done {
             Ok(()) => report.dirs_removed += 1,
@@ -434,11 +440,13 @@ mod tests {
 
     #[test]
     fn remote_paths_join() {
-        assert_eq!(remote_join("", "a/b"), "a/b");
-        assert_eq!(remote_join("/", "a"), "/a");
-        assert_eq!(remote_join("/x/", "a"), "/x/a");
-        assert_eq!(remote_join("/x", "a"), "/x/a");
-        assert_eq!(remote_join("/x", ""), "/x");
+        let j = |root: &str, rel: &str| at(&RemotePath::new(root).unwrap(), rel).unwrap();
+        assert_eq!(j("", "a/b").as_str(), "a/b");
+        assert_eq!(j("/", "a").as_str(), "/a");
+        assert_eq!(j("/x/", "a").as_str(), "/x/a");
+        assert_eq!(j("/x", "a").as_str(), "/x/a");
+        assert_eq!(j("/x", "").as_str(), "/x");
+        assert!(at(&RemotePath::new("/x").unwrap(), "a\r\nDELE b").is_err());
     }
 
     #[test]

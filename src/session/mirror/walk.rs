@@ -7,6 +7,7 @@ use std::path::Path;
 use crate::error::{Error, Kind, Result};
 use crate::ftp::connection::Connection;
 use crate::ftp::list::{Entry, Kind as EntryKind};
+use crate::remote_path::RemotePath;
 use crate::session::listing::{self, Want};
 use crate::session::ops;
 
@@ -15,19 +16,6 @@ use super::plan::{FileInfo, Node, Tree};
 use crate::session::plan::{MAX_DEPTH, MAX_ENTRIES};
 
 pub use crate::session::plan::safe_name;
-
-/// `root` + `rel` as a remote path.
-pub fn remote_join(root: &str, rel: &str) -> String {
-    if rel.is_empty() {
-        root.to_string()
-    } else if root.is_empty() {
-        rel.to_string()
-    } else if root.ends_with('/') {
-        format!("{root}{rel}")
-    } else {
-        format!("{root}/{rel}")
-    }
-}
 
 pub(super) fn rel_join(dir: &str, name: &str) -> String {
     if dir.is_empty() {
@@ -127,17 +115,17 @@ pub(super) fn too_deep(dir: &str) -> Error {
 /// whose `root_exists` is false when `may_be_missing`.
 pub(super) fn walk_remote(
     conn: &mut Connection,
-    root: &str,
-    restore: Option<&str>,
+    root: &RemotePath,
+    restore: Option<&RemotePath>,
     walk: &mut Walk,
     may_be_missing: bool,
 ) -> Result<()> {
     let mut stack: Vec<(String, usize)> = vec![(String::new(), 0)];
     while let Some((rel, depth)) = stack.pop() {
         if depth > MAX_DEPTH {
-            return Err(too_deep(&remote_join(root, &rel)));
+            return Err(too_deep(&root.join(&rel)?));
         }
-        let dir = remote_join(root, &rel);
+        let dir = root.join(&rel)?;
         let entries = match listing::fetch(conn, &dir, Want::Entries, restore) {
             Ok(e) => e,
             Err(e) if rel.is_empty() && may_be_missing && e.kind() == Kind::Refused => {
@@ -206,10 +194,8 @@ pub(super) fn walk_remote(
                     }
                 }
                 EntryKind::Link => {
-                    walk.warnings.push(format!(
-                        "not following symbolic link {}",
-                        remote_join(root, &path)
-                    ));
+                    walk.warnings
+                        .push(format!("not following symbolic link {}", root.join(&path)?));
                     walk.tree.nodes.insert(path, Node::Other);
                 }
                 EntryKind::Unknown => walk.warnings.push(format!(
@@ -248,8 +234,8 @@ pub struct Listed {
 /// what `filter` excludes is neither kept nor listed. A root that cannot be listed fails.
 pub fn list_remote(
     conn: &mut Connection,
-    root: &str,
-    restore: Option<&str>,
+    root: &RemotePath,
+    restore: Option<&RemotePath>,
     filter: &Filter,
 ) -> Result<Listed> {
     let mut walk = Walk::new(filter, Excluded::Drop);
@@ -275,8 +261,8 @@ pub(super) fn lists_only_itself(entries: &[crate::ftp::list::Entry], dir: &str) 
 /// Whether CWD can enter `dir` (then back to `restore`).
 pub(super) fn is_remote_dir(
     conn: &mut Connection,
-    dir: &str,
-    restore: Option<&str>,
+    dir: &RemotePath,
+    restore: Option<&RemotePath>,
 ) -> Result<bool> {
     if ops::cwd(conn, dir).is_err() {
         return Ok(false);
