@@ -68,6 +68,8 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
         install_stop_signals(&cancel, abort);
     }
     ctx.in_session = true;
+    // At the prompt a successful transfer says one line; a batch stays silent.
+    ctx.report = interactive && !cli.quiet;
     if let Some(text) = session_url {
         FtpUrl::parse(&text).and_then(|url| {
             let shown = format!("open {}", url.authority());

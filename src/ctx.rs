@@ -67,6 +67,8 @@ pub struct Ctx {
     pub transcript_sink: Option<Transcript>,
     /// Whether transfers draw progress bars (stderr is a terminal, not quiet, not verbose).
     pub progress: bool,
+    /// Whether a successful transfer says one line (at the prompt, unless `--quiet`).
+    pub report: bool,
     /// Who is asked for a password a URL and netrc leave out (the front end's choice).
     pub prompter: Box<dyn Prompter>,
     /// The netrc file (`$NETRC`, else `~/.netrc`), found once.
@@ -92,6 +94,7 @@ impl Ctx {
             in_session: false,
             transcript_sink: None,
             progress: false,
+            report: false,
             prompter: Box::new(NoPrompt),
             netrc: crate::netrc::netrc_path(std::env::var_os("NETRC"), dirs::home_dir()),
             resolved: Vec::new(),
@@ -184,6 +187,21 @@ impl Ctx {
         Ok(())
     }
 
+    /// Logs in to the session's server as `url`'s user and, once that worked, replaces the
+    /// session with the new login (starting in that user's login directory). A refused
+    /// login leaves the old session as it was.
+    pub fn switch_user(&mut self, url: FtpUrl) -> Result<()> {
+        let mode = match &self.session {
+            Some(s) => s.tls,
+            None => return Err(Error::usage("not connected")),
+        };
+        let conn = crate::session::login(&url, mode, &self.opts, self.transcript())?;
+        let session = Session::start(url, mode, conn)?;
+        self.close();
+        self.session = Some(session);
+        Ok(())
+    }
+
     /// Closes the session's connection (QUIT), if any.
     pub fn close(&mut self) {
         if let Some(mut s) = self.session.take() {
@@ -193,7 +211,7 @@ impl Ctx {
 
     /// A progress display for one transfer: a bar when enabled and not verbose.
     pub fn progress_bar(&self) -> crate::output::Bar {
-        crate::output::Bar::new(self.progress && !self.verbose)
+        crate::output::Bar::new(self.progress && !self.verbose).watching(self.opts.cancel.clone())
     }
 
     /// Turns protocol printing on or off, for the session's connection too.

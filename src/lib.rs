@@ -18,6 +18,7 @@ pub mod netrc;
 pub mod output;
 pub mod ratelimit;
 pub mod remote_path;
+pub mod report;
 pub mod session;
 pub mod terminal_writer;
 pub mod text;

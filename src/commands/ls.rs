@@ -19,6 +19,7 @@ const fn flag(short: char, long: &'static str, help: &'static str) -> Flag {
         short: Some(short),
         long,
         value: None,
+        value_kind: None,
         help,
     }
 }
@@ -52,6 +53,7 @@ pub(super) const LS: Spec = Spec {
             short: None,
             long: "json",
             value: None,
+            value_kind: None,
             help: "one JSON object per entry: name, type, size, modified, permissions",
         },
     ],

@@ -42,6 +42,7 @@ pub(super) fn many_down(
     let restore = session_cwd(ctx, &remote);
     let absolute_base = absolute_base(ctx, &remote);
     let bars_enabled = ctx.progress && !ctx.verbose;
+    let ctx_cancel = ctx.opts.cancel.clone();
     let parallel = opts.parallel;
     let result = ctx.with_conn(&remote, |conn, _| {
         let walked = remote.pattern.as_deref().unwrap_or(&remote.path);
@@ -134,7 +135,7 @@ pub(super) fn many_down(
         let outcome = if parallel > 1 {
             None
         } else {
-            let bars = Bar::many(bars_enabled, plan.jobs.len() as u64);
+            let bars = Bar::many(bars_enabled, plan.jobs.len() as u64).watching(ctx_cancel.clone());
             let mut bars = bars;
             let o = jobs::run_sequential(conn, &plan.jobs, &bars, &opts.policy);
             bars.finish_all();
@@ -214,6 +215,7 @@ pub(super) fn many_up(
         }
     }
     let bars_enabled = ctx.progress && !ctx.verbose;
+    let ctx_cancel = ctx.opts.cancel.clone();
     let parallel = opts.parallel;
     // --create-dirs: the directory the files go into, with its parents.
     let create = match &sources {
@@ -233,7 +235,7 @@ pub(super) fn many_up(
         if parallel > 1 {
             return Ok(None);
         }
-        let mut bars = Bar::many(bars_enabled, plan.jobs.len() as u64);
+        let mut bars = Bar::many(bars_enabled, plan.jobs.len() as u64).watching(ctx_cancel.clone());
         let o = jobs::run_sequential(conn, &plan.jobs, &bars, &opts.policy);
         bars.finish_all();
         Ok(Some(o))
@@ -273,7 +275,9 @@ fn finish(
                 (None, None) => return Err(Error::usage("not connected")),
             };
             let bars_enabled = ctx.progress && !ctx.verbose;
-            let mut bars = Bar::many(bars_enabled, plan.jobs.len() as u64);
+            let ctx_cancel = ctx.opts.cancel.clone();
+            let mut bars =
+                Bar::many(bars_enabled, plan.jobs.len() as u64).watching(ctx_cancel.clone());
             let login = ctx.connector(&url);
             let o = jobs::run_parallel(
                 &login,
@@ -308,7 +312,12 @@ fn finish(
         ctx.out
             .error(&Error::new(err.kind(), err.to_string()).context(what.clone()));
     }
-    if outcome.failures.is_empty() {
+    if outcome.failures.is_empty() && ctx.report {
+        // At the prompt: one plain line, worded as a summary, on stdout.
+        if !opts.quiet {
+            ctx.out.line(&crate::report::summary_line(&outcome));
+        }
+    } else if outcome.failures.is_empty() {
         ctx.out.status(&format!("{}: {}", shown, outcome.summary()));
     }
     outcome.into_result().map_err(|e| e.context(shown))

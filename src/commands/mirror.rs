@@ -28,6 +28,7 @@ const fn flag(
         short,
         long,
         value,
+        value_kind: None,
         help,
     }
 }
@@ -64,7 +65,7 @@ pub(super) const MIRROR: Spec = Spec {
     aliases: &[],
     usage: "SRC DST",
     summary: "make a directory tree a copy of another, transferring only what differs (one operand is an ftp:// URL; in a session: mirror REMOTE [LOCAL], mirror -R LOCAL [REMOTE])",
-    args: &[ArgKind::Remote, ArgKind::Local],
+    args: &[ArgKind::RemoteDir, ArgKind::LocalDir],
     min_args: 1,
     scope: Scope::Everywhere,
     flags: MIRROR_FLAGS,
@@ -91,6 +92,7 @@ fn mirror_cmd(ctx: &mut Ctx, args: &Args) -> Result<()> {
     let dry_run = args.has("dry-run");
     let max_delete = request.max_delete;
     let bars_enabled = ctx.progress && !ctx.verbose;
+    let ctx_cancel = ctx.opts.cancel.clone();
     let result = ctx.with_conn(&remote, |conn, _| {
         let prepared = mirror::prepare(conn, request)?;
         if dry_run {
@@ -101,7 +103,8 @@ fn mirror_cmd(ctx: &mut Ctx, args: &Args) -> Result<()> {
                 failures: prepared.failures,
             });
         }
-        let mut bars = Bar::many(bars_enabled, prepared.plan.transfers.len() as u64);
+        let mut bars = Bar::many(bars_enabled, prepared.plan.transfers.len() as u64)
+            .watching(ctx_cancel.clone());
         let report = mirror::execute(conn, prepared, &bars);
         bars.finish_all();
         Ok(Done::Ran(report))

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::options::{Opts, TRANSFER_FLAGS};
+use super::options::{destination, Opts, GET_FLAGS, PUT_FLAGS, TRANSFER_FLAGS};
 use super::{ArgKind, Args, Scope, Spec};
 use crate::ctx::{Ctx, Remote};
 use crate::error::{Error, Result};
@@ -60,7 +60,7 @@ pub(super) const GET: Spec = Spec {
     summary: "download a remote file (to the local directory by default)",
     args: &[ArgKind::Remote, ArgKind::Local],
     min_args: 1,
-    flags: TRANSFER_FLAGS,
+    flags: GET_FLAGS,
     scope: Scope::SessionOnly,
     run: get,
 };
@@ -72,7 +72,7 @@ pub(super) const PUT: Spec = Spec {
     summary: "upload a local file (to the remote directory by default)",
     args: &[ArgKind::Local, ArgKind::Remote],
     min_args: 1,
-    flags: TRANSFER_FLAGS,
+    flags: PUT_FLAGS,
     scope: Scope::SessionOnly,
     run: put,
 };
@@ -115,7 +115,8 @@ fn mv(ctx: &mut Ctx, args: &Args) -> Result<()> {
 fn get(ctx: &mut Ctx, args: &Args) -> Result<()> {
     let opts = Opts::from(ctx, args, false)?;
     let remote = ctx.remote(&args.pos[0])?;
-    let local_word = args.pos.get(1).map_or(".", String::as_str);
+    let dest = destination("get", args)?;
+    let local_word = dest.as_deref().unwrap_or(".");
     if remote.pattern.is_some() || opts.recursive {
         return many_down(ctx, "get", remote, ctx.local(local_word), opts);
     }
@@ -125,7 +126,8 @@ fn get(ctx: &mut Ctx, args: &Args) -> Result<()> {
 
 fn put(ctx: &mut Ctx, args: &Args) -> Result<()> {
     let opts = Opts::from(ctx, args, false)?;
-    let remote = ctx.remote(args.pos.get(1).map_or("", String::as_str))?;
+    let dest = destination("put", args)?;
+    let remote = ctx.remote(dest.as_deref().unwrap_or(""))?;
     if let Some(files) = ctx.local_matches(&args.pos[0])? {
         return many_up(ctx, "put", Sources::Files(files), remote, opts);
     }
@@ -279,6 +281,13 @@ fn download_target(verb: &str, remote: &Remote, local: PathBuf) -> Result<PathBu
     if local.is_dir() {
         return Ok(local.join(name));
     }
+    // `get f nosuch/` or `-O nosuch`: a directory was meant, never a file named after it.
+    if local.as_os_str().to_string_lossy().ends_with('/') {
+        return Err(Error::new(
+            crate::error::Kind::Local,
+            format!("{}: no such local directory", local.display()),
+        ));
+    }
     Ok(local)
 }
 
@@ -333,6 +342,7 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
             (remote, job, shown, probe)
         }
     };
+    let download = job.download;
     let mut bar = ctx.progress_bar();
     let mut notices = Vec::new();
     let restore = super::many::session_cwd(ctx, &remote);
@@ -359,9 +369,33 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
     for n in &notices {
         ctx.out.notice(n);
     }
+    let dest_shown = if download {
+        rel(&job.local)
+    } else {
+        job.remote.to_string()
+    };
     match result {
-        Ok(_) => Ok(()),
+        Ok(moved) => {
+            if ctx.report && !opts.quiet {
+                ctx.out
+                    .line(&crate::report::transfer_line(&dest_shown, &moved));
+            }
+            Ok(())
+        }
         Err(_) if is_dir => Err(is_a_directory(verb, &remote)),
+        // An interrupted download without -c leaves nothing: say what would have.
+        Err(e)
+            if e.kind() == crate::error::Kind::Interrupted
+                && download
+                && !opts.policy.resume
+                && ctx.in_session =>
+        {
+            Err(e
+                .also(format!(
+                    "nothing kept ({verb} -c would have kept the part received, to continue from)"
+                ))
+                .context(shown))
+        }
         Err(e) => Err(e.context(shown)),
     }
 }

@@ -158,6 +158,7 @@ fn resume(
                 already_complete: true,
                 size_checked: true,
                 hash_checked: true,
+                hash: Some(algo),
                 proven: true,
                 ..Moved::default()
             });
@@ -249,6 +250,7 @@ fn in_place(
         other => other?,
     };
     check_size(offset + total, expected, dest)?;
+    let algo = plan.map(|p| p.0);
     let hash_checked = match (plan, hasher) {
         (Some(plan), Some(h)) => {
             match proof::check_hash(conn, remote, plan, h.finish(), settings.verify) {
@@ -285,6 +287,7 @@ fn in_place(
         size_checked: expected.is_some(),
         resumed_from: offset,
         hash_checked,
+        hash: algo.filter(|_| hash_checked),
         proven: true,
         ..Moved::default()
     })
@@ -341,6 +344,7 @@ fn fetch_proven(
         conn.transcript_mut()
             .note(&format!("verified by size ({total} bytes)"));
     }
+    let algo = plan.map(|p| p.0);
     let hash_checked = match (plan, hasher) {
         (Some(plan), Some(h)) => {
             proof::check_hash(conn, remote, plan, h.finish(), settings.verify)?
@@ -351,6 +355,7 @@ fn fetch_proven(
         bytes: total,
         size_checked: expected.is_some(),
         hash_checked,
+        hash: algo.filter(|_| hash_checked),
         proven: true,
         ..Moved::default()
     })

@@ -63,6 +63,10 @@ pub struct Outcome {
     pub size_checked: usize,
     /// Files the server's hash proved.
     pub hash_checked: usize,
+    /// The hash that proved them (the last one used, when several servers differ).
+    pub hash: Option<crate::verify::Algo>,
+    /// Files already complete at the destination (nothing moved).
+    pub already_complete: usize,
     /// Failures, with the file each concerns.
     pub failures: Vec<(String, Error)>,
     /// Notices to show (resume decisions, back-off).
@@ -133,11 +137,17 @@ pub fn run_one(
     policy: &Policy,
     notices: &mut Notices,
 ) -> Result<Moved> {
+    let start = Instant::now();
     let mut settings = Settings::new(progress, policy, job.delete_source);
-    if job.delete_source {
-        return copy_then_delete(conn, job, &mut settings, notices);
-    }
-    copy(conn, job, &mut settings, notices)
+    let moved = if job.delete_source {
+        copy_then_delete(conn, job, &mut settings, notices)
+    } else {
+        copy(conn, job, &mut settings, notices)
+    };
+    moved.map(|m| Moved {
+        elapsed: start.elapsed(),
+        ..m
+    })
 }
 
 fn copy(
@@ -271,8 +281,12 @@ fn record(outcome: &mut Outcome, job: &Job, result: Result<Moved>) {
         Ok(m) => {
             outcome.files += 1;
             outcome.bytes += m.bytes;
+            if m.already_complete {
+                outcome.already_complete += 1;
+            }
             if m.hash_checked {
                 outcome.hash_checked += 1;
+                outcome.hash = m.hash.or(outcome.hash);
             } else if m.size_checked {
                 outcome.size_checked += 1;
             }

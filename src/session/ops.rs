@@ -119,13 +119,19 @@ pub fn is_dir(
 
 /// `SITE CHMOD MODE PATH`; `mode` must be 3 or 4 octal digits.
 pub fn chmod(conn: &mut Connection, mode: &str, path: &RemotePath) -> Result<()> {
+    check_mode(mode)?;
+    conn.exec_ok(&Command::SiteChmod(mode.to_string(), Arg::from(path)))
+        .map(|_| ())
+}
+
+/// Refuses a mode that is not 3 or 4 octal digits.
+pub fn check_mode(mode: &str) -> Result<()> {
     if !(3..=4).contains(&mode.len()) || !mode.chars().all(|c| ('0'..='7').contains(&c)) {
         return Err(Error::usage(format!(
             "chmod: '{mode}' is not an octal mode such as 644 or 0755"
         )));
     }
-    conn.exec_ok(&Command::SiteChmod(mode.to_string(), Arg::from(path)))
-        .map(|_| ())
+    Ok(())
 }
 
 /// SIZE of a remote file, in bytes.

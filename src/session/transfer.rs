@@ -29,6 +29,10 @@ pub struct Moved {
     pub already_complete: bool,
     /// True when the server's hash of the whole file matched ours.
     pub hash_checked: bool,
+    /// The hash that matched, when `hash_checked`.
+    pub hash: Option<crate::verify::Algo>,
+    /// How long the copy took (set where a job is run, in `jobs`).
+    pub elapsed: std::time::Duration,
     /// True when this run proved that the destination holds the source's bytes: a transfer
     /// the server confirmed now (and every check the server allows passed), or content
     /// shown equal by the server's hash. A destination judged complete only by its size

@@ -150,6 +150,7 @@ fn already_there(
             ));
             Ok(Some(Moved {
                 hash_checked: true,
+                hash: Some(algo),
                 proven: true,
                 ..complete
             }))
@@ -281,6 +282,7 @@ fn prove_stored(
         conn.transcript_mut()
             .note(&format!("verified by size ({len} bytes)"));
     }
+    let algo = hashed.as_ref().map(|(plan, _)| plan.0);
     let hash_checked = match hashed {
         Some((plan, h)) => proof::check_hash(conn, path, plan, h.finish(), verify)?,
         None => false,
@@ -288,6 +290,7 @@ fn prove_stored(
     Ok(Moved {
         size_checked,
         hash_checked,
+        hash: algo.filter(|_| hash_checked),
         proven: true,
         ..Moved::default()
     })

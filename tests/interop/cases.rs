@@ -640,3 +640,48 @@ mkdir after
         &f.ctx("batch: local file kept"),
     );
 }
+
+/// The commands people reach for, in one session on each server: `cat`, `chmod` (and
+/// `-R`), `quote`, `lls`, `mget -O`, `user` (logging in again), `status`, `!`.
+pub fn shell_commands_people_reach_for(kind: Kind) {
+    let f = Fixture::new(kind);
+    f.seed("/notes.txt", b"notes for the interop suite\n");
+    f.seed("/a.txt", b"aaa");
+    f.seed("/tree/sub/deep.txt", b"deep");
+    f.lwrite("here-locally.txt", b"l");
+    let mode = |p: &str| fs::metadata(f.spath(p)).unwrap().permissions().mode() & 0o777;
+    let script = format!(
+        "\
+cat notes.txt
+chmod 600 notes.txt
+chmod -R 750 tree
+quote NOOP
+lls
+lmkdir got
+mget -O got *.txt
+user {user} {PASSWORD}
+status
+!echo bang > bang.txt
+",
+        user = crate::server::USER
+    );
+    let run = f.batch(&f.url("/"), &script);
+    run.ok()
+        .stdout_contains("notes for the interop suite")
+        .stdout_contains("chmod -R 750 tree: 3 changed")
+        .stdout_contains("200")
+        .stdout_contains("here-locally.txt")
+        .stdout_contains(&format!("logged in as {}", crate::server::USER))
+        .stdout_contains(&format!("user: {}", crate::server::USER));
+    assert_eq!(mode("/notes.txt"), 0o600, "{}", f.ctx("chmod 600"));
+    for p in ["/tree", "/tree/sub", "/tree/sub/deep.txt"] {
+        assert_eq!(mode(p), 0o750, "{}", f.ctx(&format!("chmod -R 750: {p}")));
+    }
+    assert_file(&f.lpath("got/a.txt"), b"aaa", &f.ctx("mget -O"));
+    assert_file(
+        &f.lpath("got/notes.txt"),
+        b"notes for the interop suite\n",
+        &f.ctx("mget -O"),
+    );
+    assert_file(&f.lpath("bang.txt"), b"bang\n", &f.ctx("!"));
+}

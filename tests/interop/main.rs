@@ -67,6 +67,7 @@ for_each_server!(
     batch_cd_pwd_and_relative_paths,
     batch_stops_at_first_failure,
     batch_failed_put_stops_and_writes_nothing,
+    shell_commands_people_reach_for,
 );
 
 /// `mirror`, `rm -r`, `mkdir -p` (issue 13) on every server, as `mirror_<server>::<test>`.

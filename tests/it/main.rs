@@ -17,6 +17,7 @@ mod mirror;
 mod misbehaving;
 mod oneshot;
 mod prompt;
+mod shell;
 mod tidy;
 mod transfers;
 mod tree;
