@@ -14,7 +14,7 @@ use crate::frontend::{batch, oneshot, repl};
 use crate::ftp::connection::{Options, TlsSource};
 use crate::ftp::proxy::Proxy;
 use crate::output::Output;
-use crate::url::{looks_like_url, FtpUrl};
+use crate::url::looks_like_url;
 
 /// What ends the program at once, from the signal thread (a stop signal repeated after
 /// the first was not enough); `main.rs` supplies it, so the exit code is decided there.
@@ -43,12 +43,29 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
         noproxy,
         tls: TlsSource::new(cli.cacert.clone(), cli.insecure),
     };
+    let mut opts = opts;
+    opts.tls.pins = cli.pin.clone();
+    let known_certs = crate::known_certs::path(std::env::var_os("XDG_DATA_HOME"), dirs::home_dir());
+    let mut cert_warnings = Vec::new();
+    if let Some(path) = &known_certs {
+        let (known, warnings) = crate::known_certs::load(path);
+        opts.tls.known = known;
+        cert_warnings = warnings;
+    }
     let mut ctx = Ctx::new(opts, cli.verbose, Output::terminal_with(cli.color));
+    ctx.known_certs = known_certs;
+    for w in &cert_warnings {
+        ctx.out.notice(w);
+    }
     let bars_wanted = !cli.quiet && std::io::stderr().is_terminal();
     if std::io::stdin().is_terminal() {
         ctx.prompter = Box::new(crate::frontend::prompter::TerminalPrompter);
     }
     ctx.verify = cli.verify;
+    ctx.json = cli.json;
+    ctx.transcript_to_stderr
+        .store(cli.json, std::sync::atomic::Ordering::Relaxed);
+    ctx.out.set_json(cli.json);
     ctx.limiter = cli
         .limit_rate
         .map(|r| Arc::new(crate::ratelimit::Limiter::new(r)));
@@ -62,6 +79,8 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
         }
     };
     let interactive = std::io::stdin().is_terminal();
+    // Only a person at the prompt is asked about an untrusted certificate.
+    ctx.ask_about_certificates = interactive;
     // Batch mode shows bars only when asked.
     ctx.progress = bars_wanted && (interactive || cli.progress);
     if !interactive {
@@ -71,10 +90,8 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
     // At the prompt a successful transfer says one line; a batch stays silent.
     ctx.report = interactive && !cli.quiet;
     if let Some(text) = session_url {
-        FtpUrl::parse(&text).and_then(|url| {
-            let shown = format!("open {}", url.authority());
-            ctx.open(url, false).map_err(|e| e.context(shown))
-        })?;
+        // The `open` command itself, so `--json` reports the login like any command.
+        crate::commands::dispatch(&mut ctx, &["open".to_string(), text])?;
     }
     if interactive {
         // rustyline takes SIGINT when its editor starts; the prompt installs ours after.

@@ -31,6 +31,12 @@ pub struct Cli {
     #[arg(long, value_name = "FILE", global = true)]
     pub cacert: Option<std::path::PathBuf>,
 
+    /// Trust exactly the certificate with this SHA-256 fingerprint (as `openssl x509
+    /// -fingerprint -sha256` prints it; colons optional), even self-signed, and refuse any
+    /// other; repeat for rotation
+    #[arg(long, value_name = "SHA256", value_parser = parse_pin, global = true)]
+    pub pin: Vec<crate::fingerprint::Fingerprint>,
+
     /// Do not verify the server's TLS certificate (a warning is printed on every connection)
     #[arg(long, global = true)]
     pub insecure: bool,
@@ -60,6 +66,12 @@ pub struct Cli {
     /// Hosts to reach directly, not through a proxy (comma-separated; * for all)
     #[arg(long, value_name = "HOSTS", global = true)]
     pub noproxy: Option<String>,
+
+    /// Report every command's actions as JSON Lines on stdout, one object per action and a
+    /// summary per command, each with its schema version "v"; messages, -v and progress go
+    /// to stderr
+    #[arg(long, global = true)]
+    pub json: bool,
 
     /// No progress bars
     #[arg(short, long, global = true)]
@@ -101,6 +113,12 @@ fn parse_timeout(s: &str) -> Result<f64, String> {
             "'{s}' must be more than 0 and at most 86400 seconds"
         ))
     }
+}
+
+fn parse_pin(s: &str) -> Result<crate::fingerprint::Fingerprint, String> {
+    crate::fingerprint::Fingerprint::parse(s).ok_or_else(|| {
+        format!("'{s}' is not a SHA-256 fingerprint (64 hex digits, colons optional, as openssl x509 -fingerprint -sha256 prints it)")
+    })
 }
 
 fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
@@ -355,9 +373,13 @@ mod tests {
 
     #[test]
     fn operation_options_stay_with_the_operation() {
-        let c = try_parse_from(["3700ftp", "ls", "ftp://h/", "-v", "-l", "--json"]).unwrap();
+        let c = try_parse_from(["3700ftp", "ls", "ftp://h/", "-v", "-l", "-a"]).unwrap();
         assert!(c.verbose);
-        assert_eq!(c.words, ["ls", "ftp://h/", "-l", "--json"]);
+        assert_eq!(c.words, ["ls", "ftp://h/", "-l", "-a"]);
+        // --json is global: `ls --json` in one-shot mode is the global flag.
+        let c = try_parse_from(["3700ftp", "ls", "--json", "ftp://h/"]).unwrap();
+        assert!(c.json);
+        assert_eq!(c.words, ["ls", "ftp://h/"]);
         let c = try_parse_from(["3700ftp", "cp", "-r", "--timeout=5", "a", "ftp://h/"]).unwrap();
         assert_eq!(c.timeout, 5.0);
         assert_eq!(c.words, ["cp", "-r", "a", "ftp://h/"]);

@@ -79,6 +79,16 @@ pub struct Ctx {
     pub verify: crate::verify::Verify,
     /// `--limit-rate` (and `limit-rate` in a session), shared by every transfer.
     pub limiter: Option<std::sync::Arc<crate::ratelimit::Limiter>>,
+    /// The global `--json`: every command reports in JSON Lines.
+    pub json: bool,
+    /// The running command's `--json` tally; Some while a command reports in JSON.
+    pub records: Option<crate::record::Summary>,
+    /// Set while a command reports in JSON: `-v` lines go to stderr, not stdout.
+    pub transcript_to_stderr: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Where certificates accepted at the prompt are remembered (`known_certs`).
+    pub known_certs: Option<PathBuf>,
+    /// True at the prompt only: an untrusted certificate may be accepted there.
+    pub ask_about_certificates: bool,
 }
 
 impl Ctx {
@@ -100,15 +110,90 @@ impl Ctx {
             resolved: Vec::new(),
             verify: crate::verify::Verify::Auto,
             limiter: None,
+            json: false,
+            records: None,
+            transcript_to_stderr: Default::default(),
+            known_certs: None,
+            ask_about_certificates: false,
+        }
+    }
+
+    /// Logs in to `url` with TLS `mode`. At the prompt, a certificate no CA vouches for is
+    /// shown by its fingerprint and, when the person says yes, remembered in `known_certs`
+    /// and trusted (the login is tried again); a certificate that differs from the one
+    /// remembered is refused, saying where the old one is.
+    fn login_trusting(&mut self, url: &FtpUrl, mode: Mode) -> Result<Connection> {
+        use crate::error::Hint;
+        let first = crate::session::login(url, mode, &self.opts, self.transcript());
+        let fp = match first.as_ref().err().and_then(Error::hint) {
+            Some(Hint::UntrustedCertificate(Some(fp))) if self.ask_about_certificates => {
+                crate::fingerprint::Fingerprint(fp)
+            }
+            Some(Hint::CertificateChanged) => {
+                return first.map_err(|e| match &self.known_certs {
+                    Some(path) => e.also(format!(
+                        "the certificate accepted before is remembered in {}; if the server's certificate was replaced on purpose, delete the line for {} there",
+                        path.display(),
+                        crate::known_certs::authority(&url.host, url.port)
+                    )),
+                    None => e,
+                });
+            }
+            _ => return first,
+        };
+        let server = crate::known_certs::authority(&url.host, url.port);
+        let question = format!(
+            "The certificate of {server} is not trusted by any CA this client knows.\nIts SHA-256 fingerprint is {fp}\n(compare it with the one the server's administrator gives you).\nTrust it and remember it for {server}? (yes/no)"
+        );
+        if !self.prompter.confirm(&question) {
+            return first;
+        }
+        match &self.known_certs {
+            Some(path) => match crate::known_certs::remember(path, &url.host, url.port, fp) {
+                Ok(()) => self.out.notice(&format!(
+                    "remembered the certificate of {server} in {}",
+                    path.display()
+                )),
+                Err(e) => self.out.notice(&format!(
+                    "{}: {}; the certificate is trusted for this session only",
+                    path.display(),
+                    crate::error::describe_io(&e)
+                )),
+            },
+            None => self
+                .out
+                .notice("no home directory: the certificate is trusted for this session only"),
+        }
+        self.opts
+            .tls
+            .known
+            .push((url.host.to_ascii_lowercase(), url.port, fp));
+        crate::session::login(url, mode, &self.opts, self.transcript())
+    }
+
+    /// True while the running command reports in JSON (`--json`).
+    pub fn reports_json(&self) -> bool {
+        self.records.is_some()
+    }
+
+    /// Reports one action under `--json` (printed at once, counted for the summary);
+    /// nothing otherwise.
+    pub fn emit(&mut self, record: crate::record::Record) {
+        if let Some(summary) = self.records.as_mut() {
+            summary.add(&record);
+            self.out.json(&record.to_json());
         }
     }
 
     /// A transcript for a new connection, following the verbose setting.
     pub fn transcript(&self) -> Transcript {
+        // Under --json stdout is for the records: the transcript goes to stderr (also on
+        // a session's connection made before a command asked for --json).
+        let to_stderr = self.transcript_to_stderr.clone();
         let mut t = self
             .transcript_sink
             .clone()
-            .unwrap_or_else(|| Transcript::new(true, Box::new(std::io::stdout())));
+            .unwrap_or_else(|| Transcript::new(true, Box::new(TranscriptStream(to_stderr))));
         t.set_on(self.verbose);
         t
     }
@@ -158,6 +243,29 @@ impl Ctx {
         move || crate::session::login(&url, tls, &opts, transcript.clone())
     }
 
+    /// A way to log in again to the server of `remote` (retries, segmented downloads),
+    /// landing in the directory its relative paths start from: the session's working
+    /// directory when the session serves it, else the login directory.
+    pub fn reconnector(&mut self, remote: &Remote) -> Option<crate::session::transfer::Login> {
+        let (url, cwd) = match &remote.url {
+            Some(u) if !self.session_serves(u) => (u.clone(), None),
+            _ => {
+                let s = self.session.as_ref()?;
+                (s.url.clone(), s.cwd.clone())
+            }
+        };
+        let connect = self.connector(&url);
+        Some(crate::session::transfer::Login(std::sync::Arc::new(
+            move || {
+                let mut conn = connect()?;
+                if let Some(dir) = &cwd {
+                    crate::session::ops::cwd(&mut conn, dir)?;
+                }
+                Ok(conn)
+            },
+        )))
+    }
+
     /// Connects and logs in to the server of `url`.
     pub fn login(&mut self, url: &FtpUrl) -> Result<Connection> {
         let tls = self.tls_for(url);
@@ -167,7 +275,7 @@ impl Ctx {
                 url.authority()
             ));
         }
-        crate::session::login(url, tls, &self.opts, self.transcript())
+        self.login_trusting(url, tls)
     }
 
     /// Opens a session at `url`: logs in and changes to its directory when it names one.
@@ -182,7 +290,7 @@ impl Ctx {
                 url.authority()
             ));
         }
-        let conn = crate::session::login(&url, mode, &self.opts, self.transcript())?;
+        let conn = self.login_trusting(&url, mode)?;
         self.session = Some(Session::start(url, mode, conn)?);
         Ok(())
     }
@@ -432,4 +540,21 @@ fn expand_home(p: &str) -> PathBuf {
         }
     }
     Path::new(p).to_path_buf()
+}
+
+/// The `-v` transcript's stream: stdout, or stderr while a command reports in JSON.
+struct TranscriptStream(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl std::io::Write for TranscriptStream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.load(std::sync::atomic::Ordering::Relaxed) {
+            std::io::stderr().write(buf)
+        } else {
+            std::io::stdout().write(buf)
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stdout().flush()?;
+        std::io::stderr().flush()
+    }
 }

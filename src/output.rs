@@ -86,6 +86,8 @@ pub struct Output {
     color: bool,
     color_out: bool,
     out_terminal: bool,
+    /// `--json`: stdout carries only JSON Lines; other output lines go to stderr.
+    json: bool,
 }
 
 /// A writer into a shared byte buffer (tests read it back).
@@ -133,6 +135,7 @@ impl Output {
             color,
             color_out,
             out_terminal: io::stdout().is_terminal(),
+            json: false,
         }
     }
 
@@ -144,6 +147,7 @@ impl Output {
             color: false,
             color_out: false,
             out_terminal: false,
+            json: false,
         }
     }
 
@@ -157,8 +161,29 @@ impl Output {
         &mut self.out
     }
 
-    /// Prints one line of command output on stdout.
+    /// Turns `--json` on or off: with it, stdout carries only JSON objects ([`Output::json`])
+    /// and the lines commands print for people go to stderr.
+    pub fn set_json(&mut self, on: bool) {
+        self.json = on;
+    }
+
+    /// True under `--json`.
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
+    /// Prints one JSON object (a `--json` record) as one line on stdout.
+    pub fn json(&mut self, object: &str) {
+        let _ = writeln!(self.out, "{object}");
+        let _ = self.out.flush();
+    }
+
+    /// Prints one line of command output on stdout (stderr under `--json`).
     pub fn line(&mut self, text: &str) {
+        if self.json {
+            let _ = writeln!(self.err, "{}", printable(text));
+            return;
+        }
         let _ = writeln!(self.out, "{}", printable(text));
         let _ = self.out.flush();
     }
@@ -219,6 +244,7 @@ impl Output {
     pub fn error(&mut self, err: &Error) {
         let _ = self.out.flush();
         let text = message(&format!("3700ftp: {err}{}", hint(err.hint())));
+
         let shown = if self.color {
             text.red().to_string()
         } else {
@@ -229,17 +255,31 @@ impl Output {
 }
 
 /// The words of a suggestion the protocol layer attached, naming the flag that helps.
-fn hint(hint: Option<crate::error::Hint>) -> &'static str {
+fn hint(hint: Option<crate::error::Hint>) -> String {
     use crate::error::Hint;
-    match hint {
+    let text = match hint {
         None => "",
         Some(Hint::TryActive) => " (a firewall may block the server's passive ports; try --active)",
-        Some(Hint::UntrustedCertificate) => {
+        Some(Hint::UntrustedCertificate(Some(fp))) => {
+            return format!(
+                "; its fingerprint is {}; if it is the server's, trust it with --pin {0} (or --cacert FILE for a private CA)",
+                crate::fingerprint::Fingerprint(fp)
+            )
+        }
+        Some(Hint::UntrustedCertificate(None)) => {
             "; use --cacert FILE to trust a private CA, or --insecure to skip verification"
         }
+        Some(Hint::NotPinned(fp)) => {
+            return format!(
+                " (--pin trusts only the pinned certificates; if the server's certificate was replaced on purpose, check it and add --pin {})",
+                crate::fingerprint::Fingerprint(fp)
+            )
+        }
+        Some(Hint::CertificateChanged) => "",
         Some(Hint::NotImplicitTls) => " (the server does not speak TLS on this port: ftps:// means TLS from the first byte, usually on port 990; for AUTH TLS use ftp:// with --tls)",
         Some(Hint::ActiveBlocked) => " (a firewall may block it; passive mode is the default)",
-    }
+    };
+    text.to_string()
 }
 
 /// The width of the terminal stdout (`stderr == false`) or stderr writes to, in columns;

@@ -74,6 +74,71 @@ pub fn json_string(s: &str) -> String {
     out
 }
 
+/// A JSON object on one line, built field by field in order: the one JSON writer of
+/// 3700ftp (`ls --json` entries and the `--json` records), strings through [`json_string`].
+#[derive(Debug, Default)]
+pub struct JsonObject(String);
+
+impl JsonObject {
+    /// An empty object.
+    pub fn new() -> JsonObject {
+        JsonObject::default()
+    }
+
+    fn key(&mut self, key: &str) {
+        self.0.push(if self.0.is_empty() { '{' } else { ',' });
+        self.0.push_str(&json_string(key));
+        self.0.push(':');
+    }
+
+    /// `"key":"value"`.
+    pub fn str(mut self, key: &str, value: &str) -> JsonObject {
+        self.key(key);
+        self.0.push_str(&json_string(value));
+        self
+    }
+
+    /// `"key":"value"`, or `"key":null`.
+    pub fn opt_str(self, key: &str, value: Option<&str>) -> JsonObject {
+        match value {
+            Some(v) => self.str(key, v),
+            None => self.raw(key, "null"),
+        }
+    }
+
+    /// `"key":123`, or `null`.
+    pub fn num(self, key: &str, value: Option<u64>) -> JsonObject {
+        match value {
+            Some(v) => self.raw(key, &v.to_string()),
+            None => self.raw(key, "null"),
+        }
+    }
+
+    /// `"key":1.234` (three decimals), or `null`.
+    pub fn float(self, key: &str, value: Option<f64>) -> JsonObject {
+        match value.filter(|v| v.is_finite()) {
+            Some(v) => self.raw(key, &format!("{v:.3}")),
+            None => self.raw(key, "null"),
+        }
+    }
+
+    /// `"key":` followed by `json`, already encoded (a nested object, `true`, `null`).
+    pub fn raw(mut self, key: &str, json: &str) -> JsonObject {
+        self.key(key);
+        self.0.push_str(json);
+        self
+    }
+
+    /// The object's text.
+    pub fn finish(mut self) -> String {
+        if self.0.is_empty() {
+            self.0.push('{');
+        }
+        self.0.push('}');
+        self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +166,21 @@ mod tests {
             assert!(!json_string(&evil).contains(c));
         }
         assert_eq!(printable("a\u{202e}b"), "a\\u{202e}b");
+    }
+
+    #[test]
+    fn json_objects_keep_field_order_and_escape_strings() {
+        let o = JsonObject::new()
+            .str("a", "x\"y")
+            .num("n", Some(5))
+            .num("none", None)
+            .float("s", Some(0.5))
+            .raw("e", &JsonObject::new().finish())
+            .finish();
+        assert_eq!(
+            o,
+            "{\"a\":\"x\\\"y\",\"n\":5,\"none\":null,\"s\":0.500,\"e\":{}}"
+        );
     }
 
     #[test]

@@ -187,6 +187,15 @@ impl FtpUrl {
         }
     }
 
+    /// The URL as `--json` records name it: no password at all (not even `****`).
+    pub fn without_password(&self) -> String {
+        FtpUrl {
+            password: None,
+            ..self.clone()
+        }
+        .to_string()
+    }
+
     /// The same URL with another (literal) path.
     pub fn with_path(&self, path: &str) -> FtpUrl {
         FtpUrl {

@@ -65,7 +65,7 @@ fn ls(ctx: &mut Ctx, args: &Args) -> Result<()> {
     if args.pos.is_empty() && !ctx.in_session {
         return Err(Error::usage("usage: ls [OPTIONS] URL"));
     }
-    let style = if args.has("json") {
+    let style = if args.has("json") || ctx.reports_json() {
         ListStyle::Json
     } else if args.has("long") {
         ListStyle::Long

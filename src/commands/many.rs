@@ -42,6 +42,8 @@ pub(super) fn many_down(
     let restore = session_cwd(ctx, &remote);
     let absolute_base = absolute_base(ctx, &remote);
     let bars_enabled = ctx.progress && !ctx.verbose;
+    let mut opts = opts.for_many();
+    opts.policy.login = ctx.reconnector(&remote);
     let ctx_cancel = ctx.opts.cancel.clone();
     let parallel = opts.parallel;
     let result = ctx.with_conn(&remote, |conn, _| {
@@ -147,7 +149,7 @@ pub(super) fn many_down(
         Ok((plan, outcome))
     });
     let (plan, outcome) = result.map_err(|e| e.context(shown.clone()))?;
-    finish(ctx, &remote, plan, outcome, opts, shown)
+    finish(ctx, (verb, true), &remote, plan, outcome, opts, shown)
 }
 
 /// Uploads the files a local pattern matched, or a local tree, under `remote`.
@@ -215,6 +217,8 @@ pub(super) fn many_up(
         }
     }
     let bars_enabled = ctx.progress && !ctx.verbose;
+    let mut opts = opts.for_many();
+    opts.policy.login = ctx.reconnector(&remote);
     let ctx_cancel = ctx.opts.cancel.clone();
     let parallel = opts.parallel;
     // --create-dirs: the directory the files go into, with its parents.
@@ -252,13 +256,14 @@ pub(super) fn many_up(
             }
         }
     }
-    finish(ctx, &remote, plan, outcome, opts, shown)
+    finish(ctx, (verb, false), &remote, plan, outcome, opts, shown)
 }
 
 /// Runs the jobs in parallel when asked, prints warnings and the summary, and turns the
 /// outcome into the command's result.
 fn finish(
     ctx: &mut Ctx,
+    (verb, download): (&str, bool),
     remote: &Remote,
     mut plan: Planned,
     outcome: Option<Outcome>,
@@ -308,6 +313,14 @@ fn finish(
     for w in plan.warnings.iter().chain(outcome.notices.iter()) {
         ctx.out.notice(w);
     }
+    super::records::of_run(
+        ctx,
+        verb,
+        remote,
+        download,
+        &outcome.done,
+        &outcome.failures,
+    );
     for (what, err) in &outcome.failures {
         ctx.out
             .error(&Error::new(err.kind(), err.to_string()).context(what.clone()));
@@ -392,17 +405,28 @@ pub(super) fn rm_many(ctx: &mut Ctx, remote: Remote) -> Result<()> {
             notices: unsafe_names,
             ..Outcome::default()
         };
+        let mut deleted = Vec::new();
         for name in names {
             // A safe name (no control character) joins without a refusal.
             let path = dir.join(&name)?;
+            let began = std::time::Instant::now();
             match ops::delete(conn, &path) {
-                Ok(_) => outcome.files += 1,
-                Err(e) => outcome.failures.push((path.to_string(), e)),
+                Ok(code) => {
+                    outcome.files += 1;
+                    deleted.push((path, Ok(code), began.elapsed()));
+                }
+                Err(e) => {
+                    deleted.push((path.clone(), Err(e.clone()), began.elapsed()));
+                    outcome.failures.push((path.to_string(), e));
+                }
             }
         }
-        Ok(outcome)
+        Ok((outcome, deleted))
     });
-    let outcome = result.map_err(|e| e.context(shown.clone()))?;
+    let (outcome, deleted) = result.map_err(|e| e.context(shown.clone()))?;
+    for (path, result, elapsed) in &deleted {
+        super::records::of_op(ctx, "rm", &remote, path, result, *elapsed);
+    }
     for w in &outcome.notices {
         ctx.out.notice(w);
     }

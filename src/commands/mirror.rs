@@ -7,7 +7,7 @@
 //! downloads and `mirror -R [OPTIONS] LOCAL [REMOTE]` uploads (lftp's convention), the
 //! working directories by default.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{ArgKind, Args, Flag, Scope, Spec};
 use crate::ctx::{Ctx, Remote};
@@ -15,8 +15,9 @@ use crate::error::{Error, Result};
 use crate::output::Bar;
 use crate::session::jobs::human_bytes;
 use crate::session::mirror::{self, Compare, Filter, Parallel, Pattern, Report, Request, Verdict};
-use crate::session::transfer::Policy;
+use crate::session::transfer::{Policy, Retry};
 use crate::url::looks_like_url;
+use std::time::Duration;
 
 const fn flag(
     short: Option<char>,
@@ -58,6 +59,8 @@ const MIRROR_FLAGS: &[Flag] = &[
     flag(None, "max-size", Some("SIZE"), "only source files of at most SIZE bytes (K, M, G suffixes: powers of 1024)"),
     flag(None, "min-size", Some("SIZE"), "only source files of at least SIZE bytes"),
     flag(Some('j'), "parallel", Some("N"), "transfer over N connections at once"),
+    flag(None, "retry", Some("N"), "try a file that failed for a transient reason N more times, resuming (default 3)"),
+    flag(None, "retry-delay", Some("SECS"), "the wait before the first retry, doubled each time up to 30 s (default 1)"),
 ];
 
 pub(super) const MIRROR: Spec = Spec {
@@ -87,6 +90,7 @@ fn mirror_cmd(ctx: &mut Ctx, args: &Args) -> Result<()> {
             remote.shown().to_string()
         },
     );
+    let local_root = local.clone();
     let request =
         request(ctx, args, download, &remote, local).map_err(|e| e.context(shown.clone()))?;
     let dry_run = args.has("dry-run");
@@ -107,10 +111,13 @@ fn mirror_cmd(ctx: &mut Ctx, args: &Args) -> Result<()> {
             .watching(ctx_cancel.clone());
         let report = mirror::execute(conn, prepared, &bars);
         bars.finish_all();
-        Ok(Done::Ran(report))
+        Ok(Done::Ran(Box::new(report)))
     });
     match result.map_err(|e| e.context(shown.clone()))? {
-        Done::Ran(report) => finish(ctx, &shown, report),
+        Done::Ran(report) => {
+            records(ctx, download, &remote, &local_root, &report);
+            finish(ctx, &shown, *report)
+        }
         Done::Planned {
             lines,
             deletes,
@@ -159,7 +166,51 @@ enum Done {
         warnings: Vec<String>,
         failures: Vec<(String, Error)>,
     },
-    Ran(Report),
+    Ran(Box<Report>),
+}
+
+/// `--json`: a record for each file transferred, directory made, file or directory
+/// deleted, and each failure.
+fn records(ctx: &mut Ctx, download: bool, remote: &Remote, local_root: &Path, report: &Report) {
+    if !ctx.reports_json() {
+        return;
+    }
+    let join = |rel: &str| match rel {
+        "." | "" => remote.path.to_string(),
+        rel => format!("{}/{rel}", remote.path.trim_end_matches('/')),
+    };
+    for d in &report.done {
+        let r = super::records::of_job(ctx, "mirror", remote, &d.job, Ok(&d.moved), d.elapsed);
+        ctx.emit(r);
+    }
+    for (action, rel) in &report.actions {
+        let mut r = crate::record::Record::new("mirror", action);
+        let target = if download {
+            local_root.join(rel).display().to_string()
+        } else {
+            super::records::url_of(ctx, remote, &join(rel))
+        };
+        if *action == "mkdir" {
+            r.destination = Some(target);
+        } else {
+            r.source = Some(target);
+        }
+        ctx.emit(r);
+    }
+    for (rel, err) in &report.failures {
+        let mut r =
+            crate::record::Record::new("mirror", if download { "download" } else { "upload" });
+        r.source = Some(if download {
+            super::records::url_of(ctx, remote, &join(rel))
+        } else {
+            local_root.join(rel).display().to_string()
+        });
+        r.error = Some(err.clone());
+        ctx.emit(r);
+    }
+    if let Some(summary) = ctx.records.as_mut() {
+        summary.skipped += report.skipped;
+    }
 }
 
 /// Prints the report and turns it into the command's result.
@@ -335,6 +386,14 @@ fn request(
             preserve: true,
             limiter: ctx.limiter.clone(),
             inplace: false,
+            retry: Retry {
+                times: number("retry", "a number")?
+                    .map_or(super::options::MANY_RETRIES, |n| n.min(1000) as u32),
+                delay: number("retry-delay", "a number of seconds")?
+                    .map_or(Retry::default().delay, |s| Duration::from_secs(s.min(3600))),
+            },
+            login: ctx.reconnector(remote),
+            ..Policy::default()
         },
         restore: if in_session {
             session_cwd.clone()

@@ -7,6 +7,7 @@ mod ls;
 mod many;
 mod mirror;
 mod options;
+mod records;
 mod remote;
 mod session;
 mod shell;
@@ -208,8 +209,48 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// Runs one command line, already split into words (`words[0]` is the command).
+/// Runs one command line, already split into words (`words[0]` is the command). Under
+/// `--json` (global, or given to this command: every command takes it) the command's
+/// actions are reported as JSON records and a summary ends its output, failure or not.
 pub fn dispatch(ctx: &mut Ctx, words: &[String]) -> Result<()> {
+    // `quote` and `site` send their words to the server as typed: none is taken as --json.
+    let raw = matches!(words.first().map(String::as_str), Some("quote" | "site"));
+    let end = if raw {
+        words.len().min(1)
+    } else {
+        words.iter().position(|w| w == "--").unwrap_or(words.len())
+    };
+    let asked = words[..end].iter().skip(1).any(|w| w == "--json");
+    if !(asked || ctx.json) || ctx.reports_json() {
+        return run_words(ctx, words);
+    }
+    let words: Vec<String> = words
+        .iter()
+        .enumerate()
+        .filter(|(i, w)| *i == 0 || *i >= end || *w != "--json")
+        .map(|(_, w)| w.clone())
+        .collect();
+    let op = words.first().cloned().unwrap_or_default();
+    let started = std::time::Instant::now();
+    let was_json = ctx.out.is_json();
+    ctx.out.set_json(true);
+    let to_stderr = ctx.transcript_to_stderr.clone();
+    let was_stderr = to_stderr.swap(true, std::sync::atomic::Ordering::Relaxed);
+    ctx.records = Some(crate::record::Summary {
+        op: op.clone(),
+        ..Default::default()
+    });
+    let result = run_words(ctx, &words);
+    let mut summary = ctx.records.take().unwrap_or_default();
+    summary.elapsed = started.elapsed();
+    summary.error = result.as_ref().err().cloned();
+    ctx.out.json(&summary.to_json());
+    ctx.out.set_json(was_json);
+    to_stderr.store(was_stderr, std::sync::atomic::Ordering::Relaxed);
+    result
+}
+
+fn run_words(ctx: &mut Ctx, words: &[String]) -> Result<()> {
     let Some((name, args)) = words.split_first() else {
         return Ok(());
     };
@@ -307,7 +348,7 @@ pub fn parse_args(spec: &Spec, words: &[String]) -> Result<Args> {
 
 /// The most options a usage line spells out; a command with more shows `[OPTIONS]` (its
 /// help lists them), so one long line does not widen every line of the help table.
-const MAX_FLAGS_SHOWN: usize = 5;
+const MAX_FLAGS_SHOWN: usize = 6;
 
 /// `cp [-r] SRC DST`
 pub fn usage_line(spec: &Spec) -> String {

@@ -4,7 +4,7 @@
 use super::{ArgKind, Args, Flag};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::session::transfer::Policy;
+use crate::session::transfer::{Policy, Retry};
 
 const CONTINUE: Flag = Flag {
     short: Some('c'),
@@ -48,6 +48,28 @@ const CREATE_DIRS: Flag = Flag {
     value_kind: None,
     help: "make the destination's missing directories (remote: MKD each, robust when another client makes them too)",
 };
+const RETRY: Flag = Flag {
+    short: None,
+    long: "retry",
+    value: Some("N"),
+    value_kind: None,
+    help: "try a transfer that failed for a transient reason N more times, resuming (default 0 for one file, 3 for several)",
+};
+const RETRY_DELAY: Flag = Flag {
+    short: None,
+    long: "retry-delay",
+    value: Some("SECS"),
+    value_kind: None,
+    help: "the wait before the first retry, doubled each time up to 30 s (default 1)",
+};
+const SEGMENTS: Flag = Flag {
+    short: None,
+    long: "segments",
+    value: Some("N"),
+    value_kind: None,
+    help:
+        "download one file as N ranges over N connections (several files: those of 64 MiB or more)",
+};
 const QUIET: Flag = Flag {
     short: Some('q'),
     long: "quiet",
@@ -63,6 +85,9 @@ pub(super) const TRANSFER_FLAGS: &[Flag] = &[
     PRESERVE,
     PARALLEL,
     CREATE_DIRS,
+    RETRY,
+    RETRY_DELAY,
+    SEGMENTS,
     INPLACE,
 ];
 
@@ -73,6 +98,9 @@ pub(super) const GET_FLAGS: &[Flag] = &[
     PRESERVE,
     PARALLEL,
     CREATE_DIRS,
+    RETRY,
+    RETRY_DELAY,
+    SEGMENTS,
     INPLACE,
     QUIET,
     Flag {
@@ -98,6 +126,8 @@ pub(super) const PUT_FLAGS: &[Flag] = &[
     PRESERVE,
     PARALLEL,
     CREATE_DIRS,
+    RETRY,
+    RETRY_DELAY,
     INPLACE,
     QUIET,
     Flag {
@@ -147,6 +177,31 @@ pub(super) struct Opts {
     /// `--create-dirs`: make the destination's missing directories first.
     pub(super) create_dirs: bool,
     pub(super) policy: Policy,
+    /// `--retry` was given (else multi-file runs take [`MANY_RETRIES`]).
+    pub(super) retry_given: bool,
+}
+
+/// The retries of a multi-file run when `--retry` is not given.
+pub(super) const MANY_RETRIES: u32 = 3;
+/// The smallest file a multi-file run segments (`--segments`).
+pub(super) const MANY_SEGMENT_THRESHOLD: u64 = 64 * 1024 * 1024;
+
+/// A whole number option within `range`.
+fn number(args: &Args, long: &str, range: std::ops::RangeInclusive<u64>) -> Result<Option<u64>> {
+    args.value(long)
+        .map(|v| {
+            v.parse::<u64>()
+                .ok()
+                .filter(|n| range.contains(n))
+                .ok_or_else(|| {
+                    Error::usage(format!(
+                        "--{long} needs a number from {} to {}, not '{v}'",
+                        range.start(),
+                        range.end()
+                    ))
+                })
+        })
+        .transpose()
 }
 
 /// `-j N`: from 1 to 64 connections (1 when not given); cp, get, put and mirror read it here.
@@ -166,9 +221,23 @@ pub(super) fn parallel(args: &Args) -> Result<usize> {
 }
 
 impl Opts {
+    /// The defaults of a multi-file run: retries unless `--retry` said otherwise, and
+    /// segments only for large files.
+    pub(super) fn for_many(mut self) -> Opts {
+        if !self.retry_given {
+            self.policy.retry.times = MANY_RETRIES;
+        }
+        self.policy.segment_threshold = MANY_SEGMENT_THRESHOLD;
+        self
+    }
+
     pub(super) fn from(ctx: &Ctx, args: &Args, delete_source: bool) -> Result<Opts> {
         let parallel = parallel(args)?;
+        let retry = number(args, "retry", 0..=1000)?;
+        let delay = number(args, "retry-delay", 0..=3600)?;
+        let segments = number(args, "segments", 1..=16)?.unwrap_or(1) as usize;
         Ok(Opts {
+            retry_given: retry.is_some(),
             recursive: args.has("recursive"),
             parallel,
             delete_source,
@@ -180,6 +249,13 @@ impl Opts {
                 preserve: args.has("preserve"),
                 limiter: ctx.limiter.clone(),
                 inplace: args.has("inplace"),
+                retry: Retry {
+                    times: retry.unwrap_or(0) as u32,
+                    delay: delay.map_or(Retry::default().delay, std::time::Duration::from_secs),
+                },
+                login: None,
+                segments,
+                segment_threshold: 0,
             },
         })
     }

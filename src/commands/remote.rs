@@ -104,7 +104,7 @@ fn simple(
     ctx: &mut Ctx,
     verb: &str,
     operand: &str,
-    op: fn(&mut Connection, &RemotePath) -> Result<()>,
+    op: fn(&mut Connection, &RemotePath) -> Result<u16>,
 ) -> Result<()> {
     let mut remote = ctx.remote(operand)?;
     remote.pattern = None;
@@ -112,8 +112,12 @@ fn simple(
     if remote.path.is_empty() {
         return Err(Error::usage(format!("{verb}: the URL has no path")));
     }
-    ctx.with_conn(&remote, |conn, _| op(conn, &remote.path))
-        .map_err(|e| e.context(shown))
+    let began = std::time::Instant::now();
+    let result = ctx
+        .with_conn(&remote, |conn, _| op(conn, &remote.path))
+        .map_err(|e| e.context(shown));
+    super::records::of_op(ctx, verb, &remote, &remote.path, &result, began.elapsed());
+    result.map(|_| ())
 }
 
 fn mkdir(ctx: &mut Ctx, args: &Args) -> Result<()> {
@@ -140,7 +144,7 @@ fn rm(ctx: &mut Ctx, args: &Args) -> Result<()> {
 fn rename(ctx: &mut Ctx, args: &Args) -> Result<()> {
     let from = ctx.remote(&args.pos[0])?;
     let to = rename_target(ctx, &from, &args.pos[1])?;
-    rename_on_server(ctx, from, to)
+    rename_on_server(ctx, "rename", from, to)
 }
 
 /// Where a rename of `from` goes: `operand` is a URL on the same server, or a path there
@@ -183,7 +187,12 @@ fn server_of(ctx: &Ctx, r: &Remote) -> Option<(String, u16, String)> {
 }
 
 /// RNFR then RNTO: a rename inside the server, no data moved.
-pub(super) fn rename_on_server(ctx: &mut Ctx, from: Remote, to: RemotePath) -> Result<()> {
+pub(super) fn rename_on_server(
+    ctx: &mut Ctx,
+    op: &str,
+    from: Remote,
+    to: RemotePath,
+) -> Result<()> {
     let shown = format!("rename {} {to}", from.shown());
     if from.pattern.is_some() {
         return Err(Error::usage(format!(
@@ -193,8 +202,22 @@ pub(super) fn rename_on_server(ctx: &mut Ctx, from: Remote, to: RemotePath) -> R
     if from.path.is_empty() || to.is_empty() {
         return Err(Error::usage(format!("{shown}: both need a path")));
     }
-    ctx.with_conn(&from, |conn, _| ops::rename(conn, &from.path, &to))
-        .map_err(|e| e.context(shown))
+    let began = std::time::Instant::now();
+    let result = ctx
+        .with_conn(&from, |conn, _| ops::rename(conn, &from.path, &to))
+        .map_err(|e| e.context(shown));
+    if ctx.reports_json() {
+        let mut r = crate::record::Record::new(op, "rename");
+        r.source = Some(super::records::url_of(ctx, &from, &from.path));
+        r.destination = Some(super::records::url_of(ctx, &from, &to));
+        r.elapsed = Some(began.elapsed());
+        match &result {
+            Ok(code) => r.reply = Some(*code),
+            Err(e) => r.error = Some(e.clone()),
+        }
+        ctx.emit(r);
+    }
+    result.map(|_| ())
 }
 
 fn rmdir(ctx: &mut Ctx, args: &Args) -> Result<()> {

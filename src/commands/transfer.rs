@@ -15,6 +15,7 @@ use crate::session::{download, ops, upload};
 use crate::url::looks_like_url;
 
 use super::many::{many_down, many_up, Sources};
+use super::records;
 
 pub(super) const CP: Spec = Spec {
     name: "cp",
@@ -161,6 +162,11 @@ fn to_stdout(ctx: &mut Ctx, verb: &str, operand: &str, opts: &Opts) -> Result<()
     if remote.pattern.is_some() || remote.names_directory() {
         return Err(Error::usage(format!("{shown}: names one file")));
     }
+    if ctx.reports_json() {
+        return Err(Error::usage(format!(
+            "{shown}: --json needs standard output for its records; copy to a file instead"
+        )));
+    }
     let terminal = ctx.out.out_is_terminal();
     let mut quiet = crate::session::transfer::Quiet;
     let mut settings = crate::session::transfer::Settings::new(&mut quiet, &opts.policy, false);
@@ -191,6 +197,7 @@ fn from_stdin(ctx: &mut Ctx, verb: &str, operand: &str, opts: &Opts) -> Result<(
     let mut bar = ctx.progress_bar();
     let mut notices = Vec::new();
     let mut settings = crate::session::transfer::Settings::new(&mut bar, &opts.policy, false);
+    let began = std::time::Instant::now();
     let result = ctx.with_conn(&remote, |conn, _| {
         let mut input = std::io::stdin().lock();
         upload::upload_from(conn, &mut input, &remote.path, &mut settings, &mut notices)
@@ -198,7 +205,18 @@ fn from_stdin(ctx: &mut Ctx, verb: &str, operand: &str, opts: &Opts) -> Result<(
     for n in &notices {
         ctx.out.notice(n);
     }
-    result.map(|_| ()).map_err(|e| e.context(shown))
+    let result = result.map_err(|e| e.context(shown));
+    if ctx.reports_json() {
+        let job = Job {
+            download: false,
+            remote: remote.path.clone(),
+            local: PathBuf::from("-"),
+            delete_source: false,
+        };
+        let r = records::of_job(ctx, verb, &remote, &job, result.as_ref(), began.elapsed());
+        ctx.emit(r);
+    }
+    result.map(|_| ())
 }
 
 /// cp and mv: exactly one operand is a URL; wildcards and -r make it a multi-file copy.
@@ -251,7 +269,7 @@ fn copy(ctx: &mut Ctx, verb: &str, src: &str, dst: &str, opts: Opts) -> Result<(
         (true, true) if verb == "mv" && !opts.recursive => {
             let from = ctx.remote(src)?;
             let to = super::remote::rename_target(ctx, &from, dst)?;
-            super::remote::rename_on_server(ctx, from, to)
+            super::remote::rename_on_server(ctx, verb, from, to)
         }
         (true, true) => Err(Error::usage(format!(
             "{verb}: both operands are URLs; one must be a local path"
@@ -305,26 +323,31 @@ fn upload_target(mut remote: Remote, local: &Path) -> Result<Remote> {
     Ok(remote)
 }
 
-fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
+fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, mut opts: Opts) -> Result<()> {
     let base = ctx.local_dir.clone();
     let rel = |p: &Path| p.strip_prefix(&base).unwrap_or(p).display().to_string();
-    let (remote, job, shown, probe) = match plan {
+    let (remote, job, shown, probe, checked) = match plan {
         Plan::Download { remote, local } => {
             let shown = format!("{verb} {} {}", remote.shown(), rel(&local));
-            if opts.create_dirs {
-                create_local_parent(&local).map_err(|e| e.context(shown.clone()))?;
-            }
-            check_local_dir(&local).map_err(|e| e.context(shown.clone()))?;
-            if opts.delete_source {
-                check_keeps_a_file(&local).map_err(|e| e.context(shown.clone()))?;
-            }
+            let made = if opts.create_dirs {
+                create_local_parent(&local)
+            } else {
+                Ok(())
+            };
+            let checked = made.and_then(|()| check_local_dir(&local)).and_then(|()| {
+                if opts.delete_source {
+                    check_keeps_a_file(&local)
+                } else {
+                    Ok(())
+                }
+            });
             let job = Job {
                 download: true,
                 remote: remote.path.clone(),
                 local,
                 delete_source: opts.delete_source,
             };
-            (remote, job, shown, false)
+            (remote, job, shown, false, checked)
         }
         Plan::Upload {
             local,
@@ -332,22 +355,33 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
             probe,
         } => {
             let shown = format!("{verb} {} {}", rel(&local), remote.shown());
-            check_local_file(&local).map_err(|e| e.context(shown.clone()))?;
+            let checked = check_local_file(&local);
             let job = Job {
                 download: false,
                 remote: remote.path.clone(),
                 local,
                 delete_source: opts.delete_source,
             };
-            (remote, job, shown, probe)
+            (remote, job, shown, probe, checked)
         }
     };
+    // Refused before connecting (no directory to download into, nothing to upload).
+    if let Err(e) = checked {
+        let e = e.context(shown);
+        if ctx.reports_json() {
+            let r = records::of_job(ctx, verb, &remote, &job, Err(&e), Default::default());
+            ctx.emit(r);
+        }
+        return Err(e);
+    }
     let download = job.download;
     let mut bar = ctx.progress_bar();
     let mut notices = Vec::new();
     let restore = super::many::session_cwd(ctx, &remote);
+    opts.policy.login = ctx.reconnector(&remote);
     let mut job = job;
     let mut is_dir = false;
+    let began = std::time::Instant::now();
     let result = ctx.with_conn(&remote, |conn, _| {
         // An upload onto an existing directory named without its slash goes inside it.
         if probe && ops::is_dir(conn, &job.remote, restore.as_ref())? {
@@ -374,13 +408,13 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
     } else {
         job.remote.to_string()
     };
-    match result {
+    let result = match result {
         Ok(moved) => {
             if ctx.report && !opts.quiet {
                 ctx.out
                     .line(&crate::report::transfer_line(&dest_shown, &moved));
             }
-            Ok(())
+            Ok(moved)
         }
         Err(_) if is_dir => Err(is_a_directory(verb, &remote)),
         // An interrupted download without -c leaves nothing: say what would have.
@@ -397,7 +431,12 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
                 .context(shown))
         }
         Err(e) => Err(e.context(shown)),
+    };
+    if ctx.reports_json() {
+        let r = records::of_job(ctx, verb, &remote, &job, result.as_ref(), began.elapsed());
+        ctx.emit(r);
     }
+    result.map(|_| ())
 }
 
 /// `mv` to a device or FIFO would delete the source for a copy that is not kept: refused

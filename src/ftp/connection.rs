@@ -58,8 +58,8 @@ pub struct Connection {
     pub(super) eprt: Option<bool>,
     /// The FEAT lines, once asked for.
     pub(super) features: Option<Vec<String>>,
-    /// Verbs answered 500/502/504 (not implemented) here: not tried again.
-    pub(super) unsupported: Vec<&'static str>,
+    /// Verbs the session layer found not implemented here (500/502/504): not sent again.
+    pub unsupported: Vec<&'static str>,
     /// The proxy and the server's host name, when connected through a proxy.
     pub(super) via: Option<(crate::ftp::proxy::Proxy, String)>,
     /// The TLS settings and server name when data connections must be protected.
@@ -69,6 +69,8 @@ pub struct Connection {
     pub(super) asked: Option<Asked>,
     /// The greeting was `230`: logged in without USER and PASS.
     pub(super) logged_in: bool,
+    /// When a command was last sent.
+    pub(super) last_sent: Instant,
 }
 
 impl Connection {
@@ -105,10 +107,11 @@ impl Connection {
             .peer_addr()
             .map_err(|e| Error::connection(describe_io(&e)))?;
         let _ = stream.set_nodelay(true);
+        net::keep_alive(&stream);
         net::set_ticks(&stream).map_err(|e| Error::connection(describe_io(&e)))?;
         let tls_settings = match mode {
             Mode::Off => None,
-            _ => Some((opts.tls.get()?, tls::server_name(host)?)),
+            _ => Some((opts.tls.get(host, port)?, tls::server_name(host)?)),
         };
         let stream = match (&tls_settings, mode) {
             (Some((settings, name)), Mode::Implicit) => Stream::handshake(
@@ -138,6 +141,7 @@ impl Connection {
             mode,
             asked: None,
             logged_in: false,
+            last_sent: Instant::now(),
         };
         if let Some(d) = conn.stream.describe() {
             conn.transcript.note(&format!("TLS: {d}"));
@@ -291,6 +295,15 @@ impl Connection {
         }
     }
 
+    /// Sends NOOP when no command went out for `idle` or longer (between the files of a long
+    /// run, so a server's idle timeout does not fire, and a connection that died meanwhile is
+    /// found before the next file starts). A failure leaves the connection marked dead.
+    pub fn keep_alive_if_idle(&mut self, idle: Duration) {
+        if self.alive && self.last_sent.elapsed() >= idle {
+            let _ = self.exec(&Command::Noop);
+        }
+    }
+
     /// Whether MLSD works here: None until tried.
     pub fn mlsd_supported(&self) -> Option<bool> {
         self.mlsd
@@ -299,18 +312,6 @@ impl Connection {
     /// Records whether MLSD works here.
     pub fn set_mlsd_supported(&mut self, works: bool) {
         self.mlsd = Some(works);
-    }
-
-    /// Whether `verb` was answered 500/502/504 (not implemented) on this connection.
-    pub fn is_unsupported(&self, verb: &str) -> bool {
-        self.unsupported.contains(&verb)
-    }
-
-    /// Remembers `verb` as not implemented here when `code` is 500, 502 or 504.
-    pub fn note_unsupported(&mut self, verb: &'static str, code: u16) {
-        if matches!(code, 500 | 502 | 504) && !self.is_unsupported(verb) {
-            self.unsupported.push(verb);
-        }
     }
 
     /// The transcript this connection writes to.
@@ -336,6 +337,7 @@ impl Connection {
     fn send_until(&mut self, cmd: &Command, deadline: Instant, cancel: &AtomicBool) -> Result<()> {
         self.drop_unsolicited()?;
         self.asked = Some(Asked::of(cmd));
+        self.last_sent = Instant::now();
         self.transcript.sent(&cmd.log_line());
         let bytes = cmd.wire();
         let res = write_all_timed(&mut self.stream, &bytes, deadline, cancel);
@@ -465,6 +467,7 @@ impl Connection {
     /// whose outcome does not decide what is sent next.
     pub fn exec_pipelined(&mut self, cmds: &[Command]) -> Result<Vec<Reply>> {
         self.drop_unsolicited()?;
+        self.last_sent = Instant::now();
         let deadline = Instant::now() + self.opts.timeout;
         let cancel = self.opts.cancel.clone();
         let mut bytes = Vec::new();
@@ -624,6 +627,37 @@ mod tests {
             }
         });
         port
+    }
+
+    #[test]
+    fn the_control_connection_has_keep_alive_and_idle_means_a_noop() {
+        let flag = Arc::new(AtomicBool::new(false));
+        let port = server(flag.clone(), Arc::new(Mutex::new(Vec::new())));
+        let opts = Options {
+            cancel: flag,
+            timeout: Duration::from_secs(5),
+            ..Options::default()
+        };
+        let sink = Arc::new(Mutex::new(Vec::new()));
+        let mut conn = Connection::connect(
+            "127.0.0.1",
+            port,
+            opts,
+            Transcript::buffer(sink.clone()),
+            Mode::Off,
+        )
+        .unwrap();
+        #[cfg(target_os = "linux")]
+        {
+            use nix::sys::socket::{getsockopt, sockopt};
+            assert!(getsockopt(conn.stream.tcp(), sockopt::KeepAlive).unwrap());
+        }
+        conn.keep_alive_if_idle(Duration::from_secs(3600));
+        conn.keep_alive_if_idle(Duration::ZERO);
+        let text = String::from_utf8_lossy(&sink.lock().unwrap()).into_owned();
+        assert_eq!(text.matches("NOOP").count(), 1, "{text}");
+        assert!(conn.is_alive());
+        conn.quit();
     }
 
     #[test]

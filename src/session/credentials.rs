@@ -12,6 +12,12 @@ use crate::url::FtpUrl;
 pub trait Prompter {
     /// The password typed after `prompt`, or None when nobody can be asked.
     fn password(&self, prompt: &str) -> Option<String>;
+
+    /// Shows `question` and returns true only on a `yes` typed in answer (an untrusted
+    /// certificate at the prompt). Nobody to ask is a no.
+    fn confirm(&self, _question: &str) -> bool {
+        false
+    }
 }
 
 /// Nobody to ask (batch mode, stdin not a terminal, tests).

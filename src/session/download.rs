@@ -37,7 +37,8 @@ pub fn download(
         return Err(special_refused(dest));
     }
     conn.ensure_binary()?;
-    let expected = if settings.verify == Verify::None && !settings.resume {
+    let expected = if settings.verify == Verify::None && !settings.resume && settings.part.is_none()
+    {
         None
     } else {
         proof::expected(conn, remote, settings.moving)?
@@ -70,8 +71,9 @@ fn name_of(path: &Path) -> String {
         .unwrap_or_else(|| "download".into())
 }
 
-/// A fresh download into a temporary file, renamed over `target` once proven.
-fn atomic(
+/// A fresh download into a temporary file, renamed over `target` once proven. A transient
+/// failure, when a retry follows, keeps the temporary file for it ([`Settings::part`]).
+pub(super) fn atomic(
     conn: &mut Connection,
     remote: &RemotePath,
     target: &Dest,
@@ -85,14 +87,31 @@ fn atomic(
         _ => None,
     };
     let mut part = local::new_part(dest, replaces)?;
-    let moved = fetch_proven(
+    let fetched = fetch_proven(
         conn,
         remote,
         Sink::File(part.as_file_mut()),
         dest,
         expected,
         settings,
-    )?;
+    );
+    let moved = match fetched {
+        Ok(m) => m,
+        Err(e) if e.transient() => {
+            // Kept for a retry, or, when every byte arrived and only the final reply was
+            // lost, to be proven on a new login.
+            let len = part.as_file().metadata().ok().map(|m| m.len());
+            let whole = expected.is_some() && len == expected;
+            if settings.keep_part || whole {
+                if let Ok((_, path)) = part.keep() {
+                    settings.part_whole = whole;
+                    settings.part = Some(path);
+                }
+            }
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     local::keep_nature(part.as_file(), replaces);
     if settings.moving {
         part.as_file()
@@ -111,7 +130,7 @@ fn atomic(
 }
 
 /// `cp -c` onto an existing file: continue it, call it complete, or start over.
-fn resume(
+pub(super) fn resume(
     conn: &mut Connection,
     remote: &RemotePath,
     dest: &Path,
@@ -148,7 +167,7 @@ fn resume(
     }
     // Same size, not older: equal only if the content says so.
     match proof::same_content(conn, remote, dest, have, settings.verify)? {
-        Some((true, algo)) => {
+        Some((true, algo, digest)) => {
             notices.push(format!(
                 "{shown} is already complete ({size} bytes, the server's {} matches); nothing to transfer",
                 algo.name()
@@ -160,10 +179,11 @@ fn resume(
                 hash_checked: true,
                 hash: Some(algo),
                 proven: true,
+                digest: Some((algo, digest)),
                 ..Moved::default()
             });
         }
-        Some((false, algo)) => {
+        Some((false, algo, _)) => {
             notices.push(format!(
                 "{shown} has the remote file's size but not its content (the server's {} differs): downloading it again",
                 algo.name()
@@ -250,8 +270,7 @@ fn in_place(
         other => other?,
     };
     check_size(offset + total, expected, dest)?;
-    let algo = plan.map(|p| p.0);
-    let hash_checked = match (plan, hasher) {
+    let digest = match (plan, hasher) {
         (Some(plan), Some(h)) => {
             match proof::check_hash(conn, remote, plan, h.finish(), settings.verify) {
                 Ok(proven) => proven,
@@ -276,7 +295,7 @@ fn in_place(
             } else {
                 "verified by size"
             });
-            false
+            None
         }
     };
     if settings.moving {
@@ -286,9 +305,11 @@ fn in_place(
         bytes: total,
         size_checked: expected.is_some(),
         resumed_from: offset,
-        hash_checked,
-        hash: algo.filter(|_| hash_checked),
+        hash_checked: digest.is_some(),
+        hash: digest.as_ref().map(|(algo, _)| *algo),
         proven: true,
+        digest,
+        reply: settings.reply,
         ..Moved::default()
     })
 }
@@ -344,19 +365,20 @@ fn fetch_proven(
         conn.transcript_mut()
             .note(&format!("verified by size ({total} bytes)"));
     }
-    let algo = plan.map(|p| p.0);
-    let hash_checked = match (plan, hasher) {
+    let digest = match (plan, hasher) {
         (Some(plan), Some(h)) => {
             proof::check_hash(conn, remote, plan, h.finish(), settings.verify)?
         }
-        _ => false,
+        _ => None,
     };
     Ok(Moved {
         bytes: total,
         size_checked: expected.is_some(),
-        hash_checked,
-        hash: algo.filter(|_| hash_checked),
+        hash_checked: digest.is_some(),
+        hash: digest.as_ref().map(|(algo, _)| *algo),
         proven: true,
+        digest,
+        reply: settings.reply,
         ..Moved::default()
     })
 }
@@ -372,7 +394,7 @@ fn check_size(total: u64, expected: Option<u64>, dest: &Path) -> Result<()> {
 }
 
 /// `-p` for a download: the local file gets the remote file's MDTM.
-fn keep_remote_time(
+pub(super) fn keep_remote_time(
     conn: &mut Connection,
     remote: &RemotePath,
     dest: &Path,

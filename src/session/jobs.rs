@@ -17,7 +17,7 @@ use crate::remote_path::RemotePath;
 
 use super::local::Snapshot;
 use super::transfer::{Bars, Moved, Notices, Policy, Progress, Settings};
-use super::{download, upload};
+use super::{retry, segments, upload};
 
 /// One file to move.
 #[derive(Debug, Clone)]
@@ -73,6 +73,19 @@ pub struct Outcome {
     pub notices: Notices,
     /// How long it took.
     pub elapsed: Duration,
+    /// Each file confirmed, with what its transfer moved and proved, in the order done.
+    pub done: Vec<Done>,
+}
+
+/// One file a multi-file run confirmed.
+#[derive(Debug, Clone)]
+pub struct Done {
+    /// The file.
+    pub job: Job,
+    /// What moved and how it was proven.
+    pub moved: Moved,
+    /// How long its transfer took.
+    pub elapsed: Duration,
 }
 
 impl Outcome {
@@ -113,21 +126,10 @@ impl Outcome {
     }
 }
 
-/// `1234567` → `1.2 MiB`.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
-}
+pub use super::transfer::human_bytes;
+
+/// Between the files of a run, a control connection silent this long gets a NOOP first.
+pub const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
 
 /// Copies one file; for `mv`, then deletes its source through [`copy_then_delete`].
 pub fn run_one(
@@ -142,9 +144,12 @@ pub fn run_one(
     let moved = if job.delete_source {
         copy_then_delete(conn, job, &mut settings, notices)
     } else {
-        copy(conn, job, &mut settings, notices)
+        retry::attempts(conn, &mut settings, notices, |conn, settings, notices| {
+            copy(conn, job, settings, notices)
+        })
     };
     moved.map(|m| Moved {
+        reply: m.reply.or(settings.reply),
         elapsed: start.elapsed(),
         ..m
     })
@@ -156,8 +161,10 @@ fn copy(
     settings: &mut Settings,
     notices: &mut Notices,
 ) -> Result<Moved> {
-    if job.download {
-        download::download(conn, &job.remote, &job.local, settings, notices)
+    if job.download && settings.segments > 1 {
+        segments::download(conn, &job.remote, &job.local, settings, notices)
+    } else if job.download {
+        retry::download(conn, &job.remote, &job.local, settings, notices)
     } else {
         upload::upload(conn, &job.local, &job.remote, settings, notices)
     }
@@ -181,14 +188,16 @@ pub fn copy_then_delete(
     } else {
         Some(Snapshot::of(&job.local)?)
     };
-    let moved = copy(conn, job, settings, notices)?;
+    let moved = retry::attempts(conn, settings, notices, |conn, settings, notices| {
+        copy(conn, job, settings, notices)
+    })?;
     if !moved.proven {
         return Err(Error::not_confirmed(
             "the copy was not proven in this run; the source is kept",
         ));
     }
     if job.download {
-        super::ops::delete(conn, &job.remote)
+        retry::delete_source(conn, settings, &job.remote)
             .map_err(|e| e.context("copied, but deleting the source"))?;
     } else {
         if before != Some(Snapshot::of(&job.local)?) {
@@ -276,7 +285,7 @@ fn folds_case(dir: &std::path::Path) -> bool {
     dir.join(name).exists()
 }
 
-fn record(outcome: &mut Outcome, job: &Job, result: Result<Moved>) {
+fn record(outcome: &mut Outcome, job: &Job, result: Result<Moved>, elapsed: Duration) {
     match result {
         Ok(m) => {
             outcome.files += 1;
@@ -290,6 +299,11 @@ fn record(outcome: &mut Outcome, job: &Job, result: Result<Moved>) {
             } else if m.size_checked {
                 outcome.size_checked += 1;
             }
+            outcome.done.push(Done {
+                job: job.clone(),
+                moved: m,
+                elapsed,
+            });
         }
         Err(e) => outcome.failures.push((job.shown(), e)),
     }
@@ -309,14 +323,16 @@ pub fn run_sequential(
     let (jobs, doubles) = one_job_per_destination(jobs.to_vec());
     outcome.failures.extend(doubles);
     for (i, job) in jobs.iter().enumerate() {
+        conn.keep_alive_if_idle(KEEPALIVE_IDLE);
         let mut bar = bars.for_file();
+        let began = Instant::now();
         let result = run_one(conn, job, &mut *bar, policy, &mut outcome.notices);
         let fatal = result
             .as_ref()
             .err()
-            .filter(|e| matches!(e.kind(), Kind::Interrupted | Kind::Connection))
+            .filter(|e| matches!(e.kind(), Kind::Interrupted | Kind::Connection) || disk_full(e))
             .map(not_done);
-        record(&mut outcome, job, result);
+        record(&mut outcome, job, result, began.elapsed());
         if let Some(reason) = fatal {
             for rest in &jobs[i + 1..] {
                 outcome.failures.push((rest.shown(), reason()));
@@ -326,6 +342,12 @@ pub fn run_sequential(
     }
     outcome.elapsed = start.elapsed();
     outcome
+}
+
+/// A server out of storage (452): every further file would fail the same way, so the run
+/// stops (never retried either: [`Error::transient`]).
+fn disk_full(e: &Error) -> bool {
+    e.code() == Some(452)
 }
 
 /// The failure of a file that was never started because of `cause`.
@@ -373,6 +395,8 @@ pub fn run_parallel(
         ..Outcome::default()
     }));
     let workers = n.max(1);
+    // A server out of space (452) stops the run: no worker takes another file.
+    let full = std::sync::atomic::AtomicBool::new(false);
     let mut login_errors = Vec::new();
     let mut lost = Vec::new();
     std::thread::scope(|scope| {
@@ -381,6 +405,7 @@ pub fn run_parallel(
             let queue = queue.clone();
             let shared = shared.clone();
             let policy = policy.clone();
+            let full = &full;
             // Stagger logins a little so a server's per-second connection limit is not hit at once.
             let delay = Duration::from_millis(20 * index as u64);
             handles.push(scope.spawn(move || {
@@ -390,14 +415,18 @@ pub fn run_parallel(
                 Err(e) => return WorkerEnd::LoginFailed(e),
             };
             loop {
-                if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+                if cancel.load(std::sync::atomic::Ordering::SeqCst)
+                    || full.load(std::sync::atomic::Ordering::SeqCst)
+                {
                     break;
                 }
                 let Some(job) = lock(&queue).pop_front() else {
                     break;
                 };
+                conn.keep_alive_if_idle(KEEPALIVE_IDLE);
                 let mut bar = bars.for_file();
                 let mut notices = Vec::new();
+                let began = Instant::now();
                 // A panic in one file's transfer fails that file, not the run.
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     run_one(&mut conn, &job, &mut *bar, &policy, &mut notices)
@@ -420,11 +449,16 @@ pub fn run_parallel(
                         lock(&queue).push_back(job);
                         return WorkerEnd::Lost(e);
                     }
-                    Err(e) if e.kind() == Kind::Connection => {
-                        record(&mut out, &job, Err(e.clone()));
+                    Err(e) if e.kind() == Kind::Connection || disk_full(&e) => {
+                        if disk_full(&e) {
+                            full.store(true, std::sync::atomic::Ordering::SeqCst);
+                        }
+                        record(&mut out, &job, Err(e.clone()), began.elapsed());
+                        drop(out);
+                        conn.quit();
                         return WorkerEnd::Lost(e);
                     }
-                    result => record(&mut out, &job, result),
+                    result => record(&mut out, &job, result, began.elapsed()),
                 }
             }
             conn.quit();

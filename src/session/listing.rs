@@ -185,21 +185,19 @@ fn go_back(conn: &mut Connection, restore: Option<&RemotePath>) -> Result<()> {
 /// One entry as a JSON object on one line (name, type, size, modified, permissions).
 pub fn to_json(e: &Entry) -> String {
     use crate::ftp::list::Kind as K;
-    use crate::text::json_string;
     let kind = match e.kind {
         K::File => "file",
         K::Dir => "dir",
         K::Link => "link",
         K::Unknown => "unknown",
     };
-    let opt = |v: &Option<String>| v.as_deref().map_or("null".to_string(), json_string);
-    format!(
-        "{{\"name\":{},\"type\":\"{kind}\",\"size\":{},\"modified\":{},\"permissions\":{}}}",
-        json_string(&e.name),
-        e.size.map_or("null".to_string(), |s| s.to_string()),
-        opt(&e.modified),
-        opt(&e.perms),
-    )
+    crate::text::JsonObject::new()
+        .str("name", &e.name)
+        .str("type", kind)
+        .num("size", e.size)
+        .opt_str("modified", e.modified.as_deref())
+        .opt_str("permissions", e.perms.as_deref())
+        .finish()
 }
 
 /// Runs LIST for `path` (the working directory when empty) and writes the server's lines

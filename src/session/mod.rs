@@ -5,6 +5,8 @@
 //! - [`transfer`]: the policy, the settings and the result of a transfer; the byte pumps.
 //! - [`download`], [`upload`]: one file each way, atomic and proven.
 //! - [`proof`]: SIZE read strictly, the server's hash, MDTM.
+//! - [`segments`]: one large download as N ranges over N connections.
+//! - [`retry`]: transient failures tried again, resuming what the failed attempt kept.
 //! - [`local`]: the local side (destination kinds, temporary files, permissions, syncing).
 //! - [`ops`]: mkdir, rmdir, delete, rename, cwd, pwd.
 //! - [`credentials`]: netrc and a prompter handed in from the front end.
@@ -23,6 +25,8 @@ pub mod mirror;
 pub mod ops;
 pub mod plan;
 pub mod proof;
+pub mod retry;
+pub mod segments;
 pub mod transfer;
 pub mod tree;
 pub mod upload;

@@ -8,9 +8,9 @@ use crate::ftp::connection::Connection;
 use crate::ftp::reply::parse_pwd;
 use crate::remote_path::RemotePath;
 
-/// MKD.
-pub fn mkdir(conn: &mut Connection, path: &RemotePath) -> Result<()> {
-    conn.exec_ok(&Command::Mkd(Arg::from(path))).map(|_| ())
+/// MKD; the reply code (257).
+pub fn mkdir(conn: &mut Connection, path: &RemotePath) -> Result<u16> {
+    conn.exec_ok(&Command::Mkd(Arg::from(path))).map(|r| r.code)
 }
 
 /// MKD where the directory may already exist: a refusal is not an error (a real problem
@@ -62,25 +62,26 @@ pub fn mkdir_p(
     Err(Error::refused(again.code, again.text()).context(format!("mkdir {trimmed}")))
 }
 
-/// RMD.
-pub fn rmdir(conn: &mut Connection, path: &RemotePath) -> Result<()> {
-    conn.exec_ok(&Command::Rmd(Arg::from(path))).map(|_| ())
+/// RMD; the reply code (250).
+pub fn rmdir(conn: &mut Connection, path: &RemotePath) -> Result<u16> {
+    conn.exec_ok(&Command::Rmd(Arg::from(path))).map(|r| r.code)
 }
 
-/// DELE.
-pub fn delete(conn: &mut Connection, path: &RemotePath) -> Result<()> {
-    conn.exec_ok(&Command::Dele(Arg::from(path))).map(|_| ())
+/// DELE; the reply code (250).
+pub fn delete(conn: &mut Connection, path: &RemotePath) -> Result<u16> {
+    conn.exec_ok(&Command::Dele(Arg::from(path)))
+        .map(|r| r.code)
 }
 
 /// RNFR then RNTO: a rename inside the server. RNFR must answer 350 (anything else means
-/// the server is not waiting for RNTO, which is then not sent).
-pub fn rename(conn: &mut Connection, from: &RemotePath, to: &RemotePath) -> Result<()> {
+/// the server is not waiting for RNTO, which is then not sent). The RNTO reply's code.
+pub fn rename(conn: &mut Connection, from: &RemotePath, to: &RemotePath) -> Result<u16> {
     let (from, to) = (Arg::from(from), Arg::from(to));
     let reply = conn.exec(&Command::Rnfr(from))?;
     if reply.code != 350 {
         return Err(Error::refused(reply.code, reply.text()));
     }
-    conn.exec_ok(&Command::Rnto(to)).map(|_| ())
+    conn.exec_ok(&Command::Rnto(to)).map(|r| r.code)
 }
 
 /// CWD.

@@ -139,15 +139,16 @@ pub fn server_hash(
     Ok((theirs, reply))
 }
 
-/// Asks the server for its hash of `path` and compares it with `ours`. With `--verify=auto`
-/// a server that then fails to hash falls back to the size check (said in `-v`).
+/// Asks the server for its hash of `path` and compares it with `ours`: the algorithm and
+/// digest when they match. With `--verify=auto` a server that then fails to hash falls
+/// back to the size check (said in `-v`), and None is returned.
 pub fn check_hash(
     conn: &mut Connection,
     path: &RemotePath,
     plan: (Algo, HashCommand),
     ours: String,
     verify: Verify,
-) -> Result<bool> {
+) -> Result<Option<(Algo, String)>> {
     let algo = plan.0;
     let (theirs, reply) = server_hash(conn, path, plan)?;
     match theirs {
@@ -156,7 +157,7 @@ pub fn check_hash(
                 "verified: the server's {} matches ({ours})",
                 algo.name()
             ));
-            Ok(true)
+            Ok(Some((algo, ours)))
         }
         Some(t) => Err(Error::not_confirmed(format!(
             "the server's {} is {t} but the bytes transferred hash to {ours}",
@@ -171,20 +172,21 @@ pub fn check_hash(
                 "the server did not give a {}; verified by size only",
                 algo.name()
             ));
-            Ok(false)
+            Ok(None)
         }
     }
 }
 
 /// Whether the local file at `local` holds the same bytes as the remote `remote`, by the
-/// server's hash against ours: Some(equal), or None when the server gives no hash.
+/// server's hash against ours: Some(equal, the algorithm, our digest), or None when the
+/// server gives no hash.
 pub fn same_content(
     conn: &mut Connection,
     remote: &RemotePath,
     local: &Path,
     len: u64,
     verify: Verify,
-) -> Result<Option<(bool, Algo)>> {
+) -> Result<Option<(bool, Algo, String)>> {
     let Some(plan) = hash_plan(conn, verify)? else {
         return Ok(None);
     };
@@ -192,7 +194,7 @@ pub fn same_content(
     hash_prefix(&mut hasher, local, len)?;
     let ours = hasher.finish();
     let (theirs, _) = server_hash(conn, remote, plan)?;
-    Ok(theirs.map(|t| (t == ours, plan.0)))
+    Ok(theirs.map(|t| (t == ours, plan.0, ours)))
 }
 
 /// How many MDTM commands go in one write (their replies, ~25 bytes each, fit any socket

@@ -89,7 +89,7 @@ pub fn remove(
     };
     if listed.root_file.is_some() {
         match ops::delete(conn, root) {
-            Ok(()) => done.files += 1,
+            Ok(_) => done.files += 1,
             Err(e) => done.failures.push((root.to_string(), e)),
         }
         return Ok(done);
@@ -109,7 +109,7 @@ pub fn remove(
                     continue;
                 }
                 match ops::rmdir(conn, &full) {
-                    Ok(()) => done.dirs += 1,
+                    Ok(_) => done.dirs += 1,
                     Err(e) => {
                         if matches!(e.kind(), Kind::Interrupted | Kind::Connection) {
                             return Err(e.context(format!("rmdir {full}")));
@@ -120,7 +120,7 @@ pub fn remove(
                 }
             }
             Node::File(_) | Node::Other => match ops::delete(conn, &full) {
-                Ok(()) => done.files += 1,
+                Ok(_) => done.files += 1,
                 Err(e) => {
                     if matches!(e.kind(), Kind::Interrupted | Kind::Connection) {
                         return Err(e.context(format!("rm {full}")));
@@ -133,7 +133,7 @@ pub fn remove(
     }
     if kept.is_empty() {
         match ops::rmdir(conn, &RemotePath::new(root.trim_end_matches('/'))?) {
-            Ok(()) => done.dirs += 1,
+            Ok(_) => done.dirs += 1,
             Err(e) => done.failures.push((root.to_string(), e)),
         }
     }

@@ -61,6 +61,8 @@ pub fn upload(
                 "the part uploaded so far is kept as {part}; the same command with -c continues it"
             )));
         }
+        // A retry follows: it continues the part (APPE, or REST + STOR).
+        Err(e) if settings.keep_part && e.transient() => return Err(e),
         Err(e) => return Err(failed_with_part(conn, &part, e)),
     };
     rename_into_place(conn, &part, remote, notices)?;
@@ -100,8 +102,10 @@ pub fn upload_from(
         );
         settings.progress.end();
         let total = sent?;
+        let reply = settings.reply;
         prove_stored(conn, &part, total, plan.zip(hasher), settings.verify).map(|proof| Moved {
             bytes: total,
+            reply,
             ..proof
         })
     })();
@@ -143,7 +147,7 @@ fn already_there(
         ..Moved::default()
     };
     match proof::same_content(conn, remote, src, local_len, settings.verify)? {
-        Some((true, algo)) => {
+        Some((true, algo, digest)) => {
             notices.push(format!(
                 "{remote} is already complete ({local_len} bytes, the server's {} matches); nothing to transfer",
                 algo.name()
@@ -152,10 +156,11 @@ fn already_there(
                 hash_checked: true,
                 hash: Some(algo),
                 proven: true,
+                digest: Some((algo, digest)),
                 ..complete
             }))
         }
-        Some((false, algo)) => {
+        Some((false, algo, _)) => {
             notices.push(format!(
                 "{remote} has the size of {} but not its content (the server's {} differs): uploading it again",
                 src.display(),
@@ -192,7 +197,7 @@ fn store(
 ) -> Result<Moved> {
     let arg = Arg::from(path);
     let mut offset = 0;
-    if settings.resume {
+    if settings.resume || settings.retrying {
         if let SizeAnswer::Known(have) = proof::size(conn, path)? {
             offset = plan_resume(conn, src, path, have, local_len, notices)?;
         }
@@ -261,9 +266,11 @@ fn store(
             offset + total
         )));
     }
+    let reply = settings.reply;
     prove_stored(conn, path, local_len, plan.zip(hasher), settings.verify).map(|proof| Moved {
         bytes: total,
         resumed_from: offset,
+        reply,
         ..proof
     })
 }
@@ -282,16 +289,16 @@ fn prove_stored(
         conn.transcript_mut()
             .note(&format!("verified by size ({len} bytes)"));
     }
-    let algo = hashed.as_ref().map(|(plan, _)| plan.0);
-    let hash_checked = match hashed {
+    let digest = match hashed {
         Some((plan, h)) => proof::check_hash(conn, path, plan, h.finish(), verify)?,
-        None => false,
+        None => None,
     };
     Ok(Moved {
         size_checked,
-        hash_checked,
-        hash: algo.filter(|_| hash_checked),
+        hash_checked: digest.is_some(),
+        hash: digest.as_ref().map(|(algo, _)| *algo),
         proven: true,
+        digest,
         ..Moved::default()
     })
 }
@@ -363,7 +370,7 @@ fn rename_into_place(
 /// RNFR/RNTO; Ok(Some(refusal)) when the server said no.
 fn rename(conn: &mut Connection, from: &RemotePath, to: &RemotePath) -> Result<Option<Error>> {
     match super::ops::rename(conn, from, to) {
-        Ok(()) => Ok(None),
+        Ok(_) => Ok(None),
         Err(e) if e.kind() == Kind::Refused => Ok(Some(e)),
         Err(e) => Err(e),
     }
@@ -418,14 +425,16 @@ fn keep_time(
         ("MDTM with a time", Command::MdtmSet(stamp, arg)),
     ];
     for (verb, cmd) in ways {
-        if conn.is_unsupported(verb) {
+        if conn.unsupported.contains(&verb) {
             continue;
         }
         let reply = conn.exec(&cmd)?;
         if reply.is_completion() {
             return Ok(());
         }
-        conn.note_unsupported(verb, reply.code);
+        if matches!(reply.code, 500 | 502 | 504) {
+            conn.unsupported.push(verb);
+        }
     }
     push_once(
         notices,

@@ -256,6 +256,30 @@ pub fn cp_binary_exact_both_ways(kind: Kind) {
     );
 }
 
+/// `cp --segments 4` and `mv --segments 3`: ranges over several connections, each ended
+/// with ABOR at its end (every server's ABOR handling), byte-exact; the move deletes its
+/// source after the whole-file proof.
+pub fn cp_segments_byte_exact(kind: Kind) {
+    let f = Fixture::new(kind);
+    let data: Vec<u8> = (0..(4 * 1024 * 1024 + 4321usize))
+        .map(|i| (i * 31 + i / 4099) as u8)
+        .collect();
+    f.seed("/seg.bin", &data);
+    let down = f.lpath("seg.bin");
+    f.ftp(&["cp", "--segments", "4", &f.url("/seg.bin"), &f.s(&down)])
+        .ok();
+    assert_file(&down, &data, &f.ctx("cp --segments 4"));
+    let moved = f.lpath("moved.bin");
+    f.ftp(&["mv", "--segments", "3", &f.url("/seg.bin"), &f.s(&moved)])
+        .ok();
+    assert_file(&moved, &data, &f.ctx("mv --segments 3"));
+    assert!(
+        !f.spath("/seg.bin").exists(),
+        "{}",
+        f.ctx("mv --segments deletes its source")
+    );
+}
+
 pub fn cp_empty_file_both_ways(kind: Kind) {
     let f = Fixture::new(kind);
     let src = f.lwrite("empty.bin", b"");

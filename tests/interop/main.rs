@@ -51,6 +51,7 @@ for_each_server!(
     rmdir_non_empty_fails,
     rm_file_and_missing_file,
     cp_binary_exact_both_ways,
+    cp_segments_byte_exact,
     cp_empty_file_both_ways,
     cp_overwrites_existing,
     cp_100mib_sha256_both_ways,

@@ -58,7 +58,7 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("NO_COLOR", "when set and not empty, no colors (unless --color always)."),
     ("CLICOLOR_FORCE", "when set and neither empty nor 0, colors even when the output is not a terminal (unless NO_COLOR is set or --color never)."),
     ("HOME", "the home directory: where ~/.netrc is, and what ~ means in a local path."),
-    ("XDG_DATA_HOME", "the prompt's history is kept in $XDG_DATA_HOME/3700ftp/history (default ~/.local/share/3700ftp/history)."),
+    ("XDG_DATA_HOME", "the prompt's history is kept in $XDG_DATA_HOME/3700ftp/history (default ~/.local/share/3700ftp/history), and accepted certificates in $XDG_DATA_HOME/3700ftp/known_certs."),
 ];
 
 /// One option as a tagged paragraph: `-s, --long VALUE` then its help.
@@ -196,6 +196,11 @@ pub(super) fn render() -> String {
         ".TP\n",
         ".I ~/.local/share/3700ftp/history\n",
         "The prompt's history (under \\fBXDG_DATA_HOME\\fR when set).\n",
+        ".TP\n",
+        ".I ~/.local/share/3700ftp/known_certs\n",
+        "Certificates accepted at the prompt, one \\fBHOST:PORT SHA256:...\\fR line per server\n",
+        "(under \\fBXDG_DATA_HOME\\fR when set). A server that later presents another\n",
+        "certificate is refused; delete its line if the change is expected.\n",
     ));
     m.push_str(concat!(
         ".SH EXAMPLES\n",

@@ -103,6 +103,11 @@ pub struct Report {
     pub notices: Vec<String>,
     /// Why the deletes were not done, when they were planned and not done.
     pub deletes_withheld: Option<Error>,
+    /// Each file transferred, with what moved and how it was proven.
+    pub done: Vec<crate::session::jobs::Done>,
+    /// What else was done to the destination, in order: (`mkdir`, `rm` or `rmdir`, the
+    /// path relative to the destination root; `.` for the root itself).
+    pub actions: Vec<(&'static str, String)>,
 }
 
 use super::walk::{walk_local, walk_remote, Excluded, Walk};
@@ -238,8 +243,8 @@ fn settle_checks(
             v => v,
         };
         let decided = match proof::same_content(conn, &remote, &local, check.size, verify)? {
-            Some((true, _)) => None,
-            Some((false, _)) => Some(Reason::Content),
+            Some((true, ..)) => None,
+            Some((false, ..)) => Some(Reason::Content),
             None => {
                 no_hash = true;
                 check.fallback
@@ -307,10 +312,16 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
             // With its parents, and fine when another client made it meanwhile.
             ops::mkdir_p(conn, &request.remote_root, request.restore.as_ref()).map(|_| ())
         } else {
-            at(&request.remote_root, dir).and_then(|p| ops::mkdir(conn, &p))
+            at(&request.remote_root, dir)
+                .and_then(|p| ops::mkdir(conn, &p))
+                .map(|_| ())
         };
         match made {
-            Ok(()) => report.dirs_created += 1,
+            Ok(()) => {
+                report.dirs_created += 1;
+                let name = if dir.is_empty() { "." } else { dir };
+                report.actions.push(("mkdir", name.to_string()));
+            }
             Err(e) => {
                 let name = if dir.is_empty() { "." } else { dir };
                 failed_dirs.insert(dir.to_string());
@@ -357,6 +368,7 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
     report.hash_checked = outcome.hash_checked;
     report.size_checked = outcome.size_checked;
     report.notices.extend(outcome.notices);
+    report.done = outcome.done;
     let fatal = outcome
         .failures
         .iter()
@@ -408,10 +420,15 @@ fn delete_all(conn: &mut Connection, request: &Request, plan: &Plan, report: &mu
             let local = request.local_root.join(path);
             std::fs::remove_file(&local).map_err(|e| Error::local(local.display(), &e))
         } else {
-            at(&request.remote_root, path).and_then(|p| ops::delete(conn, &p))
+            at(&request.remote_root, path)
+                .and_then(|p| ops::delete(conn, &p))
+                .map(|_| ())
         };
         match done {
-            Ok(()) => report.deleted += 1,
+            Ok(()) => {
+                report.deleted += 1;
+                report.actions.push(("rm", path.clone()));
+            }
             Err(e) => report
                 .failures
                 .push((path.clone(), e.context(format!("rm {path}")))),
@@ -422,10 +439,15 @@ fn delete_all(conn: &mut Connection, request: &Request, plan: &Plan, report: &mu
             let local = request.local_root.join(dir);
             std::fs::remove_dir(&local).map_err(|e| Error::local(local.display(), &e))
         } else {
-            at(&request.remote_root, dir).and_then(|p| ops::rmdir(conn, &p))
+            at(&request.remote_root, dir)
+                .and_then(|p| ops::rmdir(conn, &p))
+                .map(|_| ())
         };
         match done {
-            Ok(()) => report.dirs_removed += 1,
+            Ok(()) => {
+                report.dirs_removed += 1;
+                report.actions.push(("rmdir", dir.clone()));
+            }
             Err(e) => report
                 .failures
                 .push((dir.clone(), e.context(format!("rmdir {dir}")))),
