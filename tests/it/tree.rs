@@ -307,7 +307,15 @@ fn ls_r_lists_the_tree_with_full_paths_and_json() {
         out.contains("{\"name\":\"/site/a dir/deeper\",\"type\":\"dir\","),
         "{out}"
     );
-    assert_eq!(out.lines().count(), 11, "{out}");
+    // 11 entries, then the summary every command ends with under --json.
+    assert_eq!(out.lines().count(), 12, "{out}");
+    assert!(
+        out.lines()
+            .last()
+            .unwrap()
+            .contains("\"record\":\"summary\""),
+        "{out}"
+    );
     // -l: one line per entry, the same on every server, ending with the path.
     let (code, out, err) = run(home.path(), &["ls", "-Rl", &s.url("/site/a dir")]);
     assert_eq!(code, 0, "{err}");
