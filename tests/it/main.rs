@@ -22,3 +22,4 @@ mod resilience;
 mod shell;
 mod tidy;
 mod transfers;
+mod tree;
