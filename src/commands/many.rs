@@ -217,7 +217,17 @@ pub(super) fn many_up(
     opts.policy.login = ctx.reconnector(&remote);
     let ctx_cancel = ctx.opts.cancel.clone();
     let parallel = opts.parallel;
+    // --create-dirs: the directory the files go into, with its parents.
+    let create = match &sources {
+        _ if !opts.create_dirs => None,
+        Sources::Files(_) => Some(base_dir.clone()),
+        Sources::Tree(_) => plan.remote_dirs.first().cloned(),
+    };
+    let restore = session_cwd(ctx, &remote);
     let result = ctx.with_conn(&remote, |conn, _| {
+        if let Some(dir) = &create {
+            ops::mkdir_p(conn, dir, restore.as_ref())?;
+        }
         for dir in &plan.remote_dirs {
             // An existing directory refuses MKD; a real problem shows in the uploads.
             ops::mkdir_if_missing(conn, dir)?;

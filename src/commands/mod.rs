@@ -12,6 +12,7 @@ mod remote;
 mod session;
 mod shell;
 mod transfer;
+mod tree;
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
@@ -139,6 +140,7 @@ pub static COMMANDS: &[Spec] = &[
     transfer::GET,
     transfer::PUT,
     mirror::MIRROR,
+    tree::DU,
     remote::CD,
     remote::PWD,
     session::LCD,

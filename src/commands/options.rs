@@ -41,6 +41,13 @@ const INPLACE: Flag = Flag {
     value_kind: None,
     help: "upload straight onto the final name (no temporary name + rename), for servers that forbid renames",
 };
+const CREATE_DIRS: Flag = Flag {
+    short: None,
+    long: "create-dirs",
+    value: None,
+    value_kind: None,
+    help: "make the destination's missing directories (remote: MKD each, robust when another client makes them too)",
+};
 const RETRY: Flag = Flag {
     short: None,
     long: "retry",
@@ -77,6 +84,7 @@ pub(super) const TRANSFER_FLAGS: &[Flag] = &[
     RECURSIVE,
     PRESERVE,
     PARALLEL,
+    CREATE_DIRS,
     RETRY,
     RETRY_DELAY,
     SEGMENTS,
@@ -89,6 +97,7 @@ pub(super) const GET_FLAGS: &[Flag] = &[
     RECURSIVE,
     PRESERVE,
     PARALLEL,
+    CREATE_DIRS,
     RETRY,
     RETRY_DELAY,
     SEGMENTS,
@@ -116,6 +125,7 @@ pub(super) const PUT_FLAGS: &[Flag] = &[
     RECURSIVE,
     PRESERVE,
     PARALLEL,
+    CREATE_DIRS,
     RETRY,
     RETRY_DELAY,
     INPLACE,
@@ -164,6 +174,8 @@ pub(super) struct Opts {
     pub(super) delete_source: bool,
     /// `-q`: no line about a successful transfer.
     pub(super) quiet: bool,
+    /// `--create-dirs`: make the destination's missing directories first.
+    pub(super) create_dirs: bool,
     pub(super) policy: Policy,
     /// `--retry` was given (else multi-file runs take [`MANY_RETRIES`]).
     pub(super) retry_given: bool,
@@ -230,6 +242,7 @@ impl Opts {
             parallel,
             delete_source,
             quiet: args.has("quiet"),
+            create_dirs: args.has("create-dirs"),
             policy: Policy {
                 resume: args.has("continue"),
                 verify: ctx.verify,

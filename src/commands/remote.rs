@@ -1,6 +1,6 @@
 //! Commands on remote paths: mkdir, rm, rmdir, rename, cd, pwd.
 
-use super::{ArgKind, Args, Scope, Spec};
+use super::{ArgKind, Args, Flag, Scope, Spec};
 use crate::ctx::{Ctx, Remote};
 use crate::error::{Error, Result};
 use crate::ftp::connection::Connection;
@@ -11,10 +11,16 @@ pub(super) const MKDIR: Spec = Spec {
     name: "mkdir",
     aliases: &[],
     usage: "URL|PATH",
-    summary: "create a remote directory",
+    summary: "create a remote directory (-p: and its parents; an existing one is fine)",
     args: &[ArgKind::Remote],
     min_args: 1,
-    flags: &[],
+    flags: &[Flag {
+        short: Some('p'),
+        long: "parents",
+        value: None,
+        value_kind: None,
+        help: "make missing parents too; no error when the directory exists",
+    }],
     scope: Scope::Everywhere,
     run: mkdir,
 };
@@ -23,10 +29,25 @@ pub(super) const RM: Spec = Spec {
     name: "rm",
     aliases: &["delete", "mdelete"],
     usage: "URL|PATH",
-    summary: "delete a remote file",
+    summary: "delete a remote file (-r: a whole directory tree)",
     args: &[ArgKind::Remote],
     min_args: 1,
-    flags: &[],
+    flags: &[
+        Flag {
+            short: Some('r'),
+            long: "recursive",
+            value: None,
+            value_kind: None,
+            help: "remove a directory and everything in it, deepest first",
+        },
+        Flag {
+            short: None,
+            long: "force",
+            value: None,
+            value_kind: None,
+            help: "with -r: also the root, the login directory or a parent of it",
+        },
+    ],
     scope: Scope::Everywhere,
     run: rm,
 };
@@ -100,10 +121,19 @@ fn simple(
 }
 
 fn mkdir(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    if args.has("parents") {
+        return super::tree::mkdir_p(ctx, &args.pos[0]);
+    }
     simple(ctx, "mkdir", &args.pos[0], ops::mkdir)
 }
 
 fn rm(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    if args.has("recursive") {
+        return super::tree::rm_r(ctx, &args.pos[0], args.has("force"));
+    }
+    if args.has("force") {
+        return Err(Error::usage("rm: --force goes with -r"));
+    }
     let remote = ctx.remote(&args.pos[0])?;
     if remote.pattern.is_some() {
         return super::many::rm_many(ctx, remote);

@@ -328,7 +328,12 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, mut opts: Opts) -> Result<()>
     let (remote, job, shown, probe, checked) = match plan {
         Plan::Download { remote, local } => {
             let shown = format!("{verb} {} {}", remote.shown(), rel(&local));
-            let checked = check_local_dir(&local).and_then(|()| {
+            let made = if opts.create_dirs {
+                create_local_parent(&local)
+            } else {
+                Ok(())
+            };
+            let checked = made.and_then(|()| check_local_dir(&local)).and_then(|()| {
                 if opts.delete_source {
                     check_keeps_a_file(&local)
                 } else {
@@ -386,6 +391,9 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, mut opts: Opts) -> Result<()>
                 .unwrap_or_default();
             job.remote = job.remote.join(&name)?;
         }
+        if opts.create_dirs && !job.download && job.remote.contains('/') {
+            ops::mkdir_p(conn, &job.remote.parent(), restore.as_ref())?;
+        }
         let moved = jobs::run_one(conn, &job, &mut bar, &opts.policy, &mut notices);
         // A refused download of a directory: say so, not the server's 550.
         if let Err(e) = &moved {
@@ -440,6 +448,16 @@ fn check_keeps_a_file(local: &Path) -> Result<()> {
     match crate::session::local::Dest::inspect(local)? {
         crate::session::local::Dest::Special(_) => {
             Err(crate::session::download::special_refused(local))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `--create-dirs` on a download: the local directory and its parents.
+fn create_local_parent(local: &Path) -> Result<()> {
+    match local.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(|e| Error::local(dir.display(), &e))
         }
         _ => Ok(()),
     }

@@ -58,6 +58,8 @@ pub struct Connection {
     pub(super) eprt: Option<bool>,
     /// The FEAT lines, once asked for.
     pub(super) features: Option<Vec<String>>,
+    /// Verbs the session layer found not implemented here (500/502/504): not sent again.
+    pub unsupported: Vec<&'static str>,
     /// The proxy and the server's host name, when connected through a proxy.
     pub(super) via: Option<(crate::ftp::proxy::Proxy, String)>,
     /// The TLS settings and server name when data connections must be protected.
@@ -133,6 +135,7 @@ impl Connection {
             mlsd: None,
             eprt: None,
             features: None,
+            unsupported: Vec::new(),
             via: via.map(|p| (p, host.to_string())),
             data_tls: None,
             mode,
@@ -513,7 +516,6 @@ impl Connection {
         }
         Ok(())
     }
-
     /// The server's FEAT lines (asked once per connection, only when a feature matters).
     pub fn features(&mut self) -> Result<Vec<String>> {
         if self.features.is_none() {

@@ -14,6 +14,7 @@
 //! - [`jobs`]: one or many files, on one connection or `-j N`, and the one
 //!   copy-then-delete every move goes through.
 //! - [`mirror`]: a destination tree made to hold what a source tree holds.
+//! - [`tree`]: `rm -r`, `ls -R`, `du` over mirror's walk.
 
 pub mod credentials;
 pub mod download;
@@ -27,6 +28,7 @@ pub mod proof;
 pub mod retry;
 pub mod segments;
 pub mod transfer;
+pub mod tree;
 pub mod upload;
 
 use crate::error::{Error, Result};

@@ -19,6 +19,49 @@ pub fn mkdir_if_missing(conn: &mut Connection, path: &RemotePath) -> Result<()> 
     conn.exec(&Command::Mkd(Arg::from(path))).map(|_| ())
 }
 
+/// `mkdir -p`: makes `path` and any missing parents; directories that exist are fine.
+/// Robust when another client makes the same directory at the same moment (curl#968): an
+/// MKD refused (550, 521) is followed by a probe, and a directory there is success. The
+/// common cases cost one MKD (parents there) or one MKD and the probe (all there).
+/// Returns how many directories this call made.
+pub fn mkdir_p(
+    conn: &mut Connection,
+    path: &RemotePath,
+    restore: Option<&RemotePath>,
+) -> Result<usize> {
+    let trimmed = RemotePath::new(path.trim_end_matches('/'))?;
+    if matches!(trimmed.as_str(), "" | "." | "~") {
+        // The root, the working or the login directory: there already.
+        return Ok(0);
+    }
+    let reply = conn.exec(&Command::Mkd(Arg::from(&trimmed)))?;
+    if reply.is_completion() {
+        return Ok(1);
+    }
+    let refused = Error::refused(reply.code, reply.text()).context(format!("mkdir {trimmed}"));
+    if reply.code < 500 && reply.code != 450 {
+        // A 4xx other than "unavailable" is transient: not a reason to probe.
+        return Err(refused);
+    }
+    if is_dir(conn, &trimmed, restore)? {
+        return Ok(0);
+    }
+    // Missing parents: make them (each as robustly), then this one once more.
+    let parent = trimmed.parent();
+    if !trimmed.contains('/') || matches!(parent.as_str(), "/" | "~") {
+        return Err(refused);
+    }
+    let made = mkdir_p(conn, &parent, restore)?;
+    let again = conn.exec(&Command::Mkd(Arg::from(&trimmed)))?;
+    if again.is_completion() {
+        return Ok(made + 1);
+    }
+    if is_dir(conn, &trimmed, restore)? {
+        return Ok(made);
+    }
+    Err(Error::refused(again.code, again.text()).context(format!("mkdir {trimmed}")))
+}
+
 /// RMD; the reply code (250).
 pub fn rmdir(conn: &mut Connection, path: &RemotePath) -> Result<u16> {
     conn.exec_ok(&Command::Rmd(Arg::from(path))).map(|r| r.code)

@@ -197,6 +197,28 @@ pub fn same_content(
     Ok(theirs.map(|t| (t == ours, plan.0, ours)))
 }
 
+/// How many MDTM commands go in one write (their replies, ~25 bytes each, fit any socket
+/// buffer, so the server never blocks on writing while we are still sending).
+const MDTM_BATCH: usize = 64;
+
+/// MDTM of many paths, pipelined: [`MDTM_BATCH`] commands in one write, their replies
+/// read in order, so a tree of 1000 files costs 16 round trips, not 1000. A path the
+/// server gives no time for is None.
+pub fn mdtm_many(conn: &mut Connection, paths: &[RemotePath]) -> Result<Vec<Option<i64>>> {
+    let mut out = Vec::with_capacity(paths.len());
+    for chunk in paths.chunks(MDTM_BATCH) {
+        let cmds: Vec<Command> = chunk.iter().map(|p| Command::Mdtm(Arg::from(p))).collect();
+        for reply in conn.exec_pipelined(&cmds)? {
+            out.push(if reply.code == 213 {
+                crate::ftp::time::parse_ftp_time(reply.text())
+            } else {
+                None
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// MDTM as seconds since the epoch, where the server has it.
 pub fn mdtm(conn: &mut Connection, path: &RemotePath) -> Result<Option<i64>> {
     let reply = conn.exec(&Command::Mdtm(Arg::from(path)))?;

@@ -417,21 +417,29 @@ fn keep_time(
     };
     let stamp = crate::ftp::time::format_ftp_time(secs);
     let arg = Arg::from(remote);
-    let reply = conn.exec(&Command::Mfmt(stamp.clone(), arg.clone()))?;
-    if reply.is_completion() {
-        return Ok(());
+    // Each way in turn; one the server does not implement is not tried again on this
+    // connection (a mirror of vsftpd would otherwise send three commands a file).
+    let ways: [(&'static str, Command); 3] = [
+        ("MFMT", Command::Mfmt(stamp.clone(), arg.clone())),
+        ("SITE UTIME", Command::SiteUtime(arg.clone(), stamp.clone())),
+        ("MDTM with a time", Command::MdtmSet(stamp, arg)),
+    ];
+    for (verb, cmd) in ways {
+        if conn.unsupported.contains(&verb) {
+            continue;
+        }
+        let reply = conn.exec(&cmd)?;
+        if reply.is_completion() {
+            return Ok(());
+        }
+        if matches!(reply.code, 500 | 502 | 504) {
+            conn.unsupported.push(verb);
+        }
     }
-    let reply = conn.exec(&Command::SiteUtime(arg.clone(), stamp.clone()))?;
-    if reply.is_completion() {
-        return Ok(());
-    }
-    let reply = conn.exec(&Command::MdtmSet(stamp, arg))?;
-    if !reply.is_completion() {
-        push_once(
-            notices,
-            "the server cannot set modification times (no MFMT, SITE UTIME or MDTM with a time); times not kept",
-        );
-    }
+    push_once(
+        notices,
+        "the server cannot set modification times (no MFMT, SITE UTIME or MDTM with a time); times not kept",
+    );
     Ok(())
 }
 

@@ -17,6 +17,7 @@ mod client;
 mod common;
 mod feature_cases;
 mod ftps;
+mod mirror_cases;
 mod proxy;
 mod server;
 
@@ -99,6 +100,35 @@ mod bytes {
     );
 }
 
+/// `mirror`, `rm -r`, `mkdir -p` (issue 13) on every server, as `mirror_<server>::<test>`.
+macro_rules! mirror_on_every_server {
+    ($($test:ident),* $(,)?) => {
+        mirror_on_every_server!(@server mirror_vsftpd, Kind::Vsftpd, $($test),*);
+        mirror_on_every_server!(@server mirror_pure_ftpd, Kind::PureFtpd, $($test),*);
+        mirror_on_every_server!(@server mirror_proftpd, Kind::Proftpd, $($test),*);
+        mirror_on_every_server!(@server mirror_pyftpdlib, Kind::Pyftpdlib, $($test),*);
+    };
+    (@server $module:ident, $kind:expr, $($test:ident),*) => {
+        mod $module {
+            use super::*;
+            $(
+                #[test]
+                fn $test() {
+                    mirror_cases::$test($kind);
+                }
+            )*
+        }
+    };
+}
+
+mirror_on_every_server!(
+    mirror_download_then_nothing_then_changes,
+    mirror_upload_then_nothing_then_changes,
+    mirror_dry_run_changes_nothing,
+    mirror_delete_after_a_failed_transfer_deletes_nothing,
+    rm_r_and_mkdir_p,
+);
+
 /// FTPS against vsftpd (explicit `--tls` and implicit `ftps://`), with a
 /// private CA made by `openssl` at startup: `ftps::<test>`.
 mod ftps_vsftpd {
@@ -170,6 +200,7 @@ mod features {
         preserve_upload_pure_ftpd => f::preserve_upload(Kind::PureFtpd),
         preserve_upload_proftpd => f::preserve_upload(Kind::Proftpd),
         preserve_upload_pyftpdlib => f::preserve_upload(Kind::Pyftpdlib),
+        mirror_checksum_proftpd => super::mirror_cases::mirror_checksum_proftpd(),
     );
 }
 

@@ -23,3 +23,4 @@ mod shell;
 mod sites;
 mod tidy;
 mod transfers;
+mod tree;

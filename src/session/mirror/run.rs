@@ -211,8 +211,12 @@ fn fill_remote_times(
             _ => None,
         })
         .collect();
-    for path in wanted {
-        let secs = proof::mdtm(conn, &at(&request.remote_root, &path)?)?;
+    let full = wanted
+        .iter()
+        .map(|p| at(&request.remote_root, p))
+        .collect::<Result<Vec<_>>>()?;
+    let times = proof::mdtm_many(conn, &full)?;
+    for (path, secs) in wanted.into_iter().zip(times) {
         if let Some(Node::File(info)) = remote.nodes.get_mut(&path) {
             info.mtime = secs;
         }
@@ -305,7 +309,8 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
             };
             r.map_err(|e| Error::local(path.display(), &e))
         } else if dir.is_empty() {
-            make_remote_root(conn, &request.remote_root)
+            // With its parents, and fine when another client made it meanwhile.
+            ops::mkdir_p(conn, &request.remote_root, request.restore.as_ref()).map(|_| ())
         } else {
             at(&request.remote_root, dir)
                 .and_then(|p| ops::mkdir(conn, &p))
@@ -390,23 +395,6 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
     }
     report.elapsed = started.elapsed();
     report
-}
-
-/// The destination root and any missing parents (`mkdir -p`): parents may exist (their
-/// MKD refusal is not an error), the root itself must be made.
-fn make_remote_root(conn: &mut Connection, root: &RemotePath) -> Result<()> {
-    let trimmed = root.trim_end_matches('/');
-    let parts: Vec<&str> = trimmed.split('/').filter(|p| !p.is_empty()).collect();
-    let mut prefix = if trimmed.starts_with('/') {
-        RemotePath::new("/")?
-    } else {
-        RemotePath::default()
-    };
-    for part in &parts[..parts.len().saturating_sub(1)] {
-        prefix = prefix.join(part)?;
-        ops::mkdir_if_missing(conn, &prefix)?;
-    }
-    ops::mkdir(conn, &RemotePath::new(trimmed)?).map(|_| ())
 }
 
 /// `root/rel` on the server (`rel` is a relative path made of names already checked).
