@@ -18,7 +18,7 @@ use crate::remote_path::RemotePath;
 use crate::session::credentials::{self, NoPrompt, Prompter};
 use crate::session::Session;
 use crate::transcript::Transcript;
-use crate::url::{looks_like_url, FtpUrl};
+use crate::url::FtpUrl;
 
 /// Where a remote operand points.
 #[derive(Debug, Clone)]
@@ -46,6 +46,10 @@ impl Remote {
         self.path.is_empty() || self.path.ends_with('/')
     }
 }
+
+pub use crate::settings::{Settings, Site};
+
+mod sites;
 
 /// Everything a command needs.
 pub struct Ctx {
@@ -79,6 +83,14 @@ pub struct Ctx {
     pub verify: crate::verify::Verify,
     /// `--limit-rate` (and `limit-rate` in a session), shared by every transfer.
     pub limiter: Option<std::sync::Arc<crate::ratelimit::Limiter>>,
+    /// The default of `-j N`, from the config file.
+    pub parallel: Option<usize>,
+    /// The settings for servers that are no site (restored by `open URL`).
+    plain: Option<Settings>,
+    /// The sites of the config file.
+    pub sites: Vec<Site>,
+    /// The site whose settings are the run's (None: those of plain URLs).
+    current_site: Option<String>,
     /// The global `--json`: every command reports in JSON Lines.
     pub json: bool,
     /// The running command's `--json` tally; Some while a command reports in JSON.
@@ -110,6 +122,10 @@ impl Ctx {
             resolved: Vec::new(),
             verify: crate::verify::Verify::Auto,
             limiter: None,
+            parallel: None,
+            plain: None,
+            sites: Vec::new(),
+            current_site: None,
             json: false,
             records: None,
             transcript_to_stderr: Default::default(),
@@ -124,7 +140,7 @@ impl Ctx {
     /// remembered is refused, saying where the old one is.
     fn login_trusting(&mut self, url: &FtpUrl, mode: Mode) -> Result<Connection> {
         use crate::error::Hint;
-        let first = crate::session::login(url, mode, &self.opts, self.transcript());
+        let first = crate::session::login(url, mode, &self.opts_for(url), self.transcript());
         let fp = match first.as_ref().err().and_then(Error::hint) {
             Some(Hint::UntrustedCertificate(Some(fp))) if self.ask_about_certificates => {
                 crate::fingerprint::Fingerprint(fp)
@@ -164,11 +180,15 @@ impl Ctx {
                 .out
                 .notice("no home directory: the certificate is trusted for this session only"),
         }
-        self.opts
-            .tls
-            .known
-            .push((url.host.to_ascii_lowercase(), url.port, fp));
-        crate::session::login(url, mode, &self.opts, self.transcript())
+        // Trusted from now on by every connection of the run, whichever settings it uses.
+        let known = (url.host.to_ascii_lowercase(), url.port, fp);
+        self.opts.tls.known.push(known.clone());
+        let others = self
+            .plain
+            .iter_mut()
+            .chain(self.sites.iter_mut().map(|s| &mut s.settings));
+        others.for_each(|s| s.opts.tls.known.push(known.clone()));
+        crate::session::login(url, mode, &self.opts_for(url), self.transcript())
     }
 
     /// True while the running command reports in JSON (`--json`).
@@ -201,25 +221,32 @@ impl Ctx {
     /// Fills in the credentials `url` leaves out (netrc, then the prompter), once per
     /// server and user for the whole run: `-j N` workers and later commands reuse them, so
     /// a netrc warning is shown once and a password is asked once.
-    pub fn resolve_credentials(&mut self, url: &FtpUrl) -> FtpUrl {
+    pub fn resolve_credentials(&mut self, url: &FtpUrl) -> Result<FtpUrl> {
         if url.password.is_some() {
-            return url.clone();
+            return Ok(url.clone());
         }
         if let Some((_, done)) = self.resolved.iter().find(|(asked, _)| asked == url) {
-            return done.clone();
+            return Ok(done.clone());
         }
         let mut warnings = Vec::new();
-        let done = credentials::resolve(
-            url,
-            self.netrc.as_deref(),
-            self.prompter.as_ref(),
-            &mut warnings,
-        );
+        let from_command = self.password_from_command(url)?;
+        let done = match from_command {
+            Some(password) => FtpUrl {
+                password: Some(password),
+                ..url.clone()
+            },
+            None => credentials::resolve(
+                url,
+                self.netrc.as_deref(),
+                self.prompter.as_ref(),
+                &mut warnings,
+            ),
+        };
         for w in &warnings {
             self.out.notice(w);
         }
         self.resolved.push((url.clone(), done.clone()));
-        done
+        Ok(done)
     }
 
     /// How a connection to `url` uses TLS, decided here only: `ftps://` is implicit; a plain
@@ -230,17 +257,17 @@ impl Ctx {
             .session
             .as_ref()
             .is_some_and(|s| s.tls == Mode::Explicit && s.same_server(url));
-        url.tls_mode(self.opts.explicit_tls || session_tls)
+        url.tls_mode(self.opts_for(url).explicit_tls || session_tls)
     }
 
     /// A way to log in to `url` again and again (`-j N` workers), with the credentials
     /// resolved once, here.
-    pub fn connector(&mut self, url: &FtpUrl) -> impl Fn() -> Result<Connection> + Sync {
-        let url = self.resolve_credentials(url);
+    pub fn connector(&mut self, url: &FtpUrl) -> Result<impl Fn() -> Result<Connection> + Sync> {
+        let url = self.resolve_credentials(url)?;
         let tls = self.tls_for(&url);
-        let opts = self.opts.clone();
+        let opts = self.opts_for(&url);
         let transcript = self.transcript();
-        move || crate::session::login(&url, tls, &opts, transcript.clone())
+        Ok(move || crate::session::login(&url, tls, &opts, transcript.clone()))
     }
 
     /// A way to log in again to the server of `remote` (retries, segmented downloads),
@@ -254,7 +281,7 @@ impl Ctx {
                 (s.url.clone(), s.cwd.clone())
             }
         };
-        let connect = self.connector(&url);
+        let connect = self.connector(&url).ok()?;
         Some(crate::session::transfer::Login(std::sync::Arc::new(
             move || {
                 let mut conn = connect()?;
@@ -281,8 +308,16 @@ impl Ctx {
     /// Opens a session at `url`: logs in and changes to its directory when it names one.
     /// With `tls`, a plain URL's server is always reached with AUTH TLS.
     pub fn open(&mut self, url: FtpUrl, tls: bool) -> Result<()> {
+        self.open_at(url, None, tls)
+    }
+
+    /// [`Ctx::open`] with the settings of `site` (else of the site `url` is on, if any).
+    fn open_at(&mut self, url: FtpUrl, site: Option<String>, tls: bool) -> Result<()> {
         self.close();
-        let url = self.resolve_credentials(&url);
+        self.current_site = None;
+        let site = site.or_else(|| self.site_of(&url).map(|s| s.name.clone()));
+        self.use_site(site.as_deref());
+        let url = self.resolve_credentials(&url)?;
         let mode = url.tls_mode(tls || self.opts.explicit_tls);
         if self.opts.tls.insecure && mode != Mode::Off {
             self.out.notice(&format!(
@@ -347,8 +382,8 @@ impl Ctx {
 
     /// Resolves a remote operand: a URL, or (in a session) a plain path.
     pub fn remote(&self, operand: &str) -> Result<Remote> {
-        if looks_like_url(operand) {
-            let url = FtpUrl::parse(operand)?;
+        if self.is_remote_word(operand) {
+            let url = self.url_of(operand)?;
             let path = RemotePath::new(url.path.clone())?;
             let pattern = glob::has_wildcards(&url.glob_path).then(|| url.glob_path.clone());
             return Ok(Remote {
@@ -358,8 +393,13 @@ impl Ctx {
             });
         }
         if !self.in_session {
+            if let Some((name, _)) = crate::config::site_word(operand) {
+                return Err(Error::usage(format!(
+                    "'{operand}': the config file has no site '{name}' (and a URL is ftp://host/path)"
+                )));
+            }
             return Err(Error::usage(format!(
-                "'{operand}' is not an ftp:// URL (write ftp://host/path)"
+                "'{operand}' is not an ftp:// URL (write ftp://host/path, or SITE:PATH for a site of the config file)"
             )));
         }
         let path = RemotePath::new(glob::unescape(operand))?;
@@ -418,7 +458,7 @@ impl Ctx {
         };
         if own {
             let url = remote.url.as_ref().expect("own connection has a URL");
-            let url = self.resolve_credentials(url);
+            let url = self.resolve_credentials(url)?;
             let mut conn = self.login(&url)?;
             let result = f(&mut conn, &mut self.out);
             if result

@@ -81,13 +81,13 @@ pub(super) fn many_down(
                     EntryKind::File => plan.jobs.push(Job {
                         download: true,
                         remote: path,
-                        local: local.join(&name),
+                        local: local.join(crate::text::to_os(&name)),
                         delete_source: opts.delete_source,
                     }),
                     EntryKind::Dir if opts.recursive => walk_remote(
                         conn,
                         &path,
-                        &local.join(&name),
+                        &local.join(crate::text::to_os(&name)),
                         1,
                         opts.delete_source,
                         restore.as_ref(),
@@ -110,7 +110,7 @@ pub(super) fn many_down(
         } else {
             let name = last_component(&remote.path);
             let target = if local.is_dir() && safe_name(name) {
-                local.join(name)
+                local.join(crate::text::to_os(name))
             } else {
                 local.clone()
             };
@@ -171,16 +171,12 @@ pub(super) fn many_up(
                 )));
             }
             for f in files {
-                let Some(name) = f.file_name().and_then(|n| n.to_str()) else {
-                    plan.warnings.push(format!(
-                        "skipping a name that is not UTF-8: {}",
-                        f.display()
-                    ));
+                let Some(name) = f.file_name().map(crate::text::from_os) else {
                     continue;
                 };
                 plan.jobs.push(Job {
                     download: false,
-                    remote: base_dir.join(name)?,
+                    remote: base_dir.join(&name)?,
                     local: f.clone(),
                     delete_source: opts.delete_source,
                 });
@@ -198,7 +194,7 @@ pub(super) fn many_up(
             let name = dir
                 .canonicalize()
                 .ok()
-                .and_then(|p| p.file_name().and_then(|n| n.to_str()).map(String::from))
+                .and_then(|p| p.file_name().map(crate::text::from_os))
                 .unwrap_or_default();
             let target = if remote.names_directory() && !name.is_empty() {
                 base_dir.join(&name)?
@@ -283,7 +279,7 @@ fn finish(
             let ctx_cancel = ctx.opts.cancel.clone();
             let mut bars =
                 Bar::many(bars_enabled, plan.jobs.len() as u64).watching(ctx_cancel.clone());
-            let login = ctx.connector(&url);
+            let login = ctx.connector(&url)?;
             let o = jobs::run_parallel(
                 &login,
                 &ctx.opts.cancel,

@@ -16,7 +16,6 @@ use crate::output::Bar;
 use crate::session::jobs::human_bytes;
 use crate::session::mirror::{self, Compare, Filter, Parallel, Pattern, Report, Request, Verdict};
 use crate::session::transfer::{Policy, Retry};
-use crate::url::looks_like_url;
 use std::time::Duration;
 
 const fn flag(
@@ -277,7 +276,10 @@ fn roots(ctx: &Ctx, args: &Args) -> Result<(bool, Remote, PathBuf)> {
     let reverse = args.has("reverse");
     let first = args.pos[0].as_str();
     let second = args.pos.get(1).map(String::as_str);
-    let urls = (looks_like_url(first), second.is_some_and(looks_like_url));
+    let urls = (
+        ctx.is_remote_word(first),
+        second.is_some_and(|w| ctx.is_remote_word(w)),
+    );
     let (download, remote_word, local_word) = match (urls, second) {
         ((true, true), _) => {
             return Err(Error::usage("mirror: both operands are URLs; one must be a local directory"))
@@ -321,7 +323,7 @@ fn request(
             })
             .transpose()
     };
-    let parallel = super::options::parallel(args)?;
+    let parallel = super::options::parallel(ctx, args)?;
     let window = number("modify-window", "a number of seconds")?.unwrap_or(0);
     let max_delete = number("max-delete", "a number")?.map(|n| n as usize);
     let filter = filter(ctx, args)?;
@@ -342,7 +344,7 @@ fn request(
             (None, None) => return Err(Error::usage("not connected")),
         };
         Some(Parallel {
-            login: std::sync::Arc::new(ctx.connector(&url)),
+            login: std::sync::Arc::new(ctx.connector(&url)?),
             cancel: ctx.opts.cancel.clone(),
             n: parallel,
         })

@@ -204,10 +204,10 @@ fn number(args: &Args, long: &str, range: std::ops::RangeInclusive<u64>) -> Resu
         .transpose()
 }
 
-/// `-j N`: from 1 to 64 connections (1 when not given); cp, get, put and mirror read it here.
-pub(super) fn parallel(args: &Args) -> Result<usize> {
+/// `-j N`: from 1 to 64 connections (when not given, `parallel` of the config file, else 1); cp, get, put and mirror read it here.
+pub(super) fn parallel(ctx: &Ctx, args: &Args) -> Result<usize> {
     match args.value("parallel") {
-        None => Ok(1),
+        None => Ok(ctx.parallel.unwrap_or(1)),
         Some(v) => v
             .parse::<usize>()
             .ok()
@@ -232,7 +232,7 @@ impl Opts {
     }
 
     pub(super) fn from(ctx: &Ctx, args: &Args, delete_source: bool) -> Result<Opts> {
-        let parallel = parallel(args)?;
+        let parallel = parallel(ctx, args)?;
         let retry = number(args, "retry", 0..=1000)?;
         let delay = number(args, "retry-delay", 0..=3600)?;
         let segments = number(args, "segments", 1..=16)?.unwrap_or(1) as usize;

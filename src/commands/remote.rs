@@ -151,7 +151,7 @@ fn rename(ctx: &mut Ctx, args: &Args) -> Result<()> {
 /// (absolute, else relative to the session's directory, or in one-shot mode to `from`'s
 /// own directory); one ending in `/` keeps the name inside it, as `mv` does.
 pub(super) fn rename_target(ctx: &Ctx, from: &Remote, operand: &str) -> Result<RemotePath> {
-    let mut to = if crate::url::looks_like_url(operand) || ctx.in_session {
+    let mut to = if ctx.is_remote_word(operand) || ctx.in_session {
         let to = ctx.remote(operand)?;
         if server_of(ctx, from) != server_of(ctx, &to) {
             return Err(Error::usage(format!(

@@ -3,7 +3,6 @@
 use super::{help_for, lookup, ArgKind, Args, Flag, Scope, Spec};
 use crate::ctx::Ctx;
 use crate::error::{Error, Kind, Result};
-use crate::url::FtpUrl;
 
 pub(super) const LCD: Spec = Spec {
     name: "lcd",
@@ -32,8 +31,8 @@ pub(super) const LPWD: Spec = Spec {
 pub(super) const OPEN: Spec = Spec {
     name: "open",
     aliases: &["connect"],
-    usage: "URL",
-    summary: "log in to a server (closing the current connection)",
+    usage: "URL|SITE",
+    summary: "log in to a server, or a site of the config file (closing the current connection)",
     args: &[ArgKind::Url],
     min_args: 1,
     flags: &[Flag {
@@ -154,9 +153,7 @@ fn lpwd(ctx: &mut Ctx, _args: &Args) -> Result<()> {
 }
 
 fn open(ctx: &mut Ctx, args: &Args) -> Result<()> {
-    let url = FtpUrl::parse(&args.pos[0])?;
-    let shown = format!("open {}", url.authority());
-    ctx.open(url, args.has("tls")).map_err(|e| e.context(shown))
+    ctx.open_word(&args.pos[0], args.has("tls"))
 }
 
 fn close(ctx: &mut Ctx, _args: &Args) -> Result<()> {

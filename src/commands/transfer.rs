@@ -12,7 +12,6 @@ use crate::ctx::{Ctx, Remote};
 use crate::error::{Error, Result};
 use crate::session::jobs::{self, Job};
 use crate::session::{download, ops, upload};
-use crate::url::looks_like_url;
 
 use super::many::{many_down, many_up, Sources};
 use super::records;
@@ -234,7 +233,7 @@ fn copy(ctx: &mut Ctx, verb: &str, src: &str, dst: &str, opts: Opts) -> Result<(
             from_stdin(ctx, verb, dst, &opts)
         };
     }
-    match (looks_like_url(src), looks_like_url(dst)) {
+    match (ctx.is_remote_word(src), ctx.is_remote_word(dst)) {
         (true, false) => {
             let remote = ctx.remote(src)?;
             if remote.pattern.is_some() || opts.recursive {
@@ -297,7 +296,7 @@ fn download_target(verb: &str, remote: &Remote, local: PathBuf) -> Result<PathBu
     }
     let name = remote.path.rsplit('/').next().unwrap_or(&remote.path);
     if local.is_dir() {
-        return Ok(local.join(name));
+        return Ok(local.join(crate::text::to_os(name)));
     }
     // `get f nosuch/` or `-O nosuch`: a directory was meant, never a file named after it.
     if local.as_os_str().to_string_lossy().ends_with('/') {
@@ -316,9 +315,9 @@ fn upload_target(mut remote: Remote, local: &Path) -> Result<Remote> {
     if remote.names_directory() {
         let name = local
             .file_name()
-            .and_then(|n| n.to_str())
+            .map(crate::text::from_os)
             .ok_or_else(|| Error::usage(format!("{}: not a file name", local.display())))?;
-        remote.path = remote.path.join(name)?;
+        remote.path = remote.path.join(&name)?;
     }
     Ok(remote)
 }
@@ -385,8 +384,12 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, mut opts: Opts) -> Result<()>
     let result = ctx.with_conn(&remote, |conn, _| {
         // An upload onto an existing directory named without its slash goes inside it.
         if probe && ops::is_dir(conn, &job.remote, restore.as_ref())? {
-            let name = job.local.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            job.remote = job.remote.join(name)?;
+            let name = job
+                .local
+                .file_name()
+                .map(crate::text::from_os)
+                .unwrap_or_default();
+            job.remote = job.remote.join(&name)?;
         }
         if opts.create_dirs && !job.download && job.remote.contains('/') {
             ops::mkdir_p(conn, &job.remote.parent(), restore.as_ref())?;

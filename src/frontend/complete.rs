@@ -12,6 +12,10 @@ pub trait Names {
     fn remote(&mut self, dir: &str) -> Vec<(String, bool)>;
     /// Entries of a local directory (`""` is the local working directory).
     fn local(&mut self, dir: &str) -> Vec<(String, bool)>;
+    /// The names of the config file's sites.
+    fn sites(&mut self) -> Vec<String> {
+        Vec::new()
+    }
     /// Servers for URL completion, `user@host:port` (no password), the session's first.
     fn servers(&mut self) -> Vec<String> {
         Vec::new()
@@ -80,11 +84,26 @@ pub fn complete(line: &str, pos: usize, names: &mut dyn Names) -> (usize, Vec<St
         match kind {
             ArgKind::Remote if looks_like_url_start(&word) => urls(&word, names),
             ArgKind::RemoteDir if looks_like_url_start(&word) => urls(&word, names),
-            ArgKind::Remote => paths(&word, false, |d| names.remote(d)),
-            ArgKind::RemoteDir => paths(&word, true, |d| names.remote(d)),
-            ArgKind::Url => urls(&word, names),
+            // A site's name (`work:`) where a remote path may go.
+            ArgKind::Remote | ArgKind::RemoteDir => {
+                let mut v = sites(&word, names, ":");
+                let dirs_only = kind == ArgKind::RemoteDir;
+                v.extend(paths(&word, dirs_only, |d| names.remote(d)));
+                v
+            }
+            // `open work`: a site by its name alone.
+            ArgKind::Url => {
+                let mut v = sites(&word, names, " ");
+                v.extend(urls(&word, names));
+                v
+            }
             ArgKind::Either if looks_like_url_start(&word) => urls(&word, names),
-            ArgKind::Local | ArgKind::Either => paths(&word, false, |d| names.local(d)),
+            ArgKind::Either => {
+                let mut v = sites(&word, names, ":");
+                v.extend(paths(&word, false, |d| names.local(d)));
+                v
+            }
+            ArgKind::Local => paths(&word, false, |d| names.local(d)),
             ArgKind::LocalDir => paths(&word, true, |d| names.local(d)),
             ArgKind::CommandName => COMMANDS
                 .iter()
@@ -102,6 +121,22 @@ pub fn complete(line: &str, pos: usize, names: &mut dyn Names) -> (usize, Vec<St
     };
     found.dedup();
     (start, found)
+}
+
+/// The sites whose names start with `word`, each followed by `suffix` (`work:` where a
+/// path may follow, `work ` after `open`); none once the word has a `/` or `:`.
+fn sites(word: &str, names: &mut dyn Names, suffix: &str) -> Vec<String> {
+    if word.contains(['/', ':']) {
+        return Vec::new();
+    }
+    let mut v: Vec<String> = names
+        .sites()
+        .into_iter()
+        .filter(|n| n.starts_with(word))
+        .map(|n| format!("{n}{suffix}"))
+        .collect();
+    v.sort();
+    v
 }
 
 /// How many operands come before the cursor, and the option whose value is typed there
@@ -276,6 +311,9 @@ mod tests {
 
     struct Fixed;
     impl Names for Fixed {
+        fn sites(&mut self) -> Vec<String> {
+            vec!["work".into(), "home".into()]
+        }
         fn remote(&mut self, dir: &str) -> Vec<(String, bool)> {
             match dir {
                 "" => vec![
@@ -335,6 +373,16 @@ mod tests {
         assert_eq!(run("rm my"), (3, vec!["my\\ file.bin ".into()]));
         assert_eq!(run("rm my\\ f"), (3, vec!["my\\ file.bin ".into()]));
         assert_eq!(run("rm ."), (3, vec![".hidden ".into()]));
+    }
+
+    #[test]
+    fn site_names() {
+        assert_eq!(run("open w"), (5, vec!["work ".into()]));
+        assert_eq!(run("open ").1, ["home ", "work ", "ftp://"]);
+        assert_eq!(run("ls wo"), (3, vec!["work:".into()]));
+        assert_eq!(run("cp h"), (3, vec!["home:".into()]));
+        assert_eq!(run("lcd h"), (4, vec![]));
+        assert_eq!(run("get work:/x").1, Vec::<String>::new());
     }
 
     #[test]

@@ -180,6 +180,13 @@ impl Names for LiveNames<'_> {
         entries
     }
 
+    fn sites(&mut self) -> Vec<String> {
+        match self.helper.ctx.try_borrow() {
+            Ok(ctx) => ctx.sites.iter().map(|s| s.name.clone()).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
     fn servers(&mut self) -> Vec<String> {
         let mut out = Vec::new();
         if let Ok(ctx) = self.helper.ctx.try_borrow() {

@@ -504,18 +504,23 @@ impl Connection {
         }
         // Stream mode and file structure are RFC 959's defaults; a server that does not
         // implement MODE or STRU is already in them, so a refusal is not an error.
-        if let Some(feat) = replies.get(3) {
-            self.features = Some(feat.feature_lines());
-        }
         self.binary = true;
-        Ok(())
+        replies.get(3).map_or(Ok(()), |f| self.learn_features(f))
     }
 
+    /// Keeps FEAT's lines; `OPTS UTF8 ON` if they list UTF8 (RFC 2640; any answer will do).
+    fn learn_features(&mut self, feat: &Reply) -> Result<()> {
+        self.features = Some(feat.feature_lines());
+        if feat.lists_feature("UTF8") {
+            self.exec(&Command::OptsUtf8)?;
+        }
+        Ok(())
+    }
     /// The server's FEAT lines (asked once per connection, only when a feature matters).
     pub fn features(&mut self) -> Result<Vec<String>> {
         if self.features.is_none() {
             let reply = self.exec(&Command::Feat)?;
-            self.features = Some(reply.feature_lines());
+            self.learn_features(&reply)?;
         }
         Ok(self.features.clone().unwrap_or_default())
     }

@@ -103,7 +103,7 @@ fn fetch_here(conn: &mut Connection, arg: Option<Arg>, want: Want) -> Result<Vec
         match listing(conn, &Command::Mlsd(arg.clone()), &mut bytes) {
             Ok(_) => {
                 conn.set_mlsd_supported(true);
-                return Ok(String::from_utf8_lossy(&bytes)
+                return Ok(crate::text::decode_wire(&bytes)
                     .lines()
                     .filter_map(parse_mlsd_line)
                     .collect());
@@ -123,7 +123,7 @@ fn fetch_here(conn: &mut Connection, arg: Option<Arg>, want: Want) -> Result<Vec
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64),
     );
-    Ok(String::from_utf8_lossy(&bytes)
+    Ok(crate::text::decode_wire(&bytes)
         .lines()
         .filter_map(parse_list_line)
         .map(|mut e| {
@@ -182,7 +182,8 @@ fn go_back(conn: &mut Connection, restore: Option<&RemotePath>) -> Result<()> {
     Ok(())
 }
 
-/// One entry as a JSON object on one line (name, type, size, modified, permissions).
+/// One entry as a JSON object on one line (name, type, size, modified, permissions; and
+/// `name_bytes`, the name's bytes in hex, when they are not UTF-8).
 pub fn to_json(e: &Entry) -> String {
     use crate::ftp::list::Kind as K;
     let kind = match e.kind {
@@ -191,8 +192,13 @@ pub fn to_json(e: &Entry) -> String {
         K::Link => "link",
         K::Unknown => "unknown",
     };
-    crate::text::JsonObject::new()
-        .str("name", &e.name)
+    let named = crate::text::JsonObject::new().str("name", &e.name);
+    // The exact bytes, for a name that is not UTF-8 (`name` has them escaped).
+    let named = match crate::text::hex_bytes(&e.name) {
+        Some(hex) => named.str("name_bytes", &hex),
+        None => named,
+    };
+    named
         .str("type", kind)
         .num("size", e.size)
         .opt_str("modified", e.modified.as_deref())

@@ -10,6 +10,7 @@
 //! Every test in `cases` runs once per server, as `<server>::<test>`; the
 //! FTPS tests in `ftps` run against vsftpd only, as `ftps_vsftpd::<test>`.
 
+mod bytenames;
 mod cases;
 mod client;
 #[path = "../common/mod.rs"]
@@ -70,6 +71,34 @@ for_each_server!(
     batch_failed_put_stops_and_writes_nothing,
     shell_commands_people_reach_for,
 );
+
+/// Names that are not UTF-8, on every server (`bytenames`).
+macro_rules! bytes_on_each_server {
+    ($($server:ident => $kind:expr),*) => {
+        $(
+            mod $server {
+                use super::*;
+                #[test]
+                fn latin1_name_listed_downloaded_renamed_deleted() {
+                    bytenames::latin1_name_listed_downloaded_renamed_deleted($kind);
+                }
+                #[test]
+                fn mirror_keeps_names_that_are_not_utf8() {
+                    bytenames::mirror_keeps_names_that_are_not_utf8($kind);
+                }
+            }
+        )*
+    };
+}
+
+mod bytes {
+    use super::*;
+    bytes_on_each_server!(
+        vsftpd => Kind::Vsftpd,
+        pure_ftpd => Kind::PureFtpd,
+        proftpd => Kind::Proftpd
+    );
+}
 
 /// `mirror`, `rm -r`, `mkdir -p` (issue 13) on every server, as `mirror_<server>::<test>`.
 macro_rules! mirror_on_every_server {

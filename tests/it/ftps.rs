@@ -421,3 +421,39 @@ fn pty_the_prompt_asks_about_an_untrusted_certificate_and_remembers_a_yes() {
         format!("127.0.0.1:{} SHA256:{fp}\n", s.port)
     );
 }
+
+#[test]
+fn a_sites_pin_from_the_config_file_trusts_its_certificate_and_the_command_line_wins() {
+    let certs = test_certs(&["127.0.0.1"]);
+    let s = TestServer::start_tls(&certs);
+    let home = tempfile::tempdir().unwrap();
+    let fp = fingerprint_of(&certs);
+    let dir = home.path().join("config/3700ftp");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            "[sites.tls]\nurl = \"ftp://127.0.0.1:{}/\"\ntls = true\npin = \"{fp}\"\n",
+            s.port
+        ),
+    )
+    .unwrap();
+    s.put("/f.txt", b"pinned");
+    let run = |args: &[&str]| {
+        ftp(home.path())
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = run(&["cp", "tls:/f.txt", "got.txt"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read(home.path().join("got.txt")).unwrap(),
+        b"pinned"
+    );
+    // --pin on the command line replaces the site's: another fingerprint is refused.
+    let other = "00:".repeat(31) + "00";
+    let o = run(&["--pin", &other, "ls", "tls:/"]);
+    assert!(!o.status.success());
+}

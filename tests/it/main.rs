@@ -20,6 +20,7 @@ mod oneshot;
 mod prompt;
 mod resilience;
 mod shell;
+mod sites;
 mod tidy;
 mod transfers;
 mod tree;

@@ -235,7 +235,7 @@ fn settle_checks(
     let mut no_hash = false;
     for check in std::mem::take(&mut plan.checks) {
         let remote = at(&request.remote_root, &check.path)?;
-        let local = request.local_root.join(&check.path);
+        let local = request.local_root.join(crate::text::to_os(&check.path));
         let verify = match request.policy.verify {
             crate::verify::Verify::None | crate::verify::Verify::Size => {
                 crate::verify::Verify::Auto
@@ -301,7 +301,7 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
     let mut failed_dirs: BTreeSet<String> = BTreeSet::new();
     for dir in dirs {
         let made = if request.download {
-            let path = request.local_root.join(dir);
+            let path = request.local_root.join(crate::text::to_os(dir));
             let r = if dir.is_empty() {
                 std::fs::create_dir_all(&path)
             } else {
@@ -351,7 +351,7 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
             Ok(remote) => jobs.push(Job {
                 download: request.download,
                 remote,
-                local: request.local_root.join(&t.path),
+                local: request.local_root.join(crate::text::to_os(&t.path)),
                 delete_source: false,
             }),
             Err(e) => report.failures.push((t.path.clone(), e)),
@@ -417,7 +417,7 @@ fn withheld(plan: &Plan, why: &str) -> Option<Error> {
 fn delete_all(conn: &mut Connection, request: &Request, plan: &Plan, report: &mut Report) {
     for path in &plan.deletes {
         let done = if request.download {
-            let local = request.local_root.join(path);
+            let local = request.local_root.join(crate::text::to_os(path));
             std::fs::remove_file(&local).map_err(|e| Error::local(local.display(), &e))
         } else {
             at(&request.remote_root, path)
@@ -436,7 +436,7 @@ fn delete_all(conn: &mut Connection, request: &Request, plan: &Plan, report: &mu
     }
     for dir in &plan.rmdirs {
         let done = if request.download {
-            let local = request.local_root.join(dir);
+            let local = request.local_root.join(crate::text::to_os(dir));
             std::fs::remove_dir(&local).map_err(|e| Error::local(local.display(), &e))
         } else {
             at(&request.remote_root, dir)

@@ -305,7 +305,7 @@ pub(super) fn walk_local(root: &Path, walk: &mut Walk, may_be_missing: bool) -> 
         let dir = if rel.is_empty() {
             root.to_path_buf()
         } else {
-            root.join(&rel)
+            root.join(crate::text::to_os(&rel))
         };
         if depth > MAX_DEPTH {
             return Err(Error::new(
@@ -328,13 +328,8 @@ pub(super) fn walk_local(root: &Path, walk: &mut Walk, may_be_missing: bool) -> 
         for e in entries {
             walk.count()?;
             let full = e.path();
-            let Some(name) = e.file_name().to_str().map(String::from) else {
-                walk.warnings.push(format!(
-                    "skipping a name that is not UTF-8: {}",
-                    full.display()
-                ));
-                continue;
-            };
+            // A name that is not UTF-8 goes to the server as its bytes.
+            let name = crate::text::from_os(&e.file_name());
             let path = rel_join(&rel, &name);
             let meta = match std::fs::symlink_metadata(&full) {
                 Ok(m) => m,
