@@ -16,7 +16,12 @@ What it measures, in one run, for 3700ftp, curl and lftp side by side:
 3. N small files (1000 x 4 KiB) uploaded, then downloaded, one session each way;
 4. N one-shot directory listings (200 `ls` runs): total and per-run median;
 5. N mkdir/rmdir pairs (500) in one session;
-6. the control commands each client sends, counted from its verbose output.
+6. the control commands each client sends, counted from its verbose output;
+7. mirror (BENCH_ONLY=mirror): a tree of 1000 files in 50 directories kept in
+   sync both ways by `3700ftp mirror`, `lftp -e 'mirror'` (and `mirror -R`) and
+   `rclone sync` (an `:ftp,...:` remote): the time to find an unchanged tree has
+   nothing to do, and to carry over 10% changed files; the commands each sends,
+   counted from the log of a second vsftpd started with log_ftp_protocol=YES.
 
 Every timed measurement is repeated (BENCH_REPS, BENCH_BIG_REPS) and the
 median is reported; the clients' order rotates from one repetition to the
@@ -34,7 +39,12 @@ next. Environment variables (all optional):
   BENCH_CLIENTS         comma list among 3700ftp,curl,lftp (all three); 3700ftp-jN
                         (e.g. 3700ftp-j4) runs the many-files step as one wildcard
                         put/get over N connections
-  BENCH_ONLY            comma list among raw,transfer,many,ls,dirs,count (all)
+  BENCH_ONLY            comma list among raw,transfer,many,ls,dirs,count,mirror (all)
+  BENCH_MIRROR_FILES    files in the mirror tree        (1000; quick: 200)
+  BENCH_MIRROR_DIRS     directories they are spread over (50; quick: 10)
+  BENCH_MIRROR_CHANGED  percent of files changed        (10)
+  BENCH_MIRROR_CLIENTS  comma list among 3700ftp,lftp,rclone (all three; rclone
+                        only when installed: apt-get install rclone)
   BENCH_BIN             the 3700ftp binary to measure   (target/release/3700ftp;
                         run.sh skips `cargo build` when it is set)
   BENCH_REV             how to describe that binary in the report (git revision)
@@ -94,6 +104,14 @@ class Config:
         self.file_kb = env_int("BENCH_FILE_KB", 4)
         self.ls_runs = env_int("BENCH_LS_RUNS", 200, 20)
         self.dirs = env_int("BENCH_DIRS", 500, 50)
+        self.mirror_files = env_int("BENCH_MIRROR_FILES", 1000, 200)
+        self.mirror_dirs = env_int("BENCH_MIRROR_DIRS", 50, 10)
+        self.mirror_changed = env_int("BENCH_MIRROR_CHANGED", 10)
+        self.mirror_clients = [
+            c.strip()
+            for c in os.environ.get("BENCH_MIRROR_CLIENTS", "3700ftp,lftp,rclone").split(",")
+            if c.strip() and (c.strip() != "rclone" or shutil.which("rclone"))
+        ]
         self.clients = [
             c.strip()
             for c in os.environ.get("BENCH_CLIENTS", "3700ftp,curl,lftp").split(",")
@@ -112,7 +130,7 @@ class Config:
             sys.exit("BENCH_CLIENTS: 3700ftp-alt needs BENCH_ALT_BIN")
         only = os.environ.get("BENCH_ONLY", "")
         self.only = {s.strip() for s in only.split(",") if s.strip()} or {
-            "raw", "transfer", "many", "ls", "dirs", "count"}
+            "raw", "transfer", "many", "ls", "dirs", "count", "mirror"}
         self.bin = os.path.abspath(
             os.environ.get("BENCH_BIN") or os.path.join(REPO, "target/release/3700ftp"))
         self.tmpdir = os.environ.get("BENCH_TMPDIR") or tempfile.gettempdir()
@@ -254,10 +272,19 @@ class Bench:
         self.give(path)
         return path
 
-    def start_vsftpd(self):
+    def start_vsftpd(self, protocol_log=None):
+        """Starts vsftpd; with protocol_log, a second one that logs every command there
+        (for counting only: the log costs time), returning its base URL."""
         port = free_port()
         low = 24000 + (os.getpid() % 20) * 200
-        conf = os.path.join(self.srv, "vsftpd.conf")
+        span = 200
+        if protocol_log:
+            low, span = 28000 + (os.getpid() % 20) * 100, 100
+        conf = os.path.join(self.srv, "vsftpd-log.conf" if protocol_log else "vsftpd.conf")
+        logging = (f"xferlog_enable=YES\nxferlog_std_format=NO\nlog_ftp_protocol=YES\n"
+                   f"vsftpd_log_file={protocol_log}\n") if protocol_log else \
+            "xferlog_enable=NO\nlog_ftp_protocol=NO\n"
+
         with open(conf, "w") as f:
             f.write(f"""\
 listen=YES
@@ -281,22 +308,25 @@ seccomp_sandbox=NO
 pasv_enable=YES
 pasv_address=127.0.0.1
 pasv_min_port={low}
-pasv_max_port={low + 199}
+pasv_max_port={low + span - 1}
 max_clients=0
 max_per_ip=0
 utf8_filesystem=YES
-xferlog_enable=NO
-log_ftp_protocol=NO
-""")
-        logf = open(os.path.join(self.srv, "vsftpd.out"), "w")
+{logging}""")
+        logf = open(os.path.join(self.srv, "vsftpd-log.out" if protocol_log else "vsftpd.out"), "w")
         proc = subprocess.Popen([VSFTPD, conf], stdin=subprocess.DEVNULL, stdout=logf,
                                 stderr=logf, start_new_session=True)
         self.children.append(proc)
-        self.vsftpd = proc
         wait_listening(port, proc, "vsftpd")
+        base = f"ftp://{USER}:{PASSWORD_ENCODED}@127.0.0.1:{port}"
+        log(f"vsftpd pid {proc.pid} on 127.0.0.1:{port}, passive {low}-{low + span - 1}"
+            + (f", logging commands to {protocol_log}" if protocol_log else ""))
+        if protocol_log:
+            return port, base
+        self.vsftpd = proc
         self.port = port
-        self.base = f"ftp://{USER}:{PASSWORD_ENCODED}@127.0.0.1:{port}"
-        log(f"vsftpd pid {proc.pid} on 127.0.0.1:{port}, passive {low}-{low + 199}")
+        self.base = base
+        return port, base
 
     def cleanup(self):
         for proc in self.children:
@@ -718,6 +748,217 @@ log_ftp_protocol=NO
                 f"ls {len(c['ls'])}, per file up {c['many_upload_per_file']:g} / down "
                 f"{c['many_download_per_file']:g}, per mkdir+rmdir {c['dirs_per_pair']:g}")
 
+    # -- 7: mirror ---------------------------------------------------------------------
+
+    def mirror_tree(self, root):
+        """BENCH_MIRROR_FILES files spread over BENCH_MIRROR_DIRS directories (a tenth at the
+        top, the rest one level below them), BENCH_FILE_KB each."""
+        cfg = self.cfg
+        tops = max(1, cfg.mirror_dirs // 5)
+        dirs = [f"t{i:02d}" for i in range(tops)]
+        k = 0
+        while len(dirs) < cfg.mirror_dirs:
+            dirs.append(f"t{k % tops:02d}/s{k // tops:02d}")
+            k += 1
+        files = []
+        for i in range(cfg.mirror_files):
+            d = dirs[i % len(dirs)]
+            files.append(f"{d}/f{i:05d}.bin")
+        for d in dirs:
+            os.makedirs(os.path.join(root, d), exist_ok=True)
+        for rel in files:
+            with open(os.path.join(root, rel), "wb") as f:
+                f.write(os.urandom(cfg.file_kb * 1024))
+        return files
+
+    @staticmethod
+    def tree_sizes(root):
+        out = {}
+        for dirpath, dirnames, filenames in os.walk(root):
+            for n in dirnames:
+                out[os.path.relpath(os.path.join(dirpath, n), root) + "/"] = None
+            for n in filenames:
+                p = os.path.join(dirpath, n)
+                out[os.path.relpath(p, root)] = os.path.getsize(p)
+        return out
+
+    def mirror_changed_files(self):
+        step = max(1, round(100 / max(1, self.cfg.mirror_changed)))
+        return self.mirror_files[::step]
+
+    def mutate(self, root):
+        """Appends a byte to every changed file: another size, which every client notices."""
+        for rel in self.mirror_changed_files():
+            with open(os.path.join(root, rel), "ab") as f:
+                f.write(b"x")
+        for dirpath, dirnames, filenames in os.walk(root):
+            for n in dirnames + filenames:
+                os.chown(os.path.join(dirpath, n), self.uid, self.gid)
+
+    def rclone_remote(self, base, path):
+        port = base.rsplit(":", 1)[1]
+        if not hasattr(self, "rclone_pass"):
+            out = subprocess.run(["rclone", "obscure", "p@ss:w/rd"], capture_output=True,
+                                 text=True, check=True, env=self.env)
+            self.rclone_pass = out.stdout.strip()
+        return f":ftp,host=127.0.0.1,port={port},user={USER},pass={self.rclone_pass}:{path}"
+
+    def mirror_argv(self, client, direction, base, remote, local, verbose=False):
+        """One sync of remote (a server path) and local, in `direction`, with deletes."""
+        if client.startswith("3700ftp"):
+            argv = [self.cfg.bin] + (["-v"] if verbose else []) + ["mirror", "--delete"]
+            if client.startswith("3700ftp-j"):
+                argv += ["-j", client[len("3700ftp-j"):]]
+            if direction == "download":
+                return argv + [f"{base}{remote}/", local]
+            return argv + [local, f"{base}{remote}"]
+        if client == "lftp":
+            pre = f"set ftp:ssl-allow no; open {base}; "
+            cmd = (f"mirror --delete {remote} {local}" if direction == "download"
+                   else f"mirror -R --delete {local} {remote}")
+            return ["lftp"] + (["-d"] if verbose else []) + ["-c", pre + cmd]
+        argv = ["rclone", "--config", os.path.join(self.client_home, "rclone.conf"), "sync"]
+        if verbose:
+            argv += ["-vv", "--dump", "headers"]
+        there = self.rclone_remote(base, remote)
+        return argv + ([there, local] if direction == "download" else [local, there])
+
+    def mirror_check(self, client, what, src, dst):
+        a, b = self.tree_sizes(src), self.tree_sizes(dst)
+        if a != b:
+            diff = sorted(set(a.items()) ^ set(b.items()))[:5]
+            raise Failure(f"{client} mirror {what}: trees differ, e.g. {diff}")
+
+    def mirror_sides(self, client, direction, tag=""):
+        """(source, destination, remote path, local path) of one client's mirror."""
+        if direction == "download":
+            local = os.path.join(self.cli, f"mirror-dl-{client}{tag}")
+            return self.mirror_src_server, local, "/mirror-src", local
+        remote = f"/mirror-up-{client}{tag}"
+        return self.mirror_src_local, os.path.join(self.home, remote.lstrip("/")), remote, self.mirror_src_local
+
+    def mirror_setup(self):
+        if hasattr(self, "mirror_files"):
+            return
+        self.mirror_src_server = self.server_dir("mirror-src")
+        self.mirror_files = self.mirror_tree(self.mirror_src_server)
+        self.mirror_src_local = os.path.join(self.cli, "mirror-src")
+        shutil.copytree(self.mirror_src_server, self.mirror_src_local)
+        for dirpath, dirnames, filenames in os.walk(self.mirror_src_server):
+            for n in dirnames + filenames:
+                os.chown(os.path.join(dirpath, n), self.uid, self.gid)
+
+    def mirror_fresh(self, client, direction, base, tag=""):
+        """A destination made by the client's own first run (untimed)."""
+        src, dst, remote, local = self.mirror_sides(client, direction, tag)
+        if os.path.exists(dst):
+            shutil.rmtree(dst)
+        if direction == "upload":
+            self.server_dir(remote.lstrip("/"))
+        self.run(self.mirror_argv(client, direction, base, remote, local))
+        self.mirror_check(client, f"{direction} (first run)", src, dst)
+
+    def bench_mirror(self):
+        cfg = self.cfg
+        self.mirror_setup()
+        for direction in ("download", "upload"):
+            for client in cfg.mirror_clients:
+                self.mirror_fresh(client, direction, self.base)
+            for rep in range(cfg.reps):
+                k = rep % len(cfg.mirror_clients)
+                clients = cfg.mirror_clients[k:] + cfg.mirror_clients[:k]
+                for client in clients:
+                    src, dst, remote, local = self.mirror_sides(client, direction)
+                    os.sync()
+                    secs, _, _ = self.run(self.mirror_argv(client, direction, self.base, remote, local))
+                    self.mirror_check(client, f"{direction} unchanged", src, dst)
+                    self.record(f"mirror_{direction}_unchanged", client, secs)
+                    log(f"mirror {direction} unchanged rep {rep + 1} {client}: {secs:.2f} s")
+                self.mutate(self.mirror_src_server if direction == "download" else self.mirror_src_local)
+                for client in clients:
+                    src, dst, remote, local = self.mirror_sides(client, direction)
+                    os.sync()
+                    secs, _, _ = self.run(self.mirror_argv(client, direction, self.base, remote, local))
+                    self.mirror_check(client, f"{direction} changed", src, dst)
+                    self.record(f"mirror_{direction}_changed", client, secs)
+                    log(f"mirror {direction} {cfg.mirror_changed}% changed rep {rep + 1} {client}: {secs:.2f} s")
+        self.mirror_counts()
+
+    def mirror_counts(self):
+        """Commands each client sends for an unchanged and a changed run, from a vsftpd
+        that logs every command (its own instance, so the timed runs pay no logging)."""
+        cfg = self.cfg
+        logfile = os.path.join(self.srv, "vsftpd-protocol.log")
+        _, base = self.start_vsftpd(protocol_log=logfile)
+        self.mirror_cmds = {}
+
+        def commands_since(offset):
+            with open(logfile, "rb") as f:
+                f.seek(offset)
+                text = f.read().decode("utf-8", "replace")
+            cmds = re.findall(r'FTP command: Client "[^"]*", "([^"]*)"', text)
+            return [c.split(" ", 1)[0].upper() for c in cmds]
+
+        def size():
+            return os.path.getsize(logfile) if os.path.exists(logfile) else 0
+
+        for direction in ("download", "upload"):
+            for client in cfg.mirror_clients:
+                self.mirror_fresh(client, direction, base, "-count")
+                src, dst, remote, local = self.mirror_sides(client, direction, "-count")
+                for what in ("unchanged", "changed"):
+                    if what == "changed":
+                        self.mutate(src)
+                    start = size()
+                    self.run(self.mirror_argv(client, direction, base, remote, local))
+                    self.mirror_check(client, f"{direction} {what} (counted)", src, dst)
+                    cmds = commands_since(start)
+                    self.mirror_cmds[(direction, what, client)] = cmds
+                    log(f"mirror commands {direction} {what} {client}: {len(cmds)} "
+                        f"({self.verb_summary(cmds)})")
+
+    @staticmethod
+    def verb_summary(cmds):
+        counts = {}
+        for c in cmds:
+            counts[c] = counts.get(c, 0) + 1
+        return ", ".join(f"{v} {n}" for v, n in sorted(counts.items(), key=lambda x: (-x[1], x[0])))
+
+    def mirror_report(self, add):
+        cfg = self.cfg
+        clients = cfg.mirror_clients
+        if not any(k.startswith("mirror_") for k in self.results):
+            return
+        add(f"Mirror: {cfg.mirror_files} files of {cfg.file_kb} KiB in {cfg.mirror_dirs} directories, "
+            f"`--delete` (lftp `mirror --delete`, `rclone sync`); {cfg.mirror_changed}% of the files "
+            f"changed (one byte appended) between runs. Medians of {cfg.reps} repetitions, seconds.")
+        add("")
+        add("| mirror | " + " | ".join(clients) + " | ours / best peer |")
+        add("|" + "---|" * (len(clients) + 2))
+        for direction in ("download", "upload"):
+            for what, title in (("unchanged", "unchanged tree"), ("changed", f"{cfg.mirror_changed}% changed")):
+                key = f"mirror_{direction}_{what}"
+                vals = {c: self.med(key, c) for c in clients}
+                cells = ["—" if vals[c] is None else f"{vals[c]:.2f}" for c in clients]
+                peers = [v for c, v in vals.items() if not c.startswith("3700ftp") and v is not None]
+                ours = vals.get("3700ftp")
+                ratio = f"{ours / min(peers):.2f}" if (ours is not None and peers) else "—"
+                add(f"| {direction}, {title} (s) | " + " | ".join(cells) + f" | {ratio} |")
+        if getattr(self, "mirror_cmds", None):
+            add("")
+            add("Commands sent (vsftpd's protocol log), per run:")
+            add("")
+            add("| mirror | " + " | ".join(clients) + " |")
+            add("|" + "---|" * (len(clients) + 1))
+            for direction in ("download", "upload"):
+                for what in ("unchanged", "changed"):
+                    cells = []
+                    for c in clients:
+                        cmds = self.mirror_cmds.get((direction, what, c))
+                        cells.append("—" if cmds is None else f"{len(cmds)}: {self.verb_summary(cmds)}")
+                    add(f"| {direction}, {what} | " + " | ".join(cells) + " |")
+        add("")
+
     # -- report ------------------------------------------------------------------------
 
     def med(self, key, client):
@@ -792,6 +1033,7 @@ log_ftp_protocol=NO
                             f"{m} {self.med(key, m):.0f}" for m in self.RAW_METHODS
                             if self.results[key].get(m)))
             add("")
+        self.mirror_report(add)
         if self.counts:
             add("Control commands sent (from verbose output):")
             add("")
@@ -898,10 +1140,14 @@ def main():
     try:
         bench.setup()
         bench.start_vsftpd()
-        bench.prepare_data()
+        if cfg.only - {"mirror"}:
+            bench.prepare_data()
+        else:
+            bench.sizes = {"big": cfg.big_mb * MiB, "small": cfg.small_mb * MiB}
         steps = [("raw", bench.bench_raw), ("transfer", bench.bench_transfers),
                  ("many", bench.bench_many), ("ls", bench.bench_ls),
-                 ("dirs", bench.bench_dirs), ("count", bench.bench_counts)]
+                 ("dirs", bench.bench_dirs), ("count", bench.bench_counts),
+                 ("mirror", bench.bench_mirror)]
         for name, step in steps:
             if name in cfg.only:
                 t0 = time.monotonic()

@@ -8,13 +8,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::cli::Cli;
-use crate::ctx::Ctx;
+use crate::config::{Layer, DEFAULT_TIMEOUT};
+use crate::ctx::{Ctx, Settings};
 use crate::error::{Error, Kind, Result};
 use crate::frontend::{batch, oneshot, repl};
 use crate::ftp::connection::{Options, TlsSource};
 use crate::ftp::proxy::Proxy;
 use crate::output::Output;
-use crate::url::{looks_like_url, FtpUrl};
+use crate::url::looks_like_url;
 
 /// What ends the program at once, from the signal thread (a stop signal repeated after
 /// the first was not enough); `main.rs` supplies it, so the exit code is decided there.
@@ -31,49 +32,88 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
     }
     let cancel = Arc::new(AtomicBool::new(false));
     let env = |k: &str| std::env::var(k).ok();
-    let (proxy, noproxy) = proxy_settings(cli.proxy.as_deref(), cli.noproxy.as_deref(), &env)?;
-    let opts = Options {
-        timeout: Duration::from_secs_f64(cli.timeout),
-        trust_pasv_address: cli.use_pasv_address,
-        cancel: cancel.clone(),
-        explicit_tls: cli.tls,
-        active: cli.active,
-        port_range: cli.port_range,
-        proxy,
-        noproxy,
-        tls: TlsSource::new(cli.cacert.clone(), cli.insecure),
-        pipelining: Default::default(),
+    let config = match crate::config::locate(
+        cli.config.clone(),
+        &|k: &str| std::env::var_os(k),
+        dirs::home_dir(),
+    ) {
+        Some((path, required)) => crate::config::load(&path, required)?,
+        None => crate::config::Config::default(),
     };
-    let mut ctx = Ctx::new(opts, cli.verbose, Output::terminal_with(cli.color));
+    let known_certs = crate::known_certs::path(std::env::var_os("XDG_DATA_HOME"), dirs::home_dir());
+    let mut cert_warnings = Vec::new();
+    let mut known = Vec::new();
+    if let Some(path) = &known_certs {
+        let (k, warnings) = crate::known_certs::load(path);
+        known = k;
+        cert_warnings = warnings;
+    }
+    let top = cli.layer();
+    let resolve = |layer: &Layer| {
+        let mut tls = TlsSource::new(cli.cacert.clone(), cli.insecure);
+        tls.known = known.clone();
+        settings(
+            &top.over(&layer.over(&config.defaults)),
+            &cli,
+            &cancel,
+            tls,
+            &env,
+        )
+    };
+    let plain = resolve(&Layer::default())?;
+    let mut sites = Vec::new();
+    for site in &config.sites {
+        let settings =
+            resolve(&site.layer).map_err(|e| e.context(format!("site {}", site.name)))?;
+        sites.push(crate::ctx::Site {
+            name: site.name.clone(),
+            url: site.url.clone(),
+            settings,
+        });
+    }
+    let mut ctx = Ctx::with_settings(plain, sites, cli.verbose, Output::terminal_with(cli.color));
+    ctx.known_certs = known_certs;
+    for w in &cert_warnings {
+        ctx.out.notice(w);
+    }
     let bars_wanted = !cli.quiet && std::io::stderr().is_terminal();
     if std::io::stdin().is_terminal() {
         ctx.prompter = Box::new(crate::frontend::prompter::TerminalPrompter);
     }
-    ctx.verify = cli.verify;
-    ctx.limiter = cli
-        .limit_rate
-        .map(|r| Arc::new(crate::ratelimit::Limiter::new(r)));
+    ctx.json = cli.json;
+    ctx.transcript_to_stderr
+        .store(cli.json, std::sync::atomic::Ordering::Relaxed);
+    ctx.out.set_json(cli.json);
     ctx.progress = bars_wanted;
     let session_url = match cli.words.as_slice() {
         [] => None,
         [only] if looks_like_url(only) => Some(only.clone()),
+        // `3700ftp work` or `3700ftp work:/dir`: a session at a site (an operation's name
+        // is the operation).
+        [only] if ctx.site_operand(only).is_some() => Some(only.clone()),
+        [only] if ctx.site_operand(&format!("{only}:")).is_some() && !is_operation(only) => {
+            Some(only.clone())
+        }
         words => {
             install_stop_signals(&cancel, abort);
+            ctx.settle_on(words);
             return oneshot::run(&mut ctx, words);
         }
     };
     let interactive = std::io::stdin().is_terminal();
+    // Only a person at the prompt is asked about an untrusted certificate.
+    ctx.ask_about_certificates = interactive;
     // Batch mode shows bars only when asked.
     ctx.progress = bars_wanted && (interactive || cli.progress);
     if !interactive {
         install_stop_signals(&cancel, abort);
     }
     ctx.in_session = true;
+    // At the prompt a successful transfer says one line; a batch stays silent.
+    ctx.report = interactive && !cli.quiet;
     if let Some(text) = session_url {
-        FtpUrl::parse(&text).and_then(|url| {
-            let shown = format!("open {}", url.authority());
-            ctx.open(url, false).map_err(|e| e.context(shown))
-        })?;
+        // The `open` command itself, so `--json` reports the login like any command.
+        crate::commands::dispatch(&mut ctx, &["open".to_string(), text])?;
     }
     if interactive {
         // rustyline takes SIGINT when its editor starts; the prompt installs ours after.
@@ -81,6 +121,48 @@ pub fn run(cli: Cli, abort: Abort) -> Result<()> {
     } else {
         batch::run(&mut ctx, std::io::BufReader::new(std::io::stdin()))
     }
+}
+
+/// True when `word` names an operation of the command table.
+fn is_operation(word: &str) -> bool {
+    crate::commands::COMMANDS
+        .iter()
+        .any(|c| c.name == word || c.aliases.contains(&word))
+}
+
+/// One layer stack resolved to settings: built-in values under everything, the proxy
+/// from the environment when no layer names one.
+fn settings(
+    layer: &Layer,
+    cli: &Cli,
+    cancel: &Arc<AtomicBool>,
+    mut tls: TlsSource,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Settings> {
+    let (proxy, noproxy) = proxy_settings(layer.proxy.as_deref(), cli.noproxy.as_deref(), env)?;
+    Ok(Settings {
+        opts: Options {
+            timeout: Duration::from_secs_f64(layer.timeout.unwrap_or(DEFAULT_TIMEOUT)),
+            trust_pasv_address: cli.use_pasv_address,
+            cancel: cancel.clone(),
+            explicit_tls: layer.tls.unwrap_or(false),
+            active: layer.active.unwrap_or(false),
+            port_range: layer.port_range,
+            proxy,
+            noproxy,
+            tls: {
+                tls.pins = layer.pins.clone().unwrap_or_default();
+                tls
+            },
+            pipelining: Default::default(),
+        },
+        verify: layer.verify.unwrap_or_default(),
+        limiter: layer
+            .limit_rate
+            .map(|r| Arc::new(crate::ratelimit::Limiter::new(r))),
+        parallel: layer.parallel,
+        password_command: layer.password_command.clone(),
+    })
 }
 
 /// How long a repeat of a stop signal counts as the same request (coreutils `timeout`

@@ -20,8 +20,9 @@ pub struct Cli {
     pub verbose: bool,
 
     /// Give up on any network wait (connect, a reply, data progress) after SECS seconds
-    #[arg(long, value_name = "SECS", default_value_t = 20.0, value_parser = parse_timeout, global = true)]
-    pub timeout: f64,
+    /// [default: 20]
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout, global = true)]
+    pub timeout: Option<f64>,
 
     /// Upgrade ftp:// connections with AUTH TLS (explicit FTPS); refuse servers without it
     #[arg(long, global = true)]
@@ -30,6 +31,12 @@ pub struct Cli {
     /// Trust the CA certificates in FILE (PEM) instead of the system's
     #[arg(long, value_name = "FILE", global = true)]
     pub cacert: Option<std::path::PathBuf>,
+
+    /// Trust exactly the certificate with this SHA-256 fingerprint (as `openssl x509
+    /// -fingerprint -sha256` prints it; colons optional), even self-signed, and refuse any
+    /// other; repeat for rotation
+    #[arg(long, value_name = "SHA256", value_parser = parse_pin, global = true)]
+    pub pin: Vec<crate::fingerprint::Fingerprint>,
 
     /// Do not verify the server's TLS certificate (a warning is printed on every connection)
     #[arg(long, global = true)]
@@ -44,9 +51,9 @@ pub struct Cli {
     pub port_range: Option<(u16, u16)>,
 
     /// How a transfer is proven: auto (the server's strongest hash, else the size), hash,
-    /// size, or none
-    #[arg(long, value_name = "HOW", default_value = "auto", global = true)]
-    pub verify: crate::verify::Verify,
+    /// size, or none [default: auto]
+    #[arg(long, value_name = "HOW", global = true)]
+    pub verify: Option<crate::verify::Verify>,
 
     /// Cap each transfer's speed (with -j N, the total), e.g. 500K or 2M
     #[arg(long, value_name = "RATE", value_parser = crate::ratelimit::parse_rate, global = true)]
@@ -60,6 +67,12 @@ pub struct Cli {
     /// Hosts to reach directly, not through a proxy (comma-separated; * for all)
     #[arg(long, value_name = "HOSTS", global = true)]
     pub noproxy: Option<String>,
+
+    /// Report every command's actions as JSON Lines on stdout, one object per action and a
+    /// summary per command, each with its schema version "v"; messages, -v and progress go
+    /// to stderr
+    #[arg(long, global = true)]
+    pub json: bool,
 
     /// No progress bars
     #[arg(short, long, global = true)]
@@ -79,6 +92,11 @@ pub struct Cli {
     #[arg(long, value_name = "WHEN", value_enum, default_value_t = crate::output::ColorWhen::Auto, global = true)]
     pub color: crate::output::ColorWhen,
 
+    /// Read named sites and defaults from FILE (else $FTP3700_CONFIG, else
+    /// $XDG_CONFIG_HOME/3700ftp/config.toml or ~/.config/3700ftp/config.toml)
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<std::path::PathBuf>,
+
     /// Print a man page (man) or a shell completion script (complete-bash, complete-zsh,
     /// complete-fish, complete-powershell) on stdout, and exit
     #[arg(long, value_name = "KIND", value_enum)]
@@ -90,35 +108,24 @@ pub struct Cli {
     pub words: Vec<String>,
 }
 
-fn parse_timeout(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
-    if v.is_finite() && v > 0.0 && v <= 86_400.0 {
-        Ok(v)
-    } else {
-        Err(format!(
-            "'{s}' must be more than 0 and at most 86400 seconds"
-        ))
-    }
-}
+use crate::config::{parse_pin, parse_port_range, parse_timeout};
 
-fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
-    let (lo, hi) = s
-        .split_once('-')
-        .ok_or_else(|| format!("'{s}' is not LO-HI"))?;
-    let lo: u16 = lo
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{lo}' is not a port"))?;
-    let hi: u16 = hi
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{hi}' is not a port"))?;
-    if lo == 0 || lo > hi {
-        return Err(format!("'{s}' is not a range of ports (1-65535, LO <= HI)"));
+impl Cli {
+    /// The global options given on the command line, as the top layer of the settings.
+    pub fn layer(&self) -> crate::config::Layer {
+        crate::config::Layer {
+            tls: self.tls.then_some(true),
+            active: self.active.then_some(true),
+            port_range: self.port_range,
+            verify: self.verify,
+            proxy: self.proxy.clone(),
+            limit_rate: self.limit_rate,
+            parallel: None,
+            timeout: self.timeout,
+            pins: (!self.pin.is_empty()).then(|| self.pin.clone()),
+            password_command: None,
+        }
     }
-    Ok((lo, hi))
 }
 
 /// The text after the options in `--help`: operations (from the table), URL form, examples.
@@ -127,6 +134,7 @@ pub fn after_help() -> String {
         "URL: ftp://[USER[:PASSWORD]@]HOST[:PORT]/PATH (ftps:// for implicit TLS)",
         "  percent-encode @ : / % in the password; default user anonymous, port 21;",
         "  PATH is absolute on the server; ftp://h/~/f is relative to the login directory",
+        "  or SITE:PATH, a site of the config file (~/.config/3700ftp/config.toml)",
         "",
         "Examples:",
         "  3700ftp ls ftp://ftp.example.org/pub/",
@@ -349,17 +357,21 @@ mod tests {
         assert!(a.verbose && b.verbose);
         assert_eq!(a.words, b.words);
         let c = try_parse_from(["3700ftp", "cp", "a", "--timeout", "3", "ftp://h/"]).unwrap();
-        assert_eq!(c.timeout, 3.0);
+        assert_eq!(c.timeout, Some(3.0));
         assert_eq!(c.words, ["cp", "a", "ftp://h/"]);
     }
 
     #[test]
     fn operation_options_stay_with_the_operation() {
-        let c = try_parse_from(["3700ftp", "ls", "ftp://h/", "-v", "-l", "--json"]).unwrap();
+        let c = try_parse_from(["3700ftp", "ls", "ftp://h/", "-v", "-l", "-a"]).unwrap();
         assert!(c.verbose);
-        assert_eq!(c.words, ["ls", "ftp://h/", "-l", "--json"]);
+        assert_eq!(c.words, ["ls", "ftp://h/", "-l", "-a"]);
+        // --json is global: `ls --json` in one-shot mode is the global flag.
+        let c = try_parse_from(["3700ftp", "ls", "--json", "ftp://h/"]).unwrap();
+        assert!(c.json);
+        assert_eq!(c.words, ["ls", "ftp://h/"]);
         let c = try_parse_from(["3700ftp", "cp", "-r", "--timeout=5", "a", "ftp://h/"]).unwrap();
-        assert_eq!(c.timeout, 5.0);
+        assert_eq!(c.timeout, Some(5.0));
         assert_eq!(c.words, ["cp", "-r", "a", "ftp://h/"]);
         let c = try_parse_from(["3700ftp", "rm", "--", "-v"]).unwrap();
         assert!(!c.verbose);

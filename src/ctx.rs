@@ -18,7 +18,7 @@ use crate::remote_path::RemotePath;
 use crate::session::credentials::{self, NoPrompt, Prompter};
 use crate::session::Session;
 use crate::transcript::Transcript;
-use crate::url::{looks_like_url, FtpUrl};
+use crate::url::FtpUrl;
 
 /// Where a remote operand points.
 #[derive(Debug, Clone)]
@@ -47,6 +47,10 @@ impl Remote {
     }
 }
 
+pub use crate::settings::{Settings, Site};
+
+mod sites;
+
 /// Everything a command needs.
 pub struct Ctx {
     /// Connection settings (timeout, PASV policy, the cancel flag).
@@ -67,6 +71,8 @@ pub struct Ctx {
     pub transcript_sink: Option<Transcript>,
     /// Whether transfers draw progress bars (stderr is a terminal, not quiet, not verbose).
     pub progress: bool,
+    /// Whether a successful transfer says one line (at the prompt, unless `--quiet`).
+    pub report: bool,
     /// Who is asked for a password a URL and netrc leave out (the front end's choice).
     pub prompter: Box<dyn Prompter>,
     /// The netrc file (`$NETRC`, else `~/.netrc`), found once.
@@ -77,6 +83,24 @@ pub struct Ctx {
     pub verify: crate::verify::Verify,
     /// `--limit-rate` (and `limit-rate` in a session), shared by every transfer.
     pub limiter: Option<std::sync::Arc<crate::ratelimit::Limiter>>,
+    /// The default of `-j N`, from the config file.
+    pub parallel: Option<usize>,
+    /// The settings for servers that are no site (restored by `open URL`).
+    plain: Option<Settings>,
+    /// The sites of the config file.
+    pub sites: Vec<Site>,
+    /// The site whose settings are the run's (None: those of plain URLs).
+    current_site: Option<String>,
+    /// The global `--json`: every command reports in JSON Lines.
+    pub json: bool,
+    /// The running command's `--json` tally; Some while a command reports in JSON.
+    pub records: Option<crate::record::Summary>,
+    /// Set while a command reports in JSON: `-v` lines go to stderr, not stdout.
+    pub transcript_to_stderr: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Where certificates accepted at the prompt are remembered (`known_certs`).
+    pub known_certs: Option<PathBuf>,
+    /// True at the prompt only: an untrusted certificate may be accepted there.
+    pub ask_about_certificates: bool,
 }
 
 impl Ctx {
@@ -92,20 +116,104 @@ impl Ctx {
             in_session: false,
             transcript_sink: None,
             progress: false,
+            report: false,
             prompter: Box::new(NoPrompt),
             netrc: crate::netrc::netrc_path(std::env::var_os("NETRC"), dirs::home_dir()),
             resolved: Vec::new(),
             verify: crate::verify::Verify::Auto,
             limiter: None,
+            parallel: None,
+            plain: None,
+            sites: Vec::new(),
+            current_site: None,
+            json: false,
+            records: None,
+            transcript_to_stderr: Default::default(),
+            known_certs: None,
+            ask_about_certificates: false,
+        }
+    }
+
+    /// Logs in to `url` with TLS `mode`. At the prompt, a certificate no CA vouches for is
+    /// shown by its fingerprint and, when the person says yes, remembered in `known_certs`
+    /// and trusted (the login is tried again); a certificate that differs from the one
+    /// remembered is refused, saying where the old one is.
+    fn login_trusting(&mut self, url: &FtpUrl, mode: Mode) -> Result<Connection> {
+        use crate::error::Hint;
+        let first = crate::session::login(url, mode, &self.opts_for(url), self.transcript());
+        let fp = match first.as_ref().err().and_then(Error::hint) {
+            Some(Hint::UntrustedCertificate(Some(fp))) if self.ask_about_certificates => {
+                crate::fingerprint::Fingerprint(fp)
+            }
+            Some(Hint::CertificateChanged) => {
+                return first.map_err(|e| match &self.known_certs {
+                    Some(path) => e.also(format!(
+                        "the certificate accepted before is remembered in {}; if the server's certificate was replaced on purpose, delete the line for {} there",
+                        path.display(),
+                        crate::known_certs::authority(&url.host, url.port)
+                    )),
+                    None => e,
+                });
+            }
+            _ => return first,
+        };
+        let server = crate::known_certs::authority(&url.host, url.port);
+        let question = format!(
+            "The certificate of {server} is not trusted by any CA this client knows.\nIts SHA-256 fingerprint is {fp}\n(compare it with the one the server's administrator gives you).\nTrust it and remember it for {server}? (yes/no)"
+        );
+        if !self.prompter.confirm(&question) {
+            return first;
+        }
+        match &self.known_certs {
+            Some(path) => match crate::known_certs::remember(path, &url.host, url.port, fp) {
+                Ok(()) => self.out.notice(&format!(
+                    "remembered the certificate of {server} in {}",
+                    path.display()
+                )),
+                Err(e) => self.out.notice(&format!(
+                    "{}: {}; the certificate is trusted for this session only",
+                    path.display(),
+                    crate::error::describe_io(&e)
+                )),
+            },
+            None => self
+                .out
+                .notice("no home directory: the certificate is trusted for this session only"),
+        }
+        // Trusted from now on by every connection of the run, whichever settings it uses.
+        let known = (url.host.to_ascii_lowercase(), url.port, fp);
+        self.opts.tls.known.push(known.clone());
+        let others = self
+            .plain
+            .iter_mut()
+            .chain(self.sites.iter_mut().map(|s| &mut s.settings));
+        others.for_each(|s| s.opts.tls.known.push(known.clone()));
+        crate::session::login(url, mode, &self.opts_for(url), self.transcript())
+    }
+
+    /// True while the running command reports in JSON (`--json`).
+    pub fn reports_json(&self) -> bool {
+        self.records.is_some()
+    }
+
+    /// Reports one action under `--json` (printed at once, counted for the summary);
+    /// nothing otherwise.
+    pub fn emit(&mut self, record: crate::record::Record) {
+        if let Some(summary) = self.records.as_mut() {
+            summary.add(&record);
+            self.out.json(&record.to_json());
         }
     }
 
     /// A transcript for a new connection, following the verbose setting.
     pub fn transcript(&self) -> Transcript {
+        // Under --json stdout is for the records: the transcript goes to stderr (also on
+        // a session's connection made before a command asked for --json).
+        let to_stderr = self.transcript_to_stderr.clone();
         let mut t = self
             .transcript_sink
             .clone()
-            .unwrap_or_else(|| Transcript::new(true, Box::new(std::io::stdout())));
+            .unwrap_or_else(|| Transcript::new(true, Box::new(TranscriptStream(to_stderr))));
         t.set_on(self.verbose);
         t
     }
@@ -113,25 +221,32 @@ impl Ctx {
     /// Fills in the credentials `url` leaves out (netrc, then the prompter), once per
     /// server and user for the whole run: `-j N` workers and later commands reuse them, so
     /// a netrc warning is shown once and a password is asked once.
-    pub fn resolve_credentials(&mut self, url: &FtpUrl) -> FtpUrl {
+    pub fn resolve_credentials(&mut self, url: &FtpUrl) -> Result<FtpUrl> {
         if url.password.is_some() {
-            return url.clone();
+            return Ok(url.clone());
         }
         if let Some((_, done)) = self.resolved.iter().find(|(asked, _)| asked == url) {
-            return done.clone();
+            return Ok(done.clone());
         }
         let mut warnings = Vec::new();
-        let done = credentials::resolve(
-            url,
-            self.netrc.as_deref(),
-            self.prompter.as_ref(),
-            &mut warnings,
-        );
+        let from_command = self.password_from_command(url)?;
+        let done = match from_command {
+            Some(password) => FtpUrl {
+                password: Some(password),
+                ..url.clone()
+            },
+            None => credentials::resolve(
+                url,
+                self.netrc.as_deref(),
+                self.prompter.as_ref(),
+                &mut warnings,
+            ),
+        };
         for w in &warnings {
             self.out.notice(w);
         }
         self.resolved.push((url.clone(), done.clone()));
-        done
+        Ok(done)
     }
 
     /// How a connection to `url` uses TLS, decided here only: `ftps://` is implicit; a plain
@@ -142,7 +257,7 @@ impl Ctx {
             .session
             .as_ref()
             .is_some_and(|s| s.tls == Mode::Explicit && s.same_server(url));
-        url.tls_mode(self.opts.explicit_tls || session_tls)
+        url.tls_mode(self.opts_for(url).explicit_tls || session_tls)
     }
 
     /// A way to log in to `url` again and again (`-j N` workers), with the credentials
@@ -150,12 +265,35 @@ impl Ctx {
     pub fn connector(
         &mut self,
         url: &FtpUrl,
-    ) -> impl Fn() -> Result<Connection> + Send + Sync + 'static {
-        let url = self.resolve_credentials(url);
+    ) -> Result<impl Fn() -> Result<Connection> + Send + Sync + 'static> {
+        let url = self.resolve_credentials(url)?;
         let tls = self.tls_for(&url);
-        let opts = self.opts.clone();
+        let opts = self.opts_for(&url);
         let transcript = self.transcript();
-        move || crate::session::login(&url, tls, &opts, transcript.clone())
+        Ok(move || crate::session::login(&url, tls, &opts, transcript.clone()))
+    }
+
+    /// A way to log in again to the server of `remote` (retries, segmented downloads),
+    /// landing in the directory its relative paths start from: the session's working
+    /// directory when the session serves it, else the login directory.
+    pub fn reconnector(&mut self, remote: &Remote) -> Option<crate::session::transfer::Login> {
+        let (url, cwd) = match &remote.url {
+            Some(u) if !self.session_serves(u) => (u.clone(), None),
+            _ => {
+                let s = self.session.as_ref()?;
+                (s.url.clone(), s.cwd.clone())
+            }
+        };
+        let connect = self.connector(&url).ok()?;
+        Some(crate::session::transfer::Login(std::sync::Arc::new(
+            move || {
+                let mut conn = connect()?;
+                if let Some(dir) = &cwd {
+                    crate::session::ops::cwd(&mut conn, dir)?;
+                }
+                Ok(conn)
+            },
+        )))
     }
 
     /// Connects and logs in to the server of `url`.
@@ -167,14 +305,22 @@ impl Ctx {
                 url.authority()
             ));
         }
-        crate::session::login(url, tls, &self.opts, self.transcript())
+        self.login_trusting(url, tls)
     }
 
     /// Opens a session at `url`: logs in and changes to its directory when it names one.
     /// With `tls`, a plain URL's server is always reached with AUTH TLS.
     pub fn open(&mut self, url: FtpUrl, tls: bool) -> Result<()> {
+        self.open_at(url, None, tls)
+    }
+
+    /// [`Ctx::open`] with the settings of `site` (else of the site `url` is on, if any).
+    fn open_at(&mut self, url: FtpUrl, site: Option<String>, tls: bool) -> Result<()> {
         self.close();
-        let url = self.resolve_credentials(&url);
+        self.current_site = None;
+        let site = site.or_else(|| self.site_of(&url).map(|s| s.name.clone()));
+        self.use_site(site.as_deref());
+        let url = self.resolve_credentials(&url)?;
         let mode = url.tls_mode(tls || self.opts.explicit_tls);
         if self.opts.tls.insecure && mode != Mode::Off {
             self.out.notice(&format!(
@@ -182,8 +328,23 @@ impl Ctx {
                 url.authority()
             ));
         }
-        let conn = crate::session::login(&url, mode, &self.opts, self.transcript())?;
+        let conn = self.login_trusting(&url, mode)?;
         self.session = Some(Session::start(url, mode, conn)?);
+        Ok(())
+    }
+
+    /// Logs in to the session's server as `url`'s user and, once that worked, replaces the
+    /// session with the new login (starting in that user's login directory). A refused
+    /// login leaves the old session as it was.
+    pub fn switch_user(&mut self, url: FtpUrl) -> Result<()> {
+        let mode = match &self.session {
+            Some(s) => s.tls,
+            None => return Err(Error::usage("not connected")),
+        };
+        let conn = crate::session::login(&url, mode, &self.opts, self.transcript())?;
+        let session = Session::start(url, mode, conn)?;
+        self.close();
+        self.session = Some(session);
         Ok(())
     }
 
@@ -196,7 +357,7 @@ impl Ctx {
 
     /// A progress display for one transfer: a bar when enabled and not verbose.
     pub fn progress_bar(&self) -> crate::output::Bar {
-        crate::output::Bar::new(self.progress && !self.verbose)
+        crate::output::Bar::new(self.progress && !self.verbose).watching(self.opts.cancel.clone())
     }
 
     /// Turns protocol printing on or off, for the session's connection too.
@@ -224,8 +385,8 @@ impl Ctx {
 
     /// Resolves a remote operand: a URL, or (in a session) a plain path.
     pub fn remote(&self, operand: &str) -> Result<Remote> {
-        if looks_like_url(operand) {
-            let url = FtpUrl::parse(operand)?;
+        if self.is_remote_word(operand) {
+            let url = self.url_of(operand)?;
             let path = RemotePath::new(url.path.clone())?;
             let pattern = glob::has_wildcards(&url.glob_path).then(|| url.glob_path.clone());
             return Ok(Remote {
@@ -235,8 +396,13 @@ impl Ctx {
             });
         }
         if !self.in_session {
+            if let Some((name, _)) = crate::config::site_word(operand) {
+                return Err(Error::usage(format!(
+                    "'{operand}': the config file has no site '{name}' (and a URL is ftp://host/path)"
+                )));
+            }
             return Err(Error::usage(format!(
-                "'{operand}' is not an ftp:// URL (write ftp://host/path)"
+                "'{operand}' is not an ftp:// URL (write ftp://host/path, or SITE:PATH for a site of the config file)"
             )));
         }
         let path = RemotePath::new(glob::unescape(operand))?;
@@ -295,7 +461,7 @@ impl Ctx {
         };
         if own {
             let url = remote.url.as_ref().expect("own connection has a URL");
-            let url = self.resolve_credentials(url);
+            let url = self.resolve_credentials(url)?;
             let mut conn = self.login(&url)?;
             let result = f(&mut conn, &mut self.out);
             if result
@@ -417,4 +583,21 @@ fn expand_home(p: &str) -> PathBuf {
         }
     }
     Path::new(p).to_path_buf()
+}
+
+/// The `-v` transcript's stream: stdout, or stderr while a command reports in JSON.
+struct TranscriptStream(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl std::io::Write for TranscriptStream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.load(std::sync::atomic::Ordering::Relaxed) {
+            std::io::stderr().write(buf)
+        } else {
+            std::io::stdout().write(buf)
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stdout().flush()?;
+        std::io::stderr().flush()
+    }
 }

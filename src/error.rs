@@ -29,6 +29,19 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The class's name in `--json` records (`refused`, `not_confirmed`…).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Usage => "usage",
+            Kind::Connection => "connection",
+            Kind::Login => "login",
+            Kind::Refused => "refused",
+            Kind::Local => "local",
+            Kind::NotConfirmed => "not_confirmed",
+            Kind::Interrupted => "interrupted",
+        }
+    }
+
     /// The process exit code for this class of failure.
     pub fn exit_code(self) -> u8 {
         match self {
@@ -49,9 +62,13 @@ impl Kind {
 pub enum Hint {
     /// The passive data connection could not be opened: active mode may get through.
     TryActive,
-    /// The server's certificate is not trusted: a private CA can be trusted, or
-    /// verification skipped.
-    UntrustedCertificate,
+    /// The server's certificate is not trusted: it can be pinned (its SHA-256 fingerprint,
+    /// when known), a private CA trusted, or verification skipped.
+    UntrustedCertificate(Option<[u8; 32]>),
+    /// The server's certificate is not one of those pinned (its fingerprint).
+    NotPinned([u8; 32]),
+    /// The server's certificate is not the one remembered for it (trust on first use).
+    CertificateChanged,
     /// A TLS handshake met plain FTP: implicit TLS was asked of an explicit-TLS port.
     NotImplicitTls,
     /// The active data connection never came: passive mode is the default.
@@ -70,6 +87,8 @@ pub struct Error {
     code: Option<u16>,
     /// What the edge may suggest.
     hint: Option<Hint>,
+    /// A data connection broke off mid-transfer (reset, closed early): worth another try.
+    broke_off: bool,
 }
 
 /// The crate-wide result type.
@@ -85,6 +104,7 @@ impl Error {
             message: message.into(),
             code: None,
             hint: None,
+            broke_off: false,
         }
     }
 
@@ -173,6 +193,29 @@ impl Error {
     pub fn is_connection_lost(&self) -> bool {
         self.kind == Kind::Connection
     }
+
+    /// Marks a failure of the data connection in mid-transfer (reset, closed early), which
+    /// another attempt may get past.
+    pub fn broke_off(mut self) -> Error {
+        self.broke_off = true;
+        self
+    }
+
+    /// Whether another attempt may succeed where this one failed (`--retry`): timeouts,
+    /// resets, a dropped control or data connection, and the replies RFC 959 calls
+    /// transient (421, 425, 426, 450, 451). Never a refusal that another try cannot change
+    /// (530, 550, 552, 553), never 452 (disk full stops the run), never a local failure, a
+    /// usage error, a failed proof or an interrupt. The one place this is decided.
+    pub fn transient(&self) -> bool {
+        match (self.kind, self.code) {
+            (Kind::Interrupted | Kind::Usage | Kind::Local, _) => false,
+            (_, Some(421 | 425 | 426 | 450 | 451)) => true,
+            (_, Some(452 | 530 | 550 | 552 | 553)) => false,
+            (Kind::Connection, _) => true,
+            (Kind::NotConfirmed, None) => self.broke_off,
+            _ => false,
+        }
+    }
 }
 
 impl fmt::Display for Error {
@@ -248,6 +291,26 @@ mod tests {
         codes.dedup();
         assert_eq!(codes.len(), kinds.len());
         assert!(!codes.contains(&0));
+    }
+
+    #[test]
+    fn transient_failures_are_the_ones_another_try_can_change() {
+        assert!(Error::connection("the server closed the connection").transient());
+        assert!(Error::connection("x").with_code(421).transient());
+        for code in [425, 426, 450, 451] {
+            assert!(Error::refused(code, "try later").transient(), "{code}");
+        }
+        for code in [452, 530, 550, 552, 553] {
+            assert!(!Error::refused(code, "no").transient(), "{code}");
+        }
+        assert!(!Error::new(Kind::Login, "login incorrect")
+            .with_code(530)
+            .transient());
+        assert!(!Error::not_confirmed("hash differs").transient());
+        assert!(Error::not_confirmed("data connection failed")
+            .broke_off()
+            .transient());
+        assert!(!Error::new(Kind::Interrupted, "interrupted").transient());
     }
 
     #[test]

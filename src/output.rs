@@ -86,6 +86,8 @@ pub struct Output {
     color: bool,
     color_out: bool,
     out_terminal: bool,
+    /// `--json`: stdout carries only JSON Lines; other output lines go to stderr.
+    json: bool,
 }
 
 /// A writer into a shared byte buffer (tests read it back).
@@ -133,6 +135,7 @@ impl Output {
             color,
             color_out,
             out_terminal: io::stdout().is_terminal(),
+            json: false,
         }
     }
 
@@ -144,6 +147,7 @@ impl Output {
             color: false,
             color_out: false,
             out_terminal: false,
+            json: false,
         }
     }
 
@@ -157,8 +161,29 @@ impl Output {
         &mut self.out
     }
 
-    /// Prints one line of command output on stdout.
+    /// Turns `--json` on or off: with it, stdout carries only JSON objects ([`Output::json`])
+    /// and the lines commands print for people go to stderr.
+    pub fn set_json(&mut self, on: bool) {
+        self.json = on;
+    }
+
+    /// True under `--json`.
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
+    /// Prints one JSON object (a `--json` record) as one line on stdout.
+    pub fn json(&mut self, object: &str) {
+        let _ = writeln!(self.out, "{object}");
+        let _ = self.out.flush();
+    }
+
+    /// Prints one line of command output on stdout (stderr under `--json`).
     pub fn line(&mut self, text: &str) {
+        if self.json {
+            let _ = writeln!(self.err, "{}", printable(text));
+            return;
+        }
         let _ = writeln!(self.out, "{}", printable(text));
         let _ = self.out.flush();
     }
@@ -219,6 +244,7 @@ impl Output {
     pub fn error(&mut self, err: &Error) {
         let _ = self.out.flush();
         let text = message(&format!("3700ftp: {err}{}", hint(err.hint())));
+
         let shown = if self.color {
             text.red().to_string()
         } else {
@@ -229,16 +255,81 @@ impl Output {
 }
 
 /// The words of a suggestion the protocol layer attached, naming the flag that helps.
-fn hint(hint: Option<crate::error::Hint>) -> &'static str {
+fn hint(hint: Option<crate::error::Hint>) -> String {
     use crate::error::Hint;
-    match hint {
+    let text = match hint {
         None => "",
         Some(Hint::TryActive) => " (a firewall may block the server's passive ports; try --active)",
-        Some(Hint::UntrustedCertificate) => {
+        Some(Hint::UntrustedCertificate(Some(fp))) => {
+            return format!(
+                "; its fingerprint is {}; if it is the server's, trust it with --pin {0} (or --cacert FILE for a private CA)",
+                crate::fingerprint::Fingerprint(fp)
+            )
+        }
+        Some(Hint::UntrustedCertificate(None)) => {
             "; use --cacert FILE to trust a private CA, or --insecure to skip verification"
         }
+        Some(Hint::NotPinned(fp)) => {
+            return format!(
+                " (--pin trusts only the pinned certificates; if the server's certificate was replaced on purpose, check it and add --pin {})",
+                crate::fingerprint::Fingerprint(fp)
+            )
+        }
+        Some(Hint::CertificateChanged) => "",
         Some(Hint::NotImplicitTls) => " (the server does not speak TLS on this port: ftps:// means TLS from the first byte, usually on port 990; for AUTH TLS use ftp:// with --tls)",
         Some(Hint::ActiveBlocked) => " (a firewall may block it; passive mode is the default)",
+    };
+    text.to_string()
+}
+
+/// The width of the terminal stdout (`stderr == false`) or stderr writes to, in columns;
+/// None when it is not a terminal.
+pub fn terminal_width(stderr: bool) -> Option<usize> {
+    let size = if stderr {
+        terminal_size::terminal_size_of(io::stderr())
+    } else {
+        terminal_size::terminal_size_of(io::stdout())
+    };
+    size.map(|(w, _)| w.0 as usize).filter(|w| *w > 0)
+}
+
+/// Below this many columns a bar line drops the bar itself: a line that wraps makes
+/// indicatif miscount what it drew, and the lines it fails to clear stay on the screen.
+const NARROW: usize = 74;
+
+/// Columns a bar line leaves free at its end: the terminal echoes `^C` after the last
+/// character drawn, and on a full line that echo would wrap onto a line indicatif does not
+/// know about (the bars would then stay on the screen after Ctrl-C).
+const SPARE: usize = 4;
+
+/// The width of the bar itself, so a line is at most `width - SPARE` columns: the name
+/// (24), the bar, bytes, rate and ETA (40 in all).
+fn bar_width(width: usize) -> usize {
+    width.saturating_sub(24 + 1 + 1 + 38 + SPARE).max(5)
+}
+
+/// The template of a per-file line that fits `width` columns.
+fn file_template(known_total: bool, width: usize) -> String {
+    match (known_total, width >= NARROW) {
+        (true, true) => format!(
+            "{{msg:24!}} {{bar:{}}} {{bytes:>10}}/{{total_bytes:<10}} {{binary_bytes_per_sec:>12}} {{eta:>3}}",
+            bar_width(width)
+        ),
+        (true, false) => "{msg:16!} {bytes:>10}/{total_bytes:<10} {binary_bytes_per_sec:>12}".into(),
+        (false, true) => "{msg:24!} {spinner} {bytes:>10} {binary_bytes_per_sec:>12}".into(),
+        (false, false) => "{msg:16!} {bytes:>10} {binary_bytes_per_sec:>12}".into(),
+    }
+}
+
+/// The template of the overall line of a multi-file run (its bar under the files' bars).
+fn overall_template(width: usize) -> String {
+    if width >= NARROW {
+        format!(
+            "{{msg:24!}} {{bar:{}}} {{pos}}/{{len}} files, {{elapsed}}",
+            bar_width(width)
+        )
+    } else {
+        "{msg:16!} {pos}/{len} files, {elapsed}".into()
     }
 }
 
@@ -249,6 +340,44 @@ pub struct Bar {
     enabled: bool,
     multi: Option<indicatif::MultiProgress>,
     overall: Option<indicatif::ProgressBar>,
+    echo: EchoFix,
+}
+
+/// Ctrl-C at a terminal echoes `^C` where the cursor is, and indicatif leaves the cursor
+/// at the right edge of its last line (it pads lines to the full width): the echo wraps,
+/// the cursor ends one line lower than indicatif counts, and its clearing then leaves
+/// the bars on the screen. Once, when the cancel flag is first seen set, the cursor goes
+/// back up that line, before indicatif draws again.
+#[derive(Clone, Default)]
+struct EchoFix {
+    cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
+    done: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl EchoFix {
+    fn check(&self) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let Some(cancel) = &self.cancel else { return };
+        if cancel.load(SeqCst) && !self.done.swap(true, SeqCst) && echoes_ctrl_c() {
+            let _ = write!(io::stderr(), "\x1b[1A");
+        }
+    }
+}
+
+/// Whether the terminal on stderr echoes control characters (`^C`): ECHO and ECHOCTL.
+#[cfg(target_os = "linux")]
+fn echoes_ctrl_c() -> bool {
+    use nix::sys::termios::{tcgetattr, LocalFlags};
+    tcgetattr(io::stderr()).is_ok_and(|t| {
+        t.local_flags
+            .contains(LocalFlags::ECHO | LocalFlags::ECHOCTL)
+    })
+}
+
+/// Elsewhere the terminal's default is assumed (ECHOCTL on).
+#[cfg(not(target_os = "linux"))]
+fn echoes_ctrl_c() -> bool {
+    io::stderr().is_terminal()
 }
 
 impl Bar {
@@ -259,7 +388,14 @@ impl Bar {
             enabled,
             multi: None,
             overall: None,
+            echo: EchoFix::default(),
         }
+    }
+
+    /// Follows the cancel flag, to undo the terminal's `^C` echo (see [`EchoFix`]).
+    pub fn watching(mut self, cancel: Arc<std::sync::atomic::AtomicBool>) -> Bar {
+        self.echo.cancel = Some(cancel);
+        self
     }
 
     /// Bars for a multi-file operation: one line per file under an overall line counting
@@ -271,9 +407,8 @@ impl Bar {
         let multi =
             indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr());
         let overall = multi.add(indicatif::ProgressBar::new(files));
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{msg:30!} {bar:25} {pos}/{len} files, {elapsed}",
-        ) {
+        let width = terminal_width(true).unwrap_or(80);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(&overall_template(width)) {
             overall.set_style(style.progress_chars("=> "));
         }
         overall.set_message("total");
@@ -282,6 +417,7 @@ impl Bar {
             enabled,
             multi: Some(multi),
             overall: Some(overall),
+            echo: EchoFix::default(),
         }
     }
 
@@ -292,11 +428,13 @@ impl Bar {
             enabled: self.enabled,
             multi: self.multi.clone(),
             overall: self.overall.clone(),
+            echo: self.echo.clone(),
         }
     }
 
     /// Removes the overall line.
     pub fn finish_all(&mut self) {
+        self.echo.check();
         if let Some(o) = self.overall.take() {
             o.finish_and_clear();
         }
@@ -314,16 +452,16 @@ impl Progress for Bar {
         if !self.enabled {
             return;
         }
+        // Hidden while it is set up: a bar that drew on its own before joining the
+        // multi-file display would leave a line the display does not know to clear.
+        let hidden = indicatif::ProgressDrawTarget::hidden();
         let bar = match total {
-            Some(t) => indicatif::ProgressBar::new(t),
-            None => indicatif::ProgressBar::new_spinner(),
+            Some(t) => indicatif::ProgressBar::with_draw_target(Some(t), hidden),
+            None => indicatif::ProgressBar::with_draw_target(None, hidden),
         };
-        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        let template = if total.is_some() {
-            "{msg:30!} {bar:25} {bytes:>10}/{total_bytes:<10} {binary_bytes_per_sec:>12} ETA {eta}"
-        } else {
-            "{msg:30!} {spinner} {bytes:>10} {binary_bytes_per_sec:>12}"
-        };
+        let width = terminal_width(true).unwrap_or(80);
+        let template = file_template(total.is_some(), width);
+        let template = template.as_str();
         if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
             bar.set_style(style.progress_chars("=> "));
         }
@@ -332,19 +470,24 @@ impl Progress for Bar {
         bar.reset_eta();
         let bar = match &self.multi {
             Some(m) => m.add(bar),
-            None => bar,
+            None => {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                bar
+            }
         };
         self.bar = Some(bar);
     }
 
     fn advance(&mut self, bytes: u64) {
         if let Some(b) = &self.bar {
+            self.echo.check();
             b.inc(bytes);
         }
     }
 
     fn end(&mut self) {
         if let Some(b) = self.bar.take() {
+            self.echo.check();
             b.finish_and_clear();
             if let Some(m) = &self.multi {
                 m.remove(&b);
@@ -413,5 +556,22 @@ mod text_tests {
         assert!(!use_color(ColorWhen::Auto, &zero, false));
         let both = env(&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]);
         assert!(!use_color(ColorWhen::Auto, &both, true));
+    }
+}
+
+#[cfg(test)]
+mod bar_tests {
+    use super::*;
+
+    #[test]
+    fn a_bar_line_leaves_room_for_the_ctrl_c_echo() {
+        for width in [NARROW, 80, 120, 200] {
+            // name, space, bar, space, then bytes/total, rate and ETA.
+            let line = 24 + 1 + bar_width(width) + 1 + 38;
+            assert!(line + SPARE <= width, "{width}: {line}");
+            assert!(file_template(true, width).contains(&format!("{{bar:{}}}", bar_width(width))));
+        }
+        assert!(!file_template(true, 60).contains("{bar"));
+        assert!(!overall_template(60).contains("{bar"));
     }
 }

@@ -133,9 +133,14 @@ impl FtpUrl {
             raw_path.push('#');
             raw_path.push_str(f);
         }
-        let mut path = decode(&raw_path, "path")?;
-        let mut glob_path =
-            decode_glob(&raw_path).map_err(|_| bad("the path is not valid UTF-8"))?;
+        // A path's bytes that are not UTF-8 (`caf%E9.txt`, a Latin-1 name) are kept as
+        // bytes: the server gets exactly them (`text::decode_wire`).
+        let mut path =
+            crate::text::decode_wire(&percent_decode_str(&raw_path).collect::<Vec<u8>>());
+        if !is_safe(&path) {
+            return Err(bad("the path contains CR, LF or NUL"));
+        }
+        let mut glob_path = decode_glob(&raw_path);
         for p in [&mut path, &mut glob_path] {
             if p == "/~" {
                 p.clear();
@@ -187,6 +192,15 @@ impl FtpUrl {
         }
     }
 
+    /// The URL as `--json` records name it: no password at all (not even `****`).
+    pub fn without_password(&self) -> String {
+        FtpUrl {
+            password: None,
+            ..self.clone()
+        }
+        .to_string()
+    }
+
     /// The same URL with another (literal) path.
     pub fn with_path(&self, path: &str) -> FtpUrl {
         FtpUrl {
@@ -224,7 +238,7 @@ impl fmt::Debug for FtpUrl {
 
 /// Percent-decodes a raw URL path into a glob pattern: decoded characters that are
 /// wildcards (or a backslash) are escaped, raw `*?[]` stay wildcards.
-fn decode_glob(raw: &str) -> std::result::Result<String, std::string::FromUtf8Error> {
+fn decode_glob(raw: &str) -> String {
     let bytes = raw.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -245,7 +259,7 @@ fn decode_glob(raw: &str) -> std::result::Result<String, std::string::FromUtf8Er
         out.push(b);
         i += 1;
     }
-    String::from_utf8(out)
+    crate::text::decode_wire(&out)
 }
 
 /// Masks the password part of a URL the user typed, for error messages about that URL.

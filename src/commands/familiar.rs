@@ -34,48 +34,56 @@ const LLS_FLAGS: &[Flag] = &[
         short: Some('l'),
         long: "long",
         value: None,
+        value_kind: None,
         help: "long listing",
     },
     Flag {
         short: Some('a'),
         long: "all",
         value: None,
+        value_kind: None,
         help: "include names starting with a dot",
     },
     Flag {
         short: Some('h'),
         long: "human",
         value: None,
+        value_kind: None,
         help: "human sizes",
     },
     Flag {
         short: Some('t'),
         long: "time",
         value: None,
+        value_kind: None,
         help: "newest first",
     },
     Flag {
         short: Some('S'),
         long: "size",
         value: None,
+        value_kind: None,
         help: "largest first",
     },
     Flag {
         short: Some('r'),
         long: "reverse",
         value: None,
+        value_kind: None,
         help: "reverse the order",
     },
     Flag {
         short: Some('1'),
         long: "one",
         value: None,
+        value_kind: None,
         help: "one name per line",
     },
     Flag {
         short: Some('d'),
         long: "directory",
         value: None,
+        value_kind: None,
         help: "the directory itself",
     },
 ];
@@ -96,7 +104,7 @@ pub(super) const LMKDIR: Spec = spec(
     "lmkdir",
     "DIR",
     "create a local directory",
-    &[ArgKind::Local],
+    &[ArgKind::LocalDir],
     1,
     lmkdir,
 );
@@ -137,14 +145,23 @@ pub(super) const ASCII: Spec = spec(
     ascii,
 );
 
-pub(super) const CHMOD: Spec = spec(
-    "chmod",
-    "MODE PATH",
-    "change a remote file's permissions (SITE CHMOD; MODE in octal: 644)",
-    &[ArgKind::Word, ArgKind::Remote],
-    2,
-    chmod,
-);
+pub(super) const CHMOD: Spec = Spec {
+    flags: &[super::Flag {
+        short: Some('R'),
+        long: "recursive",
+        value: None,
+        value_kind: None,
+        help: "change every file and directory of the tree under PATH too",
+    }],
+    ..spec(
+        "chmod",
+        "MODE PATH",
+        "change a remote file's permissions (SITE CHMOD; MODE in octal: 644)",
+        &[ArgKind::Word, ArgKind::Remote],
+        2,
+        chmod,
+    )
+};
 
 /// The most words a `quote` or `site` line takes.
 const RAW_ARGS: &[ArgKind] = &[ArgKind::Word; 16];
@@ -267,9 +284,73 @@ fn ascii(ctx: &mut Ctx, _args: &Args) -> Result<()> {
 
 fn chmod(ctx: &mut Ctx, args: &Args) -> Result<()> {
     let mode = args.pos[0].clone();
+    if args.has("recursive") {
+        return chmod_tree(ctx, &mode, &args.pos[1]);
+    }
     on_remote(ctx, "chmod", &args.pos[1], |conn, path| {
         ops::chmod(conn, &mode, path)
     })
+}
+
+/// `chmod -R MODE DIR`: the tree is walked first (the walk `cp -r` uses, with its bounds
+/// and skipped names), then every file, every directory below (deepest first) and DIR
+/// itself are changed; each failure is reported and the rest goes on.
+fn chmod_tree(ctx: &mut Ctx, mode: &str, operand: &str) -> Result<()> {
+    use crate::session::plan::{walk_remote, Planned};
+    let remote = ctx.remote(operand)?;
+    let shown = format!("chmod -R {mode} {}", remote.shown());
+    if remote.path.is_empty() || remote.pattern.is_some() {
+        return Err(Error::usage(format!("{shown}: names one directory")));
+    }
+    crate::session::ops::check_mode(mode).map_err(|e| e.context(shown.clone()))?;
+    let restore = super::many::session_cwd(ctx, &remote);
+    let root = crate::remote_path::RemotePath::new(remote.path.trim_end_matches('/'))?;
+    let result = ctx.with_conn(&remote, |conn, _| {
+        let mut plan = Planned::default();
+        // Walked as a move would be, only for its list of directories (children first):
+        // nothing is transferred or deleted here.
+        walk_remote(
+            conn,
+            &root,
+            std::path::Path::new(""),
+            0,
+            true,
+            restore.as_ref(),
+            &mut plan,
+        )?;
+        let mut failures = Vec::new();
+        let mut changed = 0;
+        let paths = plan
+            .jobs
+            .iter()
+            .map(|j| j.remote.clone())
+            .chain(plan.remove_remote_dirs.iter().cloned());
+        for path in paths {
+            match ops::chmod(conn, mode, &path) {
+                Ok(()) => changed += 1,
+                Err(e) => failures.push(e.context(format!("chmod {mode} {path}"))),
+            }
+        }
+        Ok((changed, failures, plan.warnings))
+    });
+    let (changed, failures, warnings) = result.map_err(|e| e.context(shown.clone()))?;
+    for w in &warnings {
+        ctx.out.notice(w);
+    }
+    for e in &failures {
+        ctx.out.error(e);
+    }
+    match failures.first() {
+        None => {
+            ctx.out.line(&format!("{shown}: {changed} changed"));
+            Ok(())
+        }
+        Some(first) => Err(Error::new(
+            first.kind(),
+            format!("{changed} changed, {} failed", failures.len()),
+        )
+        .context(shown)),
+    }
 }
 
 /// Sends `line` on the session's connection and prints the reply.

@@ -12,11 +12,14 @@ use crate::output::ListStyle;
 use crate::remote_path::RemotePath;
 use crate::session::listing::{self, Want};
 
+use super::tree::human_size;
+
 const fn flag(short: char, long: &'static str, help: &'static str) -> Flag {
     Flag {
         short: Some(short),
         long,
         value: None,
+        value_kind: None,
         help,
     }
 }
@@ -41,10 +44,16 @@ pub(super) const LS: Spec = Spec {
         flag('r', "reverse", "reverse the order"),
         flag('1', "one", "one name per line (always so)"),
         flag('d', "directory", "the directory itself, not what it holds"),
+        flag(
+            'R',
+            "recursive",
+            "the whole tree, one line (or JSON object) per entry with its path",
+        ),
         Flag {
             short: None,
             long: "json",
             value: None,
+            value_kind: None,
             help: "one JSON object per entry: name, type, size, modified, permissions",
         },
     ],
@@ -56,15 +65,27 @@ fn ls(ctx: &mut Ctx, args: &Args) -> Result<()> {
     if args.pos.is_empty() && !ctx.in_session {
         return Err(Error::usage("usage: ls [OPTIONS] URL"));
     }
-    let remote = ctx.remote(args.pos.first().map_or("", String::as_str))?;
-    let shown = format!("ls {}", remote.shown());
-    let style = if args.has("json") {
+    let style = if args.has("json") || ctx.reports_json() {
         ListStyle::Json
     } else if args.has("long") {
         ListStyle::Long
     } else {
         ListStyle::Names
     };
+    let operand = args.pos.first().map_or("", String::as_str);
+    if args.has("recursive") {
+        if ["time", "size", "reverse", "directory"]
+            .iter()
+            .any(|f| args.has(f))
+        {
+            return Err(Error::usage(
+                "ls -R lists by path: -t, -S, -r and -d do not go with it",
+            ));
+        }
+        return super::tree::ls_r(ctx, operand, style, args.has("all"));
+    }
+    let remote = ctx.remote(operand)?;
+    let shown = format!("ls {}", remote.shown());
     let want = match style {
         ListStyle::Long => Want::LongLines,
         ListStyle::Names => Want::Names,
@@ -189,26 +210,6 @@ fn human_line(e: &Entry) -> String {
         start += word.len() + 1;
     }
     e.raw.clone()
-}
-
-/// A size as ls -h shows it: bytes below 1024, else one decimal below 10 units (`1.5K`),
-/// whole units above (`23M`).
-fn human_size(n: u64) -> String {
-    const UNITS: [&str; 6] = ["K", "M", "G", "T", "P", "E"];
-    if n < 1024 {
-        return n.to_string();
-    }
-    let mut v = n as f64 / 1024.0;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if v < 10.0 {
-        format!("{:.1}{}", (v * 10.0).ceil() / 10.0, UNITS[unit])
-    } else {
-        format!("{}{}", v.ceil() as u64, UNITS[unit])
-    }
 }
 
 #[cfg(test)]

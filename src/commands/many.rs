@@ -42,6 +42,8 @@ pub(super) fn many_down(
     let restore = session_cwd(ctx, &remote);
     let absolute_base = absolute_base(ctx, &remote);
     let bars_enabled = ctx.progress && !ctx.verbose;
+    let mut opts = opts.for_many();
+    opts.policy.login = ctx.reconnector(&remote);
     let login = worker_login(ctx, &remote, opts.parallel)?;
     let cancel = ctx.opts.cancel.clone();
     let result = ctx.with_conn(&remote, |conn, _| {
@@ -84,13 +86,13 @@ pub(super) fn many_down(
                     EntryKind::File => plan.jobs.push(Job {
                         download: true,
                         remote: path,
-                        local: local.join(&name),
+                        local: local.join(crate::text::to_os(&name)),
                         delete_source: opts.delete_source,
                     }),
                     EntryKind::Dir if opts.recursive => walk_remote(
                         conn,
                         &path,
-                        &local.join(&name),
+                        &local.join(crate::text::to_os(&name)),
                         1,
                         opts.delete_source,
                         restore.as_ref(),
@@ -113,7 +115,7 @@ pub(super) fn many_down(
         } else {
             let name = last_component(&remote.path);
             let target = if local.is_dir() && safe_name(name) {
-                local.join(name)
+                local.join(crate::text::to_os(name))
             } else {
                 local.clone()
             };
@@ -151,7 +153,7 @@ pub(super) fn many_down(
         Ok((plan, o))
     });
     let (plan, outcome) = result.map_err(|e| e.context(shown.clone()))?;
-    finish(ctx, plan, outcome, shown)
+    finish(ctx, (verb, true), &remote, plan, outcome, opts, shown)
 }
 
 /// Uploads the files a local pattern matched, or a local tree, under `remote`.
@@ -173,16 +175,12 @@ pub(super) fn many_up(
                 )));
             }
             for f in files {
-                let Some(name) = f.file_name().and_then(|n| n.to_str()) else {
-                    plan.warnings.push(format!(
-                        "skipping a name that is not UTF-8: {}",
-                        f.display()
-                    ));
+                let Some(name) = f.file_name().map(crate::text::from_os) else {
                     continue;
                 };
                 plan.jobs.push(Job {
                     download: false,
-                    remote: base_dir.join(name)?,
+                    remote: base_dir.join(&name)?,
                     local: f.clone(),
                     delete_source: opts.delete_source,
                 });
@@ -200,7 +198,7 @@ pub(super) fn many_up(
             let name = dir
                 .canonicalize()
                 .ok()
-                .and_then(|p| p.file_name().and_then(|n| n.to_str()).map(String::from))
+                .and_then(|p| p.file_name().map(crate::text::from_os))
                 .unwrap_or_default();
             let target = if remote.names_directory() && !name.is_empty() {
                 base_dir.join(&name)?
@@ -219,10 +217,22 @@ pub(super) fn many_up(
         }
     }
     let bars_enabled = ctx.progress && !ctx.verbose;
+    let mut opts = opts.for_many();
+    opts.policy.login = ctx.reconnector(&remote);
     let login = worker_login(ctx, &remote, opts.parallel)?;
     let cancel = ctx.opts.cancel.clone();
+    // --create-dirs: the directory the files go into, with its parents.
+    let create = match &sources {
+        _ if !opts.create_dirs => None,
+        Sources::Files(_) => Some(base_dir.clone()),
+        Sources::Tree(_) => plan.remote_dirs.first().cloned(),
+    };
+    let restore = session_cwd(ctx, &remote);
     let result = ctx.with_conn(&remote, |conn, _| {
         let early = login.map(|(login, n)| jobs::start_logins(&login, n));
+        if let Some(dir) = &create {
+            ops::mkdir_p(conn, dir, restore.as_ref())?;
+        }
         for dir in &plan.remote_dirs {
             // An existing directory refuses MKD; a real problem shows in the uploads.
             ops::mkdir_if_missing(conn, dir)?;
@@ -249,7 +259,7 @@ pub(super) fn many_up(
             }
         }
     }
-    finish(ctx, plan, outcome, shown)
+    finish(ctx, (verb, false), &remote, plan, outcome, opts, shown)
 }
 
 /// With `-j N` (N > 1; multi-file operations default to
@@ -266,7 +276,7 @@ fn worker_login(ctx: &mut Ctx, remote: &Remote, n: usize) -> Result<Option<(jobs
         (Some(u), None) => u.clone(),
         (None, None) => return Err(Error::usage("not connected")),
     };
-    let login: jobs::Login = std::sync::Arc::new(ctx.connector(&url));
+    let login: jobs::Login = std::sync::Arc::new(ctx.connector(&url)?);
     Ok(Some((login, n - 1)))
 }
 
@@ -275,12 +285,12 @@ fn worker_login(ctx: &mut Ctx, remote: &Remote, n: usize) -> Result<Option<(jobs
 fn run_jobs(
     conn: &mut Connection,
     early: Option<jobs::Logins>,
-    cancel: &std::sync::atomic::AtomicBool,
+    cancel: &std::sync::Arc<std::sync::atomic::AtomicBool>,
     jobs: &mut Vec<Job>,
     bars_enabled: bool,
     policy: &crate::session::transfer::Policy,
 ) -> Outcome {
-    let mut bars = Bar::many(bars_enabled, jobs.len() as u64);
+    let mut bars = Bar::many(bars_enabled, jobs.len() as u64).watching(cancel.clone());
     let o = match early {
         Some(logins) if jobs.len() > 1 => jobs::run_parallel(
             Some(conn),
@@ -297,15 +307,36 @@ fn run_jobs(
 }
 
 /// Prints warnings and the summary, and turns the outcome into the command's result.
-fn finish(ctx: &mut Ctx, plan: Planned, outcome: Outcome, shown: String) -> Result<()> {
+fn finish(
+    ctx: &mut Ctx,
+    (verb, download): (&str, bool),
+    remote: &Remote,
+    plan: Planned,
+    outcome: Outcome,
+    opts: Opts,
+    shown: String,
+) -> Result<()> {
     for w in plan.warnings.iter().chain(outcome.notices.iter()) {
         ctx.out.notice(w);
     }
+    super::records::of_run(
+        ctx,
+        verb,
+        remote,
+        download,
+        &outcome.done,
+        &outcome.failures,
+    );
     for (what, err) in &outcome.failures {
         ctx.out
             .error(&Error::new(err.kind(), err.to_string()).context(what.clone()));
     }
-    if outcome.failures.is_empty() {
+    if outcome.failures.is_empty() && ctx.report {
+        // At the prompt: one plain line, worded as a summary, on stdout.
+        if !opts.quiet {
+            ctx.out.line(&crate::report::summary_line(&outcome));
+        }
+    } else if outcome.failures.is_empty() {
         ctx.out.status(&format!("{}: {}", shown, outcome.summary()));
     }
     outcome.into_result().map_err(|e| e.context(shown))
@@ -380,17 +411,28 @@ pub(super) fn rm_many(ctx: &mut Ctx, remote: Remote) -> Result<()> {
             notices: unsafe_names,
             ..Outcome::default()
         };
+        let mut deleted = Vec::new();
         for name in names {
             // A safe name (no control character) joins without a refusal.
             let path = dir.join(&name)?;
+            let began = std::time::Instant::now();
             match ops::delete(conn, &path) {
-                Ok(_) => outcome.files += 1,
-                Err(e) => outcome.failures.push((path.to_string(), e)),
+                Ok(code) => {
+                    outcome.files += 1;
+                    deleted.push((path, Ok(code), began.elapsed()));
+                }
+                Err(e) => {
+                    deleted.push((path.clone(), Err(e.clone()), began.elapsed()));
+                    outcome.failures.push((path.to_string(), e));
+                }
             }
         }
-        Ok(outcome)
+        Ok((outcome, deleted))
     });
-    let outcome = result.map_err(|e| e.context(shown.clone()))?;
+    let (outcome, deleted) = result.map_err(|e| e.context(shown.clone()))?;
+    for (path, result, elapsed) in &deleted {
+        super::records::of_op(ctx, "rm", &remote, path, result, *elapsed);
+    }
     for w in &outcome.notices {
         ctx.out.notice(w);
     }

@@ -7,7 +7,7 @@
 //! downloads and `mirror -R [OPTIONS] LOCAL [REMOTE]` uploads (lftp's convention), the
 //! working directories by default.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{ArgKind, Args, Flag, Scope, Spec};
 use crate::ctx::{Ctx, Remote};
@@ -15,8 +15,8 @@ use crate::error::{Error, Result};
 use crate::output::Bar;
 use crate::session::jobs::human_bytes;
 use crate::session::mirror::{self, Compare, Filter, Parallel, Pattern, Report, Request, Verdict};
-use crate::session::transfer::Policy;
-use crate::url::looks_like_url;
+use crate::session::transfer::{Policy, Retry};
+use std::time::Duration;
 
 const fn flag(
     short: Option<char>,
@@ -28,6 +28,7 @@ const fn flag(
         short,
         long,
         value,
+        value_kind: None,
         help,
     }
 }
@@ -57,6 +58,8 @@ const MIRROR_FLAGS: &[Flag] = &[
     flag(None, "max-size", Some("SIZE"), "only source files of at most SIZE bytes (K, M, G suffixes: powers of 1024)"),
     flag(None, "min-size", Some("SIZE"), "only source files of at least SIZE bytes"),
     flag(Some('j'), "parallel", Some("N"), "transfer over N connections at once"),
+    flag(None, "retry", Some("N"), "try a file that failed for a transient reason N more times, resuming (default 3)"),
+    flag(None, "retry-delay", Some("SECS"), "the wait before the first retry, doubled each time up to 30 s (default 1)"),
 ];
 
 pub(super) const MIRROR: Spec = Spec {
@@ -64,7 +67,7 @@ pub(super) const MIRROR: Spec = Spec {
     aliases: &[],
     usage: "SRC DST",
     summary: "make a directory tree a copy of another, transferring only what differs (one operand is an ftp:// URL; in a session: mirror REMOTE [LOCAL], mirror -R LOCAL [REMOTE])",
-    args: &[ArgKind::Remote, ArgKind::Local],
+    args: &[ArgKind::RemoteDir, ArgKind::LocalDir],
     min_args: 1,
     scope: Scope::Everywhere,
     flags: MIRROR_FLAGS,
@@ -86,11 +89,13 @@ fn mirror_cmd(ctx: &mut Ctx, args: &Args) -> Result<()> {
             remote.shown().to_string()
         },
     );
+    let local_root = local.clone();
     let request =
         request(ctx, args, download, &remote, local).map_err(|e| e.context(shown.clone()))?;
     let dry_run = args.has("dry-run");
     let max_delete = request.max_delete;
     let bars_enabled = ctx.progress && !ctx.verbose;
+    let ctx_cancel = ctx.opts.cancel.clone();
     let result = ctx.with_conn(&remote, |conn, _| {
         let prepared = mirror::prepare(conn, request)?;
         if dry_run {
@@ -101,13 +106,17 @@ fn mirror_cmd(ctx: &mut Ctx, args: &Args) -> Result<()> {
                 failures: prepared.failures,
             });
         }
-        let mut bars = Bar::many(bars_enabled, prepared.plan.transfers.len() as u64);
+        let mut bars = Bar::many(bars_enabled, prepared.plan.transfers.len() as u64)
+            .watching(ctx_cancel.clone());
         let report = mirror::execute(conn, prepared, &bars);
         bars.finish_all();
-        Ok(Done::Ran(report))
+        Ok(Done::Ran(Box::new(report)))
     });
     match result.map_err(|e| e.context(shown.clone()))? {
-        Done::Ran(report) => finish(ctx, &shown, report),
+        Done::Ran(report) => {
+            records(ctx, download, &remote, &local_root, &report);
+            finish(ctx, &shown, *report)
+        }
         Done::Planned {
             lines,
             deletes,
@@ -156,7 +165,51 @@ enum Done {
         warnings: Vec<String>,
         failures: Vec<(String, Error)>,
     },
-    Ran(Report),
+    Ran(Box<Report>),
+}
+
+/// `--json`: a record for each file transferred, directory made, file or directory
+/// deleted, and each failure.
+fn records(ctx: &mut Ctx, download: bool, remote: &Remote, local_root: &Path, report: &Report) {
+    if !ctx.reports_json() {
+        return;
+    }
+    let join = |rel: &str| match rel {
+        "." | "" => remote.path.to_string(),
+        rel => format!("{}/{rel}", remote.path.trim_end_matches('/')),
+    };
+    for d in &report.done {
+        let r = super::records::of_job(ctx, "mirror", remote, &d.job, Ok(&d.moved), d.elapsed);
+        ctx.emit(r);
+    }
+    for (action, rel) in &report.actions {
+        let mut r = crate::record::Record::new("mirror", action);
+        let target = if download {
+            local_root.join(rel).display().to_string()
+        } else {
+            super::records::url_of(ctx, remote, &join(rel))
+        };
+        if *action == "mkdir" {
+            r.destination = Some(target);
+        } else {
+            r.source = Some(target);
+        }
+        ctx.emit(r);
+    }
+    for (rel, err) in &report.failures {
+        let mut r =
+            crate::record::Record::new("mirror", if download { "download" } else { "upload" });
+        r.source = Some(if download {
+            super::records::url_of(ctx, remote, &join(rel))
+        } else {
+            local_root.join(rel).display().to_string()
+        });
+        r.error = Some(err.clone());
+        ctx.emit(r);
+    }
+    if let Some(summary) = ctx.records.as_mut() {
+        summary.skipped += report.skipped;
+    }
 }
 
 /// Prints the report and turns it into the command's result.
@@ -223,7 +276,10 @@ fn roots(ctx: &Ctx, args: &Args) -> Result<(bool, Remote, PathBuf)> {
     let reverse = args.has("reverse");
     let first = args.pos[0].as_str();
     let second = args.pos.get(1).map(String::as_str);
-    let urls = (looks_like_url(first), second.is_some_and(looks_like_url));
+    let urls = (
+        ctx.is_remote_word(first),
+        second.is_some_and(|w| ctx.is_remote_word(w)),
+    );
     let (download, remote_word, local_word) = match (urls, second) {
         ((true, true), _) => {
             return Err(Error::usage("mirror: both operands are URLs; one must be a local directory"))
@@ -267,7 +323,7 @@ fn request(
             })
             .transpose()
     };
-    let parallel = super::options::parallel(args)?;
+    let parallel = super::options::parallel(ctx, args)?;
     let window = number("modify-window", "a number of seconds")?.unwrap_or(0);
     let max_delete = number("max-delete", "a number")?.map(|n| n as usize);
     let filter = filter(ctx, args)?;
@@ -288,7 +344,7 @@ fn request(
             (None, None) => return Err(Error::usage("not connected")),
         };
         Some(Parallel {
-            login: std::sync::Arc::new(ctx.connector(&url)),
+            login: std::sync::Arc::new(ctx.connector(&url)?),
             cancel: ctx.opts.cancel.clone(),
             n: parallel,
         })
@@ -332,6 +388,14 @@ fn request(
             preserve: true,
             limiter: ctx.limiter.clone(),
             inplace: false,
+            retry: Retry {
+                times: number("retry", "a number")?
+                    .map_or(super::options::MANY_RETRIES, |n| n.min(1000) as u32),
+                delay: number("retry-delay", "a number of seconds")?
+                    .map_or(Retry::default().delay, |s| Duration::from_secs(s.min(3600))),
+            },
+            login: ctx.reconnector(remote),
+            ..Policy::default()
         },
         restore: if in_session {
             session_cwd.clone()

@@ -7,9 +7,12 @@ mod ls;
 mod many;
 mod mirror;
 mod options;
+mod records;
 mod remote;
 mod session;
+mod shell;
 mod transfer;
+mod tree;
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
@@ -19,15 +22,21 @@ use crate::error::{Error, Result};
 pub enum ArgKind {
     /// A path on the server (or a URL).
     Remote,
+    /// A directory on the server (completion offers directories only).
+    RemoteDir,
     /// A local path.
     Local,
+    /// A local directory.
+    LocalDir,
     /// A local path or a URL (cp/mv operands).
     Either,
     /// A URL.
     Url,
     /// A command name.
     CommandName,
-    /// A fixed word (on/off, a mode, a raw command).
+    /// `on` or `off`.
+    Toggle,
+    /// A fixed word (a mode, a rate, a raw command).
     Word,
 }
 
@@ -48,6 +57,8 @@ pub struct Flag {
     pub long: &'static str,
     /// The value's name when the option takes one (`N`).
     pub value: Option<&'static str>,
+    /// What the value names, for completion (`get -O DIR`: a local directory).
+    pub value_kind: Option<ArgKind>,
     /// One line of help.
     pub help: &'static str,
 }
@@ -129,6 +140,7 @@ pub static COMMANDS: &[Spec] = &[
     transfer::GET,
     transfer::PUT,
     mirror::MIRROR,
+    tree::DU,
     remote::CD,
     remote::PWD,
     session::LCD,
@@ -149,6 +161,9 @@ pub static COMMANDS: &[Spec] = &[
     familiar::QUOTE,
     familiar::SITE,
     familiar::STATUS,
+    shell::SHELL,
+    shell::MORE,
+    shell::USER,
     session::HELP,
     session::QUIT,
 ];
@@ -194,8 +209,48 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// Runs one command line, already split into words (`words[0]` is the command).
+/// Runs one command line, already split into words (`words[0]` is the command). Under
+/// `--json` (global, or given to this command: every command takes it) the command's
+/// actions are reported as JSON records and a summary ends its output, failure or not.
 pub fn dispatch(ctx: &mut Ctx, words: &[String]) -> Result<()> {
+    // `quote` and `site` send their words to the server as typed: none is taken as --json.
+    let raw = matches!(words.first().map(String::as_str), Some("quote" | "site"));
+    let end = if raw {
+        words.len().min(1)
+    } else {
+        words.iter().position(|w| w == "--").unwrap_or(words.len())
+    };
+    let asked = words[..end].iter().skip(1).any(|w| w == "--json");
+    if !(asked || ctx.json) || ctx.reports_json() {
+        return run_words(ctx, words);
+    }
+    let words: Vec<String> = words
+        .iter()
+        .enumerate()
+        .filter(|(i, w)| *i == 0 || *i >= end || *w != "--json")
+        .map(|(_, w)| w.clone())
+        .collect();
+    let op = words.first().cloned().unwrap_or_default();
+    let started = std::time::Instant::now();
+    let was_json = ctx.out.is_json();
+    ctx.out.set_json(true);
+    let to_stderr = ctx.transcript_to_stderr.clone();
+    let was_stderr = to_stderr.swap(true, std::sync::atomic::Ordering::Relaxed);
+    ctx.records = Some(crate::record::Summary {
+        op: op.clone(),
+        ..Default::default()
+    });
+    let result = run_words(ctx, &words);
+    let mut summary = ctx.records.take().unwrap_or_default();
+    summary.elapsed = started.elapsed();
+    summary.error = result.as_ref().err().cloned();
+    ctx.out.json(&summary.to_json());
+    ctx.out.set_json(was_json);
+    to_stderr.store(was_stderr, std::sync::atomic::Ordering::Relaxed);
+    result
+}
+
+fn run_words(ctx: &mut Ctx, words: &[String]) -> Result<()> {
     let Some((name, args)) = words.split_first() else {
         return Ok(());
     };
@@ -324,21 +379,77 @@ pub fn usage_line(spec: &Spec) -> String {
 
 /// The list of commands for `help` or `-h`, one per line.
 pub fn help_table(scope: Option<Scope>) -> String {
+    help_table_width(scope, None)
+}
+
+/// The list of commands, wrapped to `width` columns when given (a terminal): a summary
+/// that does not fit goes on under its own column, broken between words only; on a
+/// terminal too narrow for the two columns, each summary goes under its usage line.
+pub fn help_table_width(scope: Option<Scope>, width: Option<usize>) -> String {
     let specs: Vec<&Spec> = COMMANDS
         .iter()
         .filter(|s| scope.is_none_or(|sc| s.scope == sc))
         .collect();
-    let width = specs.iter().map(|s| usage_line(s).len()).max().unwrap_or(0);
+    let col = specs.iter().map(|s| usage_line(s).len()).max().unwrap_or(0);
     let mut text = String::new();
     for s in specs {
-        let mut line = format!("  {:width$}  {}", usage_line(s), s.summary);
+        let mut summary = s.summary.to_string();
         if !s.aliases.is_empty() {
-            line.push_str(&format!(" (also: {})", s.aliases.join(", ")));
+            summary.push_str(&format!(" (also: {})", s.aliases.join(", ")));
         }
-        text.push_str(line.trim_end());
-        text.push('\n');
+        let usage = usage_line(s);
+        match width {
+            Some(w) => {
+                // On a terminal the usage column is at most a third of the width; a longer
+                // usage line stands alone and its summary starts under the column.
+                let narrow = col.min(w / 3);
+                if narrow + 4 + 24 <= w {
+                    let lines = wrap(&summary, w - narrow - 4);
+                    let mut rest = lines.iter();
+                    if usage.len() <= narrow {
+                        let first = rest.next().map_or("", String::as_str);
+                        text.push_str(format!("  {usage:narrow$}  {first}").trim_end());
+                    } else {
+                        text.push_str(&format!("  {usage}"));
+                    }
+                    text.push('\n');
+                    for l in rest {
+                        text.push_str(&format!("  {:narrow$}  {l}\n", ""));
+                    }
+                } else {
+                    text.push_str(&format!("  {usage}\n"));
+                    for l in wrap(&summary, w.saturating_sub(6).max(20)) {
+                        text.push_str(&format!("      {l}\n"));
+                    }
+                }
+            }
+            _ => {
+                text.push_str(format!("  {usage:col$}  {summary}").trim_end());
+                text.push('\n');
+            }
+        }
     }
     text
+}
+
+/// Greedy word wrap into lines of at most `width` characters; a longer word has a line
+/// of its own and is never broken.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// Help for one command.
@@ -416,6 +527,30 @@ mod tests {
         assert_eq!(nearest("stauts"), Some("status"));
         assert_eq!(nearest("xyzzy"), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn help_wraps_to_the_width_between_words() {
+        let words_of = |t: &str| t.split_whitespace().map(String::from).collect::<Vec<_>>();
+        for width in [40, 60, 80, 100] {
+            let help = help_table_width(None, Some(width));
+            for line in help.lines() {
+                let n = line.chars().count();
+                // Only a single word longer than the room may stick out.
+                assert!(
+                    n <= width
+                        || line.split_whitespace().count() == 1
+                        || line.trim_start().starts_with(&usage_line(
+                            lookup(line.split_whitespace().next().unwrap()).unwrap()
+                        )),
+                    "{width}: {line:?}"
+                );
+            }
+            // Every word of the unwrapped table is there, in order, none broken.
+            assert_eq!(words_of(&help), words_of(&help_table(None)), "{width}");
+        }
+        assert_eq!(wrap("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap("a verylongword b", 4), ["a", "verylongword", "b"]);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Commands on remote paths: mkdir, rm, rmdir, rename, cd, pwd.
 
-use super::{ArgKind, Args, Scope, Spec};
+use super::{ArgKind, Args, Flag, Scope, Spec};
 use crate::ctx::{Ctx, Remote};
 use crate::error::{Error, Result};
 use crate::ftp::connection::Connection;
@@ -11,10 +11,16 @@ pub(super) const MKDIR: Spec = Spec {
     name: "mkdir",
     aliases: &[],
     usage: "URL|PATH",
-    summary: "create a remote directory",
+    summary: "create a remote directory (-p: and its parents; an existing one is fine)",
     args: &[ArgKind::Remote],
     min_args: 1,
-    flags: &[],
+    flags: &[Flag {
+        short: Some('p'),
+        long: "parents",
+        value: None,
+        value_kind: None,
+        help: "make missing parents too; no error when the directory exists",
+    }],
     scope: Scope::Everywhere,
     run: mkdir,
 };
@@ -23,10 +29,25 @@ pub(super) const RM: Spec = Spec {
     name: "rm",
     aliases: &["delete", "mdelete"],
     usage: "URL|PATH",
-    summary: "delete a remote file",
+    summary: "delete a remote file (-r: a whole directory tree)",
     args: &[ArgKind::Remote],
     min_args: 1,
-    flags: &[],
+    flags: &[
+        Flag {
+            short: Some('r'),
+            long: "recursive",
+            value: None,
+            value_kind: None,
+            help: "remove a directory and everything in it, deepest first",
+        },
+        Flag {
+            short: None,
+            long: "force",
+            value: None,
+            value_kind: None,
+            help: "with -r: also the root, the login directory or a parent of it",
+        },
+    ],
     scope: Scope::Everywhere,
     run: rm,
 };
@@ -48,7 +69,7 @@ pub(super) const RMDIR: Spec = Spec {
     aliases: &[],
     usage: "URL|PATH",
     summary: "delete an empty remote directory",
-    args: &[ArgKind::Remote],
+    args: &[ArgKind::RemoteDir],
     min_args: 1,
     flags: &[],
     scope: Scope::Everywhere,
@@ -60,7 +81,7 @@ pub(super) const CD: Spec = Spec {
     aliases: &["cwd"],
     usage: "[PATH]",
     summary: "change the remote working directory (the login directory when bare)",
-    args: &[ArgKind::Remote],
+    args: &[ArgKind::RemoteDir],
     min_args: 0,
     flags: &[],
     scope: Scope::SessionOnly,
@@ -83,7 +104,7 @@ fn simple(
     ctx: &mut Ctx,
     verb: &str,
     operand: &str,
-    op: fn(&mut Connection, &RemotePath) -> Result<()>,
+    op: fn(&mut Connection, &RemotePath) -> Result<u16>,
 ) -> Result<()> {
     let mut remote = ctx.remote(operand)?;
     remote.pattern = None;
@@ -91,15 +112,28 @@ fn simple(
     if remote.path.is_empty() {
         return Err(Error::usage(format!("{verb}: the URL has no path")));
     }
-    ctx.with_conn(&remote, |conn, _| op(conn, &remote.path))
-        .map_err(|e| e.context(shown))
+    let began = std::time::Instant::now();
+    let result = ctx
+        .with_conn(&remote, |conn, _| op(conn, &remote.path))
+        .map_err(|e| e.context(shown));
+    super::records::of_op(ctx, verb, &remote, &remote.path, &result, began.elapsed());
+    result.map(|_| ())
 }
 
 fn mkdir(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    if args.has("parents") {
+        return super::tree::mkdir_p(ctx, &args.pos[0]);
+    }
     simple(ctx, "mkdir", &args.pos[0], ops::mkdir)
 }
 
 fn rm(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    if args.has("recursive") {
+        return super::tree::rm_r(ctx, &args.pos[0], args.has("force"));
+    }
+    if args.has("force") {
+        return Err(Error::usage("rm: --force goes with -r"));
+    }
     let remote = ctx.remote(&args.pos[0])?;
     if remote.pattern.is_some() {
         return super::many::rm_many(ctx, remote);
@@ -110,14 +144,14 @@ fn rm(ctx: &mut Ctx, args: &Args) -> Result<()> {
 fn rename(ctx: &mut Ctx, args: &Args) -> Result<()> {
     let from = ctx.remote(&args.pos[0])?;
     let to = rename_target(ctx, &from, &args.pos[1])?;
-    rename_on_server(ctx, from, to)
+    rename_on_server(ctx, "rename", from, to)
 }
 
 /// Where a rename of `from` goes: `operand` is a URL on the same server, or a path there
 /// (absolute, else relative to the session's directory, or in one-shot mode to `from`'s
 /// own directory); one ending in `/` keeps the name inside it, as `mv` does.
 pub(super) fn rename_target(ctx: &Ctx, from: &Remote, operand: &str) -> Result<RemotePath> {
-    let mut to = if crate::url::looks_like_url(operand) || ctx.in_session {
+    let mut to = if ctx.is_remote_word(operand) || ctx.in_session {
         let to = ctx.remote(operand)?;
         if server_of(ctx, from) != server_of(ctx, &to) {
             return Err(Error::usage(format!(
@@ -153,7 +187,12 @@ fn server_of(ctx: &Ctx, r: &Remote) -> Option<(String, u16, String)> {
 }
 
 /// RNFR then RNTO: a rename inside the server, no data moved.
-pub(super) fn rename_on_server(ctx: &mut Ctx, from: Remote, to: RemotePath) -> Result<()> {
+pub(super) fn rename_on_server(
+    ctx: &mut Ctx,
+    op: &str,
+    from: Remote,
+    to: RemotePath,
+) -> Result<()> {
     let shown = format!("rename {} {to}", from.shown());
     if from.pattern.is_some() {
         return Err(Error::usage(format!(
@@ -163,8 +202,22 @@ pub(super) fn rename_on_server(ctx: &mut Ctx, from: Remote, to: RemotePath) -> R
     if from.path.is_empty() || to.is_empty() {
         return Err(Error::usage(format!("{shown}: both need a path")));
     }
-    ctx.with_conn(&from, |conn, _| ops::rename(conn, &from.path, &to))
-        .map_err(|e| e.context(shown))
+    let began = std::time::Instant::now();
+    let result = ctx
+        .with_conn(&from, |conn, _| ops::rename(conn, &from.path, &to))
+        .map_err(|e| e.context(shown));
+    if ctx.reports_json() {
+        let mut r = crate::record::Record::new(op, "rename");
+        r.source = Some(super::records::url_of(ctx, &from, &from.path));
+        r.destination = Some(super::records::url_of(ctx, &from, &to));
+        r.elapsed = Some(began.elapsed());
+        match &result {
+            Ok(code) => r.reply = Some(*code),
+            Err(e) => r.error = Some(e.clone()),
+        }
+        ctx.emit(r);
+    }
+    result.map(|_| ())
 }
 
 fn rmdir(ctx: &mut Ctx, args: &Args) -> Result<()> {

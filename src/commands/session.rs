@@ -1,16 +1,15 @@
 //! Session commands: lcd, lpwd, open, close, verbose, active, passive, limit-rate, help, quit.
 
-use super::{help_for, help_table, lookup, ArgKind, Args, Flag, Scope, Spec};
+use super::{help_for, lookup, ArgKind, Args, Flag, Scope, Spec};
 use crate::ctx::Ctx;
 use crate::error::{Error, Kind, Result};
-use crate::url::FtpUrl;
 
 pub(super) const LCD: Spec = Spec {
     name: "lcd",
     aliases: &[],
     usage: "[PATH]",
     summary: "change the local working directory (home when bare)",
-    args: &[ArgKind::Local],
+    args: &[ArgKind::LocalDir],
     min_args: 0,
     flags: &[],
     scope: Scope::SessionOnly,
@@ -32,14 +31,15 @@ pub(super) const LPWD: Spec = Spec {
 pub(super) const OPEN: Spec = Spec {
     name: "open",
     aliases: &["connect"],
-    usage: "URL",
-    summary: "log in to a server (closing the current connection)",
+    usage: "URL|SITE",
+    summary: "log in to a server, or a site of the config file (closing the current connection)",
     args: &[ArgKind::Url],
     min_args: 1,
     flags: &[Flag {
         short: None,
         long: "tls",
         value: None,
+        value_kind: None,
         help: "upgrade the connection with AUTH TLS (explicit FTPS)",
     }],
     scope: Scope::SessionOnly,
@@ -63,7 +63,7 @@ pub(super) const VERBOSE: Spec = Spec {
     aliases: &[],
     usage: "[on|off]",
     summary: "show the protocol exchange (toggles when bare)",
-    args: &[ArgKind::Word],
+    args: &[ArgKind::Toggle],
     min_args: 0,
     flags: &[],
     scope: Scope::SessionOnly,
@@ -75,7 +75,7 @@ pub(super) const ACTIVE: Spec = Spec {
     aliases: &[],
     usage: "[on|off]",
     summary: "active mode: the server connects to us (toggles when bare; passive is the default)",
-    args: &[ArgKind::Word],
+    args: &[ArgKind::Toggle],
     min_args: 0,
     flags: &[],
     scope: Scope::SessionOnly,
@@ -88,7 +88,7 @@ pub(super) const PASSIVE: Spec = Spec {
     usage: "[on|off]",
     summary:
         "passive mode: we connect to the server (the default; off means active; toggles when bare)",
-    args: &[ArgKind::Word],
+    args: &[ArgKind::Toggle],
     min_args: 0,
     flags: &[],
     scope: Scope::SessionOnly,
@@ -153,9 +153,7 @@ fn lpwd(ctx: &mut Ctx, _args: &Args) -> Result<()> {
 }
 
 fn open(ctx: &mut Ctx, args: &Args) -> Result<()> {
-    let url = FtpUrl::parse(&args.pos[0])?;
-    let shown = format!("open {}", url.authority());
-    ctx.open(url, args.has("tls")).map_err(|e| e.context(shown))
+    ctx.open_word(&args.pos[0], args.has("tls"))
 }
 
 fn close(ctx: &mut Ctx, _args: &Args) -> Result<()> {
@@ -224,7 +222,10 @@ fn limit_rate(ctx: &mut Ctx, args: &Args) -> Result<()> {
 
 fn help(ctx: &mut Ctx, args: &Args) -> Result<()> {
     let text = match args.pos.first() {
-        None => format!("commands:\n{}", help_table(None)),
+        None => format!(
+            "commands:\n{}",
+            super::help_table_width(None, crate::output::terminal_width(false))
+        ),
         Some(name) => help_for(
             lookup(name).ok_or_else(|| Error::usage(format!("help: unknown command '{name}'")))?,
         ),

@@ -6,15 +6,15 @@
 
 use std::path::{Path, PathBuf};
 
-use super::options::{Opts, TRANSFER_FLAGS};
+use super::options::{destination, Opts, GET_FLAGS, PUT_FLAGS, TRANSFER_FLAGS};
 use super::{ArgKind, Args, Scope, Spec};
 use crate::ctx::{Ctx, Remote};
 use crate::error::{Error, Result};
 use crate::session::jobs::{self, Job};
 use crate::session::{download, ops, upload};
-use crate::url::looks_like_url;
 
 use super::many::{many_down, many_up, Sources};
+use super::records;
 
 pub(super) const CP: Spec = Spec {
     name: "cp",
@@ -60,7 +60,7 @@ pub(super) const GET: Spec = Spec {
     summary: "download a remote file (to the local directory by default)",
     args: &[ArgKind::Remote, ArgKind::Local],
     min_args: 1,
-    flags: TRANSFER_FLAGS,
+    flags: GET_FLAGS,
     scope: Scope::SessionOnly,
     run: get,
 };
@@ -72,7 +72,7 @@ pub(super) const PUT: Spec = Spec {
     summary: "upload a local file (to the remote directory by default)",
     args: &[ArgKind::Local, ArgKind::Remote],
     min_args: 1,
-    flags: TRANSFER_FLAGS,
+    flags: PUT_FLAGS,
     scope: Scope::SessionOnly,
     run: put,
 };
@@ -115,7 +115,8 @@ fn mv(ctx: &mut Ctx, args: &Args) -> Result<()> {
 fn get(ctx: &mut Ctx, args: &Args) -> Result<()> {
     let opts = Opts::from(ctx, args, false)?;
     let remote = ctx.remote(&args.pos[0])?;
-    let local_word = args.pos.get(1).map_or(".", String::as_str);
+    let dest = destination("get", args)?;
+    let local_word = dest.as_deref().unwrap_or(".");
     if remote.pattern.is_some() || opts.recursive {
         return many_down(ctx, "get", remote, ctx.local(local_word), opts);
     }
@@ -125,7 +126,8 @@ fn get(ctx: &mut Ctx, args: &Args) -> Result<()> {
 
 fn put(ctx: &mut Ctx, args: &Args) -> Result<()> {
     let opts = Opts::from(ctx, args, false)?;
-    let remote = ctx.remote(args.pos.get(1).map_or("", String::as_str))?;
+    let dest = destination("put", args)?;
+    let remote = ctx.remote(dest.as_deref().unwrap_or(""))?;
     if let Some(files) = ctx.local_matches(&args.pos[0])? {
         return many_up(ctx, "put", Sources::Files(files), remote, opts);
     }
@@ -159,6 +161,11 @@ fn to_stdout(ctx: &mut Ctx, verb: &str, operand: &str, opts: &Opts) -> Result<()
     if remote.pattern.is_some() || remote.names_directory() {
         return Err(Error::usage(format!("{shown}: names one file")));
     }
+    if ctx.reports_json() {
+        return Err(Error::usage(format!(
+            "{shown}: --json needs standard output for its records; copy to a file instead"
+        )));
+    }
     let terminal = ctx.out.out_is_terminal();
     let mut quiet = crate::session::transfer::Quiet;
     let mut settings = crate::session::transfer::Settings::new(&mut quiet, &opts.policy, false);
@@ -189,6 +196,7 @@ fn from_stdin(ctx: &mut Ctx, verb: &str, operand: &str, opts: &Opts) -> Result<(
     let mut bar = ctx.progress_bar();
     let mut notices = Vec::new();
     let mut settings = crate::session::transfer::Settings::new(&mut bar, &opts.policy, false);
+    let began = std::time::Instant::now();
     let result = ctx.with_conn(&remote, |conn, _| {
         let mut input = std::io::stdin().lock();
         upload::upload_from(conn, &mut input, &remote.path, &mut settings, &mut notices)
@@ -196,7 +204,18 @@ fn from_stdin(ctx: &mut Ctx, verb: &str, operand: &str, opts: &Opts) -> Result<(
     for n in &notices {
         ctx.out.notice(n);
     }
-    result.map(|_| ()).map_err(|e| e.context(shown))
+    let result = result.map_err(|e| e.context(shown));
+    if ctx.reports_json() {
+        let job = Job {
+            download: false,
+            remote: remote.path.clone(),
+            local: PathBuf::from("-"),
+            delete_source: false,
+        };
+        let r = records::of_job(ctx, verb, &remote, &job, result.as_ref(), began.elapsed());
+        ctx.emit(r);
+    }
+    result.map(|_| ())
 }
 
 /// cp and mv: exactly one operand is a URL; wildcards and -r make it a multi-file copy.
@@ -214,7 +233,7 @@ fn copy(ctx: &mut Ctx, verb: &str, src: &str, dst: &str, opts: Opts) -> Result<(
             from_stdin(ctx, verb, dst, &opts)
         };
     }
-    match (looks_like_url(src), looks_like_url(dst)) {
+    match (ctx.is_remote_word(src), ctx.is_remote_word(dst)) {
         (true, false) => {
             let remote = ctx.remote(src)?;
             if remote.pattern.is_some() || opts.recursive {
@@ -249,7 +268,7 @@ fn copy(ctx: &mut Ctx, verb: &str, src: &str, dst: &str, opts: Opts) -> Result<(
         (true, true) if verb == "mv" && !opts.recursive => {
             let from = ctx.remote(src)?;
             let to = super::remote::rename_target(ctx, &from, dst)?;
-            super::remote::rename_on_server(ctx, from, to)
+            super::remote::rename_on_server(ctx, verb, from, to)
         }
         (true, true) => Err(Error::usage(format!(
             "{verb}: both operands are URLs; one must be a local path"
@@ -277,7 +296,14 @@ fn download_target(verb: &str, remote: &Remote, local: PathBuf) -> Result<PathBu
     }
     let name = remote.path.rsplit('/').next().unwrap_or(&remote.path);
     if local.is_dir() {
-        return Ok(local.join(name));
+        return Ok(local.join(crate::text::to_os(name)));
+    }
+    // `get f nosuch/` or `-O nosuch`: a directory was meant, never a file named after it.
+    if local.as_os_str().to_string_lossy().ends_with('/') {
+        return Err(Error::new(
+            crate::error::Kind::Local,
+            format!("{}: no such local directory", local.display()),
+        ));
     }
     Ok(local)
 }
@@ -289,30 +315,38 @@ fn upload_target(mut remote: Remote, local: &Path) -> Result<Remote> {
     if remote.names_directory() {
         let name = local
             .file_name()
-            .and_then(|n| n.to_str())
+            .map(crate::text::from_os)
             .ok_or_else(|| Error::usage(format!("{}: not a file name", local.display())))?;
-        remote.path = remote.path.join(name)?;
+        remote.path = remote.path.join(&name)?;
     }
     Ok(remote)
 }
 
-fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
+fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, mut opts: Opts) -> Result<()> {
     let base = ctx.local_dir.clone();
     let rel = |p: &Path| p.strip_prefix(&base).unwrap_or(p).display().to_string();
-    let (remote, job, shown, probe) = match plan {
+    let (remote, job, shown, probe, checked) = match plan {
         Plan::Download { remote, local } => {
             let shown = format!("{verb} {} {}", remote.shown(), rel(&local));
-            check_local_dir(&local).map_err(|e| e.context(shown.clone()))?;
-            if opts.delete_source {
-                check_keeps_a_file(&local).map_err(|e| e.context(shown.clone()))?;
-            }
+            let made = if opts.create_dirs {
+                create_local_parent(&local)
+            } else {
+                Ok(())
+            };
+            let checked = made.and_then(|()| check_local_dir(&local)).and_then(|()| {
+                if opts.delete_source {
+                    check_keeps_a_file(&local)
+                } else {
+                    Ok(())
+                }
+            });
             let job = Job {
                 download: true,
                 remote: remote.path.clone(),
                 local,
                 delete_source: opts.delete_source,
             };
-            (remote, job, shown, false)
+            (remote, job, shown, false, checked)
         }
         Plan::Upload {
             local,
@@ -320,26 +354,45 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
             probe,
         } => {
             let shown = format!("{verb} {} {}", rel(&local), remote.shown());
-            check_local_file(&local).map_err(|e| e.context(shown.clone()))?;
+            let checked = check_local_file(&local);
             let job = Job {
                 download: false,
                 remote: remote.path.clone(),
                 local,
                 delete_source: opts.delete_source,
             };
-            (remote, job, shown, probe)
+            (remote, job, shown, probe, checked)
         }
     };
+    // Refused before connecting (no directory to download into, nothing to upload).
+    if let Err(e) = checked {
+        let e = e.context(shown);
+        if ctx.reports_json() {
+            let r = records::of_job(ctx, verb, &remote, &job, Err(&e), Default::default());
+            ctx.emit(r);
+        }
+        return Err(e);
+    }
+    let download = job.download;
     let mut bar = ctx.progress_bar();
     let mut notices = Vec::new();
     let restore = super::many::session_cwd(ctx, &remote);
+    opts.policy.login = ctx.reconnector(&remote);
     let mut job = job;
     let mut is_dir = false;
+    let began = std::time::Instant::now();
     let result = ctx.with_conn(&remote, |conn, _| {
         // An upload onto an existing directory named without its slash goes inside it.
         if probe && ops::is_dir(conn, &job.remote, restore.as_ref())? {
-            let name = job.local.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            job.remote = job.remote.join(name)?;
+            let name = job
+                .local
+                .file_name()
+                .map(crate::text::from_os)
+                .unwrap_or_default();
+            job.remote = job.remote.join(&name)?;
+        }
+        if opts.create_dirs && !job.download && job.remote.contains('/') {
+            ops::mkdir_p(conn, &job.remote.parent(), restore.as_ref())?;
         }
         let moved = jobs::run_one(conn, &job, &mut bar, &opts.policy, &mut notices);
         // A refused download of a directory: say so, not the server's 550.
@@ -353,11 +406,40 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, opts: Opts) -> Result<()> {
     for n in &notices {
         ctx.out.notice(n);
     }
-    match result {
-        Ok(_) => Ok(()),
+    let dest_shown = if download {
+        rel(&job.local)
+    } else {
+        job.remote.to_string()
+    };
+    let result = match result {
+        Ok(moved) => {
+            if ctx.report && !opts.quiet {
+                ctx.out
+                    .line(&crate::report::transfer_line(&dest_shown, &moved));
+            }
+            Ok(moved)
+        }
         Err(_) if is_dir => Err(is_a_directory(verb, &remote)),
+        // An interrupted download without -c leaves nothing: say what would have.
+        Err(e)
+            if e.kind() == crate::error::Kind::Interrupted
+                && download
+                && !opts.policy.resume
+                && ctx.in_session =>
+        {
+            Err(e
+                .also(format!(
+                    "nothing kept ({verb} -c would have kept the part received, to continue from)"
+                ))
+                .context(shown))
+        }
         Err(e) => Err(e.context(shown)),
+    };
+    if ctx.reports_json() {
+        let r = records::of_job(ctx, verb, &remote, &job, result.as_ref(), began.elapsed());
+        ctx.emit(r);
     }
+    result.map(|_| ())
 }
 
 /// `mv` to a device or FIFO would delete the source for a copy that is not kept: refused
@@ -366,6 +448,16 @@ fn check_keeps_a_file(local: &Path) -> Result<()> {
     match crate::session::local::Dest::inspect(local)? {
         crate::session::local::Dest::Special(_) => {
             Err(crate::session::download::special_refused(local))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `--create-dirs` on a download: the local directory and its parents.
+fn create_local_parent(local: &Path) -> Result<()> {
+    match local.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(|e| Error::local(dir.display(), &e))
         }
         _ => Ok(()),
     }

@@ -75,6 +75,13 @@ pub fn execute_line(ctx: &mut Ctx, line: &str) -> Result<()> {
     if trimmed.is_empty() || trimmed.starts_with('#') {
         return Ok(());
     }
+    // `!COMMAND` hands the rest of the line, unsplit, to the local shell.
+    if let Some(rest) = trimmed.strip_prefix('!') {
+        return dispatch(
+            ctx,
+            &["!".to_string(), "--".to_string(), rest.trim().to_string()],
+        );
+    }
     dispatch(ctx, &words(trimmed)?)
 }
 

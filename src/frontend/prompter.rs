@@ -11,4 +11,16 @@ impl Prompter for TerminalPrompter {
     fn password(&self, prompt: &str) -> Option<String> {
         rpassword::prompt_password(prompt).ok()
     }
+
+    fn confirm(&self, question: &str) -> bool {
+        use std::io::Write;
+        let mut err = std::io::stderr();
+        let _ = write!(err, "{question} ");
+        let _ = err.flush();
+        let mut answer = String::new();
+        if std::io::stdin().read_line(&mut answer).is_err() {
+            return false;
+        }
+        answer.trim().eq_ignore_ascii_case("yes")
+    }
 }

@@ -44,6 +44,10 @@ pub trait LineSource {
 /// True when a line carries a password (a URL with `user:password@`): never kept in history.
 pub fn carries_password(line: &str) -> bool {
     let ws = words(line).unwrap_or_else(|_| line.split_whitespace().map(String::from).collect());
+    // `user NAME PASSWORD` (and its alias) carries one too.
+    if ws.len() > 2 && crate::commands::lookup(&ws[0]).is_some_and(|s| s.name == "user") {
+        return true;
+    }
     ws.iter().any(|w| {
         looks_like_url(w)
             && FtpUrl::parse(w).map_or_else(|_| w.contains('@'), |u| u.password.is_some())
@@ -121,6 +125,36 @@ type ListingCache = Rc<RefCell<HashMap<String, Vec<(String, bool)>>>>;
 struct PromptHelper {
     ctx: Rc<RefCell<Ctx>>,
     cache: ListingCache,
+    /// Servers named in history (`user@host:port`), for URL completion.
+    history_servers: Vec<String>,
+    /// Whether hints are drawn (stdout is a terminal).
+    hints: bool,
+}
+
+/// How a server is written in a completed URL: `user@host:port` (no password; the user
+/// only when one was named).
+fn server_of(url: &FtpUrl) -> String {
+    if url.user_given {
+        format!("{}@{}", url.user, url.authority())
+    } else {
+        url.authority()
+    }
+}
+
+/// The servers of the `ftp://` URLs in history lines, most recent first, each once.
+fn servers_in(lines: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in lines.iter().rev() {
+        for w in line.split_whitespace() {
+            if let Ok(url) = FtpUrl::parse(w) {
+                let s = server_of(&url);
+                if !out.contains(&s) {
+                    out.push(s);
+                }
+            }
+        }
+    }
+    out
 }
 
 struct LiveNames<'a> {
@@ -144,6 +178,28 @@ impl Names for LiveNames<'_> {
                 .insert(dir.to_string(), entries.clone());
         }
         entries
+    }
+
+    fn sites(&mut self) -> Vec<String> {
+        match self.helper.ctx.try_borrow() {
+            Ok(ctx) => ctx.sites.iter().map(|s| s.name.clone()).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn servers(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Ok(ctx) = self.helper.ctx.try_borrow() {
+            if let Some(s) = &ctx.session {
+                out.push(server_of(&s.url));
+            }
+        }
+        for s in &self.helper.history_servers {
+            if !out.contains(s) {
+                out.push(s.clone());
+            }
+        }
+        out
     }
 
     fn local(&mut self, dir: &str) -> Vec<(String, bool)> {
@@ -179,8 +235,23 @@ impl Completer for PromptHelper {
 
 impl Hinter for PromptHelper {
     type Hint = String;
+
+    /// The usage line of the command being typed, from the table, once its name is
+    /// complete and the cursor is at the end of the line.
+    fn hint(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> Option<String> {
+        if !self.hints || pos < line.len() {
+            return None;
+        }
+        super::complete::usage_hint(line)
+    }
 }
-impl Highlighter for PromptHelper {}
+
+impl Highlighter for PromptHelper {
+    /// Hints are dimmed.
+    fn highlight_hint<'h>(&self, hint: &'h str) -> std::borrow::Cow<'h, str> {
+        std::borrow::Cow::Owned(format!("\x1b[2m{hint}\x1b[0m"))
+    }
+}
 impl Validator for PromptHelper {}
 impl Helper for PromptHelper {}
 
@@ -218,9 +289,17 @@ fn history_path() -> Option<PathBuf> {
 pub fn run(ctx: Ctx, after_editor: &dyn Fn()) -> Result<()> {
     let ctx = Rc::new(RefCell::new(ctx));
     let cache = Rc::new(RefCell::new(HashMap::new()));
+    let history = history_path();
+    let history_lines: Vec<String> = history
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .map(|t| t.lines().map(String::from).collect())
+        .unwrap_or_default();
     let helper = PromptHelper {
         ctx: ctx.clone(),
         cache: cache.clone(),
+        history_servers: servers_in(&history_lines),
+        hints: std::io::IsTerminal::is_terminal(&std::io::stdout()),
     };
     // Tab completes as a shell does: the common prefix, then (Tab again) the list of
     // candidates, rather than cycling through them in place.
@@ -235,7 +314,6 @@ pub fn run(ctx: Ctx, after_editor: &dyn Fn()) -> Result<()> {
     })?;
     editor.set_helper(Some(helper));
     after_editor();
-    let history = history_path();
     if let Some(path) = &history {
         let _ = editor.load_history(path);
     }

@@ -82,7 +82,7 @@ impl Asked {
             Dele(_) | Rmd(_) | Rnto(_) | Cwd(_) => Asked::FileAction,
             Rnfr(_) => Asked::Rnfr,
             Feat => Asked::Feat,
-            OptsHash(_) => Asked::Opts,
+            OptsHash(_) | OptsUtf8 => Asked::Opts,
             Hash(_) | XHash(..) => Asked::Hash,
             Mfmt(..) | SiteUtime(..) | MdtmSet(..) => Asked::SetTime,
             SiteChmod(..) => Asked::Setting,

@@ -78,6 +78,8 @@ pub enum Command {
     Feat,
     /// `OPTS HASH SHA-256` (draft-bryan-ftpext-hash).
     OptsHash(&'static str),
+    /// `OPTS UTF8 ON` (draft-ietf-ftpext-utf-8-option; FEAT's `UTF8` is RFC 2640's).
+    OptsUtf8,
     /// `HASH path`.
     Hash(Arg),
     /// `XSHA256 path`, `XSHA1`, `XMD5`, `XCRC`.
@@ -153,6 +155,7 @@ impl Command {
             Pwd => "PWD".into(),
             Feat => "FEAT".into(),
             OptsHash(a) => format!("OPTS HASH {a}"),
+            OptsUtf8 => "OPTS UTF8 ON".into(),
             Hash(a) => with("HASH", a),
             XHash(verb, a) => with(verb, a),
             Mfmt(t, a) => format!("MFMT {t} {}", a.0),
@@ -170,8 +173,10 @@ impl Command {
     }
 
     /// The bytes sent on the control connection: the command line and CR LF.
+    /// A name that came from the server as bytes that are not UTF-8 goes back as those
+    /// bytes (`text::encode_wire`).
     pub fn wire(&self) -> Vec<u8> {
-        let mut bytes = self.line().into_bytes();
+        let mut bytes = crate::text::encode_wire(&self.line()).into_owned();
         bytes.extend_from_slice(b"\r\n");
         bytes
     }
@@ -230,6 +235,16 @@ mod tests {
             unreachable!()
         };
         assert_eq!(Command::Port(p).wire(), b"PORT 127,0,0,1,24,131\r\n");
+    }
+
+    #[test]
+    fn a_name_that_is_not_utf8_goes_back_as_its_bytes() {
+        let listed = crate::text::decode_wire(b"caf\xe9 \xff.txt");
+        assert_eq!(
+            Command::Dele(arg(&listed)).wire(),
+            b"DELE caf\xe9 \xff.txt\r\n"
+        );
+        assert_eq!(Command::OptsUtf8.wire(), b"OPTS UTF8 ON\r\n");
     }
 
     #[test]

@@ -58,6 +58,8 @@ pub struct Connection {
     pub(super) eprt: Option<bool>,
     /// The FEAT lines, once asked for.
     pub(super) features: Option<Vec<String>>,
+    /// Verbs the session layer found not implemented here (500/502/504): not sent again.
+    pub unsupported: Vec<&'static str>,
     /// The proxy and the server's host name, when connected through a proxy.
     pub(super) via: Option<(crate::ftp::proxy::Proxy, String)>,
     /// The TLS settings and server name when data connections must be protected.
@@ -74,6 +76,8 @@ pub struct Connection {
     /// A passive address asked for in the same write as the command before (SIZE + EPSV):
     /// the next data connection uses it; any other command sent first drops it.
     pub(super) prepared: Option<SocketAddr>,
+    /// When a command was last sent.
+    pub(super) last_sent: Instant,
 }
 
 impl Connection {
@@ -110,10 +114,11 @@ impl Connection {
             .peer_addr()
             .map_err(|e| Error::connection(describe_io(&e)))?;
         let _ = stream.set_nodelay(true);
+        net::keep_alive(&stream);
         net::set_ticks(&stream).map_err(|e| Error::connection(describe_io(&e)))?;
         let tls_settings = match mode {
             Mode::Off => None,
-            _ => Some((opts.tls.get()?, tls::server_name(host)?)),
+            _ => Some((opts.tls.get(host, port)?, tls::server_name(host)?)),
         };
         let stream = match (&tls_settings, mode) {
             (Some((settings, name)), Mode::Implicit) => Stream::handshake(
@@ -137,6 +142,7 @@ impl Connection {
             mlsd: None,
             eprt: None,
             features: None,
+            unsupported: Vec::new(),
             via: via.map(|p| (p, host.to_string())),
             data_tls: None,
             mode,
@@ -145,6 +151,7 @@ impl Connection {
             server: net::show_host(host, port),
             one_at_a_time: false,
             prepared: None,
+            last_sent: Instant::now(),
         };
         conn.one_at_a_time = conn.opts.pipelining.stumbles(&conn.server);
         if let Some(d) = conn.stream.describe() {
@@ -299,6 +306,15 @@ impl Connection {
         }
     }
 
+    /// Sends NOOP when no command went out for `idle` or longer (between the files of a long
+    /// run, so a server's idle timeout does not fire, and a connection that died meanwhile is
+    /// found before the next file starts). A failure leaves the connection marked dead.
+    pub fn keep_alive_if_idle(&mut self, idle: Duration) {
+        if self.alive && self.last_sent.elapsed() >= idle {
+            let _ = self.exec(&Command::Noop);
+        }
+    }
+
     /// Whether MLSD works here: None until tried.
     pub fn mlsd_supported(&self) -> Option<bool> {
         self.mlsd
@@ -333,6 +349,7 @@ impl Connection {
         self.drop_unsolicited()?;
         self.prepared = None;
         self.asked = Some(Asked::of(cmd));
+        self.last_sent = Instant::now();
         self.transcript.sent(&cmd.log_line());
         let bytes = cmd.wire();
         let res = write_all_timed(&mut self.stream, &bytes, deadline, cancel);
@@ -463,11 +480,19 @@ impl Connection {
         self.features.as_deref()
     }
 
+    /// Keeps FEAT's lines; `OPTS UTF8 ON` if they list UTF8 (RFC 2640; any answer will do).
+    fn learn_features(&mut self, feat: &Reply) -> Result<()> {
+        self.features = Some(feat.feature_lines());
+        if feat.lists_feature("UTF8") {
+            self.exec(&Command::OptsUtf8)?;
+        }
+        Ok(())
+    }
     /// The server's FEAT lines (asked once per connection, only when a feature matters).
     pub fn features(&mut self) -> Result<Vec<String>> {
         if self.features.is_none() {
             let reply = self.exec(&Command::Feat)?;
-            self.features = Some(reply.feature_lines());
+            self.learn_features(&reply)?;
         }
         Ok(self.features.clone().unwrap_or_default())
     }
@@ -579,6 +604,37 @@ mod tests {
             }
         });
         port
+    }
+
+    #[test]
+    fn the_control_connection_has_keep_alive_and_idle_means_a_noop() {
+        let flag = Arc::new(AtomicBool::new(false));
+        let port = server(flag.clone(), Arc::new(Mutex::new(Vec::new())));
+        let opts = Options {
+            cancel: flag,
+            timeout: Duration::from_secs(5),
+            ..Options::default()
+        };
+        let sink = Arc::new(Mutex::new(Vec::new()));
+        let mut conn = Connection::connect(
+            "127.0.0.1",
+            port,
+            opts,
+            Transcript::buffer(sink.clone()),
+            Mode::Off,
+        )
+        .unwrap();
+        #[cfg(target_os = "linux")]
+        {
+            use nix::sys::socket::{getsockopt, sockopt};
+            assert!(getsockopt(conn.stream.tcp(), sockopt::KeepAlive).unwrap());
+        }
+        conn.keep_alive_if_idle(Duration::from_secs(3600));
+        conn.keep_alive_if_idle(Duration::ZERO);
+        let text = String::from_utf8_lossy(&sink.lock().unwrap()).into_owned();
+        assert_eq!(text.matches("NOOP").count(), 1, "{text}");
+        assert!(conn.is_alive());
+        conn.quit();
     }
 
     #[test]

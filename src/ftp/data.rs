@@ -507,6 +507,7 @@ impl DataConn {
             )),
             WaitError::Io(e) => {
                 Error::not_confirmed(format!("data connection failed: {}", describe_io(&e)))
+                    .broke_off()
             }
         }
     }

@@ -76,6 +76,30 @@ fn check(deadline: Instant, cancel: &AtomicBool) -> std::result::Result<(), Wait
     Ok(())
 }
 
+/// How long a control connection may be silent before the kernel probes it (SO_KEEPALIVE).
+pub const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
+/// The interval between two unanswered keep-alive probes.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
+
+/// Turns on TCP keep-alive probes on a control connection: during a long transfer it is
+/// silent, and a NAT or firewall that forgets silent connections sees traffic; a peer that
+/// vanished is noticed. Best effort: a socket that refuses is used as it is.
+pub fn keep_alive(s: &TcpStream) {
+    #[cfg(target_os = "linux")]
+    {
+        use nix::sys::socket::{setsockopt, sockopt};
+        let _ = setsockopt(s, sockopt::KeepAlive, &true);
+        let _ = setsockopt(s, sockopt::TcpKeepIdle, &(KEEPALIVE_IDLE.as_secs() as u32));
+        let _ = setsockopt(
+            s,
+            sockopt::TcpKeepInterval,
+            &(KEEPALIVE_INTERVAL.as_secs() as u32),
+        );
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (s, KEEPALIVE_INTERVAL);
+}
+
 /// Sets the [`TICK`] timeouts on a socket.
 pub fn set_ticks(s: &TcpStream) -> io::Result<()> {
     s.set_read_timeout(Some(TICK))?;

@@ -1,12 +1,16 @@
 //! The settings that shape a connection ([`Options`]), handed in from above: ftp/ reads no
 //! argv and no environment. The TLS configuration is built once per run ([`TlsSource`]).
 
+use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use rustls::RootCertStore;
+
 use crate::error::{Error, Kind, Result};
-use crate::ftp::tls::{self, Tls};
+use crate::fingerprint::Fingerprint;
+use crate::ftp::tls::{self, Tls, Trust};
 
 /// Settings that shape a connection.
 #[derive(Clone, Debug)]
@@ -55,14 +59,26 @@ impl PipelineMemory {
     }
 }
 
-/// `--cacert` and `--insecure`, and the configuration built from them once per run.
+/// The configurations made so far, by server (lowercase host, port) and the certificate
+/// remembered for it when they were made.
+type Built = HashMap<(String, u16, Option<Fingerprint>), Tls>;
+
+/// `--cacert`, `--insecure`, `--pin` and the certificates remembered per server, and the
+/// configurations built from them: one per server (host and port), made on first use and
+/// shared by that server's control and data connections, so data connections resume the
+/// control connection's TLS session.
 #[derive(Clone, Debug, Default)]
 pub struct TlsSource {
     /// A PEM file of CA certificates to trust instead of the system's.
     pub cacert: Option<std::path::PathBuf>,
-    /// Skip certificate verification.
+    /// Skip certificate verification (pins are still checked).
     pub insecure: bool,
-    built: Arc<std::sync::OnceLock<std::result::Result<Tls, String>>>,
+    /// `--pin`: only these certificates are trusted, on every connection.
+    pub pins: Vec<Fingerprint>,
+    /// Certificates remembered per server (`host`, `port`), read above and handed in.
+    pub known: Vec<(String, u16, Fingerprint)>,
+    roots: Arc<std::sync::OnceLock<std::result::Result<Arc<RootCertStore>, String>>>,
+    built: Arc<Mutex<Built>>,
 }
 
 impl TlsSource {
@@ -71,18 +87,48 @@ impl TlsSource {
         TlsSource {
             cacert,
             insecure,
-            built: Arc::default(),
+            ..TlsSource::default()
         }
     }
 
-    /// The shared client configuration (built once; its session cache is shared).
-    pub fn get(&self) -> Result<Tls> {
-        self.built
+    /// The certificate remembered for `host:port`, if any.
+    pub fn known_for(&self, host: &str, port: u16) -> Option<Fingerprint> {
+        self.known
+            .iter()
+            .rev()
+            .find(|(h, p, _)| h.eq_ignore_ascii_case(host) && *p == port)
+            .map(|(_, _, f)| *f)
+    }
+
+    /// The configuration for connections to `host:port` (built once per server and
+    /// remembered certificate; its session cache is shared by those connections).
+    pub fn get(&self, host: &str, port: u16) -> Result<Tls> {
+        let known = self.known_for(host, port);
+        let key = (host.to_ascii_lowercase(), port, known);
+        let mut built = self.built.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tls) = built.get(&key) {
+            return Ok(tls.clone());
+        }
+        let roots = self
+            .roots
             .get_or_init(|| {
-                tls::settings(self.cacert.as_deref(), self.insecure).map_err(|e| e.to_string())
+                if self.insecure {
+                    return Ok(Arc::new(RootCertStore::empty()));
+                }
+                tls::roots(self.cacert.as_deref())
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
             })
             .clone()
-            .map_err(|e| Error::new(Kind::Local, e))
+            .map_err(|e| Error::new(Kind::Local, e))?;
+        let trust = Trust {
+            insecure: self.insecure,
+            pins: self.pins.clone(),
+            known,
+        };
+        let tls = tls::config(roots, trust)?;
+        built.insert(key, tls.clone());
+        Ok(tls)
     }
 }
 

@@ -59,6 +59,7 @@ impl Connection {
         }
         self.drop_unsolicited()?;
         self.prepared = None;
+        self.last_sent = Instant::now();
         let deadline = Instant::now() + self.opts.timeout;
         let cancel = self.opts.cancel.clone();
         let mut bytes = Vec::new();

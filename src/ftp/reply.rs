@@ -25,6 +25,13 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// True when this FEAT reply lists `feature` (a line of just that word, any case).
+    pub fn lists_feature(&self, feature: &str) -> bool {
+        self.feature_lines()
+            .iter()
+            .any(|l| l.trim().eq_ignore_ascii_case(feature))
+    }
+
     /// The feature lines of a FEAT reply (none when FEAT was refused).
     pub fn feature_lines(&self) -> Vec<String> {
         if self.is_completion() && self.lines.len() > 2 {
@@ -162,7 +169,7 @@ pub fn parse(buf: &[u8]) -> Result<Option<(Reply, usize)>, ReplyError> {
             lines.push(text_after_code(line));
             return Ok(Some((Reply { code, lines }, pos)));
         }
-        lines.push(String::from_utf8_lossy(line).into_owned());
+        lines.push(crate::text::decode_wire(line));
     }
 }
 
@@ -203,7 +210,7 @@ fn code_of(line: &[u8]) -> u16 {
 }
 
 fn text_after_code(line: &[u8]) -> String {
-    String::from_utf8_lossy(line.get(4..).unwrap_or(b"")).into_owned()
+    crate::text::decode_wire(line.get(4..).unwrap_or(b""))
 }
 
 #[cfg(test)]

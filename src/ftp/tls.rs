@@ -17,11 +17,12 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{
-    ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme,
-    StreamOwned,
+    CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, OtherError,
+    RootCertStore, SignatureScheme, StreamOwned,
 };
 
 use crate::error::{Error, Hint, Kind, Result};
+use crate::fingerprint::Fingerprint;
 use crate::ftp::net::{Timed, WaitError};
 
 /// How a connection uses TLS.
@@ -35,10 +36,10 @@ pub enum Mode {
     Implicit,
 }
 
-/// The TLS settings of a run.
+/// The TLS settings of a connection (shared by its data connections).
 #[derive(Clone)]
 pub struct Tls {
-    /// The shared client configuration (and session cache).
+    /// The client configuration (and session cache).
     pub config: Arc<ClientConfig>,
     /// True when certificates are not verified (`--insecure`).
     pub insecure: bool,
@@ -50,53 +51,89 @@ impl std::fmt::Debug for Tls {
     }
 }
 
-/// Builds the client configuration: the system trust store by default, only the
-/// certificates in `cacert` when given, or no verification at all when `insecure`.
-pub fn settings(cacert: Option<&Path>, insecure: bool) -> Result<Tls> {
+/// Which certificates are trusted, decided above and handed down as a value (this layer
+/// reads no file of trusted certificates and no environment).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trust {
+    /// `--insecure`: any certificate (pins are still checked).
+    pub insecure: bool,
+    /// `--pin`: when any is given, exactly these certificates are trusted (a CA-valid
+    /// certificate that is not pinned is refused, as curl's `--pinnedpubkey` does).
+    pub pins: Vec<Fingerprint>,
+    /// The certificate remembered for this server (trust on first use): it is trusted, and
+    /// any other is refused, CA-valid or not.
+    pub known: Option<Fingerprint>,
+}
+
+/// The CA certificates to verify against: the system trust store, or only those in `cacert`.
+pub fn roots(cacert: Option<&Path>) -> Result<RootCertStore> {
+    let mut roots = RootCertStore::empty();
+    match cacert {
+        Some(path) => {
+            let bad = |e: &dyn std::fmt::Display| {
+                Error::new(Kind::Local, format!("CA file {}: {e}", path.display()))
+            };
+            let certs = CertificateDer::pem_file_iter(path).map_err(|e| bad(&e))?;
+            for cert in certs {
+                let cert = cert.map_err(|e| bad(&e))?;
+                roots.add(cert).map_err(|e| bad(&e))?;
+            }
+            if roots.is_empty() {
+                return Err(bad(&"no certificate in the file"));
+            }
+        }
+        None => {
+            let found = rustls_native_certs::load_native_certs();
+            for cert in found.certs {
+                let _ = roots.add(cert);
+            }
+        }
+    }
+    Ok(roots)
+}
+
+/// A client configuration that trusts what `trust` says, verifying against `roots` otherwise.
+pub fn config(roots: Arc<RootCertStore>, trust: Trust) -> Result<Tls> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::usage(format!("TLS setup: {e}")))?;
-    let config = if insecure {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
-            .with_no_client_auth()
-    } else {
-        let mut roots = RootCertStore::empty();
-        match cacert {
-            Some(path) => {
-                let certs = CertificateDer::pem_file_iter(path).map_err(|e| {
-                    Error::new(Kind::Local, format!("CA file {}: {e}", path.display()))
-                })?;
-                for cert in certs {
-                    let cert = cert.map_err(|e| {
-                        Error::new(Kind::Local, format!("CA file {}: {e}", path.display()))
-                    })?;
-                    roots.add(cert).map_err(|e| {
-                        Error::new(Kind::Local, format!("CA file {}: {e}", path.display()))
-                    })?;
-                }
-                if roots.is_empty() {
-                    return Err(Error::new(
-                        Kind::Local,
-                        format!("CA file {}: no certificate in the file", path.display()),
-                    ));
-                }
-            }
-            None => {
-                let found = rustls_native_certs::load_native_certs();
-                for cert in found.certs {
-                    let _ = roots.add(cert);
-                }
-            }
-        }
-        builder.with_root_certificates(roots).with_no_client_auth()
+    // No roots (an empty system store) is not an error here: every certificate is then
+    // untrusted, and the error says how to pin it.
+    let webpki =
+        rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+            .build()
+            .ok();
+    let insecure = trust.insecure;
+    let verifier = Verifier {
+        provider,
+        webpki,
+        trust,
     };
+    let config = builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
     Ok(Tls {
         config: Arc::new(config),
         insecure,
     })
+}
+
+/// The configuration for `--cacert`/`--insecure` alone (no pins, nothing remembered).
+pub fn settings(cacert: Option<&Path>, insecure: bool) -> Result<Tls> {
+    let roots = if insecure {
+        RootCertStore::empty()
+    } else {
+        roots(cacert)?
+    };
+    config(
+        Arc::new(roots),
+        Trust {
+            insecure,
+            ..Trust::default()
+        },
+    )
 }
 
 /// The name the certificate must carry: a DNS name, or an IP address.
@@ -141,13 +178,16 @@ impl Stream {
                     WaitError::TimedOut => Error::connection("TLS: timed out during the handshake"),
                     WaitError::Cancelled => Error::new(Kind::Interrupted, "interrupted"),
                     WaitError::Io(e) => {
+                        if let Some(refused) = distrust(&e) {
+                            return Err(refused.error());
+                        }
                         let (why, untrusted) = describe_tls_error(&e);
                         let err = Error::connection(format!("TLS handshake failed: {why}"));
                         // What a plain FTP greeting looks like to a TLS client.
                         if why.contains("InvalidContentType") || why.contains("corrupt message") {
                             err.with_hint(Hint::NotImplicitTls)
                         } else if untrusted {
-                            err.with_hint(Hint::UntrustedCertificate)
+                            err.with_hint(Hint::UntrustedCertificate(None))
                         } else {
                             err
                         }
@@ -263,20 +303,130 @@ impl Write for Stream {
     }
 }
 
-/// `--insecure`: accepts any certificate, still checking handshake signatures.
-#[derive(Debug)]
-struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
+/// Why a certificate was refused, with its fingerprint (carried through rustls' error).
+#[derive(Debug, Clone)]
+pub enum Distrust {
+    /// No trusted CA vouches for it (self-signed, unknown issuer, wrong name, expired).
+    Untrusted {
+        /// The certificate presented.
+        fingerprint: Fingerprint,
+        /// What the CA check said.
+        why: String,
+    },
+    /// Pins were given and it is none of them.
+    NotPinned {
+        /// The certificate presented.
+        fingerprint: Fingerprint,
+    },
+    /// It is not the certificate remembered for this server.
+    Changed {
+        /// The one remembered.
+        was: Fingerprint,
+        /// The one presented.
+        now: Fingerprint,
+    },
+}
 
-impl ServerCertVerifier for NoVerification {
+impl std::fmt::Display for Distrust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Distrust::Untrusted { why, .. } => write!(f, "the server's certificate is not trusted ({why})"),
+            Distrust::NotPinned { fingerprint } => write!(
+                f,
+                "the server's certificate {fingerprint} is not one of the pinned certificates"
+            ),
+            Distrust::Changed { was, now } => write!(
+                f,
+                "WARNING: THE SERVER'S CERTIFICATE HAS CHANGED: it was {was}, it is now {now}; someone may be intercepting the connection (or the server's certificate was replaced); not connecting"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Distrust {}
+
+impl Distrust {
+    /// The error a refused handshake ends with (exit 3), with the hint the edge words.
+    fn error(self) -> Error {
+        let hint = match &self {
+            Distrust::Untrusted { fingerprint, .. } => {
+                Hint::UntrustedCertificate(Some(fingerprint.0))
+            }
+            Distrust::NotPinned { fingerprint } => Hint::NotPinned(fingerprint.0),
+            Distrust::Changed { .. } => Hint::CertificateChanged,
+        };
+        Error::connection(format!("TLS handshake failed: {self}")).with_hint(hint)
+    }
+}
+
+/// The [`Distrust`] inside a failed handshake's error, if that is why it failed.
+fn distrust(e: &io::Error) -> Option<Distrust> {
+    match e.get_ref()?.downcast_ref::<rustls::Error>()? {
+        rustls::Error::InvalidCertificate(CertificateError::Other(other)) => {
+            other.0.downcast_ref::<Distrust>().cloned()
+        }
+        _ => None,
+    }
+}
+
+/// The certificate check of every connection: pins first, then `--insecure`, then the
+/// certificate remembered for the server, then the CA roots. Handshake signatures are
+/// always checked.
+#[derive(Debug)]
+struct Verifier {
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    webpki: Option<Arc<rustls::client::WebPkiServerVerifier>>,
+    trust: Trust,
+}
+
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
+        let fingerprint = Fingerprint::of_der(end_entity);
+        let refuse = |d: Distrust| {
+            rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(d))))
+        };
+        if !self.trust.pins.is_empty() {
+            return if self.trust.pins.contains(&fingerprint) {
+                Ok(ServerCertVerified::assertion())
+            } else {
+                Err(refuse(Distrust::NotPinned { fingerprint }))
+            };
+        }
+        if self.trust.insecure {
+            return Ok(ServerCertVerified::assertion());
+        }
+        if let Some(was) = self.trust.known {
+            return if was == fingerprint {
+                Ok(ServerCertVerified::assertion())
+            } else {
+                Err(refuse(Distrust::Changed {
+                    was,
+                    now: fingerprint,
+                }))
+            };
+        }
+        let Some(webpki) = &self.webpki else {
+            return Err(refuse(Distrust::Untrusted {
+                fingerprint,
+                why: "no trusted CA certificates".into(),
+            }));
+        };
+        webpki
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+            .map_err(|e| {
+                let why = match e {
+                    rustls::Error::InvalidCertificate(c) => format!("{c:?}"),
+                    other => other.to_string(),
+                };
+                refuse(Distrust::Untrusted { fingerprint, why })
+            })
     }
 
     fn verify_tls12_signature(
@@ -289,7 +439,7 @@ impl ServerCertVerifier for NoVerification {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
@@ -303,12 +453,14 @@ impl ServerCertVerifier for NoVerification {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 

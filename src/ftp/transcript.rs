@@ -9,6 +9,9 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use crate::ftp::reply::Reply;
+// Server text as every other place shows it: controls, bidi and bytes that are not UTF-8
+// escaped.
+use crate::text::printable;
 
 /// The writer transcript lines go to, shared by every clone.
 type Sink = Arc<Mutex<Box<dyn Write + Send>>>;
@@ -107,27 +110,6 @@ impl Transcript {
             let _ = w.flush();
         }
     }
-}
-
-/// Server text with control characters (but tab) written as visible escapes such as
-/// `\u{1b}`, as every other place that shows server text does.
-fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if is_unsafe(c) {
-            out.push_str(&c.escape_unicode().to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-fn is_unsafe(c: char) -> bool {
-    c.is_control() && c != '\t'
 }
 
 /// `PASS secret` → `PASS ****` (also ACCT), whatever the letter case.

@@ -38,7 +38,8 @@ pub fn download(
     }
     // SIZE goes in one write with the connection's setup (when still to do) and the EPSV
     // of the transfer: see `Connection::exec_before_transfer`.
-    let expected = if settings.verify == Verify::None && !settings.resume {
+    let expected = if settings.verify == Verify::None && !settings.resume && settings.part.is_none()
+    {
         None
     } else {
         proof::expected(conn, remote, settings.moving)?
@@ -72,8 +73,9 @@ fn name_of(path: &Path) -> String {
         .unwrap_or_else(|| "download".into())
 }
 
-/// A fresh download into a temporary file, renamed over `target` once proven.
-fn atomic(
+/// A fresh download into a temporary file, renamed over `target` once proven. A transient
+/// failure, when a retry follows, keeps the temporary file for it ([`Settings::part`]).
+pub(super) fn atomic(
     conn: &mut Connection,
     remote: &RemotePath,
     target: &Dest,
@@ -87,14 +89,31 @@ fn atomic(
         _ => None,
     };
     let mut part = local::new_part(dest, replaces)?;
-    let moved = fetch_proven(
+    let fetched = fetch_proven(
         conn,
         remote,
         Sink::File(part.as_file_mut()),
         dest,
         expected,
         settings,
-    )?;
+    );
+    let moved = match fetched {
+        Ok(m) => m,
+        Err(e) if e.transient() => {
+            // Kept for a retry, or, when every byte arrived and only the final reply was
+            // lost, to be proven on a new login.
+            let len = part.as_file().metadata().ok().map(|m| m.len());
+            let whole = expected.is_some() && len == expected;
+            if settings.keep_part || whole {
+                if let Ok((_, path)) = part.keep() {
+                    settings.part_whole = whole;
+                    settings.part = Some(path);
+                }
+            }
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     local::keep_nature(part.as_file(), replaces);
     if settings.moving {
         part.as_file()
@@ -113,7 +132,7 @@ fn atomic(
 }
 
 /// `cp -c` onto an existing file: continue it, call it complete, or start over.
-fn resume(
+pub(super) fn resume(
     conn: &mut Connection,
     remote: &RemotePath,
     dest: &Path,
@@ -150,7 +169,7 @@ fn resume(
     }
     // Same size, not older: equal only if the content says so.
     match proof::same_content(conn, remote, dest, have, settings.verify)? {
-        Some((true, algo)) => {
+        Some((true, algo, digest)) => {
             notices.push(format!(
                 "{shown} is already complete ({size} bytes, the server's {} matches); nothing to transfer",
                 algo.name()
@@ -160,11 +179,13 @@ fn resume(
                 already_complete: true,
                 size_checked: true,
                 hash_checked: true,
+                hash: Some(algo),
                 proven: true,
+                digest: Some((algo, digest)),
                 ..Moved::default()
             });
         }
-        Some((false, algo)) => {
+        Some((false, algo, _)) => {
             notices.push(format!(
                 "{shown} has the remote file's size but not its content (the server's {} differs): downloading it again",
                 algo.name()
@@ -251,7 +272,7 @@ fn in_place(
         other => other?,
     };
     check_size(offset + total, expected, dest)?;
-    let hash_checked = match (plan, hasher) {
+    let digest = match (plan, hasher) {
         (Some(plan), Some(h)) => {
             match proof::check_hash(conn, remote, plan, h.finish(), settings.verify) {
                 Ok(proven) => proven,
@@ -276,7 +297,7 @@ fn in_place(
             } else {
                 "verified by size"
             });
-            false
+            None
         }
     };
     if settings.moving {
@@ -286,8 +307,11 @@ fn in_place(
         bytes: total,
         size_checked: expected.is_some(),
         resumed_from: offset,
-        hash_checked,
+        hash_checked: digest.is_some(),
+        hash: digest.as_ref().map(|(algo, _)| *algo),
         proven: true,
+        digest,
+        reply: settings.reply,
         ..Moved::default()
     })
 }
@@ -343,17 +367,20 @@ fn fetch_proven(
         conn.transcript_mut()
             .note(&format!("verified by size ({total} bytes)"));
     }
-    let hash_checked = match (plan, hasher) {
+    let digest = match (plan, hasher) {
         (Some(plan), Some(h)) => {
             proof::check_hash(conn, remote, plan, h.finish(), settings.verify)?
         }
-        _ => false,
+        _ => None,
     };
     Ok(Moved {
         bytes: total,
         size_checked: expected.is_some(),
-        hash_checked,
+        hash_checked: digest.is_some(),
+        hash: digest.as_ref().map(|(algo, _)| *algo),
         proven: true,
+        digest,
+        reply: settings.reply,
         ..Moved::default()
     })
 }
@@ -369,7 +396,7 @@ fn check_size(total: u64, expected: Option<u64>, dest: &Path) -> Result<()> {
 }
 
 /// `-p` for a download: the local file gets the remote file's MDTM.
-fn keep_remote_time(
+pub(super) fn keep_remote_time(
     conn: &mut Connection,
     remote: &RemotePath,
     dest: &Path,

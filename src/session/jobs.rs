@@ -19,7 +19,7 @@ use crate::remote_path::RemotePath;
 
 use super::local::Snapshot;
 use super::transfer::{Bars, Moved, Notices, Policy, Progress, Settings};
-use super::{download, upload};
+use super::{retry, segments, upload};
 
 /// One file to move.
 #[derive(Debug, Clone)]
@@ -65,11 +65,28 @@ pub struct Outcome {
     pub size_checked: usize,
     /// Files the server's hash proved.
     pub hash_checked: usize,
+    /// The hash that proved them (the last one used, when several servers differ).
+    pub hash: Option<crate::verify::Algo>,
+    /// Files already complete at the destination (nothing moved).
+    pub already_complete: usize,
     /// Failures, with the file each concerns.
     pub failures: Vec<(String, Error)>,
     /// Notices to show (resume decisions, back-off).
     pub notices: Notices,
     /// How long it took.
+    pub elapsed: Duration,
+    /// Each file confirmed, with what its transfer moved and proved, in the order done.
+    pub done: Vec<Done>,
+}
+
+/// One file a multi-file run confirmed.
+#[derive(Debug, Clone)]
+pub struct Done {
+    /// The file.
+    pub job: Job,
+    /// What moved and how it was proven.
+    pub moved: Moved,
+    /// How long its transfer took.
     pub elapsed: Duration,
 }
 
@@ -111,21 +128,10 @@ impl Outcome {
     }
 }
 
-/// `1234567` → `1.2 MiB`.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
-}
+pub use super::transfer::human_bytes;
+
+/// Between the files of a run, a control connection silent this long gets a NOOP first.
+pub const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
 
 /// Copies one file; for `mv`, then deletes its source through [`copy_then_delete`].
 pub fn run_one(
@@ -135,11 +141,20 @@ pub fn run_one(
     policy: &Policy,
     notices: &mut Notices,
 ) -> Result<Moved> {
+    let start = Instant::now();
     let mut settings = Settings::new(progress, policy, job.delete_source);
-    if job.delete_source {
-        return copy_then_delete(conn, job, &mut settings, notices);
-    }
-    copy(conn, job, &mut settings, notices)
+    let moved = if job.delete_source {
+        copy_then_delete(conn, job, &mut settings, notices)
+    } else {
+        retry::attempts(conn, &mut settings, notices, |conn, settings, notices| {
+            copy(conn, job, settings, notices)
+        })
+    };
+    moved.map(|m| Moved {
+        reply: m.reply.or(settings.reply),
+        elapsed: start.elapsed(),
+        ..m
+    })
 }
 
 fn copy(
@@ -148,8 +163,10 @@ fn copy(
     settings: &mut Settings,
     notices: &mut Notices,
 ) -> Result<Moved> {
-    if job.download {
-        download::download(conn, &job.remote, &job.local, settings, notices)
+    if job.download && settings.segments > 1 {
+        segments::download(conn, &job.remote, &job.local, settings, notices)
+    } else if job.download {
+        retry::download(conn, &job.remote, &job.local, settings, notices)
     } else {
         upload::upload(conn, &job.local, &job.remote, settings, notices)
     }
@@ -173,14 +190,16 @@ pub fn copy_then_delete(
     } else {
         Some(Snapshot::of(&job.local)?)
     };
-    let moved = copy(conn, job, settings, notices)?;
+    let moved = retry::attempts(conn, settings, notices, |conn, settings, notices| {
+        copy(conn, job, settings, notices)
+    })?;
     if !moved.proven {
         return Err(Error::not_confirmed(
             "the copy was not proven in this run; the source is kept",
         ));
     }
     if job.download {
-        super::ops::delete(conn, &job.remote)
+        retry::delete_source(conn, settings, &job.remote)
             .map_err(|e| e.context("copied, but deleting the source"))?;
     } else {
         if before != Some(Snapshot::of(&job.local)?) {
@@ -268,16 +287,25 @@ fn folds_case(dir: &std::path::Path) -> bool {
     dir.join(name).exists()
 }
 
-fn record(outcome: &mut Outcome, job: &Job, result: Result<Moved>) {
+fn record(outcome: &mut Outcome, job: &Job, result: Result<Moved>, elapsed: Duration) {
     match result {
         Ok(m) => {
             outcome.files += 1;
             outcome.bytes += m.bytes;
+            if m.already_complete {
+                outcome.already_complete += 1;
+            }
             if m.hash_checked {
                 outcome.hash_checked += 1;
+                outcome.hash = m.hash.or(outcome.hash);
             } else if m.size_checked {
                 outcome.size_checked += 1;
             }
+            outcome.done.push(Done {
+                job: job.clone(),
+                moved: m,
+                elapsed,
+            });
         }
         Err(e) => outcome.failures.push((job.shown(), e)),
     }
@@ -297,14 +325,16 @@ pub fn run_sequential(
     let (jobs, doubles) = one_job_per_destination(jobs.to_vec());
     outcome.failures.extend(doubles);
     for (i, job) in jobs.iter().enumerate() {
+        conn.keep_alive_if_idle(KEEPALIVE_IDLE);
         let mut bar = bars.for_file();
+        let began = Instant::now();
         let result = run_one(conn, job, &mut *bar, policy, &mut outcome.notices);
         let fatal = result
             .as_ref()
             .err()
-            .filter(|e| matches!(e.kind(), Kind::Interrupted | Kind::Connection))
+            .filter(|e| matches!(e.kind(), Kind::Interrupted | Kind::Connection) || disk_full(e))
             .map(not_done);
-        record(&mut outcome, job, result);
+        record(&mut outcome, job, result, began.elapsed());
         if let Some(reason) = fatal {
             for rest in &jobs[i + 1..] {
                 outcome.failures.push((rest.shown(), reason()));
@@ -314,6 +344,12 @@ pub fn run_sequential(
     }
     outcome.elapsed = start.elapsed();
     outcome
+}
+
+/// A server out of storage (452): every further file would fail the same way, so the run
+/// stops (never retried either: [`Error::transient`]).
+fn disk_full(e: &Error) -> bool {
+    e.code() == Some(452)
 }
 
 /// The failure of a file that was never started because of `cause`.
@@ -375,18 +411,23 @@ fn work(
     queue: &Mutex<VecDeque<Job>>,
     shared: &Mutex<Outcome>,
     cancel: &std::sync::atomic::AtomicBool,
+    full: &std::sync::atomic::AtomicBool,
     bars: &dyn Bars,
     policy: &Policy,
 ) -> WorkerEnd {
     loop {
-        if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+        if cancel.load(std::sync::atomic::Ordering::SeqCst)
+            || full.load(std::sync::atomic::Ordering::SeqCst)
+        {
             return WorkerEnd::Done;
         }
         let Some(job) = lock(queue).pop_front() else {
             return WorkerEnd::Done;
         };
+        conn.keep_alive_if_idle(KEEPALIVE_IDLE);
         let mut bar = bars.for_file();
         let mut notices = Vec::new();
+        let began = Instant::now();
         // A panic in one file's transfer fails that file, not the run.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             run_one(conn, &job, &mut *bar, policy, &mut notices)
@@ -409,11 +450,15 @@ fn work(
                 lock(queue).push_back(job);
                 return WorkerEnd::Lost(e);
             }
-            Err(e) if e.kind() == Kind::Connection => {
-                record(&mut out, &job, Err(e.clone()));
+            Err(e) if e.kind() == Kind::Connection || disk_full(&e) => {
+                if disk_full(&e) {
+                    // A server out of space (452) stops the run: no worker takes another file.
+                    full.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+                record(&mut out, &job, Err(e.clone()), began.elapsed());
                 return WorkerEnd::Lost(e);
             }
-            result => record(&mut out, &job, result),
+            result => record(&mut out, &job, result, began.elapsed()),
         }
     }
 }
@@ -440,24 +485,27 @@ pub fn run_parallel(
         ..Outcome::default()
     });
     let workers = logins.started + usize::from(own.is_some());
+    let full = std::sync::atomic::AtomicBool::new(false);
     let mut login_errors = Vec::new();
     let mut lost = Vec::new();
     std::thread::scope(|scope| {
-        let (queue, shared) = (&queue, &shared);
+        let (queue, shared, full) = (&queue, &shared, &full);
         let mut handles = Vec::new();
         if let Some(conn) = own {
-            handles.push(scope.spawn(move || work(conn, queue, shared, cancel, bars, policy)));
+            handles
+                .push(scope.spawn(move || work(conn, queue, shared, cancel, full, bars, policy)));
         }
         let mut pending = logins.started;
         while pending > 0
             && !cancel.load(std::sync::atomic::Ordering::SeqCst)
+            && !full.load(std::sync::atomic::Ordering::SeqCst)
             && !lock(queue).is_empty()
         {
             match logins.rx.recv_timeout(Duration::from_millis(50)) {
                 Ok(Ok(mut conn)) => {
                     pending -= 1;
                     handles.push(scope.spawn(move || {
-                        let end = work(&mut conn, queue, shared, cancel, bars, policy);
+                        let end = work(&mut conn, queue, shared, cancel, full, bars, policy);
                         conn.quit();
                         end
                     }));

@@ -122,7 +122,7 @@ fn fetch_here(conn: &mut Connection, arg: Option<Arg>, want: Want) -> Result<Vec
         match listing(conn, &Command::Mlsd(arg.clone()), &mut bytes) {
             Ok(_) => {
                 conn.set_mlsd_supported(true);
-                return Ok(String::from_utf8_lossy(&bytes)
+                return Ok(crate::text::decode_wire(&bytes)
                     .lines()
                     .filter_map(parse_mlsd_line)
                     .collect());
@@ -142,7 +142,7 @@ fn fetch_here(conn: &mut Connection, arg: Option<Arg>, want: Want) -> Result<Vec
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64),
     );
-    Ok(String::from_utf8_lossy(&bytes)
+    Ok(crate::text::decode_wire(&bytes)
         .lines()
         .filter_map(parse_list_line)
         .map(|mut e| {
@@ -201,24 +201,28 @@ fn go_back(conn: &mut Connection, restore: Option<&RemotePath>) -> Result<()> {
     Ok(())
 }
 
-/// One entry as a JSON object on one line (name, type, size, modified, permissions).
+/// One entry as a JSON object on one line (name, type, size, modified, permissions; and
+/// `name_bytes`, the name's bytes in hex, when they are not UTF-8).
 pub fn to_json(e: &Entry) -> String {
     use crate::ftp::list::Kind as K;
-    use crate::text::json_string;
     let kind = match e.kind {
         K::File => "file",
         K::Dir => "dir",
         K::Link => "link",
         K::Unknown => "unknown",
     };
-    let opt = |v: &Option<String>| v.as_deref().map_or("null".to_string(), json_string);
-    format!(
-        "{{\"name\":{},\"type\":\"{kind}\",\"size\":{},\"modified\":{},\"permissions\":{}}}",
-        json_string(&e.name),
-        e.size.map_or("null".to_string(), |s| s.to_string()),
-        opt(&e.modified),
-        opt(&e.perms),
-    )
+    let named = crate::text::JsonObject::new().str("name", &e.name);
+    // The exact bytes, for a name that is not UTF-8 (`name` has them escaped).
+    let named = match crate::text::hex_bytes(&e.name) {
+        Some(hex) => named.str("name_bytes", &hex),
+        None => named,
+    };
+    named
+        .str("type", kind)
+        .num("size", e.size)
+        .opt_str("modified", e.modified.as_deref())
+        .opt_str("permissions", e.perms.as_deref())
+        .finish()
 }
 
 /// Runs LIST for `path` (the working directory when empty) and writes the server's lines

@@ -5,6 +5,8 @@
 //! - [`transfer`]: the policy, the settings and the result of a transfer; the byte pumps.
 //! - [`download`], [`upload`]: one file each way, atomic and proven.
 //! - [`proof`]: SIZE read strictly, the server's hash, MDTM.
+//! - [`segments`]: one large download as N ranges over N connections.
+//! - [`retry`]: transient failures tried again, resuming what the failed attempt kept.
 //! - [`local`]: the local side (destination kinds, temporary files, permissions, syncing).
 //! - [`ops`]: mkdir, rmdir, delete, rename, cwd, pwd.
 //! - [`credentials`]: netrc and a prompter handed in from the front end.
@@ -12,6 +14,7 @@
 //! - [`jobs`]: one or many files, on one connection or `-j N`, and the one
 //!   copy-then-delete every move goes through.
 //! - [`mirror`]: a destination tree made to hold what a source tree holds.
+//! - [`tree`]: `rm -r`, `ls -R`, `du` over mirror's walk.
 
 pub mod credentials;
 pub mod download;
@@ -22,7 +25,10 @@ pub mod mirror;
 pub mod ops;
 pub mod plan;
 pub mod proof;
+pub mod retry;
+pub mod segments;
 pub mod transfer;
+pub mod tree;
 pub mod upload;
 
 use crate::error::{Error, Result};

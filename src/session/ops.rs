@@ -8,9 +8,9 @@ use crate::ftp::connection::Connection;
 use crate::ftp::reply::parse_pwd;
 use crate::remote_path::RemotePath;
 
-/// MKD.
-pub fn mkdir(conn: &mut Connection, path: &RemotePath) -> Result<()> {
-    conn.exec_ok(&Command::Mkd(Arg::from(path))).map(|_| ())
+/// MKD; the reply code (257).
+pub fn mkdir(conn: &mut Connection, path: &RemotePath) -> Result<u16> {
+    conn.exec_ok(&Command::Mkd(Arg::from(path))).map(|r| r.code)
 }
 
 /// MKD where the directory may already exist: a refusal is not an error (a real problem
@@ -19,25 +19,69 @@ pub fn mkdir_if_missing(conn: &mut Connection, path: &RemotePath) -> Result<()> 
     conn.exec(&Command::Mkd(Arg::from(path))).map(|_| ())
 }
 
-/// RMD.
-pub fn rmdir(conn: &mut Connection, path: &RemotePath) -> Result<()> {
-    conn.exec_ok(&Command::Rmd(Arg::from(path))).map(|_| ())
+/// `mkdir -p`: makes `path` and any missing parents; directories that exist are fine.
+/// Robust when another client makes the same directory at the same moment (curl#968): an
+/// MKD refused (550, 521) is followed by a probe, and a directory there is success. The
+/// common cases cost one MKD (parents there) or one MKD and the probe (all there).
+/// Returns how many directories this call made.
+pub fn mkdir_p(
+    conn: &mut Connection,
+    path: &RemotePath,
+    restore: Option<&RemotePath>,
+) -> Result<usize> {
+    let trimmed = RemotePath::new(path.trim_end_matches('/'))?;
+    if matches!(trimmed.as_str(), "" | "." | "~") {
+        // The root, the working or the login directory: there already.
+        return Ok(0);
+    }
+    let reply = conn.exec(&Command::Mkd(Arg::from(&trimmed)))?;
+    if reply.is_completion() {
+        return Ok(1);
+    }
+    let refused = Error::refused(reply.code, reply.text()).context(format!("mkdir {trimmed}"));
+    if reply.code < 500 && reply.code != 450 {
+        // A 4xx other than "unavailable" is transient: not a reason to probe.
+        return Err(refused);
+    }
+    if is_dir(conn, &trimmed, restore)? {
+        return Ok(0);
+    }
+    // Missing parents: make them (each as robustly), then this one once more.
+    let parent = trimmed.parent();
+    if !trimmed.contains('/') || matches!(parent.as_str(), "/" | "~") {
+        return Err(refused);
+    }
+    let made = mkdir_p(conn, &parent, restore)?;
+    let again = conn.exec(&Command::Mkd(Arg::from(&trimmed)))?;
+    if again.is_completion() {
+        return Ok(made + 1);
+    }
+    if is_dir(conn, &trimmed, restore)? {
+        return Ok(made);
+    }
+    Err(Error::refused(again.code, again.text()).context(format!("mkdir {trimmed}")))
 }
 
-/// DELE.
-pub fn delete(conn: &mut Connection, path: &RemotePath) -> Result<()> {
-    conn.exec_ok(&Command::Dele(Arg::from(path))).map(|_| ())
+/// RMD; the reply code (250).
+pub fn rmdir(conn: &mut Connection, path: &RemotePath) -> Result<u16> {
+    conn.exec_ok(&Command::Rmd(Arg::from(path))).map(|r| r.code)
+}
+
+/// DELE; the reply code (250).
+pub fn delete(conn: &mut Connection, path: &RemotePath) -> Result<u16> {
+    conn.exec_ok(&Command::Dele(Arg::from(path)))
+        .map(|r| r.code)
 }
 
 /// RNFR then RNTO: a rename inside the server. RNFR must answer 350 (anything else means
-/// the server is not waiting for RNTO, which is then not sent).
-pub fn rename(conn: &mut Connection, from: &RemotePath, to: &RemotePath) -> Result<()> {
+/// the server is not waiting for RNTO, which is then not sent). The RNTO reply's code.
+pub fn rename(conn: &mut Connection, from: &RemotePath, to: &RemotePath) -> Result<u16> {
     let (from, to) = (Arg::from(from), Arg::from(to));
     let reply = conn.exec(&Command::Rnfr(from))?;
     if reply.code != 350 {
         return Err(Error::refused(reply.code, reply.text()));
     }
-    conn.exec_ok(&Command::Rnto(to)).map(|_| ())
+    conn.exec_ok(&Command::Rnto(to)).map(|r| r.code)
 }
 
 /// CWD.
@@ -76,13 +120,19 @@ pub fn is_dir(
 
 /// `SITE CHMOD MODE PATH`; `mode` must be 3 or 4 octal digits.
 pub fn chmod(conn: &mut Connection, mode: &str, path: &RemotePath) -> Result<()> {
+    check_mode(mode)?;
+    conn.exec_ok(&Command::SiteChmod(mode.to_string(), Arg::from(path)))
+        .map(|_| ())
+}
+
+/// Refuses a mode that is not 3 or 4 octal digits.
+pub fn check_mode(mode: &str) -> Result<()> {
     if !(3..=4).contains(&mode.len()) || !mode.chars().all(|c| ('0'..='7').contains(&c)) {
         return Err(Error::usage(format!(
             "chmod: '{mode}' is not an octal mode such as 644 or 0755"
         )));
     }
-    conn.exec_ok(&Command::SiteChmod(mode.to_string(), Arg::from(path)))
-        .map(|_| ())
+    Ok(())
 }
 
 /// SIZE of a remote file, in bytes.

@@ -119,13 +119,13 @@ pub fn walk_remote(
             EntryKind::File => plan.jobs.push(Job {
                 download: true,
                 remote: path,
-                local: local.join(name),
+                local: local.join(crate::text::to_os(name)),
                 delete_source,
             }),
             EntryKind::Dir => walk_remote(
                 conn,
                 &path,
-                &local.join(name),
+                &local.join(crate::text::to_os(name)),
                 depth + 1,
                 delete_source,
                 restore,
@@ -176,13 +176,8 @@ pub fn walk_local(
             ));
         }
         let path = e.path();
-        let Some(name) = e.file_name().to_str().map(String::from) else {
-            plan.warnings.push(format!(
-                "skipping a name that is not UTF-8: {}",
-                path.display()
-            ));
-            continue;
-        };
+        // A name that is not UTF-8 goes to the server as its bytes.
+        let name = crate::text::from_os(&e.file_name());
         let Ok(target) = remote.join(&name) else {
             plan.warnings.push(format!(
                 "skipping a name with CR, LF or NUL: {}",

@@ -17,7 +17,7 @@ use crate::verify::{PipedHasher as Hasher, Verify};
 pub const CHUNK: usize = 256 * 1024;
 
 /// What a transfer did, and what it proved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Moved {
     /// Bytes transferred by this call (not counting what a resume kept).
     pub bytes: u64,
@@ -29,11 +29,19 @@ pub struct Moved {
     pub already_complete: bool,
     /// True when the server's hash of the whole file matched ours.
     pub hash_checked: bool,
+    /// The hash that matched, when `hash_checked`.
+    pub hash: Option<crate::verify::Algo>,
+    /// How long the copy took (set where a job is run, in `jobs`).
+    pub elapsed: std::time::Duration,
     /// True when this run proved that the destination holds the source's bytes: a transfer
     /// the server confirmed now (and every check the server allows passed), or content
     /// shown equal by the server's hash. A destination judged complete only by its size
     /// and time is not proven, and `mv` never deletes a source on it.
     pub proven: bool,
+    /// The hash the server's own matched, and its digest (lowercase hex), when a hash proved it.
+    pub digest: Option<(crate::verify::Algo, String)>,
+    /// The code of the server's final reply to the transfer (226, 250), when data moved.
+    pub reply: Option<u16>,
 }
 
 /// Follows a transfer's progress (the edge draws it; tests ignore it).
@@ -63,6 +71,47 @@ impl Bars for Quiet {
     }
 }
 
+/// A way to log in to the transfer's server again (a retry after a lost connection, the
+/// extra connections of a segmented download), in the directory the paths are relative to.
+#[derive(Clone)]
+pub struct Login(pub Arc<dyn Fn() -> Result<Connection> + Send + Sync>);
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Login")
+    }
+}
+
+/// `--retry N` and `--retry-delay SECS`: how often a transient failure is tried again, and
+/// the first wait (doubled each time, at most [`MAX_RETRY_DELAY`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retry {
+    /// Attempts after the first.
+    pub times: u32,
+    /// The wait before the first retry.
+    pub delay: std::time::Duration,
+}
+
+/// The longest wait between two attempts.
+pub const MAX_RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Default for Retry {
+    fn default() -> Retry {
+        Retry {
+            times: 0,
+            delay: std::time::Duration::from_secs(1),
+        }
+    }
+}
+
+impl Retry {
+    /// The wait before retry number `n` (1-based): delay, 2·delay, 4·delay…, capped.
+    pub fn wait(&self, n: u32) -> std::time::Duration {
+        let factor = 1u32 << n.saturating_sub(1).min(16);
+        self.delay.saturating_mul(factor).min(MAX_RETRY_DELAY)
+    }
+}
+
 /// The choices a transfer command makes once for all its files.
 #[derive(Clone, Debug, Default)]
 pub struct Policy {
@@ -76,6 +125,14 @@ pub struct Policy {
     pub limiter: Option<Arc<Limiter>>,
     /// `--inplace`: an upload writes the final name directly (no temporary name + rename).
     pub inplace: bool,
+    /// `--retry`: transient failures tried again, resuming.
+    pub retry: Retry,
+    /// Logging in again (retries, segments); None where the caller cannot.
+    pub login: Option<Login>,
+    /// `--segments N`: a download fetched as N ranges over N connections (1: one stream).
+    pub segments: usize,
+    /// Files at least this large are segmented (0: every file a single-file copy names).
+    pub segment_threshold: u64,
 }
 
 /// How one transfer runs.
@@ -98,6 +155,24 @@ pub struct Settings<'a> {
     /// Set by `upload` while it stores a temporary file: RNFR of it may go in the same
     /// write as its SIZE proof.
     pub rnfr_with_proof: bool,
+    /// The code of the server's final reply to the last transfer command (set by the pumps).
+    pub reply: Option<u16>,
+    /// A failure keeps what was transferred so far (a retry follows).
+    pub keep_part: bool,
+    /// This attempt follows a failed one: continue what it kept.
+    pub retrying: bool,
+    /// The local temporary file a failed download attempt kept.
+    pub part: Option<std::path::PathBuf>,
+    /// That file holds as many bytes as the server announced.
+    pub part_whole: bool,
+    /// `--retry`.
+    pub retry: Retry,
+    /// Logging in again.
+    pub login: Option<Login>,
+    /// `--segments N`.
+    pub segments: usize,
+    /// Files at least this large are segmented.
+    pub segment_threshold: u64,
 }
 
 impl<'a> Settings<'a> {
@@ -112,11 +187,36 @@ impl<'a> Settings<'a> {
             inplace: policy.inplace,
             moving,
             rnfr_with_proof: false,
+            reply: None,
+            keep_part: false,
+            retrying: false,
+            part: None,
+            part_whole: false,
+            retry: policy.retry,
+            login: policy.login.clone(),
+            segments: policy.segments,
+            segment_threshold: policy.segment_threshold,
         }
     }
 
     fn chunk(&self) -> usize {
         self.limiter.as_ref().map_or(CHUNK, |l| l.chunk(CHUNK))
+    }
+}
+
+/// `1234567` → `1.2 MiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
     }
 }
 
@@ -191,7 +291,7 @@ pub fn receive(
                 }
                 Ok(total) => {
                     let early = data.finish_download();
-                    conn.finish_data(early, total)?;
+                    settings.reply = Some(conn.finish_data(early, total)?.code);
                     Ok(total)
                 }
                 Err(e) => {
@@ -233,7 +333,7 @@ pub fn receive(
     }
     let _ = file.flush();
     let early = data.finish_download();
-    conn.finish_data(early, total)?;
+    settings.reply = Some(conn.finish_data(early, total)?.code);
     Ok(total)
 }
 
@@ -277,7 +377,7 @@ pub fn send(
     };
     match closed {
         Ok(early) => {
-            conn.finish_data(early, total)?;
+            settings.reply = Some(conn.finish_data(early, total)?.code);
             Ok(total)
         }
         // Ctrl-C, a local read error, or a server that stopped reading the data (a stall

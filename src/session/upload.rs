@@ -64,6 +64,8 @@ pub fn upload(
                 "the part uploaded so far is kept as {part}; the same command with -c continues it"
             )));
         }
+        // A retry follows: it continues the part (APPE, or REST + STOR).
+        Err(e) if settings.keep_part && e.transient() => return Err(e),
         Err(e) => return Err(failed_with_part(conn, &part, e)),
     };
     rename_into_place(conn, &part, remote, rnfr, notices)?;
@@ -103,9 +105,11 @@ pub fn upload_from(
         );
         settings.progress.end();
         let total = sent?;
+        let reply = settings.reply;
         prove_stored(conn, &part, total, plan.zip(hasher), settings.verify, false).map(
             |(proof, _)| Moved {
                 bytes: total,
+                reply,
                 ..proof
             },
         )
@@ -148,18 +152,20 @@ fn already_there(
         ..Moved::default()
     };
     match proof::same_content(conn, remote, src, local_len, settings.verify)? {
-        Some((true, algo)) => {
+        Some((true, algo, digest)) => {
             notices.push(format!(
                 "{remote} is already complete ({local_len} bytes, the server's {} matches); nothing to transfer",
                 algo.name()
             ));
             Ok(Some(Moved {
                 hash_checked: true,
+                hash: Some(algo),
                 proven: true,
+                digest: Some((algo, digest)),
                 ..complete
             }))
         }
-        Some((false, algo)) => {
+        Some((false, algo, _)) => {
             notices.push(format!(
                 "{remote} has the size of {} but not its content (the server's {} differs): uploading it again",
                 src.display(),
@@ -198,7 +204,7 @@ fn store(
 ) -> Result<(Moved, Option<Reply>)> {
     let arg = Arg::from(path);
     let mut offset = 0;
-    if settings.resume {
+    if settings.resume || settings.retrying {
         if let SizeAnswer::Known(have) = proof::size(conn, path)? {
             offset = plan_resume(conn, src, path, have, local_len, notices)?;
         }
@@ -268,6 +274,7 @@ fn store(
         )));
     }
     let rnfr = settings.rnfr_with_proof;
+    let reply = settings.reply;
     prove_stored(
         conn,
         path,
@@ -280,6 +287,7 @@ fn store(
         let moved = Moved {
             bytes: total,
             resumed_from: offset,
+            reply,
             ..proof
         };
         (moved, rnfr)
@@ -314,14 +322,16 @@ fn prove_stored(
         conn.transcript_mut()
             .note(&format!("verified by size ({len} bytes)"));
     }
-    let hash_checked = match hashed {
+    let digest = match hashed {
         Some((plan, h)) => proof::check_hash(conn, path, plan, h.finish(), verify)?,
-        None => false,
+        None => None,
     };
     let moved = Moved {
         size_checked,
-        hash_checked,
+        hash_checked: digest.is_some(),
+        hash: digest.as_ref().map(|(algo, _)| *algo),
         proven: true,
+        digest,
         ..Moved::default()
     };
     Ok((moved, rnfr_reply))
@@ -405,7 +415,7 @@ fn rename_into_place(
 /// RNFR/RNTO; Ok(Some(refusal)) when the server said no.
 fn rename(conn: &mut Connection, from: &RemotePath, to: &RemotePath) -> Result<Option<Error>> {
     match super::ops::rename(conn, from, to) {
-        Ok(()) => Ok(None),
+        Ok(_) => Ok(None),
         Err(e) if e.kind() == Kind::Refused => Ok(Some(e)),
         Err(e) => Err(e),
     }
@@ -452,21 +462,29 @@ fn keep_time(
     };
     let stamp = crate::ftp::time::format_ftp_time(secs);
     let arg = Arg::from(remote);
-    let reply = conn.exec(&Command::Mfmt(stamp.clone(), arg.clone()))?;
-    if reply.is_completion() {
-        return Ok(());
+    // Each way in turn; one the server does not implement is not tried again on this
+    // connection (a mirror of vsftpd would otherwise send three commands a file).
+    let ways: [(&'static str, Command); 3] = [
+        ("MFMT", Command::Mfmt(stamp.clone(), arg.clone())),
+        ("SITE UTIME", Command::SiteUtime(arg.clone(), stamp.clone())),
+        ("MDTM with a time", Command::MdtmSet(stamp, arg)),
+    ];
+    for (verb, cmd) in ways {
+        if conn.unsupported.contains(&verb) {
+            continue;
+        }
+        let reply = conn.exec(&cmd)?;
+        if reply.is_completion() {
+            return Ok(());
+        }
+        if matches!(reply.code, 500 | 502 | 504) {
+            conn.unsupported.push(verb);
+        }
     }
-    let reply = conn.exec(&Command::SiteUtime(arg.clone(), stamp.clone()))?;
-    if reply.is_completion() {
-        return Ok(());
-    }
-    let reply = conn.exec(&Command::MdtmSet(stamp, arg))?;
-    if !reply.is_completion() {
-        push_once(
-            notices,
-            "the server cannot set modification times (no MFMT, SITE UTIME or MDTM with a time); times not kept",
-        );
-    }
+    push_once(
+        notices,
+        "the server cannot set modification times (no MFMT, SITE UTIME or MDTM with a time); times not kept",
+    );
     Ok(())
 }
 

@@ -205,6 +205,8 @@ struct Options {
 pub struct FakeServer {
     steps: Vec<Step>,
     opts: Options,
+    /// The script of the next control connection (a client that logs in again).
+    next: Option<Box<FakeServer>>,
 }
 
 impl FakeServer {
@@ -353,6 +355,19 @@ impl FakeServer {
         })
     }
 
+    /// After this script's connection ends, accept one more control connection and play
+    /// `script` on it (a client that logs in again: a retry, a second connection).
+    pub fn then(mut self, script: FakeServer) -> Self {
+        match &mut self.next {
+            Some(next) => {
+                let chained = std::mem::take(next.as_mut()).then(script);
+                self.next = Some(Box::new(chained));
+            }
+            None => self.next = Some(Box::new(script)),
+        }
+        self
+    }
+
     /// Bind 127.0.0.1:0 and play the script in a thread.
     pub fn start(self) -> Running {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
@@ -433,14 +448,33 @@ impl Drop for Running {
 /// The server thread: accept, play, drain, report.
 fn serve(listener: TcpListener, script: FakeServer, stop: &AtomicBool) -> Transcript {
     let mut transcript = Transcript::default();
-    let control = match accept(&listener, ACCEPT_TIMEOUT, stop) {
+    let mut script = Some(script);
+    while let Some(mut one) = script.take() {
+        script = one.next.take().map(|b| *b);
+        let before = transcript.connections;
+        transcript = serve_one(&listener, one, stop, transcript);
+        if transcript.connections == before {
+            break;
+        }
+    }
+    transcript
+}
+
+/// Accepts one control connection and plays `script` on it, adding to `transcript`.
+fn serve_one(
+    listener: &TcpListener,
+    script: FakeServer,
+    stop: &AtomicBool,
+    mut transcript: Transcript,
+) -> Transcript {
+    let control = match accept(listener, ACCEPT_TIMEOUT, stop) {
         Ok(stream) => stream,
         Err(e) => {
             transcript.problems.push(format!("control connection: {e}"));
             return transcript;
         }
     };
-    transcript.connections = 1;
+    transcript.connections += 1;
     let writer = match control.try_clone() {
         Ok(writer) => writer,
         Err(e) => {

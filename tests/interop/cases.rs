@@ -256,6 +256,30 @@ pub fn cp_binary_exact_both_ways(kind: Kind) {
     );
 }
 
+/// `cp --segments 4` and `mv --segments 3`: ranges over several connections, each ended
+/// with ABOR at its end (every server's ABOR handling), byte-exact; the move deletes its
+/// source after the whole-file proof.
+pub fn cp_segments_byte_exact(kind: Kind) {
+    let f = Fixture::new(kind);
+    let data: Vec<u8> = (0..(4 * 1024 * 1024 + 4321usize))
+        .map(|i| (i * 31 + i / 4099) as u8)
+        .collect();
+    f.seed("/seg.bin", &data);
+    let down = f.lpath("seg.bin");
+    f.ftp(&["cp", "--segments", "4", &f.url("/seg.bin"), &f.s(&down)])
+        .ok();
+    assert_file(&down, &data, &f.ctx("cp --segments 4"));
+    let moved = f.lpath("moved.bin");
+    f.ftp(&["mv", "--segments", "3", &f.url("/seg.bin"), &f.s(&moved)])
+        .ok();
+    assert_file(&moved, &data, &f.ctx("mv --segments 3"));
+    assert!(
+        !f.spath("/seg.bin").exists(),
+        "{}",
+        f.ctx("mv --segments deletes its source")
+    );
+}
+
 pub fn cp_empty_file_both_ways(kind: Kind) {
     let f = Fixture::new(kind);
     let src = f.lwrite("empty.bin", b"");
@@ -639,4 +663,49 @@ mkdir after
         b"data",
         &f.ctx("batch: local file kept"),
     );
+}
+
+/// The commands people reach for, in one session on each server: `cat`, `chmod` (and
+/// `-R`), `quote`, `lls`, `mget -O`, `user` (logging in again), `status`, `!`.
+pub fn shell_commands_people_reach_for(kind: Kind) {
+    let f = Fixture::new(kind);
+    f.seed("/notes.txt", b"notes for the interop suite\n");
+    f.seed("/a.txt", b"aaa");
+    f.seed("/tree/sub/deep.txt", b"deep");
+    f.lwrite("here-locally.txt", b"l");
+    let mode = |p: &str| fs::metadata(f.spath(p)).unwrap().permissions().mode() & 0o777;
+    let script = format!(
+        "\
+cat notes.txt
+chmod 600 notes.txt
+chmod -R 750 tree
+quote NOOP
+lls
+lmkdir got
+mget -O got *.txt
+user {user} {PASSWORD}
+status
+!echo bang > bang.txt
+",
+        user = crate::server::USER
+    );
+    let run = f.batch(&f.url("/"), &script);
+    run.ok()
+        .stdout_contains("notes for the interop suite")
+        .stdout_contains("chmod -R 750 tree: 3 changed")
+        .stdout_contains("200")
+        .stdout_contains("here-locally.txt")
+        .stdout_contains(&format!("logged in as {}", crate::server::USER))
+        .stdout_contains(&format!("user: {}", crate::server::USER));
+    assert_eq!(mode("/notes.txt"), 0o600, "{}", f.ctx("chmod 600"));
+    for p in ["/tree", "/tree/sub", "/tree/sub/deep.txt"] {
+        assert_eq!(mode(p), 0o750, "{}", f.ctx(&format!("chmod -R 750: {p}")));
+    }
+    assert_file(&f.lpath("got/a.txt"), b"aaa", &f.ctx("mget -O"));
+    assert_file(
+        &f.lpath("got/notes.txt"),
+        b"notes for the interop suite\n",
+        &f.ctx("mget -O"),
+    );
+    assert_file(&f.lpath("bang.txt"), b"bang\n", &f.ctx("!"));
 }

@@ -10,12 +10,14 @@
 //! Every test in `cases` runs once per server, as `<server>::<test>`; the
 //! FTPS tests in `ftps` run against vsftpd only, as `ftps_vsftpd::<test>`.
 
+mod bytenames;
 mod cases;
 mod client;
 #[path = "../common/mod.rs"]
 mod common;
 mod feature_cases;
 mod ftps;
+mod mirror_cases;
 mod proxy;
 mod server;
 
@@ -50,6 +52,7 @@ for_each_server!(
     rmdir_non_empty_fails,
     rm_file_and_missing_file,
     cp_binary_exact_both_ways,
+    cp_segments_byte_exact,
     cp_empty_file_both_ways,
     cp_overwrites_existing,
     cp_100mib_sha256_both_ways,
@@ -66,6 +69,64 @@ for_each_server!(
     batch_cd_pwd_and_relative_paths,
     batch_stops_at_first_failure,
     batch_failed_put_stops_and_writes_nothing,
+    shell_commands_people_reach_for,
+);
+
+/// Names that are not UTF-8, on every server (`bytenames`).
+macro_rules! bytes_on_each_server {
+    ($($server:ident => $kind:expr),*) => {
+        $(
+            mod $server {
+                use super::*;
+                #[test]
+                fn latin1_name_listed_downloaded_renamed_deleted() {
+                    bytenames::latin1_name_listed_downloaded_renamed_deleted($kind);
+                }
+                #[test]
+                fn mirror_keeps_names_that_are_not_utf8() {
+                    bytenames::mirror_keeps_names_that_are_not_utf8($kind);
+                }
+            }
+        )*
+    };
+}
+
+mod bytes {
+    use super::*;
+    bytes_on_each_server!(
+        vsftpd => Kind::Vsftpd,
+        pure_ftpd => Kind::PureFtpd,
+        proftpd => Kind::Proftpd
+    );
+}
+
+/// `mirror`, `rm -r`, `mkdir -p` (issue 13) on every server, as `mirror_<server>::<test>`.
+macro_rules! mirror_on_every_server {
+    ($($test:ident),* $(,)?) => {
+        mirror_on_every_server!(@server mirror_vsftpd, Kind::Vsftpd, $($test),*);
+        mirror_on_every_server!(@server mirror_pure_ftpd, Kind::PureFtpd, $($test),*);
+        mirror_on_every_server!(@server mirror_proftpd, Kind::Proftpd, $($test),*);
+        mirror_on_every_server!(@server mirror_pyftpdlib, Kind::Pyftpdlib, $($test),*);
+    };
+    (@server $module:ident, $kind:expr, $($test:ident),*) => {
+        mod $module {
+            use super::*;
+            $(
+                #[test]
+                fn $test() {
+                    mirror_cases::$test($kind);
+                }
+            )*
+        }
+    };
+}
+
+mirror_on_every_server!(
+    mirror_download_then_nothing_then_changes,
+    mirror_upload_then_nothing_then_changes,
+    mirror_dry_run_changes_nothing,
+    mirror_delete_after_a_failed_transfer_deletes_nothing,
+    rm_r_and_mkdir_p,
 );
 
 /// FTPS against vsftpd (explicit `--tls` and implicit `ftps://`), with a
@@ -139,6 +200,7 @@ mod features {
         preserve_upload_pure_ftpd => f::preserve_upload(Kind::PureFtpd),
         preserve_upload_proftpd => f::preserve_upload(Kind::Proftpd),
         preserve_upload_pyftpdlib => f::preserve_upload(Kind::Pyftpdlib),
+        mirror_checksum_proftpd => super::mirror_cases::mirror_checksum_proftpd(),
     );
 }
 

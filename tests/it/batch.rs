@@ -58,7 +58,7 @@ ls this-is-never-run
     assert!(lines[2].contains("readme.txt"));
     assert!(stdout.contains(&home.path().join("sub").display().to_string()));
     assert!(stdout.contains("verbose on") && stdout.contains("verbose off"));
-    assert!(stdout.contains("mkdir URL|PATH"), "help is printed");
+    assert!(stdout.contains("mkdir [-p] URL|PATH"), "help is printed");
     assert_eq!(
         std::fs::read(home.path().join("readme.txt")).unwrap(),
         b"read me"

@@ -125,7 +125,7 @@ fn bash_completes_operations_options_values_and_local_files() {
     }
     let ls = complete_bash(&["ls", "--"], d);
     assert!(ls.iter().any(|w| w == "--json"), "{ls:?}");
-    assert!(!ls.iter().any(|w| w == "--recursive"), "{ls:?}");
+    assert!(!ls.iter().any(|w| w == "--parallel"), "{ls:?}");
     assert_eq!(
         complete_bash(&["--color", ""], d),
         ["auto", "always", "never"]

@@ -1401,3 +1401,40 @@ fn mv_keeps_a_local_source_that_changed_during_its_upload() {
         "the source is kept"
     );
 }
+
+#[test]
+fn opts_utf8_is_sent_when_feat_lists_utf8_and_a_refusal_is_no_error() {
+    let server = FakeServer::new()
+        .size(5)
+        .login()
+        .reply(
+            "FEAT",
+            "211-Features:\r\n EPSV\r\n SIZE\r\n UTF8\r\n211 End\r\n",
+        )
+        .reply("OPTS UTF8 ON", "501 not here\r\n")
+        .retr(b"hello")
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("f.txt");
+    let run = ftp(&["cp", &server.url("/f.txt"), s(&dest)]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    assert_eq!(std::fs::read(&dest).unwrap(), b"hello");
+    assert!(t.sent("OPTS UTF8 ON"), "{t:#?}");
+}
+
+#[test]
+fn no_opts_utf8_when_feat_does_not_list_it() {
+    let server = FakeServer::new()
+        .size(5)
+        .login()
+        .reply("FEAT", "211-Features:\r\n EPSV\r\n SIZE\r\n211 End\r\n")
+        .retr(b"hello")
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("f.txt");
+    let run = ftp(&["cp", &server.url("/f.txt"), s(&dest)]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    assert!(!t.sent("OPTS"), "{t:#?}");
+}

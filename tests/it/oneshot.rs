@@ -43,14 +43,14 @@ fn ls_sends_only_the_commands_it_needs() {
         sent_commands(&out.stdout),
         ["USER", "PASS", "EPSV", "LIST", "QUIT"]
     );
-    // --json wants exact facts: MLSD, where the server has it.
+    // --json wants exact facts: MLSD, where the server has it (-v is on stderr then).
     let out = ftp(home.path())
         .args(["-v", "ls", "--json", &s.url("/pub")])
         .output()
         .unwrap();
     assert!(out.status.success());
     assert_eq!(
-        sent_commands(&out.stdout),
+        sent_commands(&out.stderr),
         ["USER", "PASS", "EPSV", "MLSD", "QUIT"]
     );
     let out = ftp(home.path())
@@ -108,7 +108,15 @@ fn ls_shows_names_long_lines_or_json() {
         json.contains("{\"name\":\"sub\",\"type\":\"dir\""),
         "{json}"
     );
-    assert_eq!(json.lines().count(), 2);
+    // Two entries, then the command's summary record.
+    assert_eq!(json.lines().count(), 3);
+    assert!(
+        json.lines()
+            .last()
+            .unwrap()
+            .contains("\"record\":\"summary\""),
+        "{json}"
+    );
 }
 
 #[test]
@@ -814,7 +822,7 @@ fn ls_takes_the_flags_ls_users_type() {
         "{dir:?}"
     );
     let json = stdout_lines(h, &["ls", "--json", &url]);
-    assert_eq!(json.len(), 3);
+    assert_eq!(json.len(), 4, "three entries and the summary: {json:?}");
     assert!(json[0].starts_with("{\"name\":\"a.log\""), "{json:?}");
     ftp(h)
         .args(["ls", "-lq", &url])

@@ -171,6 +171,8 @@ fn pty_ctrl_c_interrupts_a_transfer_and_the_session_goes_on() {
     std::thread::sleep(Duration::from_millis(500));
     p.send(ControlCode::EndOfText).unwrap();
     p.expect("interrupted").unwrap();
+    p.expect("get -c would have kept the part received")
+        .unwrap();
     p.expect("anonymous@127.0.0.1:/> ").unwrap();
     p.send_line("pwd").unwrap();
     p.expect("/\r\n").unwrap();
@@ -390,4 +392,48 @@ fn pty_tab_completes_dashed_names_and_options_and_a_paste_runs_each_line() {
     exit_status(&mut p);
     assert!(s.file("/pasted-one").is_dir(), "first pasted line ran");
     assert!(s.file("/pasted-two").is_dir(), "second pasted line ran");
+}
+
+#[test]
+fn pty_a_transfer_says_one_line_the_hint_shows_usage_cd_completes_dirs_and_bang_runs() {
+    let s = TestServer::start();
+    s.put("/pub/a.txt", b"12345");
+    s.put("/dfile.txt", b"d");
+    std::fs::create_dir(s.file("/docs")).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let mut p = spawn(home.path(), &s.url("/"));
+    p.expect("alice@127.0.0.1:/> ").unwrap();
+    // The hint: the usage line of the command being typed, from the table.
+    p.send("get ").unwrap();
+    p.expect("[OPTIONS] REMOTE [LOCAL]").unwrap();
+    p.send("pub/a.txt\r").unwrap();
+    p.expect("a.txt: 5 B in ").unwrap();
+    p.expect("verified by size").unwrap();
+    p.expect("alice@127.0.0.1:/> ").unwrap();
+    // cd completes directories only: `d` has one, docs (dfile.txt is a file).
+    p.send("cd d").unwrap();
+    p.send("\t").unwrap();
+    p.expect("ocs/").unwrap();
+    p.send("\r").unwrap();
+    p.expect("alice@127.0.0.1:/docs> ").unwrap();
+    p.send_line("!echo shell-said-$((6*7))").unwrap();
+    p.expect("shell-said-42").unwrap();
+    p.expect("alice@127.0.0.1:/docs> ").unwrap();
+    // help fits a 60-column terminal, broken between words.
+    p.get_process_mut().set_window_size(60, 40).unwrap();
+    p.send_line("help").unwrap();
+    p.expect("commands:").unwrap();
+    let shown = p.expect("alice@127.0.0.1:/docs> ").unwrap();
+    let text = String::from_utf8_lossy(shown.before()).into_owned();
+    assert!(text.contains("log out and leave"), "{text}");
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 60,
+            "wider than the terminal: {line:?}"
+        );
+    }
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    let status = exit_status(&mut p);
+    assert!(status.ends_with(", 0)"), "{status}");
+    assert_eq!(std::fs::read(home.path().join("a.txt")).unwrap(), b"12345");
 }

@@ -58,7 +58,9 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("NO_COLOR", "when set and not empty, no colors (unless --color always)."),
     ("CLICOLOR_FORCE", "when set and neither empty nor 0, colors even when the output is not a terminal (unless NO_COLOR is set or --color never)."),
     ("HOME", "the home directory: where ~/.netrc is, and what ~ means in a local path."),
-    ("XDG_DATA_HOME", "the prompt's history is kept in $XDG_DATA_HOME/3700ftp/history (default ~/.local/share/3700ftp/history)."),
+    ("XDG_CONFIG_HOME", "the config file is $XDG_CONFIG_HOME/3700ftp/config.toml (default ~/.config/3700ftp/config.toml)."),
+    ("FTP3700_CONFIG", "a config file to read instead (it must exist); --config FILE wins over it."),
+    ("XDG_DATA_HOME", "the prompt's history is kept in $XDG_DATA_HOME/3700ftp/history (default ~/.local/share/3700ftp/history), and accepted certificates in $XDG_DATA_HOME/3700ftp/known_certs."),
 ];
 
 /// One option as a tagged paragraph: `-s, --long VALUE` then its help.
@@ -177,6 +179,9 @@ pub(super) fn render() -> String {
         "netrc entry for the host is used, else \\fBanonymous\\fR. The default port is 21.\n",
         "PATH is absolute on the server; \\fBftp://host/~/file\\fR is relative to the login\n",
         "directory. A URL holding CR, LF or NUL is refused before connecting.\n",
+        ".PP\n",
+        "\\fISITE\\fB:\\fIPATH\\fR works wherever a URL does, for a site of the config file;\n",
+        "an empty PATH is the site's directory, a relative one is from the login directory.\n",
     ));
     m.push_str(".SH EXIT STATUS\n");
     for (code, what) in exit_statuses() {
@@ -194,8 +199,18 @@ pub(super) fn render() -> String {
         "\\fBdefault\\fR), read when the URL has no password. A file others can read gets a\n",
         "warning. \\fBNETRC\\fR names another file.\n",
         ".TP\n",
+        ".I ~/.config/3700ftp/config.toml\n",
+        "\\fB[defaults]\\fR and \\fB[sites.\\fINAME\\fB]\\fR tables (TOML): \\fBurl\\fR (no password),\n",
+        "tls, active, port_range, verify, proxy, limit_rate, parallel, timeout, pin,\n",
+        "password_command. The command line wins over a site, a site over [defaults].\n",
+        ".TP\n",
         ".I ~/.local/share/3700ftp/history\n",
         "The prompt's history (under \\fBXDG_DATA_HOME\\fR when set).\n",
+        ".TP\n",
+        ".I ~/.local/share/3700ftp/known_certs\n",
+        "Certificates accepted at the prompt, one \\fBHOST:PORT SHA256:...\\fR line per server\n",
+        "(under \\fBXDG_DATA_HOME\\fR when set). A server that later presents another\n",
+        "certificate is refused; delete its line if the change is expected.\n",
     ));
     m.push_str(concat!(
         ".SH EXAMPLES\n",

@@ -154,18 +154,24 @@ pub(crate) fn flags(spec: &Spec) -> Vec<Opt> {
 
 /// Whether operand `i` of an operation can be a local path (completed as a file name).
 pub(crate) fn local_operand(spec: &Spec, i: usize) -> bool {
-    matches!(spec.args.get(i), Some(ArgKind::Local | ArgKind::Either))
+    matches!(
+        spec.args.get(i),
+        Some(ArgKind::Local | ArgKind::LocalDir | ArgKind::Either)
+    )
 }
 
 /// How operand `i` is described in completions.
 pub(crate) fn operand_label(kind: ArgKind) -> &'static str {
     match kind {
         ArgKind::Remote => "remote path or URL",
+        ArgKind::RemoteDir => "remote directory",
         ArgKind::Local => "local path",
+        ArgKind::LocalDir => "local directory",
         ArgKind::Either => "local path or ftp:// URL",
         ArgKind::Url => "ftp:// URL",
         ArgKind::CommandName => "command",
-        ArgKind::Word => "on or off",
+        ArgKind::Toggle => "on or off",
+        ArgKind::Word => "word",
     }
 }
 

@@ -103,6 +103,11 @@ pub struct Report {
     pub notices: Vec<String>,
     /// Why the deletes were not done, when they were planned and not done.
     pub deletes_withheld: Option<Error>,
+    /// Each file transferred, with what moved and how it was proven.
+    pub done: Vec<crate::session::jobs::Done>,
+    /// What else was done to the destination, in order: (`mkdir`, `rm` or `rmdir`, the
+    /// path relative to the destination root; `.` for the root itself).
+    pub actions: Vec<(&'static str, String)>,
 }
 
 use super::walk::{walk_local, walk_remote, Excluded, Walk};
@@ -206,8 +211,12 @@ fn fill_remote_times(
             _ => None,
         })
         .collect();
-    for path in wanted {
-        let secs = proof::mdtm(conn, &at(&request.remote_root, &path)?)?;
+    let full = wanted
+        .iter()
+        .map(|p| at(&request.remote_root, p))
+        .collect::<Result<Vec<_>>>()?;
+    let times = proof::mdtm_many(conn, &full)?;
+    for (path, secs) in wanted.into_iter().zip(times) {
         if let Some(Node::File(info)) = remote.nodes.get_mut(&path) {
             info.mtime = secs;
         }
@@ -226,7 +235,7 @@ fn settle_checks(
     let mut no_hash = false;
     for check in std::mem::take(&mut plan.checks) {
         let remote = at(&request.remote_root, &check.path)?;
-        let local = request.local_root.join(&check.path);
+        let local = request.local_root.join(crate::text::to_os(&check.path));
         let verify = match request.policy.verify {
             crate::verify::Verify::None | crate::verify::Verify::Size => {
                 crate::verify::Verify::Auto
@@ -234,8 +243,8 @@ fn settle_checks(
             v => v,
         };
         let decided = match proof::same_content(conn, &remote, &local, check.size, verify)? {
-            Some((true, _)) => None,
-            Some((false, _)) => Some(Reason::Content),
+            Some((true, ..)) => None,
+            Some((false, ..)) => Some(Reason::Content),
             None => {
                 no_hash = true;
                 check.fallback
@@ -292,7 +301,7 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
     let mut failed_dirs: BTreeSet<String> = BTreeSet::new();
     for dir in dirs {
         let made = if request.download {
-            let path = request.local_root.join(dir);
+            let path = request.local_root.join(crate::text::to_os(dir));
             let r = if dir.is_empty() {
                 std::fs::create_dir_all(&path)
             } else {
@@ -300,12 +309,19 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
             };
             r.map_err(|e| Error::local(path.display(), &e))
         } else if dir.is_empty() {
-            make_remote_root(conn, &request.remote_root)
+            // With its parents, and fine when another client made it meanwhile.
+            ops::mkdir_p(conn, &request.remote_root, request.restore.as_ref()).map(|_| ())
         } else {
-            at(&request.remote_root, dir).and_then(|p| ops::mkdir(conn, &p))
+            at(&request.remote_root, dir)
+                .and_then(|p| ops::mkdir(conn, &p))
+                .map(|_| ())
         };
         match made {
-            Ok(()) => report.dirs_created += 1,
+            Ok(()) => {
+                report.dirs_created += 1;
+                let name = if dir.is_empty() { "." } else { dir };
+                report.actions.push(("mkdir", name.to_string()));
+            }
             Err(e) => {
                 let name = if dir.is_empty() { "." } else { dir };
                 failed_dirs.insert(dir.to_string());
@@ -335,7 +351,7 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
             Ok(remote) => jobs.push(Job {
                 download: request.download,
                 remote,
-                local: request.local_root.join(&t.path),
+                local: request.local_root.join(crate::text::to_os(&t.path)),
                 delete_source: false,
             }),
             Err(e) => report.failures.push((t.path.clone(), e)),
@@ -354,6 +370,7 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
     report.hash_checked = outcome.hash_checked;
     report.size_checked = outcome.size_checked;
     report.notices.extend(outcome.notices);
+    report.done = outcome.done;
     let fatal = outcome
         .failures
         .iter()
@@ -382,23 +399,6 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
     report
 }
 
-/// The destination root and any missing parents (`mkdir -p`): parents may exist (their
-/// MKD refusal is not an error), the root itself must be made.
-fn make_remote_root(conn: &mut Connection, root: &RemotePath) -> Result<()> {
-    let trimmed = root.trim_end_matches('/');
-    let parts: Vec<&str> = trimmed.split('/').filter(|p| !p.is_empty()).collect();
-    let mut prefix = if trimmed.starts_with('/') {
-        RemotePath::new("/")?
-    } else {
-        RemotePath::default()
-    };
-    for part in &parts[..parts.len().saturating_sub(1)] {
-        prefix = prefix.join(part)?;
-        ops::mkdir_if_missing(conn, &prefix)?;
-    }
-    ops::mkdir(conn, &RemotePath::new(trimmed)?)
-}
-
 /// `root/rel` on the server (`rel` is a relative path made of names already checked).
 fn at(root: &RemotePath, rel: &str) -> Result<RemotePath> {
     Ok(root.join(rel)?)
@@ -419,13 +419,18 @@ fn withheld(plan: &Plan, why: &str) -> Option<Error> {
 fn delete_all(conn: &mut Connection, request: &Request, plan: &Plan, report: &mut Report) {
     for path in &plan.deletes {
         let done = if request.download {
-            let local = request.local_root.join(path);
+            let local = request.local_root.join(crate::text::to_os(path));
             std::fs::remove_file(&local).map_err(|e| Error::local(local.display(), &e))
         } else {
-            at(&request.remote_root, path).and_then(|p| ops::delete(conn, &p))
+            at(&request.remote_root, path)
+                .and_then(|p| ops::delete(conn, &p))
+                .map(|_| ())
         };
         match done {
-            Ok(()) => report.deleted += 1,
+            Ok(()) => {
+                report.deleted += 1;
+                report.actions.push(("rm", path.clone()));
+            }
             Err(e) => report
                 .failures
                 .push((path.clone(), e.context(format!("rm {path}")))),
@@ -433,13 +438,18 @@ fn delete_all(conn: &mut Connection, request: &Request, plan: &Plan, report: &mu
     }
     for dir in &plan.rmdirs {
         let done = if request.download {
-            let local = request.local_root.join(dir);
+            let local = request.local_root.join(crate::text::to_os(dir));
             std::fs::remove_dir(&local).map_err(|e| Error::local(local.display(), &e))
         } else {
-            at(&request.remote_root, dir).and_then(|p| ops::rmdir(conn, &p))
+            at(&request.remote_root, dir)
+                .and_then(|p| ops::rmdir(conn, &p))
+                .map(|_| ())
         };
         match done {
-            Ok(()) => report.dirs_removed += 1,
+            Ok(()) => {
+                report.dirs_removed += 1;
+                report.actions.push(("rmdir", dir.clone()));
+            }
             Err(e) => report
                 .failures
                 .push((dir.clone(), e.context(format!("rmdir {dir}")))),

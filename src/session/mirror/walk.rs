@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::error::{Error, Kind, Result};
 use crate::ftp::connection::Connection;
-use crate::ftp::list::Kind as EntryKind;
+use crate::ftp::list::{Entry, Kind as EntryKind};
 use crate::remote_path::RemotePath;
 use crate::session::listing::{self, Want};
 use crate::session::ops;
@@ -54,6 +54,14 @@ pub(super) struct Walk<'a> {
     pub(super) warnings: Vec<String>,
     pub(super) failures: Vec<(String, Error)>,
     pub(super) entries: usize,
+    /// Every listed entry kept with its path relative to the root (`ls -R`, `du`), when
+    /// Some; the tree alone when None (mirror).
+    pub(super) listed: Option<Vec<(String, Entry)>>,
+    /// True when a root that is a file is that file's own entry (`rm -r FILE`, `du FILE`),
+    /// false when it is an error (mirror copies directory trees).
+    pub(super) file_root_ok: bool,
+    /// The root's own entry when the root is a file and `file_root_ok`.
+    pub(super) root_file: Option<Entry>,
 }
 
 impl<'a> Walk<'a> {
@@ -65,6 +73,9 @@ impl<'a> Walk<'a> {
             warnings: Vec::new(),
             failures: Vec::new(),
             entries: 0,
+            listed: None,
+            file_root_ok: false,
+            root_file: None,
         }
     }
 
@@ -133,6 +144,10 @@ pub(super) fn walk_remote(
             && lists_only_itself(&entries, &dir)
             && !is_remote_dir(conn, &dir, restore)?
         {
+            if walk.file_root_ok {
+                walk.root_file = entries.into_iter().next();
+                return Ok(());
+            }
             return Err(Error::new(
                 Kind::Refused,
                 format!(
@@ -155,6 +170,13 @@ pub(super) fn walk_remote(
                 continue;
             }
             let path = rel_join(&rel, name);
+            if e.kind != EntryKind::Unknown
+                && !walk.filter.excludes(&path, e.kind == EntryKind::Dir)
+            {
+                if let Some(listed) = walk.listed.as_mut() {
+                    listed.push((path.clone(), e.clone()));
+                }
+            }
             match e.kind {
                 EntryKind::File => {
                     if walk.admit(&path, false) {
@@ -190,6 +212,43 @@ pub(super) fn walk_remote(
         }
     }
     Ok(())
+}
+
+/// A remote tree as one walk saw it, for the commands around `mirror` (`rm -r`, `ls -R`,
+/// `du`): the same walk, one listing a directory, names checked as mirror checks them.
+pub struct Listed {
+    /// Every entry the filter admitted, with its path relative to the root, in walk order
+    /// (a directory before what it holds).
+    pub entries: Vec<(String, Entry)>,
+    /// The same paths as a tree (links are [`Node::Other`]).
+    pub tree: Tree,
+    /// The root's own entry when the root is a file, not a directory.
+    pub root_file: Option<Entry>,
+    /// Things the user should know (unsafe names, links not followed).
+    pub warnings: Vec<String>,
+    /// Listings that failed below the root, with their paths.
+    pub failures: Vec<(String, Error)>,
+}
+
+/// Walks the remote tree at `root` (a directory, or a file that is then its own entry);
+/// what `filter` excludes is neither kept nor listed. A root that cannot be listed fails.
+pub fn list_remote(
+    conn: &mut Connection,
+    root: &RemotePath,
+    restore: Option<&RemotePath>,
+    filter: &Filter,
+) -> Result<Listed> {
+    let mut walk = Walk::new(filter, Excluded::Drop);
+    walk.listed = Some(Vec::new());
+    walk.file_root_ok = true;
+    walk_remote(conn, root, restore, &mut walk, false)?;
+    Ok(Listed {
+        entries: walk.listed.take().unwrap_or_default(),
+        tree: walk.tree,
+        root_file: walk.root_file,
+        warnings: walk.warnings,
+        failures: walk.failures,
+    })
 }
 
 /// A listing of a file gives that file's own entry: a root whose listing is one file of
@@ -246,7 +305,7 @@ pub(super) fn walk_local(root: &Path, walk: &mut Walk, may_be_missing: bool) -> 
         let dir = if rel.is_empty() {
             root.to_path_buf()
         } else {
-            root.join(&rel)
+            root.join(crate::text::to_os(&rel))
         };
         if depth > MAX_DEPTH {
             return Err(Error::new(
@@ -269,13 +328,8 @@ pub(super) fn walk_local(root: &Path, walk: &mut Walk, may_be_missing: bool) -> 
         for e in entries {
             walk.count()?;
             let full = e.path();
-            let Some(name) = e.file_name().to_str().map(String::from) else {
-                walk.warnings.push(format!(
-                    "skipping a name that is not UTF-8: {}",
-                    full.display()
-                ));
-                continue;
-            };
+            // A name that is not UTF-8 goes to the server as its bytes.
+            let name = crate::text::from_os(&e.file_name());
             let path = rel_join(&rel, &name);
             let meta = match std::fs::symlink_metadata(&full) {
                 Ok(m) => m,

@@ -1,0 +1,539 @@
+//! Segmented download of one large file (`--segments N`, lftp's `pget -n`): the file is
+//! split into N byte ranges fetched over N connections at once (the caller's and N-1 new
+//! logins), each with REST + RETR, read to exactly its range's end and then ended with ABOR
+//! on that connection (the last range reads to the server's end and its 226). Bytes go with
+//! pwrite into a preallocated temporary file beside the destination,
+//! `.NAME.3700ftp-part`; each finished range is recorded in `.NAME.3700ftp-segments`, so
+//! `-c` (or a retry) fetches only the ranges not done. The whole file is proven at the end
+//! (SIZE asked again and equal; the server's hash over the whole file where it offers one)
+//! and only then renamed over the destination. A server that refuses REST, does not report
+//! SIZE, or takes no more connections gets one stream (or fewer connections), said in a
+//! notice. A failure keeps the part and its record for `-c`.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::ftp::command::{Arg, Command};
+use crate::ftp::connection::Connection;
+use crate::remote_path::RemotePath;
+use crate::verify::PipedHasher as Hasher;
+
+use super::download;
+use super::local::{self, Dest, PART_SUFFIX};
+use super::proof::{self, SizeAnswer};
+use super::transfer::{hash_prefix, human_bytes, Login, Moved, Notices, Settings, CHUNK};
+
+/// The smallest range worth a connection of its own.
+pub const MIN_RANGE: u64 = 1024 * 1024;
+/// The suffix of the record of finished ranges.
+const STATE_SUFFIX: &str = ".3700ftp-segments";
+/// The first line of that record.
+const STATE_HEADER: &str = "3700ftp segments 1";
+
+/// One byte range, `start..end`.
+type Range = (u64, u64);
+
+/// Downloads `remote` into `dest` in segments, or as one stream where segments cannot work.
+pub fn download(
+    conn: &mut Connection,
+    remote: &RemotePath,
+    dest: &Path,
+    settings: &mut Settings,
+    notices: &mut Notices,
+) -> Result<Moved> {
+    let target = Dest::inspect(dest)?;
+    let (part, state) = (sibling(dest, PART_SUFFIX), sibling(dest, STATE_SUFFIX));
+    let continuing = (settings.resume || settings.retrying) && state.exists() && part.exists();
+    let plain_resume = settings.resume && !continuing && target.partial_len().unwrap_or(0) > 0;
+    if matches!(target, Dest::Special(_)) || plain_resume || settings.part.is_some() {
+        return super::retry::download(conn, remote, dest, settings, notices);
+    }
+    let one_stream = |why: String, notices: &mut Notices| {
+        notices.push(format!("--segments: {why}; downloading as one stream"));
+    };
+    conn.ensure_binary()?;
+    let Some(size) = proof::expected(conn, remote, settings.moving)? else {
+        one_stream("the server does not report the file's SIZE".into(), notices);
+        return download::download(conn, remote, dest, settings, notices);
+    };
+    let n = settings.segments.min((size / MIN_RANGE) as usize).max(1);
+    if size < settings.segment_threshold || n < 2 {
+        return download::download(conn, remote, dest, settings, notices);
+    }
+    let Some(login) = settings.login.clone() else {
+        one_stream("no way to open more connections here".into(), notices);
+        return download::download(conn, remote, dest, settings, notices);
+    };
+    let mdtm = proof::mdtm(conn, remote)?;
+    let plan = proof::hash_plan(conn, settings.verify)?;
+    let header = format!(
+        "{STATE_HEADER}\nsize {size}\nmdtm {}\n",
+        mdtm.map_or("-".into(), |t| t.to_string())
+    );
+    let done = if continuing {
+        recorded(&state, &header, &part, size, notices)
+    } else {
+        Vec::new()
+    };
+    let file = open_part(&part, size, done.is_empty())?;
+    if done.is_empty() {
+        std::fs::write(&state, &header).map_err(|e| Error::local(state.display(), &e))?;
+    }
+    // REST works here, or the file goes as one stream. The probe is the first range's own
+    // REST: a RETR follows it on this connection.
+    let mut todo = ranges(size, &done, n);
+    let first = todo.pop_front();
+    if let Some((start, _)) = first {
+        let reply = conn.exec(&Command::Rest(start))?;
+        if reply.code != 350 {
+            drop(file);
+            let _ = std::fs::remove_file(&part);
+            let _ = std::fs::remove_file(&state);
+            one_stream(format!("the server refuses REST ({reply})"), notices);
+            return download::download(conn, remote, dest, settings, notices);
+        }
+    }
+    let kept: u64 = done.iter().map(|(a, b)| b - a).sum();
+    // No more connections than ranges.
+    let wanted = if first.is_some() {
+        n.min(todo.len() + 1)
+    } else {
+        1
+    };
+    let shared = Shared {
+        remote,
+        size,
+        file: &file,
+        todo: Mutex::new(todo),
+        record: Mutex::new(&state),
+        moved: AtomicU64::new(0),
+        connected: AtomicUsize::new(1),
+        failures: Mutex::new(Vec::new()),
+        limiter: settings.limiter.clone(),
+    };
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    settings.progress.begin(&name, Some(size), kept);
+    let refused_logins = std::thread::scope(|scope| {
+        let workers: Vec<_> = (1..wanted)
+            .map(|i| {
+                let (shared, login) = (&shared, &login);
+                scope.spawn(move || {
+                    std::thread::sleep(Duration::from_millis(20 * i as u64));
+                    match (login.0)() {
+                        Ok(mut c) => {
+                            shared.connected.fetch_add(1, Ordering::SeqCst);
+                            if c.ensure_binary().is_ok() {
+                                shared.work(&mut c, None, login);
+                            }
+                            c.quit();
+                            false
+                        }
+                        Err(_) => true,
+                    }
+                })
+            })
+            .collect();
+        // This connection works too, and takes back what a failed worker left.
+        let mut usable = first.is_none() || shared.work(conn, first, &login);
+        let mut shown = 0;
+        loop {
+            let now = shared.moved.load(Ordering::SeqCst);
+            settings.progress.advance(now - shown);
+            shown = now;
+            let pending = shared.todo.lock().map(|q| !q.is_empty()).unwrap_or(false);
+            if usable && pending {
+                usable = shared.work(conn, None, &login);
+                continue;
+            }
+            if workers.iter().all(|w| w.is_finished()) {
+                let pending = shared.todo.lock().map(|q| !q.is_empty()).unwrap_or(false);
+                if !(usable && pending) {
+                    break;
+                }
+                continue;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        workers
+            .into_iter()
+            .map(|w| w.join())
+            .filter(|r| matches!(r, Ok(true) | Err(_)))
+            .count()
+    });
+    settings.progress.end();
+    let connected = shared.connected.load(Ordering::SeqCst);
+    if refused_logins > 0 {
+        notices.push(format!(
+            "--segments: the server accepted {connected} of {wanted} connections; continued with {connected}"
+        ));
+    }
+    let left = shared.todo.lock().map(|q| q.len()).unwrap_or(1);
+    let mut failures = shared.failures.into_inner().unwrap_or_default();
+    let moved_now = shared.moved.load(Ordering::SeqCst);
+    if left > 0 {
+        let cause = if failures.is_empty() {
+            Error::connection("no connection was left to fetch the remaining ranges")
+        } else {
+            failures.swap_remove(0)
+        };
+        return Err(cause.also(format!(
+            "{left} range(s) not fetched; the part is kept as {}: the same command with -c continues it",
+            part.display()
+        )));
+    }
+    // Proven as a whole: the server still reports this size, and its hash of the whole
+    // file equals ours of the part where it offers one.
+    if !conn.is_alive() {
+        *conn = (login.0)()?;
+    }
+    let digest = prove(conn, remote, &part, size, plan, settings)?;
+    finish(
+        conn, remote, &part, &state, &target, &file, settings, notices,
+    )?;
+    Ok(Moved {
+        bytes: moved_now,
+        size_checked: true,
+        resumed_from: kept,
+        hash_checked: digest.is_some(),
+        hash: digest.as_ref().map(|d| d.0),
+        digest,
+        proven: true,
+        ..Moved::default()
+    })
+}
+
+/// `.NAME` + `suffix` beside `dest`.
+fn sibling(dest: &Path, suffix: &str) -> PathBuf {
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "download".into());
+    dest.with_file_name(format!(".{}{suffix}", local::short_name(&name)))
+}
+
+/// The ranges a previous run finished, when its record belongs to this file (same size and
+/// time, a part of the full length); else none (the download starts over, said so).
+fn recorded(
+    state: &Path,
+    header: &str,
+    part: &Path,
+    size: u64,
+    notices: &mut Notices,
+) -> Vec<Range> {
+    let text = std::fs::read_to_string(state).unwrap_or_default();
+    let part_len = std::fs::metadata(part).map(|m| m.len()).ok();
+    if !text.starts_with(header) || part_len != Some(size) {
+        notices.push(
+            "--segments: the kept part is of another version of the file; starting over".into(),
+        );
+        return Vec::new();
+    }
+    let done: Vec<Range> = text[header.len()..]
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.strip_prefix("done ")?.split(' ');
+            let (a, b) = (w.next()?.parse().ok()?, w.next()?.parse().ok()?);
+            (a < b && b <= size).then_some((a, b))
+        })
+        .collect();
+    let have: u64 = done.iter().map(|(a, b)| b - a).sum();
+    notices.push(format!(
+        "--segments: continuing; {} of {} already here",
+        human_bytes(have),
+        human_bytes(size)
+    ));
+    done
+}
+
+/// The ranges still to fetch: `n` equal ones for a fresh download; the gaps between the
+/// recorded ones otherwise, the largest split until there are `n` (never below
+/// [`MIN_RANGE`]).
+fn ranges(size: u64, done: &[Range], n: usize) -> VecDeque<Range> {
+    let mut done = done.to_vec();
+    done.sort();
+    let mut gaps = Vec::new();
+    let mut at = 0;
+    for (a, b) in done {
+        if a > at {
+            gaps.push((at, a));
+        }
+        at = at.max(b);
+    }
+    if at < size {
+        gaps.push((at, size));
+    }
+    if gaps == [(0, size)] {
+        let step = size / n as u64;
+        return (0..n as u64)
+            .map(|i| {
+                (
+                    i * step,
+                    if i + 1 == n as u64 {
+                        size
+                    } else {
+                        (i + 1) * step
+                    },
+                )
+            })
+            .collect();
+    }
+    while gaps.len() < n {
+        let (i, &(a, b)) = match gaps.iter().enumerate().max_by_key(|(_, (a, b))| b - a) {
+            Some(g) => g,
+            None => break,
+        };
+        if b - a < 2 * MIN_RANGE {
+            break;
+        }
+        let mid = a + (b - a) / 2;
+        gaps[i] = (a, mid);
+        gaps.insert(i + 1, (mid, b));
+    }
+    gaps.into()
+}
+
+/// The part file, preallocated to the full size (fresh), or opened as it is (continued).
+fn open_part(part: &Path, size: u64, fresh: bool) -> Result<File> {
+    let file = File::options()
+        .create(true)
+        .read(true)
+        .write(true)
+        .truncate(fresh)
+        .open(part)
+        .map_err(|e| Error::local(part.display(), &e))?;
+    file.set_len(size)
+        .map_err(|e| Error::local(part.display(), &e))?;
+    Ok(file)
+}
+
+/// What the connections of one segmented download share.
+struct Shared<'a> {
+    remote: &'a RemotePath,
+    size: u64,
+    file: &'a File,
+    todo: Mutex<VecDeque<Range>>,
+    record: Mutex<&'a PathBuf>,
+    moved: AtomicU64,
+    connected: AtomicUsize,
+    failures: Mutex<Vec<Error>>,
+    limiter: Option<std::sync::Arc<crate::ratelimit::Limiter>>,
+}
+
+impl Shared<'_> {
+    /// Fetches ranges on `conn` until none is left (true) or this connection fails (false;
+    /// its range goes back for the others). `first` is a range whose REST was already sent.
+    fn work(&self, conn: &mut Connection, mut first: Option<Range>, login: &Login) -> bool {
+        loop {
+            let (range, rest_sent) = match first.take() {
+                Some(r) => (r, true),
+                None => match self.todo.lock().ok().and_then(|mut q| q.pop_front()) {
+                    Some(r) => (r, false),
+                    None => return true,
+                },
+            };
+            if !conn.is_alive() {
+                match (login.0)() {
+                    Ok(c) => *conn = c,
+                    Err(e) => {
+                        self.failed(range, e);
+                        return false;
+                    }
+                }
+            }
+            match self.fetch(conn, range, rest_sent) {
+                Ok(()) => self.done(range),
+                Err(e) => {
+                    self.failed(range, e);
+                    return false;
+                }
+            }
+        }
+    }
+
+    fn failed(&self, range: Range, e: Error) {
+        if let Ok(mut q) = self.todo.lock() {
+            q.push_back(range);
+        }
+        if let Ok(mut f) = self.failures.lock() {
+            f.push(e);
+        }
+    }
+
+    fn done(&self, (a, b): Range) {
+        if let Ok(path) = self.record.lock() {
+            if let Ok(mut f) = File::options().append(true).open(path.as_path()) {
+                let _ = writeln!(f, "done {a} {b}");
+            }
+        }
+    }
+
+    /// REST + RETR of one range, read to exactly its end; ABOR unless it ends the file.
+    fn fetch(&self, conn: &mut Connection, (start, end): Range, rest_sent: bool) -> Result<()> {
+        if !rest_sent {
+            let reply = conn.exec(&Command::Rest(start))?;
+            if reply.code != 350 {
+                return Err(Error::refused(reply.code, reply.text()).context("REST for a segment"));
+            }
+        }
+        let mut data = conn.open_data(&Command::Retr(Arg::from(self.remote)))?;
+        let mut buf = vec![0u8; CHUNK];
+        let mut at = start;
+        let read: Result<()> = loop {
+            if at == end {
+                break Ok(());
+            }
+            let want = ((end - at) as usize).min(buf.len());
+            match data.read(&mut buf[..want]) {
+                Ok(0) => {
+                    break Err(Error::not_confirmed(format!(
+                        "the server ended a segment at byte {at} of {start}..{end}"
+                    ))
+                    .broke_off())
+                }
+                Ok(k) => {
+                    if let Err(e) = self.file.write_all_at(&buf[..k], at) {
+                        break Err(Error::local("the part file", &e));
+                    }
+                    at += k as u64;
+                    self.moved.fetch_add(k as u64, Ordering::SeqCst);
+                    if let Some(l) = &self.limiter {
+                        l.take(k);
+                    }
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        if let Err(e) = read {
+            drop(data);
+            conn.abort_transfer();
+            return Err(e);
+        }
+        if end < self.size {
+            // The rest of the file is the other connections' work.
+            drop(data);
+            conn.abort_transfer();
+            return Ok(());
+        }
+        // The last range: the server's end of data, with nothing past SIZE.
+        match data.read(&mut buf[..1]) {
+            Ok(0) => {}
+            Ok(_) => {
+                drop(data);
+                conn.abort_transfer();
+                return Err(Error::not_confirmed(format!(
+                    "{} ({} bytes)",
+                    super::transfer::MORE_THAN_ANNOUNCED,
+                    self.size
+                )));
+            }
+            Err(e) => {
+                drop(data);
+                conn.abort_transfer();
+                return Err(e);
+            }
+        }
+        let early = data.finish_download();
+        conn.finish_data(early, end - start)?;
+        Ok(())
+    }
+}
+
+/// SIZE again (the file did not change meanwhile) and the server's hash of the whole file
+/// against ours of the part, where offered: the algorithm and digest when the hash proved it.
+fn prove(
+    conn: &mut Connection,
+    remote: &RemotePath,
+    part: &Path,
+    size: u64,
+    plan: Option<(crate::verify::Algo, crate::verify::HashCommand)>,
+    settings: &Settings,
+) -> Result<Option<(crate::verify::Algo, String)>> {
+    match proof::size(conn, remote)? {
+        SizeAnswer::Known(n) if n == size => {}
+        SizeAnswer::Known(n) => {
+            return Err(Error::not_confirmed(format!(
+                "the remote file changed during the download ({size} bytes before, {n} now)"
+            )))
+        }
+        other => {
+            return Err(Error::not_confirmed(format!(
+            "the server no longer gives the file's size ({other:?}); the segments are not proven"
+        )))
+        }
+    }
+    let Some(plan) = plan else {
+        conn.transcript_mut()
+            .note(&format!("verified by size ({size} bytes, in segments)"));
+        return Ok(None);
+    };
+    let mut hasher = Hasher::new(plan.0);
+    hash_prefix(&mut hasher, part, size)?;
+    proof::check_hash(conn, remote, plan, hasher.finish(), settings.verify)
+}
+
+/// Renames the proven part over the destination (keeping a replaced file's nature) and
+/// removes the record.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    conn: &mut Connection,
+    remote: &RemotePath,
+    part: &Path,
+    state: &Path,
+    target: &Dest,
+    file: &File,
+    settings: &Settings,
+    notices: &mut Notices,
+) -> Result<()> {
+    let dest = target.path();
+    let replaces = match target {
+        Dest::Regular(_, m) => Some(m),
+        _ => None,
+    };
+    local::keep_nature(file, replaces);
+    if settings.moving {
+        file.sync_all()
+            .map_err(|e| Error::local(part.display(), &e))?;
+    }
+    std::fs::rename(part, dest).map_err(|e| Error::local(dest.display(), &e))?;
+    let _ = std::fs::remove_file(state);
+    if settings.moving {
+        local::sync_parent(dest)?;
+    }
+    if settings.preserve {
+        download::keep_remote_time(conn, remote, dest, notices)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_file_is_split_evenly_and_gaps_are_what_is_left() {
+        let m = MIN_RANGE;
+        assert_eq!(
+            ranges(8 * m, &[], 4),
+            VecDeque::from(vec![
+                (0, 2 * m),
+                (2 * m, 4 * m),
+                (4 * m, 6 * m),
+                (6 * m, 8 * m)
+            ])
+        );
+        let left = ranges(8 * m, &[(0, 2 * m), (4 * m, 6 * m)], 2);
+        assert_eq!(left, VecDeque::from(vec![(2 * m, 4 * m), (6 * m, 8 * m)]));
+        let split = ranges(8 * m, &[(0, 4 * m)], 2);
+        assert_eq!(split, VecDeque::from(vec![(4 * m, 6 * m), (6 * m, 8 * m)]));
+    }
+}
