@@ -481,7 +481,7 @@ impl Connection {
     }
 
     /// Keeps FEAT's lines; `OPTS UTF8 ON` if they list UTF8 (RFC 2640; any answer will do).
-    fn learn_features(&mut self, feat: &Reply) -> Result<()> {
+    pub(super) fn learn_features(&mut self, feat: &Reply) -> Result<()> {
         self.features = Some(feat.feature_lines());
         if feat.lists_feature("UTF8") {
             self.exec(&Command::OptsUtf8)?;

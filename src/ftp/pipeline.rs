@@ -221,11 +221,11 @@ impl Connection {
         }
         // Stream mode and file structure are RFC 959's defaults; a server that does not
         // implement MODE or STRU is already in them, so a refusal is not an error.
-        if let Some(feat) = replies.get(3) {
-            self.features = Some(feat.feature_lines());
-        }
         self.binary = true;
-        Ok(())
+        match replies.get(3) {
+            Some(feat) => self.learn_features(feat),
+            None => Ok(()),
+        }
     }
 
     /// Sends `cmd` (SIZE before a download) in one write with what the transfer after it
