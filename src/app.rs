@@ -154,6 +154,7 @@ fn settings(
                 tls.pins = layer.pins.clone().unwrap_or_default();
                 tls
             },
+            pipelining: Default::default(),
         },
         verify: layer.verify.unwrap_or_default(),
         limiter: layer

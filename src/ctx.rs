@@ -7,7 +7,7 @@
 //! session. A session whose server dropped the idle connection is logged in again before the
 //! next command, back in the same directory, and says so in one line.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::error::{Error, Kind, Result};
 use crate::ftp::connection::{Connection, Options};
@@ -49,6 +49,7 @@ impl Remote {
 
 pub use crate::settings::{Settings, Site};
 
+mod local;
 mod sites;
 
 /// Everything a command needs.
@@ -262,7 +263,10 @@ impl Ctx {
 
     /// A way to log in to `url` again and again (`-j N` workers), with the credentials
     /// resolved once, here.
-    pub fn connector(&mut self, url: &FtpUrl) -> Result<impl Fn() -> Result<Connection> + Sync> {
+    pub fn connector(
+        &mut self,
+        url: &FtpUrl,
+    ) -> Result<impl Fn() -> Result<Connection> + Send + Sync + 'static> {
         let url = self.resolve_credentials(url)?;
         let tls = self.tls_for(&url);
         let opts = self.opts_for(&url);
@@ -410,41 +414,6 @@ impl Ctx {
         })
     }
 
-    /// Expands a local operand with wildcards in its last component against the local
-    /// directory; None when it has none. A pattern that matches nothing is an error.
-    pub fn local_matches(&self, operand: &str) -> Result<Option<Vec<PathBuf>>> {
-        if !glob::has_wildcards(operand) {
-            return Ok(None);
-        }
-        let (dir, pattern) = glob::split(operand);
-        let base = self.local(if dir.is_empty() { "." } else { &dir });
-        let read = std::fs::read_dir(&base).map_err(|e| Error::local(base.display(), &e))?;
-        let names: Vec<String> = read
-            .filter_map(|e| e.ok())
-            .filter(|e| e.path().is_file())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        let found = glob::expand(&pattern, names.iter().map(String::as_str));
-        if found.is_empty() {
-            return Err(Error::new(
-                Kind::Local,
-                format!("{operand}: no local file matches"),
-            ));
-        }
-        Ok(Some(found.into_iter().map(|n| base.join(n)).collect()))
-    }
-
-    /// Resolves a local operand against the local working directory.
-    pub fn local(&self, operand: &str) -> PathBuf {
-        let operand = glob::unescape(operand);
-        let p = expand_home(&operand);
-        if p.is_absolute() {
-            p
-        } else {
-            self.local_dir.join(p)
-        }
-    }
-
     /// Runs `f` on a connection to the remote operand's server: the session's when it is the
     /// same server (reconnecting if the server dropped it), else a fresh one closed after.
     pub fn with_conn<T>(
@@ -570,16 +539,6 @@ impl Ctx {
             None => "3700ftp".into(),
         }
     }
-}
-
-/// `~` and `~/x` mean the home directory, as in a shell.
-fn expand_home(p: &str) -> PathBuf {
-    if p == "~" || p.starts_with("~/") {
-        if let Some(home) = dirs::home_dir() {
-            return home.join(p.trim_start_matches('~').trim_start_matches('/'));
-        }
-    }
-    Path::new(p).to_path_buf()
 }
 
 /// The `-v` transcript's stream: stdout, or stderr while a command reports in JSON.

@@ -44,9 +44,14 @@ pub(super) fn many_down(
     let bars_enabled = ctx.progress && !ctx.verbose;
     let mut opts = opts.for_many();
     opts.policy.login = ctx.reconnector(&remote);
-    let ctx_cancel = ctx.opts.cancel.clone();
-    let parallel = opts.parallel;
+    let login = worker_login(ctx, &remote, opts.parallel)?;
+    let cancel = ctx.opts.cancel.clone();
     let result = ctx.with_conn(&remote, |conn, _| {
+        // This connection is up: the other workers log in while it lists.
+        let early = login.map(|(login, n)| jobs::start_logins(&login, n));
+        // The setup the transfers need, with FEAT (pipelined, one round trip): it also
+        // says whether MLSD exists before a listing tries it.
+        conn.ensure_binary()?;
         let walked = remote.pattern.as_deref().unwrap_or(&remote.path);
         let restore = return_dir(conn, restore, walked)?;
         let mut plan = Planned::default();
@@ -134,19 +139,18 @@ pub(super) fn many_down(
                 }
             }
         }
-        let outcome = if parallel > 1 {
-            None
-        } else {
-            let bars = Bar::many(bars_enabled, plan.jobs.len() as u64).watching(ctx_cancel.clone());
-            let mut bars = bars;
-            let o = jobs::run_sequential(conn, &plan.jobs, &bars, &opts.policy);
-            bars.finish_all();
-            if o.failures.is_empty() {
-                remove_remote_dirs(conn, &plan.remove_remote_dirs, &mut plan.warnings);
-            }
-            Some(o)
-        };
-        Ok((plan, outcome))
+        let o = run_jobs(
+            conn,
+            early,
+            &cancel,
+            &mut plan.jobs,
+            bars_enabled,
+            &opts.policy,
+        );
+        if o.failures.is_empty() {
+            remove_remote_dirs(conn, &plan.remove_remote_dirs, &mut plan.warnings);
+        }
+        Ok((plan, o))
     });
     let (plan, outcome) = result.map_err(|e| e.context(shown.clone()))?;
     finish(ctx, (verb, true), &remote, plan, outcome, opts, shown)
@@ -215,8 +219,8 @@ pub(super) fn many_up(
     let bars_enabled = ctx.progress && !ctx.verbose;
     let mut opts = opts.for_many();
     opts.policy.login = ctx.reconnector(&remote);
-    let ctx_cancel = ctx.opts.cancel.clone();
-    let parallel = opts.parallel;
+    let login = worker_login(ctx, &remote, opts.parallel)?;
+    let cancel = ctx.opts.cancel.clone();
     // --create-dirs: the directory the files go into, with its parents.
     let create = match &sources {
         _ if !opts.create_dirs => None,
@@ -225,6 +229,7 @@ pub(super) fn many_up(
     };
     let restore = session_cwd(ctx, &remote);
     let result = ctx.with_conn(&remote, |conn, _| {
+        let early = login.map(|(login, n)| jobs::start_logins(&login, n));
         if let Some(dir) = &create {
             ops::mkdir_p(conn, dir, restore.as_ref())?;
         }
@@ -232,16 +237,18 @@ pub(super) fn many_up(
             // An existing directory refuses MKD; a real problem shows in the uploads.
             ops::mkdir_if_missing(conn, dir)?;
         }
-        if parallel > 1 {
-            return Ok(None);
-        }
-        let mut bars = Bar::many(bars_enabled, plan.jobs.len() as u64).watching(ctx_cancel.clone());
-        let o = jobs::run_sequential(conn, &plan.jobs, &bars, &opts.policy);
-        bars.finish_all();
-        Ok(Some(o))
+        let o = run_jobs(
+            conn,
+            early,
+            &cancel,
+            &mut plan.jobs,
+            bars_enabled,
+            &opts.policy,
+        );
+        Ok(o)
     });
     let outcome = result.map_err(|e| e.context(shown.clone()))?;
-    if outcome.as_ref().is_some_and(|o| o.failures.is_empty()) {
+    if outcome.failures.is_empty() {
         for dir in plan.remove_local_dirs.drain(..) {
             if let Err(e) = std::fs::remove_dir(&dir) {
                 plan.warnings.push(format!(
@@ -255,57 +262,60 @@ pub(super) fn many_up(
     finish(ctx, (verb, false), &remote, plan, outcome, opts, shown)
 }
 
-/// Runs the jobs in parallel when asked, prints warnings and the summary, and turns the
-/// outcome into the command's result.
+/// With `-j N` (N > 1; multi-file operations default to
+/// [`super::options::DEFAULT_PARALLEL`]): how the other N - 1 workers log in. They are
+/// started once the command's own connection is up, before the listing or walk that makes
+/// the job list, so they log in while it runs; the connection that listed works as the Nth.
+fn worker_login(ctx: &mut Ctx, remote: &Remote, n: usize) -> Result<Option<(jobs::Login, usize)>> {
+    if n <= 1 {
+        return Ok(None);
+    }
+    let url = match (&remote.url, &ctx.session) {
+        (Some(u), _) if !ctx.uses_session(remote) => u.clone(),
+        (_, Some(s)) => s.url.clone(),
+        (Some(u), None) => u.clone(),
+        (None, None) => return Err(Error::usage("not connected")),
+    };
+    let login: jobs::Login = std::sync::Arc::new(ctx.connector(&url)?);
+    Ok(Some((login, n - 1)))
+}
+
+/// Runs the jobs: over the listing's connection and the early logins when there are any
+/// and more than one file, else one after another on `conn`.
+fn run_jobs(
+    conn: &mut Connection,
+    early: Option<jobs::Logins>,
+    cancel: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+    jobs: &mut Vec<Job>,
+    bars_enabled: bool,
+    policy: &crate::session::transfer::Policy,
+) -> Outcome {
+    let mut bars = Bar::many(bars_enabled, jobs.len() as u64).watching(cancel.clone());
+    let o = match early {
+        Some(logins) if jobs.len() > 1 => jobs::run_parallel(
+            Some(conn),
+            logins,
+            cancel,
+            std::mem::take(jobs),
+            &bars,
+            policy,
+        ),
+        _ => jobs::run_sequential(conn, jobs, &bars, policy),
+    };
+    bars.finish_all();
+    o
+}
+
+/// Prints warnings and the summary, and turns the outcome into the command's result.
 fn finish(
     ctx: &mut Ctx,
     (verb, download): (&str, bool),
     remote: &Remote,
-    mut plan: Planned,
-    outcome: Option<Outcome>,
+    plan: Planned,
+    outcome: Outcome,
     opts: Opts,
     shown: String,
 ) -> Result<()> {
-    let outcome = match outcome {
-        Some(o) => o,
-        None => {
-            let url = match (&remote.url, &ctx.session) {
-                (Some(u), _) if !ctx.uses_session(remote) => u.clone(),
-                (_, Some(s)) => s.url.clone(),
-                (Some(u), None) => u.clone(),
-                (None, None) => return Err(Error::usage("not connected")),
-            };
-            let bars_enabled = ctx.progress && !ctx.verbose;
-            let ctx_cancel = ctx.opts.cancel.clone();
-            let mut bars =
-                Bar::many(bars_enabled, plan.jobs.len() as u64).watching(ctx_cancel.clone());
-            let login = ctx.connector(&url)?;
-            let o = jobs::run_parallel(
-                &login,
-                &ctx.opts.cancel,
-                std::mem::take(&mut plan.jobs),
-                opts.parallel,
-                &bars,
-                &opts.policy,
-            );
-            bars.finish_all();
-            if o.failures.is_empty() && !plan.remove_remote_dirs.is_empty() {
-                let dirs = std::mem::take(&mut plan.remove_remote_dirs);
-                let mut warnings = Vec::new();
-                let _ = ctx.with_conn(remote, |conn, _| {
-                    remove_remote_dirs(conn, &dirs, &mut warnings);
-                    Ok(())
-                });
-                plan.warnings.extend(warnings);
-            }
-            if o.failures.is_empty() {
-                for dir in plan.remove_local_dirs.drain(..) {
-                    let _ = std::fs::remove_dir(&dir);
-                }
-            }
-            o
-        }
-    };
     for w in plan.warnings.iter().chain(outcome.notices.iter()) {
         ctx.out.notice(w);
     }

@@ -181,6 +181,11 @@ pub(super) struct Opts {
     pub(super) retry_given: bool,
 }
 
+/// How many connections a multi-file operation (a wildcard, `-r`, mirror) uses when `-j`
+/// is not given: like rclone's 4 transfers; the server's refusal of more logins backs the
+/// run off to fewer. `-j 1` keeps to one connection.
+pub const DEFAULT_PARALLEL: usize = 4;
+
 /// The retries of a multi-file run when `--retry` is not given.
 pub(super) const MANY_RETRIES: u32 = 3;
 /// The smallest file a multi-file run segments (`--segments`).
@@ -204,10 +209,11 @@ fn number(args: &Args, long: &str, range: std::ops::RangeInclusive<u64>) -> Resu
         .transpose()
 }
 
-/// `-j N`: from 1 to 64 connections (when not given, `parallel` of the config file, else 1); cp, get, put and mirror read it here.
+/// `-j N`: from 1 to 64 connections (when not given, `parallel` of the config file, else
+/// [`DEFAULT_PARALLEL`]; a single-file copy uses one anyway); cp, get, put and mirror read it here.
 pub(super) fn parallel(ctx: &Ctx, args: &Args) -> Result<usize> {
     match args.value("parallel") {
-        None => Ok(ctx.parallel.unwrap_or(1)),
+        None => Ok(ctx.parallel.unwrap_or(DEFAULT_PARALLEL)),
         Some(v) => v
             .parse::<usize>()
             .ok()

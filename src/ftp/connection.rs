@@ -69,6 +69,13 @@ pub struct Connection {
     pub(super) asked: Option<Asked>,
     /// The greeting was `230`: logged in without USER and PASS.
     pub(super) logged_in: bool,
+    /// `host:port`, the key of [`Options::pipelining`].
+    pub(super) server: String,
+    /// This server stumbles on pipelined commands: one at a time (`pipeline.rs`).
+    pub(super) one_at_a_time: bool,
+    /// A passive address asked for in the same write as the command before (SIZE + EPSV):
+    /// the next data connection uses it; any other command sent first drops it.
+    pub(super) prepared: Option<SocketAddr>,
     /// When a command was last sent.
     pub(super) last_sent: Instant,
 }
@@ -141,8 +148,12 @@ impl Connection {
             mode,
             asked: None,
             logged_in: false,
+            server: net::show_host(host, port),
+            one_at_a_time: false,
+            prepared: None,
             last_sent: Instant::now(),
         };
+        conn.one_at_a_time = conn.opts.pipelining.stumbles(&conn.server);
         if let Some(d) = conn.stream.describe() {
             conn.transcript.note(&format!("TLS: {d}"));
         }
@@ -336,6 +347,7 @@ impl Connection {
     /// Sends one command, giving up at `deadline` or when `cancel` is set.
     fn send_until(&mut self, cmd: &Command, deadline: Instant, cancel: &AtomicBool) -> Result<()> {
         self.drop_unsolicited()?;
+        self.prepared = None;
         self.asked = Some(Asked::of(cmd));
         self.last_sent = Instant::now();
         self.transcript.sent(&cmd.log_line());
@@ -344,7 +356,7 @@ impl Connection {
         res.map_err(|e| self.lost(e, "sending to the server"))
     }
 
-    fn drop_unsolicited(&mut self) -> Result<()> {
+    pub(super) fn drop_unsolicited(&mut self) -> Result<()> {
         while let Ok(Some((reply, used))) = reply::parse(&self.buf) {
             self.take_buffered(used, &reply)?;
             self.transcript
@@ -354,7 +366,7 @@ impl Connection {
     }
 
     /// Removes a parsed reply from the buffer and logs it; a `421` kills the connection.
-    fn take_buffered(&mut self, used: usize, reply: &Reply) -> Result<()> {
+    pub(super) fn take_buffered(&mut self, used: usize, reply: &Reply) -> Result<()> {
         self.buf.drain(..used);
         self.transcript.received(reply);
         if reply.code == 421 {
@@ -426,6 +438,7 @@ impl Connection {
                 }
             }
             let mut chunk = [0u8; CONTROL_CHUNK];
+            net::quick_ack(self.stream.tcp());
             let n = match read_timed(&mut self.stream, &mut chunk, deadline, cancel) {
                 Ok(n) => n,
                 Err(WaitError::TimedOut) => return Ok(None),
@@ -462,54 +475,13 @@ impl Connection {
         }
     }
 
-    /// Sends `cmds` in one write and reads their replies in order, each checked against
-    /// its own command: one round trip instead of one per command. Only for commands
-    /// whose outcome does not decide what is sent next.
-    pub fn exec_pipelined(&mut self, cmds: &[Command]) -> Result<Vec<Reply>> {
-        self.drop_unsolicited()?;
-        self.last_sent = Instant::now();
-        let deadline = Instant::now() + self.opts.timeout;
-        let cancel = self.opts.cancel.clone();
-        let mut bytes = Vec::new();
-        for cmd in cmds {
-            self.transcript.sent(&cmd.log_line());
-            bytes.extend_from_slice(&cmd.wire());
-        }
-        write_all_timed(&mut self.stream, &bytes, deadline, &cancel)
-            .map_err(|e| self.lost(e, "sending to the server"))?;
-        let mut replies = Vec::with_capacity(cmds.len());
-        for cmd in cmds {
-            self.asked = Some(Asked::of(cmd));
-            replies.push(self.read_reply()?);
-        }
-        Ok(replies)
-    }
-
-    /// Puts the connection in binary image mode, stream mode and file structure, once, and
-    /// learns the server's features on the way: the four commands go in one write (their
-    /// outcomes decide nothing sent among them), so a new connection pays one round trip
-    /// for its setup, not four.
-    pub fn ensure_binary(&mut self) -> Result<()> {
-        if self.binary {
-            return Ok(());
-        }
-        let mut cmds = vec![Command::Type("I"), Command::Mode("S"), Command::Stru("F")];
-        if self.features.is_none() {
-            cmds.push(Command::Feat);
-        }
-        let replies = self.exec_pipelined(&cmds)?;
-        let type_i = &replies[0];
-        if !type_i.is_completion() {
-            return Err(Error::refused(type_i.code, type_i.text()));
-        }
-        // Stream mode and file structure are RFC 959's defaults; a server that does not
-        // implement MODE or STRU is already in them, so a refusal is not an error.
-        self.binary = true;
-        replies.get(3).map_or(Ok(()), |f| self.learn_features(f))
+    /// The server's FEAT lines if they were asked for already (nothing is sent).
+    pub fn known_features(&self) -> Option<&[String]> {
+        self.features.as_deref()
     }
 
     /// Keeps FEAT's lines; `OPTS UTF8 ON` if they list UTF8 (RFC 2640; any answer will do).
-    fn learn_features(&mut self, feat: &Reply) -> Result<()> {
+    pub(super) fn learn_features(&mut self, feat: &Reply) -> Result<()> {
         self.features = Some(feat.feature_lines());
         if feat.lists_feature("UTF8") {
             self.exec(&Command::OptsUtf8)?;

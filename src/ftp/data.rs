@@ -40,6 +40,9 @@ impl Connection {
             self.open_passive(cmd)?
         };
         net::set_ticks(&stream).map_err(|e| Error::connection(describe_io(&e)))?;
+        // The last, partial segment of a small upload goes out at once: with Nagle it
+        // would wait for the ACK of the ones before, a round trip per file.
+        let _ = stream.set_nodelay(true);
         let mut stream = Stream::Plain(stream);
         let early_final = if first.is_preliminary() {
             None
@@ -302,22 +305,35 @@ impl Connection {
         }
     }
 
+    /// What an EPSV reply means: the data address, or None when this server refuses EPSV
+    /// (PASV from now on).
+    pub(super) fn epsv_answer(&mut self, reply: &Reply) -> Result<Option<SocketAddr>> {
+        if reply.code == 229 {
+            let port = pasv::parse_epsv(reply.text()).ok_or_else(|| {
+                self.alive = false;
+                Error::connection(format!("malformed EPSV reply: {reply}"))
+            })?;
+            self.passive = Passive::Epsv;
+            return Ok(Some(SocketAddr::new(self.peer.ip(), port)));
+        }
+        if self.passive == Passive::Epsv || !reply.is_negative() {
+            return Err(Error::refused(reply.code, reply.text()));
+        }
+        self.transcript.note("EPSV refused; using PASV from now on");
+        self.passive = Passive::Pasv;
+        Ok(None)
+    }
+
     fn passive_address(&mut self) -> Result<SocketAddr> {
+        // Asked for in the same write as the command before (SIZE + EPSV).
+        if let Some(addr) = self.prepared.take() {
+            return Ok(addr);
+        }
         if self.passive != Passive::Pasv {
             let reply = self.exec(&Command::Epsv)?;
-            if reply.code == 229 {
-                let port = pasv::parse_epsv(reply.text()).ok_or_else(|| {
-                    self.alive = false;
-                    Error::connection(format!("malformed EPSV reply: {reply}"))
-                })?;
-                self.passive = Passive::Epsv;
-                return Ok(SocketAddr::new(self.peer.ip(), port));
+            if let Some(addr) = self.epsv_answer(&reply)? {
+                return Ok(addr);
             }
-            if self.passive == Passive::Epsv || !reply.is_negative() {
-                return Err(Error::refused(reply.code, reply.text()));
-            }
-            self.transcript.note("EPSV refused; using PASV from now on");
-            self.passive = Passive::Pasv;
         }
         let reply = self.exec(&Command::Pasv)?;
         if reply.code != 227 {

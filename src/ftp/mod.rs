@@ -15,6 +15,7 @@ pub mod list;
 pub mod net;
 pub mod options;
 pub mod pasv;
+pub mod pipeline;
 pub mod proxy;
 pub mod reply;
 pub mod time;

@@ -33,6 +33,30 @@ pub struct Options {
     pub noproxy: Vec<String>,
     /// Where the TLS configuration comes from; built on first use.
     pub tls: TlsSource,
+    /// The servers found to stumble on pipelined commands (shared by every connection
+    /// made with clones of these options: `-j N` workers, reconnections, later commands).
+    pub pipelining: PipelineMemory,
+}
+
+/// The servers (`host:port`) that stumbled on pipelined commands this run: their
+/// connections send one command at a time. Shared by clones; no global state.
+#[derive(Clone, Debug, Default)]
+pub struct PipelineMemory(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl PipelineMemory {
+    /// Whether `server` stumbled on pipelined commands before.
+    pub fn stumbles(&self, server: &str) -> bool {
+        let seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        seen.iter().any(|s| s == server)
+    }
+
+    /// Remembers that `server` stumbles on pipelined commands.
+    pub fn remember(&self, server: &str) {
+        let mut seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if !seen.iter().any(|s| s == server) {
+            seen.push(server.to_string());
+        }
+    }
 }
 
 /// The configurations made so far, by server (lowercase host, port) and the certificate
@@ -120,6 +144,7 @@ impl Default for Options {
             proxy: None,
             noproxy: Vec::new(),
             tls: TlsSource::default(),
+            pipelining: PipelineMemory::default(),
         }
     }
 }

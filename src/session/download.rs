@@ -36,13 +36,15 @@ pub fn download(
     if settings.moving && matches!(target, Dest::Special(_)) {
         return Err(special_refused(dest));
     }
-    conn.ensure_binary()?;
+    // SIZE goes in one write with the connection's setup (when still to do) and the EPSV
+    // of the transfer: see `Connection::exec_before_transfer`.
     let expected = if settings.verify == Verify::None && !settings.resume && settings.part.is_none()
     {
         None
     } else {
         proof::expected(conn, remote, settings.moving)?
     };
+    conn.ensure_binary()?;
     match target {
         Dest::Special(path) => write_through(conn, remote, &path, expected, settings),
         Dest::Regular(path, meta) if settings.resume && meta.len() > 0 => {
@@ -427,12 +429,12 @@ pub fn download_to(
     out: &mut dyn std::io::Write,
     settings: &mut Settings,
 ) -> Result<Moved> {
-    conn.ensure_binary()?;
     let expected = if settings.verify == Verify::None {
         None
     } else {
         proof::expected(conn, remote, false)?
     };
+    conn.ensure_binary()?;
     fetch_proven(
         conn,
         remote,

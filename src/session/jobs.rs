@@ -2,7 +2,9 @@
 //! after another on one connection or over N logged-in connections at once (`-j N`).
 //!
 //! Every file is accounted for: the [`Outcome`] counts what was moved and keeps each
-//! failure, so the summary and the exit status cover all of them. With `-j N`, a worker
+//! failure, so the summary and the exit status cover all of them. With `-j N`, the
+//! connection that made the job list works as one worker from the first file on, and the
+//! other logins are started while the list is made ([`start_logins`]); a worker
 //! whose login the server refuses (421, 530 "too many connections") stops and leaves its
 //! files to the others, so the run backs off to fewer connections instead of failing.
 
@@ -371,103 +373,153 @@ fn not_done(cause: &Error) -> impl Fn() -> Error {
 enum WorkerEnd {
     /// The queue ran dry (or the run was interrupted).
     Done,
-    /// It could not log in.
-    LoginFailed(Error),
     /// Its connection was lost; the file it held went back in the queue.
     Lost(Error),
 }
 
-/// Runs the jobs over up to `n` connections, each made by `login`; `cancel` stops the
-/// workers taking more files.
+/// A way to log in again and again (`-j N` workers).
+pub type Login = Arc<dyn Fn() -> Result<Connection> + Send + Sync>;
+
+/// Logins started ahead of the work (while the listing or walk that makes the job list
+/// still runs): each lands in the channel as it completes.
+pub struct Logins {
+    rx: std::sync::mpsc::Receiver<Result<Connection>>,
+    started: usize,
+}
+
+/// Starts `n` logins now, each on its own thread, a little staggered so a server's
+/// per-second connection limit is not hit at once. A connection that arrives after the
+/// run no longer wants it (every file handed out) is closed by its thread.
+pub fn start_logins(login: &Login, n: usize) -> Logins {
+    let (tx, rx) = std::sync::mpsc::channel();
+    for index in 0..n {
+        let (login, tx) = (login.clone(), tx.clone());
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20 * index as u64));
+            if let Err(std::sync::mpsc::SendError(Ok(conn))) = tx.send(login()) {
+                conn.quit();
+            }
+        });
+    }
+    Logins { rx, started: n }
+}
+
+/// Takes files from the queue until it is empty, the run is interrupted or the connection
+/// is lost (the file it held goes back in the queue for the others, unless it is a move's).
+fn work(
+    conn: &mut Connection,
+    queue: &Mutex<VecDeque<Job>>,
+    shared: &Mutex<Outcome>,
+    cancel: &std::sync::atomic::AtomicBool,
+    full: &std::sync::atomic::AtomicBool,
+    bars: &dyn Bars,
+    policy: &Policy,
+) -> WorkerEnd {
+    loop {
+        if cancel.load(std::sync::atomic::Ordering::SeqCst)
+            || full.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return WorkerEnd::Done;
+        }
+        let Some(job) = lock(queue).pop_front() else {
+            return WorkerEnd::Done;
+        };
+        conn.keep_alive_if_idle(KEEPALIVE_IDLE);
+        let mut bar = bars.for_file();
+        let mut notices = Vec::new();
+        let began = Instant::now();
+        // A panic in one file's transfer fails that file, not the run.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_one(conn, &job, &mut *bar, policy, &mut notices)
+        }))
+        .unwrap_or_else(|_| {
+            Err(Error::new(
+                Kind::NotConfirmed,
+                "internal error while transferring this file (a bug in 3700ftp); not confirmed",
+            ))
+        });
+        let mut out = lock(shared);
+        out.notices.extend(notices);
+        match result {
+            Err(e) if e.kind() == Kind::Connection && !job.delete_source => {
+                // Give the file back to the others; this connection is gone.
+                out.notices.push(format!(
+                    "a connection was lost ({e}); {} goes back in the queue",
+                    job.shown()
+                ));
+                lock(queue).push_back(job);
+                return WorkerEnd::Lost(e);
+            }
+            Err(e) if e.kind() == Kind::Connection || disk_full(&e) => {
+                if disk_full(&e) {
+                    // A server out of space (452) stops the run: no worker takes another file.
+                    full.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+                record(&mut out, &job, Err(e.clone()), began.elapsed());
+                return WorkerEnd::Lost(e);
+            }
+            result => record(&mut out, &job, result, began.elapsed()),
+        }
+    }
+}
+
+/// Runs the jobs over the connection that made the job list (`own`, which works from the
+/// first file on and stays open for its owner) and the connections of `logins` as they
+/// arrive (started early, while the list was made). A login the server refuses (421, 530
+/// "too many") leaves its share to the others: the run backs off to fewer connections.
+/// Once every file is handed out, logins still under way are not waited for. `cancel`
+/// stops the workers taking more files.
 pub fn run_parallel(
-    login: &(dyn Fn() -> Result<Connection> + Sync),
+    own: Option<&mut Connection>,
+    logins: Logins,
     cancel: &std::sync::atomic::AtomicBool,
     jobs: Vec<Job>,
-    n: usize,
     bars: &dyn Bars,
     policy: &Policy,
 ) -> Outcome {
     let start = Instant::now();
     let (jobs, doubles) = one_job_per_destination(jobs);
-    let queue = Arc::new(Mutex::new(jobs.into_iter().collect::<VecDeque<Job>>()));
-    let shared = Arc::new(Mutex::new(Outcome {
+    let queue = Mutex::new(jobs.into_iter().collect::<VecDeque<Job>>());
+    let shared = Mutex::new(Outcome {
         failures: doubles,
         ..Outcome::default()
-    }));
-    let workers = n.max(1);
-    // A server out of space (452) stops the run: no worker takes another file.
+    });
+    let workers = logins.started + usize::from(own.is_some());
     let full = std::sync::atomic::AtomicBool::new(false);
     let mut login_errors = Vec::new();
     let mut lost = Vec::new();
     std::thread::scope(|scope| {
+        let (queue, shared, full) = (&queue, &shared, &full);
         let mut handles = Vec::new();
-        for index in 0..workers {
-            let queue = queue.clone();
-            let shared = shared.clone();
-            let policy = policy.clone();
-            let full = &full;
-            // Stagger logins a little so a server's per-second connection limit is not hit at once.
-            let delay = Duration::from_millis(20 * index as u64);
-            handles.push(scope.spawn(move || {
-            std::thread::sleep(delay);
-            let mut conn = match login() {
-                Ok(c) => c,
-                Err(e) => return WorkerEnd::LoginFailed(e),
-            };
-            loop {
-                if cancel.load(std::sync::atomic::Ordering::SeqCst)
-                    || full.load(std::sync::atomic::Ordering::SeqCst)
-                {
-                    break;
-                }
-                let Some(job) = lock(&queue).pop_front() else {
-                    break;
-                };
-                conn.keep_alive_if_idle(KEEPALIVE_IDLE);
-                let mut bar = bars.for_file();
-                let mut notices = Vec::new();
-                let began = Instant::now();
-                // A panic in one file's transfer fails that file, not the run.
-                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run_one(&mut conn, &job, &mut *bar, &policy, &mut notices)
-                }))
-                .unwrap_or_else(|_| {
-                    Err(Error::new(
-                        Kind::NotConfirmed,
-                        "internal error while transferring this file (a bug in 3700ftp); not confirmed",
-                    ))
-                });
-                let mut out = lock(&shared);
-                out.notices.extend(notices);
-                match result {
-                    Err(e) if e.kind() == Kind::Connection && !job.delete_source => {
-                        // Give the file back to the others; this connection is gone.
-                        out.notices.push(format!(
-                            "a connection was lost ({e}); {} goes back in the queue",
-                            job.shown()
-                        ));
-                        lock(&queue).push_back(job);
-                        return WorkerEnd::Lost(e);
-                    }
-                    Err(e) if e.kind() == Kind::Connection || disk_full(&e) => {
-                        if disk_full(&e) {
-                            full.store(true, std::sync::atomic::Ordering::SeqCst);
-                        }
-                        record(&mut out, &job, Err(e.clone()), began.elapsed());
-                        drop(out);
+        if let Some(conn) = own {
+            handles
+                .push(scope.spawn(move || work(conn, queue, shared, cancel, full, bars, policy)));
+        }
+        let mut pending = logins.started;
+        while pending > 0
+            && !cancel.load(std::sync::atomic::Ordering::SeqCst)
+            && !full.load(std::sync::atomic::Ordering::SeqCst)
+            && !lock(queue).is_empty()
+        {
+            match logins.rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(Ok(mut conn)) => {
+                    pending -= 1;
+                    handles.push(scope.spawn(move || {
+                        let end = work(&mut conn, queue, shared, cancel, full, bars, policy);
                         conn.quit();
-                        return WorkerEnd::Lost(e);
-                    }
-                    result => record(&mut out, &job, result, began.elapsed()),
+                        end
+                    }));
                 }
+                Ok(Err(e)) => {
+                    pending -= 1;
+                    login_errors.push(e);
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
             }
-            conn.quit();
-            WorkerEnd::Done
-        }));
         }
         for h in handles {
             match h.join() {
-                Ok(WorkerEnd::LoginFailed(e)) => login_errors.push(e),
                 Ok(WorkerEnd::Lost(e)) => lost.push(e),
                 Ok(WorkerEnd::Done) => {}
                 Err(_) => lost.push(Error::new(

@@ -94,7 +94,26 @@ fn name_the_file_itself(mut entries: Vec<Entry>, path: &str) -> Vec<Entry> {
 
 fn fetch_here(conn: &mut Connection, arg: Option<Arg>, want: Want) -> Result<Vec<Entry>> {
     let use_mlsd = match want {
-        Want::Entries => conn.mlsd_supported() != Some(false),
+        Want::Entries => match conn.mlsd_supported() {
+            Some(known) => known,
+            // Where FEAT was already asked (multi-file operations ask it with the setup
+            // before listing): no MLSD tried and refused on a server that does not list
+            // it (vsftpd). Otherwise MLSD is tried, and a refusal remembered.
+            None => match conn.known_features() {
+                Some(lines) => {
+                    let listed = lines.iter().any(|l| {
+                        l.split_whitespace().next().is_some_and(|w| {
+                            w.eq_ignore_ascii_case("MLST") || w.eq_ignore_ascii_case("MLSD")
+                        })
+                    });
+                    if !listed {
+                        conn.set_mlsd_supported(false);
+                    }
+                    listed
+                }
+                None => true,
+            },
+        },
         Want::Names => conn.mlsd_supported() == Some(true),
         Want::LongLines => false,
     };

@@ -32,6 +32,18 @@ pub enum SizeAnswer {
 /// Asks SIZE of `path` and reads the answer strictly.
 pub fn size(conn: &mut Connection, path: &RemotePath) -> Result<SizeAnswer> {
     let reply = conn.exec(&Command::Size(Arg::from(path)))?;
+    read_size(conn, reply)
+}
+
+/// SIZE of `path` right before its download: sent in one write with the transfer's EPSV
+/// (one round trip for both).
+pub fn size_before_download(conn: &mut Connection, path: &RemotePath) -> Result<SizeAnswer> {
+    let reply = conn.exec_before_transfer(&Command::Size(Arg::from(path)))?;
+    read_size(conn, reply)
+}
+
+/// Reads a SIZE reply strictly.
+pub fn read_size(conn: &mut Connection, reply: Reply) -> Result<SizeAnswer> {
     if reply.code == 213 {
         return Ok(
             match reply.text().split_whitespace().next().unwrap_or("").parse() {
@@ -59,7 +71,7 @@ fn lists(conn: &mut Connection, feature: &str) -> Result<bool> {
 /// size is taken as a server without SIZE (as curl does) for a copy; a move, which deletes
 /// its source on the proof, refuses a server that garbles the size it claims to know.
 pub fn expected(conn: &mut Connection, path: &RemotePath, moving: bool) -> Result<Option<u64>> {
-    Ok(match size(conn, path)? {
+    Ok(match size_before_download(conn, path)? {
         SizeAnswer::Known(n) => Some(n),
         SizeAnswer::NotASize(r) if moving => {
             return Err(Error::not_confirmed(format!(
@@ -78,7 +90,13 @@ pub fn expected(conn: &mut Connection, path: &RemotePath, moving: bool) -> Resul
 /// Checks that the server holds `len` bytes at `path` after an upload. Ok(true) when SIZE
 /// confirmed it, Ok(false) when the server has no SIZE; an error otherwise.
 pub fn confirm_uploaded_size(conn: &mut Connection, path: &RemotePath, len: u64) -> Result<bool> {
-    match size(conn, path)? {
+    let answer = size(conn, path)?;
+    confirm_size_answer(answer, len)
+}
+
+/// [`confirm_uploaded_size`] of a SIZE answer already read.
+pub fn confirm_size_answer(answer: SizeAnswer, len: u64) -> Result<bool> {
+    match answer {
         SizeAnswer::Known(n) if n == len => Ok(true),
         SizeAnswer::Known(n) => Err(Error::not_confirmed(format!(
             "sent {len} bytes but the server holds {n}"

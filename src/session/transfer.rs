@@ -152,6 +152,9 @@ pub struct Settings<'a> {
     /// The source is deleted after this copy (`mv`): nothing short of a proof will do, and
     /// a downloaded file is synced to disk before the caller deletes the remote source.
     pub moving: bool,
+    /// Set by `upload` while it stores a temporary file: RNFR of it may go in the same
+    /// write as its SIZE proof.
+    pub rnfr_with_proof: bool,
     /// The code of the server's final reply to the last transfer command (set by the pumps).
     pub reply: Option<u16>,
     /// A failure keeps what was transferred so far (a retry follows).
@@ -183,6 +186,7 @@ impl<'a> Settings<'a> {
             limiter: policy.limiter.clone(),
             inplace: policy.inplace,
             moving,
+            rnfr_with_proof: false,
             reply: None,
             keep_part: false,
             retrying: false,

@@ -15,6 +15,7 @@ use std::path::Path;
 use crate::error::{Error, Kind, Result};
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::Connection;
+use crate::ftp::reply::Reply;
 use crate::remote_path::RemotePath;
 use crate::verify::{Algo, HashCommand, PipedHasher as Hasher, Verify};
 
@@ -48,13 +49,15 @@ pub fn upload(
         }
     }
     if settings.inplace {
-        let moved = store(conn, &mut file, src, remote, local_len, settings, notices)?;
+        let (moved, _) = store(conn, &mut file, src, remote, local_len, settings, notices)?;
         keep_time(conn, src, remote, settings, notices)?;
         return Ok(moved);
     }
     let part = part_name(remote)?;
+    settings.rnfr_with_proof = true;
     let stored = store(conn, &mut file, src, &part, local_len, settings, notices);
-    let moved = match stored {
+    settings.rnfr_with_proof = false;
+    let (moved, rnfr) = match stored {
         Ok(m) => m,
         Err(e) if settings.resume && e.kind() != Kind::NotConfirmed => {
             return Err(e.also(format!(
@@ -65,7 +68,7 @@ pub fn upload(
         Err(e) if settings.keep_part && e.transient() => return Err(e),
         Err(e) => return Err(failed_with_part(conn, &part, e)),
     };
-    rename_into_place(conn, &part, remote, notices)?;
+    rename_into_place(conn, &part, remote, rnfr, notices)?;
     keep_time(conn, src, remote, settings, notices)?;
     Ok(moved)
 }
@@ -103,11 +106,13 @@ pub fn upload_from(
         settings.progress.end();
         let total = sent?;
         let reply = settings.reply;
-        prove_stored(conn, &part, total, plan.zip(hasher), settings.verify).map(|proof| Moved {
-            bytes: total,
-            reply,
-            ..proof
-        })
+        prove_stored(conn, &part, total, plan.zip(hasher), settings.verify, false).map(
+            |(proof, _)| Moved {
+                bytes: total,
+                reply,
+                ..proof
+            },
+        )
     })();
     let moved = match stored {
         Ok(m) => m,
@@ -115,7 +120,7 @@ pub fn upload_from(
         Err(e) => return Err(failed_with_part(conn, &part, e)),
     };
     if !settings.inplace {
-        rename_into_place(conn, &part, remote, notices)?;
+        rename_into_place(conn, &part, remote, None, notices)?;
     }
     Ok(moved)
 }
@@ -186,6 +191,8 @@ fn already_there(
 
 /// Stores `file` at `path` (continuing a part there with `-c`) and proves it: every byte
 /// sent, the final reply, SIZE where the server has it, the server's hash where offered.
+/// With `settings.rnfr_with_proof`, RNFR of `path` may go in the same write as its SIZE
+/// (its reply returned; nothing is renamed before the proof: RNTO is sent only after).
 fn store(
     conn: &mut Connection,
     file: &mut File,
@@ -194,7 +201,7 @@ fn store(
     local_len: u64,
     settings: &mut Settings,
     notices: &mut Notices,
-) -> Result<Moved> {
+) -> Result<(Moved, Option<Reply>)> {
     let arg = Arg::from(path);
     let mut offset = 0;
     if settings.resume || settings.retrying {
@@ -266,12 +273,24 @@ fn store(
             offset + total
         )));
     }
+    let rnfr = settings.rnfr_with_proof;
     let reply = settings.reply;
-    prove_stored(conn, path, local_len, plan.zip(hasher), settings.verify).map(|proof| Moved {
-        bytes: total,
-        resumed_from: offset,
-        reply,
-        ..proof
+    prove_stored(
+        conn,
+        path,
+        local_len,
+        plan.zip(hasher),
+        settings.verify,
+        rnfr,
+    )
+    .map(|(proof, rnfr)| {
+        let moved = Moved {
+            bytes: total,
+            resumed_from: offset,
+            reply,
+            ..proof
+        };
+        (moved, rnfr)
     })
 }
 
@@ -283,8 +302,22 @@ fn prove_stored(
     len: u64,
     hashed: Option<((Algo, HashCommand), Hasher)>,
     verify: Verify,
-) -> Result<Moved> {
-    let size_checked = verify != Verify::None && proof::confirm_uploaded_size(conn, path, len)?;
+    rnfr: bool,
+) -> Result<(Moved, Option<Reply>)> {
+    let mut rnfr_reply = None;
+    let size_checked = if verify == Verify::None {
+        false
+    } else if rnfr && hashed.is_none() {
+        // RNFR decides nothing and renames nothing: it rides with SIZE (one round trip).
+        let arg = Arg::from(path);
+        let mut replies = conn.exec_pipelined(&[Command::Size(arg.clone()), Command::Rnfr(arg)])?;
+        rnfr_reply = replies.pop();
+        let size = replies.pop().expect("two replies");
+        let answer = proof::read_size(conn, size)?;
+        proof::confirm_size_answer(answer, len)?
+    } else {
+        proof::confirm_uploaded_size(conn, path, len)?
+    };
     if size_checked && hashed.is_none() {
         conn.transcript_mut()
             .note(&format!("verified by size ({len} bytes)"));
@@ -293,14 +326,15 @@ fn prove_stored(
         Some((plan, h)) => proof::check_hash(conn, path, plan, h.finish(), verify)?,
         None => None,
     };
-    Ok(Moved {
+    let moved = Moved {
         size_checked,
         hash_checked: digest.is_some(),
         hash: digest.as_ref().map(|(algo, _)| *algo),
         proven: true,
         digest,
         ..Moved::default()
-    })
+    };
+    Ok((moved, rnfr_reply))
 }
 
 /// Decides where an upload resumes: 0 to start over, or the size already there.
@@ -338,9 +372,20 @@ fn rename_into_place(
     conn: &mut Connection,
     part: &RemotePath,
     remote: &RemotePath,
+    rnfr: Option<Reply>,
     notices: &mut Notices,
 ) -> Result<()> {
-    let refused = match rename(conn, part, remote)? {
+    let first = match rnfr {
+        // RNFR went with the SIZE proof: RNTO must be the very next command.
+        Some(reply) if reply.code == 350 => match conn.exec_ok(&Command::Rnto(Arg::from(remote))) {
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == Kind::Refused => Ok(Some(e)),
+            Err(e) => Err(e),
+        },
+        Some(reply) => Ok(Some(Error::refused(reply.code, reply.text()))),
+        None => rename(conn, part, remote),
+    };
+    let refused = match first? {
         None => return Ok(()),
         Some(refused) => refused,
     };

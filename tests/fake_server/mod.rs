@@ -132,6 +132,8 @@ pub struct Transcript {
     pub problems: Vec<String>,
     /// For `SendEndless`: bytes written, and whether the client hung up before `max`.
     pub endless: Option<(usize, bool)>,
+    /// With [`FakeServer::drops_pipelined`]: the command lines dropped unanswered.
+    pub ignored: Vec<String>,
 }
 
 impl std::fmt::Debug for Transcript {
@@ -189,6 +191,7 @@ struct Options {
     bare_lf: bool,
     bytewise: bool,
     size: Option<u64>,
+    drops_pipelined: bool,
 }
 
 /// A script under construction. Build it with the chained methods, then [`FakeServer::start`].
@@ -227,6 +230,14 @@ impl FakeServer {
     /// Write everything on the control connection one byte at a time, with small pauses.
     pub fn bytewise(mut self) -> Self {
         self.opts.bytewise = true;
+        self
+    }
+
+    /// Act like a server that reads the control connection a chunk at a time and parses
+    /// only the first command in it: whatever else arrived in the same write (pipelined
+    /// commands) is dropped unanswered, and recorded in [`Transcript::ignored`].
+    pub fn drops_pipelined(mut self) -> Self {
+        self.opts.drops_pipelined = true;
         self
     }
 
@@ -648,7 +659,7 @@ impl<'a> Session<'a> {
         let reply = match verb(command).as_str() {
             "TYPE" | "MODE" | "STRU" | "NOOP" | "OPTS" | "CLNT" => "200 OK\r\n".to_string(),
             "SYST" => "215 UNIX Type: L8\r\n".to_string(),
-            "FEAT" => "211-Features:\r\n EPSV\r\n PASV\r\n SIZE\r\n211 End\r\n".to_string(),
+            "FEAT" => "211-Features:\r\n EPSV\r\n PASV\r\n SIZE\r\n MLST type*;size*;modify*;\r\n211 End\r\n".to_string(),
             "PWD" => "257 \"/\" is the current directory\r\n".to_string(),
             "CWD" => "250 Directory successfully changed\r\n".to_string(),
             "MDTM" => "550 Could not get file modification time\r\n".to_string(),
@@ -881,6 +892,13 @@ impl<'a> Session<'a> {
                 Ok(0) => return Line::Eof,
                 Ok(_) if self.pending.ends_with(b"\n") => {
                     let line = std::mem::take(&mut self.pending);
+                    if self.opts.drops_pipelined {
+                        let rest = reader.buffer().to_vec();
+                        reader.consume(rest.len());
+                        for l in String::from_utf8_lossy(&rest).lines() {
+                            self.transcript.ignored.push(l.trim_end().to_string());
+                        }
+                    }
                     let text = String::from_utf8_lossy(&line);
                     return Line::Command(text.trim_end_matches(['\r', '\n']).to_string());
                 }

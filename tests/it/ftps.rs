@@ -185,12 +185,12 @@ fn a_session_opened_with_open_tls_uses_tls_for_every_connection_to_that_server()
         String::from_utf8_lossy(&out.stderr)
     );
     let commands = sent(&out.stdout);
-    // The full URL used the session's TLS connection; each -j worker logged in with TLS.
-    // (A worker whose handshake is still under way when the others have done every file
-    // is let go before USER, so there may be more AUTHs than logins, never fewer.)
+    // The full URL used the session's TLS connection; the other -j worker logged in with
+    // TLS. (A worker whose handshake is still under way when every file is done is let go
+    // before USER, so there may be more AUTHs than logins, never fewer.)
     let logins = commands.iter().filter(|c| c.starts_with("USER")).count();
     let auths = commands.iter().filter(|c| *c == "AUTH TLS").count();
-    assert!(logins >= 2 && logins <= auths, "{commands:?}");
+    assert!(logins <= auths, "{commands:?}");
     assert_eq!(
         std::fs::read(home.path().join("one.txt")).unwrap(),
         b"a.txt"

@@ -17,6 +17,7 @@ mod json;
 mod mirror;
 mod misbehaving;
 mod oneshot;
+mod pipelining;
 mod prompt;
 mod resilience;
 mod shell;

@@ -1000,9 +1000,10 @@ fn a_new_connection_sends_its_setup_in_one_round_trip() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    // TYPE I, MODE S, STRU F and FEAT are written together, before any of their replies.
+    // TYPE I, MODE S, STRU F and FEAT are written together, before any of their replies,
+    // and with them the download's SIZE and EPSV (RETR goes out one round trip after login).
     assert!(
-        text.contains("> TYPE I\n> MODE S\n> STRU F\n> FEAT\n<"),
+        text.contains("> TYPE I\n> MODE S\n> STRU F\n> FEAT\n> SIZE /p.bin\n> EPSV\n<"),
         "{text}"
     );
     assert_eq!(
@@ -1081,4 +1082,80 @@ fn a_remote_directory_named_without_a_slash() {
         .failure()
         .stderr(predicates::str::contains("docs is a directory: use get -r"));
     assert!(!home.path().join("docs").exists());
+}
+
+/// A gate in front of `s`: the first control connection is passed through, every later one
+/// is refused with `421 Too many connections` (vsftpd's max_per_ip). Returns its port.
+fn one_connection_gate(s: &TestServer) -> u16 {
+    use std::io::Write;
+    use std::net::{TcpListener, TcpStream};
+    let target = format!("127.0.0.1:{}", s.port);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut first = true;
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { break };
+            if !first {
+                let _ = client.write_all(b"421 Too many connections (1) from this IP\r\n");
+                continue;
+            }
+            first = false;
+            let server = TcpStream::connect(&target).unwrap();
+            let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let mut server = server;
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c2, &mut server);
+                let _ = server.shutdown(std::net::Shutdown::Write);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut s2, &mut client);
+                let _ = client.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn a_wildcard_by_default_backs_off_to_the_one_connection_the_server_allows() {
+    let s = TestServer::start();
+    for i in 0..5 {
+        s.put(&format!("/many/f{i}.dat"), format!("file {i}").as_bytes());
+    }
+    let gate = one_connection_gate(&s);
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join("down")).unwrap();
+    // No -j: multi-file operations use 4 connections by default; the listing's connection
+    // is one, the server refuses the other three, and every file still arrives.
+    let url = s.url("/many/*.dat").replace(
+        &format!("127.0.0.1:{}/", s.port),
+        &format!("127.0.0.1:{gate}/"),
+    );
+    let out = ftp(home.path())
+        .args(["cp", &url, "down"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for i in 0..5 {
+        assert_eq!(
+            std::fs::read(home.path().join(format!("down/f{i}.dat"))).unwrap(),
+            format!("file {i}").as_bytes()
+        );
+    }
+    assert!(
+        stderr.contains("the server accepted 1 of 4 connections; continued with 1"),
+        "{stderr}"
+    );
+    // -j 1 opens no other connection, so nothing is refused.
+    let again = one_connection_gate(&s);
+    let url = url.replace(&format!(":{gate}/"), &format!(":{again}/"));
+    let out = ftp(home.path())
+        .args(["cp", "-j", "1", &url, "down"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("accepted"), "{stderr}");
 }

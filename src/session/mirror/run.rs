@@ -359,7 +359,9 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
     }
     let outcome: Outcome = match &request.parallel {
         Some(p) if p.n > 1 && jobs.len() > 1 => {
-            jobs::run_parallel(&*p.login, &p.cancel, jobs, p.n, bars, &policy)
+            // The walk's connection works too: N - 1 more logins.
+            let logins = jobs::start_logins(&p.login, p.n - 1);
+            jobs::run_parallel(Some(conn), logins, &p.cancel, jobs, bars, &policy)
         }
         _ => jobs::run_sequential(conn, &jobs, bars, &policy),
     };

@@ -1,0 +1,258 @@
+//! Pipelining: commands whose outcome decides nothing sent among them (the connection
+//! setup's TYPE I, MODE S, STRU F, FEAT; SIZE with the EPSV of the transfer after it; an
+//! upload's SIZE proof with its RNFR) go in one write, and their replies are read in
+//! order, each checked against its own command.
+//!
+//! A server that stumbles on pipelined input is detected: a reply that cannot answer the
+//! command it lines up with (out of order: libunftp answers SIZE after the EPSV sent
+//! behind it), or no reply to a later command within [`PIPELINE_WAIT`]. The connection
+//! then resynchronises (PWD, whose `257` none of the pipelined commands can get, and every
+//! reply before it dropped), sends the commands still unanswered again one at a time, and
+//! from then on sends one command at a time; the server is remembered in
+//! [`Options::pipelining`](crate::ftp::options::Options) so later connections to it
+//! (`-j N` workers, reconnections) never try. Only commands that can be sent twice
+//! harmlessly are pipelined, since a stumble leaves their first sending unanswered.
+
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::ftp::answers::Asked;
+use crate::ftp::command::Command;
+use crate::ftp::connection::{Connection, Passive};
+use crate::ftp::net::{read_timed, write_all_timed, WaitError};
+use crate::ftp::reply::{self, Reply};
+
+/// How long a reply to the second and later pipelined commands may lag behind the first
+/// one's before the server is taken to ignore pipelined input.
+pub const PIPELINE_WAIT: Duration = Duration::from_secs(3);
+
+/// How long a resynchronised connection waits for answers to the batch that are still
+/// missing after PWD's reply (a server that dropped them never sends them).
+const STRAGGLER_WAIT: Duration = Duration::from_millis(300);
+
+/// What the next reply of a pipelined batch turned out to be.
+enum Next {
+    Reply(Reply),
+    /// A reply that cannot answer the command it lines up with.
+    OutOfOrder(Reply),
+    /// Nothing within the wait.
+    Silent,
+}
+
+impl Connection {
+    /// Whether this connection sends one command at a time (its server stumbled on
+    /// pipelined input, here or on an earlier connection).
+    pub fn one_at_a_time(&self) -> bool {
+        self.one_at_a_time
+    }
+
+    /// Sends `cmds` in one write and reads their replies in order, each checked against
+    /// its own command: one round trip instead of one per command. Only for commands whose
+    /// outcome does not decide what is sent among them, and that can be sent again: on a
+    /// server that stumbles on pipelined input the unanswered ones are sent again, one at
+    /// a time, after a resynchronisation (see the module's comment).
+    pub fn exec_pipelined(&mut self, cmds: &[Command]) -> Result<Vec<Reply>> {
+        if cmds.len() < 2 || self.one_at_a_time {
+            return cmds.iter().map(|c| self.exec(c)).collect();
+        }
+        self.drop_unsolicited()?;
+        self.prepared = None;
+        self.last_sent = Instant::now();
+        let deadline = Instant::now() + self.opts.timeout;
+        let cancel = self.opts.cancel.clone();
+        let mut bytes = Vec::new();
+        for cmd in cmds {
+            self.transcript.sent(&cmd.log_line());
+            bytes.extend_from_slice(&cmd.wire());
+        }
+        write_all_timed(&mut self.stream, &bytes, deadline, &cancel)
+            .map_err(|e| self.lost(e, "sending to the server"))?;
+        let mut replies = Vec::with_capacity(cmds.len());
+        for (i, cmd) in cmds.iter().enumerate() {
+            self.asked = Some(Asked::of(cmd));
+            let wait = if i == 0 {
+                self.opts.timeout
+            } else {
+                self.opts.timeout.min(PIPELINE_WAIT)
+            };
+            // Replies of the batch not read yet (they may still come, late).
+            let mut outstanding = cmds.len() - i;
+            let why = match self.next_pipelined(Instant::now() + wait, &cancel)? {
+                Next::Reply(r) => {
+                    replies.push(r);
+                    continue;
+                }
+                Next::OutOfOrder(r) => {
+                    outstanding -= 1;
+                    format!("{} cannot answer {}", r.code, cmd.verb())
+                }
+                Next::Silent if i == 0 => {
+                    return Err(self.lost(WaitError::TimedOut, "waiting for the server's reply"))
+                }
+                Next::Silent => {
+                    format!("no reply to {} within {} s", cmd.verb(), wait.as_secs_f64())
+                }
+            };
+            self.fall_back(&why, outstanding)?;
+            for cmd in &cmds[i..] {
+                replies.push(self.exec(cmd)?);
+            }
+            return Ok(replies);
+        }
+        Ok(replies)
+    }
+
+    /// The next reply, or what went wrong with it (a pipelined batch's reply is not
+    /// dropped as unasked: it is the sign of a server that answers out of order).
+    fn next_pipelined(&mut self, deadline: Instant, cancel: &AtomicBool) -> Result<Next> {
+        loop {
+            match reply::parse(&self.buf) {
+                Ok(Some((reply, used))) => {
+                    self.take_buffered(used, &reply)?;
+                    return Ok(match self.asked {
+                        Some(asked) if !asked.accepts(reply.code) => Next::OutOfOrder(reply),
+                        _ => Next::Reply(reply),
+                    });
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.alive = false;
+                    return Err(Error::connection(e.to_string()));
+                }
+            }
+            let mut chunk = [0u8; 8 * 1024];
+            crate::ftp::net::quick_ack(self.stream.tcp());
+            let n = match read_timed(&mut self.stream, &mut chunk, deadline, cancel) {
+                Ok(n) => n,
+                Err(WaitError::TimedOut) => return Ok(Next::Silent),
+                Err(e) => return Err(self.lost(e, "waiting for the server's reply")),
+            };
+            if n == 0 {
+                self.alive = false;
+                return Err(Error::connection("the server closed the connection"));
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// The server stumbled on pipelined input: one command at a time from now on (here and
+    /// on every later connection to it), after PWD's `257` shows the conversation is back
+    /// in step (every reply before it is a late answer to the batch, dropped). A server that
+    /// answers some commands asynchronously (libunftp's SIZE) may send an answer to the
+    /// batch even after the `257`: while `outstanding` replies of the batch have not been
+    /// seen, stragglers are awaited a moment longer and dropped, so none is taken for the
+    /// answer to a later command.
+    fn fall_back(&mut self, why: &str, mut outstanding: usize) -> Result<()> {
+        self.one_at_a_time = true;
+        self.opts.pipelining.remember(&self.server);
+        self.transcript.note(&format!(
+            "the server stumbles on pipelined commands ({why}); sending one command at a time from now on"
+        ));
+        self.asked = None;
+        let deadline = Instant::now() + self.opts.timeout;
+        let cancel = self.opts.cancel.clone();
+        let pwd = Command::Pwd;
+        self.transcript.sent(&pwd.log_line());
+        write_all_timed(&mut self.stream, &pwd.wire(), deadline, &cancel)
+            .map_err(|e| self.lost(e, "sending to the server"))?;
+        loop {
+            match self.next_pipelined(deadline, &cancel)? {
+                Next::Reply(r) | Next::OutOfOrder(r) if r.code == 257 => break,
+                Next::Reply(_) | Next::OutOfOrder(_) => {
+                    outstanding = outstanding.saturating_sub(1);
+                    self.transcript.note(
+                        "ignoring that reply: sent unasked, or a late answer to the pipelined commands",
+                    );
+                }
+                Next::Silent => {
+                    self.alive = false;
+                    return Err(Error::connection(
+                        "the conversation with the server is out of step after pipelined commands (no reply to PWD)",
+                    ));
+                }
+            }
+        }
+        let soon = Instant::now() + self.opts.timeout.min(STRAGGLER_WAIT);
+        while outstanding > 0 {
+            match self.next_pipelined(soon, &cancel)? {
+                Next::Silent => break,
+                Next::Reply(_) | Next::OutOfOrder(_) => {
+                    outstanding -= 1;
+                    self.transcript
+                        .note("ignoring that reply: a late answer to the pipelined commands");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts the connection in binary image mode, stream mode and file structure, once, and
+    /// learns the server's features on the way: the four commands go in one write (their
+    /// outcomes decide nothing sent among them), so a new connection pays one round trip
+    /// for its setup, not four.
+    pub fn ensure_binary(&mut self) -> Result<()> {
+        if self.binary {
+            return Ok(());
+        }
+        let cmds = self.setup_commands();
+        let replies = self.exec_pipelined(&cmds)?;
+        self.set_up(&replies)
+    }
+
+    /// The setup still to send: TYPE I, MODE S, STRU F, and FEAT when not yet asked.
+    pub(super) fn setup_commands(&self) -> Vec<Command> {
+        if self.binary {
+            return Vec::new();
+        }
+        let mut cmds = vec![Command::Type("I"), Command::Mode("S"), Command::Stru("F")];
+        if self.features.is_none() {
+            cmds.push(Command::Feat);
+        }
+        cmds
+    }
+
+    /// Takes the replies to [`Connection::setup_commands`].
+    pub(super) fn set_up(&mut self, replies: &[Reply]) -> Result<()> {
+        let type_i = &replies[0];
+        if !type_i.is_completion() {
+            return Err(Error::refused(type_i.code, type_i.text()));
+        }
+        // Stream mode and file structure are RFC 959's defaults; a server that does not
+        // implement MODE or STRU is already in them, so a refusal is not an error.
+        self.binary = true;
+        match replies.get(3) {
+            Some(feat) => self.learn_features(feat),
+            None => Ok(()),
+        }
+    }
+
+    /// Sends `cmd` (SIZE before a download) in one write with what the transfer after it
+    /// needs: the connection setup (TYPE I, MODE S, STRU F, FEAT) when it is still to do,
+    /// and EPSV when passive mode will ask for one anyway (the data connection of the next
+    /// transfer command uses the address; any other command sent first drops it). A fresh
+    /// one-shot download thus reaches RETR one round trip after login. Returns `cmd`'s reply.
+    pub fn exec_before_transfer(&mut self, cmd: &Command) -> Result<Reply> {
+        let passive_next = !(self.opts.active && self.via.is_none());
+        let epsv = passive_next && self.passive != Passive::Pasv;
+        let mut cmds = self.setup_commands();
+        let setup = cmds.len();
+        cmds.push(cmd.clone());
+        if epsv {
+            cmds.push(Command::Epsv);
+        }
+        let mut replies = self.exec_pipelined(&cmds)?;
+        if setup > 0 {
+            self.set_up(&replies[..setup])?;
+        }
+        let prepared: Option<SocketAddr> = if epsv {
+            let answer = replies.pop().expect("a reply to EPSV");
+            self.epsv_answer(&answer)?
+        } else {
+            None
+        };
+        self.prepared = prepared;
+        Ok(replies.pop().expect("a reply to the command"))
+    }
+}

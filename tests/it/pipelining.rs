@@ -1,0 +1,203 @@
+//! Pipelined commands (connection setup; SIZE with EPSV before a download; an upload's SIZE
+//! proof with its RNFR) and the fallback to one command at a time on a server that stumbles
+//! on them: the scripted server that drops pipelined input, and the embedded libunftp
+//! (which answers SIZE after the EPSV sent behind it).
+
+use crate::common::{ftp, TestServer};
+use crate::fake_server::FakeServer;
+
+fn sample(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The lines the client wrote in one `-v` transcript, in order.
+fn sent(transcript: &str) -> Vec<String> {
+    transcript
+        .lines()
+        .filter_map(|l| l.strip_prefix("> "))
+        .map(|l| l.split(' ').next().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn a_server_that_drops_pipelined_commands_gets_them_again_one_at_a_time() {
+    let content = sample(5000);
+    let server = FakeServer::new()
+        .drops_pipelined()
+        .size(content.len() as u64)
+        .login()
+        .retr(&content)
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let dest = home.path().join("file.bin");
+    let out = ftp(home.path())
+        .args(["-v", "cp", &server.url("/file.bin"), dest.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert!(out.status.success(), "{out:?}\n{t:#?}");
+    assert_eq!(std::fs::read(&dest).unwrap(), content);
+    // The setup's MODE, STRU and FEAT, SIZE and EPSV went with TYPE and were dropped; the
+    // client noticed, resynchronised and sent them again one at a time (nothing else was
+    // dropped: no more pipelining on this server).
+    assert_eq!(
+        t.ignored,
+        ["MODE S", "STRU F", "FEAT", "SIZE /file.bin", "EPSV"],
+        "{t:#?}"
+    );
+    let log = stdout(&out);
+    assert!(
+        log.contains("stumbles on pipelined commands"),
+        "no fallback note:\n{log}"
+    );
+    let verbs = t
+        .commands
+        .iter()
+        .map(|c| c.split(' ').next().unwrap().to_string())
+        .collect::<Vec<_>>();
+    assert_eq!(
+        verbs,
+        ["USER", "PASS", "TYPE", "PWD", "MODE", "STRU", "FEAT", "SIZE", "EPSV", "RETR", "QUIT"],
+        "{t:#?}"
+    );
+}
+
+#[test]
+fn a_server_that_takes_pipelined_commands_gets_size_and_epsv_in_one_write() {
+    let content = sample(3000);
+    let server = FakeServer::new()
+        .size(content.len() as u64)
+        .login()
+        .retr(&content)
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let dest = home.path().join("file.bin");
+    let out = ftp(home.path())
+        .args(["-v", "cp", &server.url("/file.bin"), dest.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert!(out.status.success(), "{out:?}\n{t:#?}");
+    assert_eq!(std::fs::read(&dest).unwrap(), content);
+    let log = stdout(&out);
+    assert!(!log.contains("stumbles"), "{log}");
+    // The setup, SIZE and EPSV were written in one go, before any of their replies came:
+    // RETR is the first command after login sent on a reply.
+    let lines: Vec<&str> = log.lines().collect();
+    let type_i = lines.iter().position(|l| l.starts_with("> TYPE")).unwrap();
+    let epsv = lines.iter().position(|l| l.starts_with("> EPSV")).unwrap();
+    assert!(
+        lines[type_i..=epsv].iter().all(|l| l.starts_with("> ")),
+        "{log}"
+    );
+    assert!(
+        lines[type_i..=epsv].iter().any(|l| l.starts_with("> SIZE")),
+        "{log}"
+    );
+    assert_eq!(
+        t.commands.iter().filter(|c| c.starts_with("EPSV")).count(),
+        1
+    );
+}
+
+#[test]
+fn the_embedded_server_answering_out_of_order_falls_back_and_every_file_is_exact() {
+    let s = TestServer::start();
+    let mut want = Vec::new();
+    for i in 0..6 {
+        let data = sample(1000 + i * 17);
+        s.put(&format!("/d/f{i}.bin"), &data);
+        want.push(data);
+    }
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join("got")).unwrap();
+    // A wildcard over several connections: every worker learns the server stumbles.
+    let out = ftp(home.path())
+        .args(["-v", "cp", "-j", "3", &s.url("/d/*.bin"), "got/"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    for (i, data) in want.iter().enumerate() {
+        assert_eq!(
+            &std::fs::read(home.path().join(format!("got/f{i}.bin"))).unwrap(),
+            data
+        );
+    }
+    let log = stdout(&out);
+    assert!(log.contains("stumbles on pipelined commands"), "{log}");
+    // And back up: the SIZE proof with RNFR, then RNTO.
+    std::fs::create_dir_all(s.file("/up")).unwrap();
+    let out = ftp(home.path())
+        .args(["-v", "cp", "got/*.bin", &s.url("/up/")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    for (i, data) in want.iter().enumerate() {
+        assert_eq!(
+            &std::fs::read(s.file(&format!("/up/f{i}.bin"))).unwrap(),
+            data
+        );
+    }
+    let verbs = sent(&stdout(&out));
+    assert!(verbs.contains(&"RNTO".to_string()), "{verbs:?}");
+}
+
+#[test]
+fn an_upload_sends_rnfr_with_its_size_proof_and_never_renames_an_unproven_file() {
+    let content = sample(2500);
+    // The server holds fewer bytes than were sent: the proof fails, RNTO is never sent.
+    let server = FakeServer::new()
+        .size(10)
+        .login()
+        .reply("STOR", "150 Ok to send data\r\n")
+        .data_recv()
+        .send("226 Transfer complete\r\n")
+        .reply("RNFR", "350 Ready for RNTO\r\n")
+        .reply("DELE", "250 Deleted\r\n")
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("up.bin"), &content).unwrap();
+    let out = ftp(home.path())
+        .args(["-v", "cp", "up.bin", &server.url("/up.bin")])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert_eq!(out.status.code(), Some(7), "{out:?}\n{t:#?}");
+    assert_eq!(t.uploads, [content]);
+    let log = stdout(&out);
+    let lines: Vec<&str> = log.lines().collect();
+    let size = lines.iter().position(|l| l.starts_with("> SIZE")).unwrap();
+    assert!(lines[size + 1].starts_with("> RNFR"), "{log}");
+    assert!(!t.sent("RNTO"), "{t:#?}");
+    assert!(t.position("DELE") > t.position("RNFR"), "{t:#?}");
+}
+
+#[test]
+fn a_wildcard_asks_feat_before_trying_mlsd_and_never_tries_it_where_feat_lacks_it() {
+    let content = sample(100);
+    let server = FakeServer::new()
+        .size(100)
+        .login()
+        .reply("FEAT", "211-Features:\r\n EPSV\r\n SIZE\r\n211 End\r\n")
+        .list("-rw-r--r--    1 ftp      ftp           100 Jan 01  2024 a.bin\r\n")
+        .retr(&content)
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join("got")).unwrap();
+    let out = ftp(home.path())
+        .args(["cp", "-j", "1", &server.url("/*.bin"), "got/"])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert!(out.status.success(), "{out:?}\n{t:#?}");
+    assert_eq!(
+        std::fs::read(home.path().join("got/a.bin")).unwrap(),
+        content
+    );
+    assert!(!t.sent("MLSD"), "{t:#?}");
+    assert!(t.position("FEAT") < t.position("LIST"), "{t:#?}");
+}
