@@ -393,6 +393,7 @@ fn request(
                     .map_or(Retry::default().delay, |s| Duration::from_secs(s.min(3600))),
             },
             login: ctx.reconnector(remote),
+            keep_parts: true,
             ..Policy::default()
         },
         restore: if in_session {

@@ -256,6 +256,7 @@ impl Opts {
                 login: None,
                 segments,
                 segment_threshold: 0,
+                keep_parts: false,
             },
         })
     }

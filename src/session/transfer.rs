@@ -133,6 +133,9 @@ pub struct Policy {
     pub segments: usize,
     /// Files at least this large are segmented (0: every file a single-file copy names).
     pub segment_threshold: u64,
+    /// `mirror`: a transfer goes through the fixed part name `.NAME.3700ftp-part`, kept
+    /// when interrupted, and a part already there is continued through the `-c` guards.
+    pub keep_parts: bool,
 }
 
 /// How one transfer runs.
@@ -170,6 +173,8 @@ pub struct Settings<'a> {
     pub segments: usize,
     /// Files at least this large are segmented.
     pub segment_threshold: u64,
+    /// [`Policy::keep_parts`].
+    pub keep_parts: bool,
 }
 
 impl<'a> Settings<'a> {
@@ -192,6 +197,7 @@ impl<'a> Settings<'a> {
             login: policy.login.clone(),
             segments: policy.segments,
             segment_threshold: policy.segment_threshold,
+            keep_parts: policy.keep_parts,
         }
     }
 

@@ -61,6 +61,11 @@ pub fn upload(
                 "the part uploaded so far is kept as {part}; the same command with -c continues it"
             )));
         }
+        Err(e) if settings.keep_parts && e.kind() != Kind::NotConfirmed => {
+            return Err(e.also(format!(
+                "the part uploaded so far is kept as {part}; running the mirror again continues it"
+            )));
+        }
         // A retry follows: it continues the part (APPE, or REST + STOR).
         Err(e) if settings.keep_part && e.transient() => return Err(e),
         Err(e) => return Err(failed_with_part(conn, &part, e)),
@@ -197,7 +202,7 @@ fn store(
 ) -> Result<Moved> {
     let arg = Arg::from(path);
     let mut offset = 0;
-    if settings.resume || settings.retrying {
+    if settings.resume || settings.retrying || (settings.keep_parts && !settings.inplace) {
         if let SizeAnswer::Known(have) = proof::size(conn, path)? {
             offset = plan_resume(conn, src, path, have, local_len, notices)?;
         }

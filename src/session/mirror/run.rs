@@ -73,6 +73,9 @@ pub struct Prepared {
     pub failures: Vec<(String, Error)>,
     /// How many source entries were compared.
     pub source_entries: usize,
+    /// The temporary files (`*.3700ftp-part`) at the destination: a transferred file's
+    /// own part is continued, the others are removed after the transfers.
+    pub dest_parts: Vec<String>,
     started: Instant,
 }
 
@@ -143,6 +146,7 @@ pub fn prepare(conn: &mut Connection, mut request: Request) -> Result<Prepared> 
     warnings.append(&mut dst.warnings);
     let mut failures = std::mem::take(&mut src.failures);
     failures.append(&mut dst.failures);
+    let dest_parts = std::mem::take(&mut dst.parts);
     let (mut source, mut dest) = (src.tree, dst.tree);
     fill_remote_times(conn, &request, &mut source, &mut dest)?;
     let source_entries = source.nodes.len();
@@ -167,6 +171,7 @@ pub fn prepare(conn: &mut Connection, mut request: Request) -> Result<Prepared> 
         warnings,
         failures,
         source_entries,
+        dest_parts,
         started,
     })
 }
@@ -277,6 +282,7 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
         warnings,
         failures,
         started,
+        dest_parts,
         ..
     } = prepared;
     let mut report = Report {
@@ -340,6 +346,7 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
     let mut policy = request.policy.clone();
     policy.preserve = true;
     policy.resume = false;
+    policy.keep_parts = true;
     let mut jobs: Vec<Job> = Vec::new();
     let wanted = plan.transfers.iter().filter(|t| {
         !failed_dirs
@@ -374,6 +381,9 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
         .iter()
         .any(|(_, e)| matches!(e.kind(), Kind::Interrupted | Kind::Connection));
     report.failures.extend(outcome.failures);
+    if !fatal {
+        remove_stale_parts(conn, &request, &plan, dest_parts, &mut report);
+    }
     if plan.delete_count() > 0 {
         if !report.failures.is_empty() {
             report.deletes_withheld = withheld(
@@ -412,6 +422,47 @@ fn withheld(plan: &Plan, why: &str) -> Option<Error> {
             ),
         )
     })
+}
+
+/// The fixed part name of the file at `rel` (`d/.NAME.3700ftp-part`).
+fn part_of(rel: &str) -> String {
+    let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+    let part = format!(
+        ".{}{}",
+        crate::session::local::short_name(name),
+        crate::session::local::PART_SUFFIX
+    );
+    super::walk::rel_join(dir, &part)
+}
+
+/// Removes the destination's temporary files that no transfer of this run continued: parts
+/// of files no longer in the source (or complete now), and leftovers of other runs.
+fn remove_stale_parts(
+    conn: &mut Connection,
+    request: &Request,
+    plan: &Plan,
+    parts: Vec<String>,
+    report: &mut Report,
+) {
+    let kept: BTreeSet<String> = plan.transfers.iter().map(|t| part_of(&t.path)).collect();
+    for part in parts.into_iter().filter(|p| !kept.contains(p)) {
+        let done = if request.download {
+            let local = request.local_root.join(&part);
+            std::fs::remove_file(&local).map_err(|e| Error::local(local.display(), &e))
+        } else {
+            at(&request.remote_root, &part)
+                .and_then(|p| ops::delete(conn, &p))
+                .map(|_| ())
+        };
+        match done {
+            Ok(()) => report
+                .notices
+                .push(format!("removed the leftover temporary file {part}")),
+            Err(e) => report.notices.push(format!(
+                "could not remove the leftover temporary file {part}: {e}"
+            )),
+        }
+    }
 }
 
 fn delete_all(conn: &mut Connection, request: &Request, plan: &Plan, report: &mut Report) {

@@ -13,6 +13,7 @@ use crate::session::ops;
 
 use super::filter::Filter;
 use super::plan::{FileInfo, Node, Tree};
+use crate::session::local::PART_SUFFIX;
 use crate::session::plan::{MAX_DEPTH, MAX_ENTRIES};
 
 pub use crate::session::plan::safe_name;
@@ -62,6 +63,9 @@ pub(super) struct Walk<'a> {
     pub(super) file_root_ok: bool,
     /// The root's own entry when the root is a file and `file_root_ok`.
     pub(super) root_file: Option<Entry>,
+    /// mirror: the temporary files (`*.3700ftp-part`) found, relative to the root; they are
+    /// not in the tree (never copied, never compared, never deleted as user files).
+    pub(super) parts: Vec<String>,
 }
 
 impl<'a> Walk<'a> {
@@ -76,6 +80,7 @@ impl<'a> Walk<'a> {
             listed: None,
             file_root_ok: false,
             root_file: None,
+            parts: Vec::new(),
         }
     }
 
@@ -90,6 +95,15 @@ impl<'a> Walk<'a> {
                 false
             }
         }
+    }
+
+    /// mirror: true when `path` names a temporary file, which goes to [`Walk::parts`].
+    pub(super) fn is_part(&mut self, path: &str) -> bool {
+        if self.listed.is_some() || !path.ends_with(PART_SUFFIX) {
+            return false;
+        }
+        self.parts.push(path.to_string());
+        true
     }
 
     pub(super) fn count(&mut self) -> Result<()> {
@@ -179,7 +193,7 @@ pub(super) fn walk_remote(
             }
             match e.kind {
                 EntryKind::File => {
-                    if walk.admit(&path, false) {
+                    if !walk.is_part(&path) && walk.admit(&path, false) {
                         let info = FileInfo {
                             size: e.size,
                             mtime: exact_time(e.modified.as_deref()),
@@ -356,7 +370,7 @@ pub(super) fn walk_local(root: &Path, walk: &mut Walk, may_be_missing: bool) -> 
                     subdirs.push(path);
                 }
             } else if meta.is_file() {
-                if walk.admit(&path, false) {
+                if !walk.is_part(&path) && walk.admit(&path, false) {
                     let mtime = meta
                         .modified()
                         .ok()
