@@ -52,7 +52,9 @@ pub fn download(
             resume(conn, remote, &path, meta, expected, settings, notices)
         }
         target if settings.resume => in_place(conn, remote, target.path(), 0, expected, settings),
-        target if settings.keep_parts => through_part(conn, remote, &target, expected, settings, notices),
+        target if settings.keep_parts => {
+            through_part(conn, remote, &target, expected, settings, notices)
+        }
         target => atomic(conn, remote, &target, expected, settings, notices),
     }
 }

@@ -671,7 +671,9 @@ fn only_newer_and_ignore_existing_keep_destination_files() {
 
 /// Bytes no two offsets of which repeat in a short cycle (a resume from a wrong offset shows).
 fn big_bytes(n: usize, seed: u8) -> Vec<u8> {
-    (0..n).map(|i| (i % 251) as u8 ^ seed ^ (i >> 16) as u8).collect()
+    (0..n)
+        .map(|i| (i % 251) as u8 ^ seed ^ (i >> 16) as u8)
+        .collect()
 }
 
 /// Starts `3700ftp ARGS` slowed by --limit-rate, waits until `part` holds some bytes, then
@@ -722,21 +724,16 @@ fn an_interrupted_download_mirror_continues_its_part_and_restarts_a_changed_sour
     std::fs::write(copy.join("sub/.old.bin.3700ftp-part"), b"stale").unwrap();
     let part = copy.join("sub/.big.bin.3700ftp-part");
     let p = part.clone();
-    interrupt_when_part_grows(
-        home.path(),
-        &["mirror", &s.url("/site/"), "copy"],
-        &|| len_of(&p),
-    );
+    interrupt_when_part_grows(home.path(), &["mirror", &s.url("/site/"), "copy"], &|| {
+        len_of(&p)
+    });
     let kept = len_of(&part);
     assert!(kept > 0 && kept < big.len() as u64, "{kept}");
     assert!(!copy.join("sub/big.bin").exists());
     let (ok, out, err) = run(home.path(), &["-v", "mirror", &s.url("/site/"), "copy"]);
     assert!(ok, "{err}");
     let rest = rests(&out);
-    assert!(
-        rest.len() == 1 && rest[0] >= kept,
-        "{kept} {rest:?}\n{out}"
-    );
+    assert!(rest.len() == 1 && rest[0] >= kept, "{kept} {rest:?}\n{out}");
     // Only the interrupted file is fetched (a.txt and gone.bin came before big.bin).
     assert_eq!(sent(&out, "RETR"), 1, "{out}");
     assert_eq!(tree(&copy), tree(&s.file("/site")));
@@ -746,11 +743,9 @@ fn an_interrupted_download_mirror_continues_its_part_and_restarts_a_changed_sour
     s.put("/site/sub/big.bin", &big_bytes(6 << 20, 7));
     std::fs::remove_file(copy.join("sub/big.bin")).unwrap();
     let p = part.clone();
-    interrupt_when_part_grows(
-        home.path(),
-        &["mirror", &s.url("/site/"), "copy"],
-        &|| len_of(&p),
-    );
+    interrupt_when_part_grows(home.path(), &["mirror", &s.url("/site/"), "copy"], &|| {
+        len_of(&p)
+    });
     assert!(part.exists());
     let changed = big_bytes(5 << 20, 9);
     s.put("/site/sub/big.bin", &changed);
@@ -775,14 +770,12 @@ fn an_interrupted_upload_mirror_appends_to_its_part() {
     set_mtime(&src.join("sub/big.bin"), 1_500_000_000);
     let part = s.file("/site/sub/.big.bin.3700ftp-part");
     let p = part.clone();
-    interrupt_when_part_grows(
-        home.path(),
-        &["mirror", "-R", "src", &s.url("/site/")],
-        &|| len_of(&p),
-    );
+    interrupt_when_part_grows(home.path(), &["mirror", "src", &s.url("/site/")], &|| {
+        len_of(&p)
+    });
     let kept = len_of(&part);
     assert!(kept > 0 && kept < big.len() as u64, "{kept}");
-    let (ok, out, err) = run(home.path(), &["-v", "mirror", "-R", "src", &s.url("/site/")]);
+    let (ok, out, err) = run(home.path(), &["-v", "mirror", "src", &s.url("/site/")]);
     assert!(ok, "{err}");
     assert!(
         sent(&out, "APPE") == 1 || rests(&out).iter().any(|&r| r > 0),
