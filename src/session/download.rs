@@ -149,16 +149,29 @@ fn through_part(
 ) -> Result<Moved> {
     let dest = target.path();
     let part = local::fixed_part(dest);
-    let moved = match std::fs::symlink_metadata(&part) {
+    let fetched = match std::fs::symlink_metadata(&part) {
         Ok(meta) if meta.is_file() && meta.len() > 0 && expected.is_some() => {
-            resume(conn, remote, &part, meta, expected, settings, notices)?
+            resume(conn, remote, &part, meta, expected, settings, notices)
         }
         Ok(_) => {
             // Not a file to continue (a link, or no SIZE to continue against): replaced.
             std::fs::remove_file(&part).map_err(|e| Error::local(part.display(), &e))?;
-            in_place(conn, remote, &part, 0, expected, settings)?
+            in_place(conn, remote, &part, 0, expected, settings)
         }
-        Err(_) => in_place(conn, remote, &part, 0, expected, settings)?,
+        Err(_) => in_place(conn, remote, &part, 0, expected, settings),
+    };
+    let moved = match fetched {
+        // Said when no retry follows in this run.
+        Err(e)
+            if !(settings.keep_part && e.transient())
+                && std::fs::metadata(&part).is_ok_and(|m| m.len() > 0) =>
+        {
+            return Err(e.also(format!(
+                "the part received so far is kept as {}; running the mirror again continues it",
+                part.display()
+            )))
+        }
+        other => other?,
     };
     let replaces = match target {
         Dest::Regular(_, m) => Some(m),

@@ -5,7 +5,8 @@
 //! hash where it offers one), and only then renamed onto the final name (RNFR/RNTO; a server
 //! that refuses to rename onto an existing file gets DELE then RNTO, with a notice). A failed
 //! or interrupted upload never changes the existing remote file and leaves no temporary
-//! file behind, except with `-c`, which keeps it for the next `-c` to continue.
+//! file behind, except with `-c`, which keeps it for the next `-c` to continue (and in a
+//! `mirror`, whose next run continues it).
 //! `--inplace` stores onto the final name directly, for servers that forbid renames.
 
 use std::fs::File;
