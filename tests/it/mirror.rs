@@ -784,3 +784,52 @@ fn an_interrupted_upload_mirror_appends_to_its_part() {
     assert_eq!(sent(&out, "STOR"), 0, "{out}");
     assert_eq!(tree(&s.file("/site")), tree(&src));
 }
+
+#[cfg(unix)]
+#[test]
+fn follow_symlinks_uploads_what_links_point_to_inside_the_tree_only() {
+    use std::os::unix::fs::symlink;
+    let s = TestServer::start();
+    let home = tempfile::tempdir().unwrap();
+    let src = home.path().join("src");
+    std::fs::create_dir_all(src.join("real")).unwrap();
+    std::fs::write(src.join("real/f.txt"), b"real file").unwrap();
+    std::fs::create_dir_all(home.path().join("outside")).unwrap();
+    std::fs::write(home.path().join("outside/secret"), b"not in the tree").unwrap();
+    symlink("real", src.join("link_dir")).unwrap();
+    symlink("real/f.txt", src.join("link_file")).unwrap();
+    symlink("../outside", src.join("out_dir")).unwrap();
+    symlink("../outside/secret", src.join("out_file")).unwrap();
+    symlink("..", src.join("real/up")).unwrap();
+    symlink("nowhere", src.join("broken")).unwrap();
+
+    // Without the option: links skipped with a warning.
+    let (ok, _, err) = run(home.path(), &["mirror", "src", &s.url("/plain/")]);
+    assert!(ok, "{err}");
+    assert!(err.contains("skipping symbolic link"), "{err}");
+    assert_eq!(common::names(&s.file("/plain")), ["real"]);
+
+    let (ok, _, err) = run(
+        home.path(),
+        &["mirror", "--follow-symlinks", "src", &s.url("/site/")],
+    );
+    assert!(ok, "{err}");
+    let site = s.file("/site");
+    assert_eq!(common::names(&site), ["link_dir", "link_file", "real"]);
+    assert_eq!(std::fs::read(site.join("link_file")).unwrap(), b"real file");
+    assert_eq!(
+        std::fs::read(site.join("link_dir/f.txt")).unwrap(),
+        b"real file"
+    );
+    assert!(!site.join("real/up").exists() && !site.join("link_dir/up").exists());
+    assert!(err.contains("points out of the tree"), "{err}");
+    assert!(err.contains("a loop"), "{err}");
+    assert!(err.contains("points nowhere"), "{err}");
+    // A second run transfers nothing.
+    let (ok, out, err) = run(
+        home.path(),
+        &["-v", "mirror", "--follow-symlinks", "src", &s.url("/site/")],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(sent(&out, "STOR"), 0, "{out}");
+}

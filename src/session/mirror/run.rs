@@ -49,6 +49,8 @@ pub struct Request {
     pub max_delete: Option<usize>,
     /// `--allow-empty-source`.
     pub allow_empty_source: bool,
+    /// `--follow-symlinks`: an upload's local source links are followed inside the tree.
+    pub follow_symlinks: bool,
     /// `--exclude`/`--include`.
     pub filter: Filter,
     /// `--verify`, `--limit-rate` (the time is always kept).
@@ -138,6 +140,7 @@ pub fn prepare(conn: &mut Connection, mut request: Request) -> Result<Prepared> 
         // A download's time comes from MDTM: a server without it leaves download times.
         request.compare.dest_times_settable = lists_feature(conn, "MDTM");
     } else {
+        src.follow_links = request.follow_symlinks;
         walk_local(&request.local_root, &mut src, false)?;
         walk_remote(conn, &remote_root, restore.as_ref(), &mut dst, true)?;
         request.compare.dest_times_settable = lists_feature(conn, "MFMT");

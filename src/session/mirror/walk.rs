@@ -2,7 +2,7 @@
 //! has it, names checked as `cp -r` checks them) and the local tree (symbolic links
 //! skipped), each into a [`Tree`] the planner compares.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Kind, Result};
 use crate::ftp::connection::Connection;
@@ -66,6 +66,8 @@ pub(super) struct Walk<'a> {
     /// mirror: the temporary files (`*.3700ftp-part`) found, relative to the root; they are
     /// not in the tree (never copied, never compared, never deleted as user files).
     pub(super) parts: Vec<String>,
+    /// `--follow-symlinks` (a local walk): links are followed, never out of the root.
+    pub(super) follow_links: bool,
 }
 
 impl<'a> Walk<'a> {
@@ -81,6 +83,7 @@ impl<'a> Walk<'a> {
             file_root_ok: false,
             root_file: None,
             parts: Vec::new(),
+            follow_links: false,
         }
     }
 
@@ -228,6 +231,29 @@ pub(super) fn walk_remote(
     Ok(())
 }
 
+/// `--follow-symlinks`: what the link at `link` points to (its real path and metadata), or
+/// why it is not followed: it is broken, leads out of `real_root`, or into a directory
+/// `chain` (the real directories above it) already holds, a loop.
+fn follow(
+    link: &Path,
+    real_root: &Path,
+    chain: &[PathBuf],
+) -> std::result::Result<(PathBuf, std::fs::Metadata), String> {
+    let target = std::fs::canonicalize(link)
+        .map_err(|e| format!("it points nowhere ({})", crate::error::describe_io(&e)))?;
+    if !target.starts_with(real_root) {
+        return Err(format!(
+            "it points out of the tree, to {}",
+            target.display()
+        ));
+    }
+    let meta = std::fs::metadata(&target).map_err(|e| crate::error::describe_io(&e))?;
+    if meta.is_dir() && chain.iter().any(|c| c == &target) {
+        return Err("a loop (it points to a directory above it)".into());
+    }
+    Ok((target, meta))
+}
+
 /// A remote tree as one walk saw it, for the commands around `mirror` (`rm -r`, `ls -R`,
 /// `du`): the same walk, one listing a directory, names checked as mirror checks them.
 pub struct Listed {
@@ -314,8 +340,15 @@ pub(super) fn walk_local(root: &Path, walk: &mut Walk, may_be_missing: bool) -> 
         }
         Err(e) => return Err(Error::local(root.display(), &e)),
     }
-    let mut stack: Vec<(String, usize)> = vec![(String::new(), 0)];
-    while let Some((rel, depth)) = stack.pop() {
+    // With --follow-symlinks: the real root, and each directory's real ancestors (loops).
+    let real_root = if walk.follow_links {
+        Some(std::fs::canonicalize(root).map_err(|e| Error::local(root.display(), &e))?)
+    } else {
+        None
+    };
+    let mut stack: Vec<(String, usize, Vec<PathBuf>)> =
+        vec![(String::new(), 0, real_root.iter().cloned().collect())];
+    while let Some((rel, depth, chain)) = stack.pop() {
         let dir = if rel.is_empty() {
             root.to_path_buf()
         } else {
@@ -350,7 +383,7 @@ pub(super) fn walk_local(root: &Path, walk: &mut Walk, may_be_missing: bool) -> 
                 continue;
             };
             let path = rel_join(&rel, &name);
-            let meta = match std::fs::symlink_metadata(&full) {
+            let mut meta = match std::fs::symlink_metadata(&full) {
                 Ok(m) => m,
                 Err(err) => {
                     walk.failures.push((
@@ -360,6 +393,23 @@ pub(super) fn walk_local(root: &Path, walk: &mut Walk, may_be_missing: bool) -> 
                     continue;
                 }
             };
+            let mut real = None;
+            if let (true, Some(real_root)) = (meta.file_type().is_symlink(), &real_root) {
+                match follow(&full, real_root, &chain) {
+                    Ok((target, m)) => {
+                        meta = m;
+                        real = Some(target);
+                    }
+                    Err(why) => {
+                        walk.warnings
+                            .push(format!("skipping symbolic link {}: {why}", full.display()));
+                        walk.tree.nodes.insert(path, Node::Other);
+                        continue;
+                    }
+                }
+            } else if meta.is_dir() && real_root.is_some() {
+                real = std::fs::canonicalize(&full).ok();
+            }
             if meta.file_type().is_symlink() {
                 walk.warnings
                     .push(format!("skipping symbolic link {}", full.display()));
@@ -367,7 +417,9 @@ pub(super) fn walk_local(root: &Path, walk: &mut Walk, may_be_missing: bool) -> 
             } else if meta.is_dir() {
                 if walk.admit(&path, true) {
                     walk.tree.nodes.insert(path.clone(), Node::Dir);
-                    subdirs.push(path);
+                    let mut below = chain.clone();
+                    below.extend(real);
+                    subdirs.push((path, below));
                 }
             } else if meta.is_file() {
                 if !walk.is_part(&path) && walk.admit(&path, false) {
@@ -386,8 +438,8 @@ pub(super) fn walk_local(root: &Path, walk: &mut Walk, may_be_missing: bool) -> 
                 walk.tree.nodes.insert(path, Node::Other);
             }
         }
-        for sub in subdirs.into_iter().rev() {
-            stack.push((sub, depth + 1));
+        for (sub, below) in subdirs.into_iter().rev() {
+            stack.push((sub, depth + 1, below));
         }
     }
     Ok(())
