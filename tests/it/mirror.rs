@@ -833,3 +833,38 @@ fn follow_symlinks_uploads_what_links_point_to_inside_the_tree_only() {
     assert!(ok, "{err}");
     assert_eq!(sent(&out, "STOR"), 0, "{out}");
 }
+
+#[test]
+fn j_lists_directories_over_several_connections() {
+    let s = TestServer::start();
+    for d in ["d1", "d2", "d3 x", "d4"] {
+        for sub in ["s", "t"] {
+            s.put(&format!("/pub/tree/{d}/{sub}/f.txt"), d.as_bytes());
+        }
+    }
+    let home = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(home.path(), &["mirror", &s.url("/pub/tree/"), "m"]);
+    assert!(ok, "{err}");
+    assert_eq!(tree(&home.path().join("m")), tree(&s.file("/pub/tree")));
+    // Nothing to transfer: the extra logins are the listings' alone.
+    let before = s.logins();
+    let (ok, out, err) = run(
+        home.path(),
+        &["-v", "mirror", "-j", "3", &s.url("/pub/tree/"), "m"],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(sent(&out, "RETR"), 0, "{out}");
+    assert!(err.contains("0 files transferred, 8 skipped"), "{err}");
+    assert_eq!(s.logins() - before, 3, "{out}");
+    // In a session, relative to its directory: the new logins start elsewhere.
+    let script = "cd pub\nmirror -j 3 tree got\nmirror -R -j 3 got tree\n";
+    let out = ftp(home.path())
+        .arg(s.url("/"))
+        .write_stdin(script)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(tree(&home.path().join("got")), tree(&s.file("/pub/tree")));
+    assert!(stderr.contains("0 files transferred, 8 skipped"), "{stderr}");
+}

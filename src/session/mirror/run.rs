@@ -115,7 +115,7 @@ pub struct Report {
     pub actions: Vec<(&'static str, String)>,
 }
 
-use super::walk::{walk_local, walk_remote, Excluded, Walk};
+use super::walk::{walk_local, walk_remote_with, Excluded, Walk};
 
 /// Walks both trees, plans, and settles `--checksum` by the server's hash. Changes nothing
 /// anywhere: a `--dry-run` stops after this.
@@ -132,17 +132,37 @@ pub fn prepare(conn: &mut Connection, mut request: Request) -> Result<Prepared> 
     } else {
         Excluded::Keep
     };
+    let workers = request.parallel.as_ref().map(|p| super::pwalk::Workers {
+        login: p.login.clone(),
+        n: p.n,
+        base: request.absolute_base.clone(),
+    });
+    let workers = workers.as_ref();
     let mut src = Walk::new(&filter, Excluded::Drop);
     let mut dst = Walk::new(&filter, dest_mode);
     if request.download {
-        walk_remote(conn, &remote_root, restore.as_ref(), &mut src, false)?;
+        walk_remote_with(
+            conn,
+            &remote_root,
+            restore.as_ref(),
+            &mut src,
+            false,
+            workers,
+        )?;
         walk_local(&request.local_root, &mut dst, true)?;
         // A download's time comes from MDTM: a server without it leaves download times.
         request.compare.dest_times_settable = lists_feature(conn, "MDTM");
     } else {
         src.follow_links = request.follow_symlinks;
         walk_local(&request.local_root, &mut src, false)?;
-        walk_remote(conn, &remote_root, restore.as_ref(), &mut dst, true)?;
+        walk_remote_with(
+            conn,
+            &remote_root,
+            restore.as_ref(),
+            &mut dst,
+            true,
+            workers,
+        )?;
         request.compare.dest_times_settable = lists_feature(conn, "MFMT");
     }
     let mut warnings = std::mem::take(&mut src.warnings);

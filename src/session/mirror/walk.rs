@@ -137,93 +137,31 @@ pub(super) fn walk_remote(
     walk: &mut Walk,
     may_be_missing: bool,
 ) -> Result<()> {
-    let mut stack: Vec<(String, usize)> = vec![(String::new(), 0)];
+    walk_remote_with(conn, root, restore, walk, may_be_missing, None)
+}
+
+/// [`walk_remote`], the directories below the root listed over `workers` connections at
+/// once when given (`mirror -j N`).
+pub(super) fn walk_remote_with(
+    conn: &mut Connection,
+    root: &RemotePath,
+    restore: Option<&RemotePath>,
+    walk: &mut Walk,
+    may_be_missing: bool,
+    workers: Option<&super::pwalk::Workers>,
+) -> Result<()> {
+    let Some(first) = list_dir(conn, root, "", restore, walk, may_be_missing)? else {
+        return Ok(());
+    };
+    if let Some(w) = workers.filter(|w| w.n > 1 && first.len() > 1) {
+        return super::pwalk::walk_below(conn, root, restore, walk, first, w);
+    }
+    let mut stack: Vec<(String, usize)> = first.into_iter().rev().map(|d| (d, 1)).collect();
     while let Some((rel, depth)) = stack.pop() {
         if depth > MAX_DEPTH {
             return Err(too_deep(&root.join(&rel)?));
         }
-        let dir = root.join(&rel)?;
-        let entries = match listing::fetch(conn, &dir, Want::Entries, restore) {
-            Ok(e) => e,
-            Err(e) if rel.is_empty() && may_be_missing && e.kind() == Kind::Refused => {
-                walk.tree.root_exists = false;
-                return Ok(());
-            }
-            Err(e) if rel.is_empty() => return Err(e.context(format!("listing {}", shown(&dir)))),
-            Err(e) if e.kind() == Kind::Refused => {
-                walk.failures
-                    .push((shown(&dir), e.context("listing the directory")));
-                continue;
-            }
-            Err(e) => return Err(e.context(format!("listing {}", shown(&dir)))),
-        };
-        if rel.is_empty()
-            && lists_only_itself(&entries, &dir)
-            && !is_remote_dir(conn, &dir, restore)?
-        {
-            if walk.file_root_ok {
-                walk.root_file = entries.into_iter().next();
-                return Ok(());
-            }
-            return Err(Error::new(
-                Kind::Refused,
-                format!(
-                    "{}: not a directory (mirror copies directory trees; cp copies a file)",
-                    shown(&dir)
-                ),
-            ));
-        }
-        let mut subdirs = Vec::new();
-        for e in entries {
-            walk.count()?;
-            let name = e.name.as_str();
-            if !safe_name(name) {
-                if name != "." && name != ".." {
-                    walk.warnings.push(format!(
-                        "skipping unsafe name from the server in {}: {name:?}",
-                        shown(&dir)
-                    ));
-                }
-                continue;
-            }
-            let path = rel_join(&rel, name);
-            if e.kind != EntryKind::Unknown
-                && !walk.filter.excludes(&path, e.kind == EntryKind::Dir)
-            {
-                if let Some(listed) = walk.listed.as_mut() {
-                    listed.push((path.clone(), e.clone()));
-                }
-            }
-            match e.kind {
-                EntryKind::File => {
-                    if !walk.is_part(&path) && walk.admit(&path, false) {
-                        let info = FileInfo {
-                            size: e.size,
-                            mtime: exact_time(e.modified.as_deref()),
-                        };
-                        walk.tree.nodes.insert(path, Node::File(info));
-                    }
-                }
-                EntryKind::Dir => {
-                    if walk.admit(&path, true) {
-                        walk.tree.nodes.insert(path.clone(), Node::Dir);
-                        subdirs.push(path);
-                    }
-                }
-                EntryKind::Link => {
-                    walk.warnings
-                        .push(format!("not following symbolic link {}", root.join(&path)?));
-                    walk.tree.nodes.insert(path, Node::Other);
-                }
-                EntryKind::Unknown => walk.warnings.push(format!(
-                    "skipping a listing line not understood in {}: {:?}",
-                    shown(&dir),
-                    e.raw
-                )),
-            }
-        }
-        // Depth first, in name order (servers list in any order).
-        subdirs.sort();
+        let subdirs = list_dir(conn, root, &rel, restore, walk, false)?.unwrap_or_default();
         for sub in subdirs.into_iter().rev() {
             stack.push((sub, depth + 1));
         }
@@ -231,27 +169,95 @@ pub(super) fn walk_remote(
     Ok(())
 }
 
-/// `--follow-symlinks`: what the link at `link` points to (its real path and metadata), or
-/// why it is not followed: it is broken, leads out of `real_root`, or into a directory
-/// `chain` (the real directories above it) already holds, a loop.
-fn follow(
-    link: &Path,
-    real_root: &Path,
-    chain: &[PathBuf],
-) -> std::result::Result<(PathBuf, std::fs::Metadata), String> {
-    let target = std::fs::canonicalize(link)
-        .map_err(|e| format!("it points nowhere ({})", crate::error::describe_io(&e)))?;
-    if !target.starts_with(real_root) {
-        return Err(format!(
-            "it points out of the tree, to {}",
-            target.display()
+/// Lists one directory (`rel` below `root`) into `walk`: its subdirectories to descend, in
+/// name order; None when the root is missing or a file (nothing to descend).
+pub(super) fn list_dir(
+    conn: &mut Connection,
+    root: &RemotePath,
+    rel: &str,
+    restore: Option<&RemotePath>,
+    walk: &mut Walk,
+    may_be_missing: bool,
+) -> Result<Option<Vec<String>>> {
+    let rel = rel.to_string();
+    let dir = root.join(&rel)?;
+    let entries = match listing::fetch(conn, &dir, Want::Entries, restore) {
+        Ok(e) => e,
+        Err(e) if rel.is_empty() && may_be_missing && e.kind() == Kind::Refused => {
+            walk.tree.root_exists = false;
+            return Ok(None);
+        }
+        Err(e) if rel.is_empty() => return Err(e.context(format!("listing {}", shown(&dir)))),
+        Err(e) if e.kind() == Kind::Refused => {
+            walk.failures
+                .push((shown(&dir), e.context("listing the directory")));
+            return Ok(Some(Vec::new()));
+        }
+        Err(e) => return Err(e.context(format!("listing {}", shown(&dir)))),
+    };
+    if rel.is_empty() && lists_only_itself(&entries, &dir) && !is_remote_dir(conn, &dir, restore)? {
+        if walk.file_root_ok {
+            walk.root_file = entries.into_iter().next();
+            return Ok(None);
+        }
+        return Err(Error::new(
+            Kind::Refused,
+            format!(
+                "{}: not a directory (mirror copies directory trees; cp copies a file)",
+                shown(&dir)
+            ),
         ));
     }
-    let meta = std::fs::metadata(&target).map_err(|e| crate::error::describe_io(&e))?;
-    if meta.is_dir() && chain.iter().any(|c| c == &target) {
-        return Err("a loop (it points to a directory above it)".into());
+    let mut subdirs = Vec::new();
+    for e in entries {
+        walk.count()?;
+        let name = e.name.as_str();
+        if !safe_name(name) {
+            if name != "." && name != ".." {
+                walk.warnings.push(format!(
+                    "skipping unsafe name from the server in {}: {name:?}",
+                    shown(&dir)
+                ));
+            }
+            continue;
+        }
+        let path = rel_join(&rel, name);
+        if e.kind != EntryKind::Unknown && !walk.filter.excludes(&path, e.kind == EntryKind::Dir) {
+            if let Some(listed) = walk.listed.as_mut() {
+                listed.push((path.clone(), e.clone()));
+            }
+        }
+        match e.kind {
+            EntryKind::File => {
+                if !walk.is_part(&path) && walk.admit(&path, false) {
+                    let info = FileInfo {
+                        size: e.size,
+                        mtime: exact_time(e.modified.as_deref()),
+                    };
+                    walk.tree.nodes.insert(path, Node::File(info));
+                }
+            }
+            EntryKind::Dir => {
+                if walk.admit(&path, true) {
+                    walk.tree.nodes.insert(path.clone(), Node::Dir);
+                    subdirs.push(path);
+                }
+            }
+            EntryKind::Link => {
+                walk.warnings
+                    .push(format!("not following symbolic link {}", root.join(&path)?));
+                walk.tree.nodes.insert(path, Node::Other);
+            }
+            EntryKind::Unknown => walk.warnings.push(format!(
+                "skipping a listing line not understood in {}: {:?}",
+                shown(&dir),
+                e.raw
+            )),
+        }
     }
-    Ok((target, meta))
+    // Depth first, in name order (servers list in any order).
+    subdirs.sort();
+    Ok(Some(subdirs))
 }
 
 /// A remote tree as one walk saw it, for the commands around `mirror` (`rm -r`, `ls -R`,
@@ -443,4 +449,27 @@ pub(super) fn walk_local(root: &Path, walk: &mut Walk, may_be_missing: bool) -> 
         }
     }
     Ok(())
+}
+
+/// `--follow-symlinks`: what the link at `link` points to (its real path and metadata), or
+/// why it is not followed: it is broken, leads out of `real_root`, or into a directory
+/// `chain` (the real directories above it) already holds, a loop.
+fn follow(
+    link: &Path,
+    real_root: &Path,
+    chain: &[PathBuf],
+) -> std::result::Result<(PathBuf, std::fs::Metadata), String> {
+    let target = std::fs::canonicalize(link)
+        .map_err(|e| format!("it points nowhere ({})", crate::error::describe_io(&e)))?;
+    if !target.starts_with(real_root) {
+        return Err(format!(
+            "it points out of the tree, to {}",
+            target.display()
+        ));
+    }
+    let meta = std::fs::metadata(&target).map_err(|e| crate::error::describe_io(&e))?;
+    if meta.is_dir() && chain.iter().any(|c| c == &target) {
+        return Err("a loop (it points to a directory above it)".into());
+    }
+    Ok((target, meta))
 }
