@@ -866,5 +866,8 @@ fn j_lists_directories_over_several_connections() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(tree(&home.path().join("got")), tree(&s.file("/pub/tree")));
-    assert!(stderr.contains("0 files transferred, 8 skipped"), "{stderr}");
+    assert!(
+        stderr.contains("0 files transferred, 8 skipped"),
+        "{stderr}"
+    );
 }

@@ -11,7 +11,7 @@ use crate::remote_path::RemotePath;
 use crate::session::ops;
 use crate::session::plan::{MAX_DEPTH, MAX_ENTRIES};
 
-use super::walk::{list_dir, too_deep, Walk};
+use super::walk::{list_dir, too_deep, walk_from, Walk};
 
 /// The connections a remote walk may list over.
 pub struct Workers {
@@ -29,6 +29,25 @@ struct Queue {
     todo: Vec<(String, usize)>,
     busy: usize,
     stop: Option<Error>,
+}
+
+/// The remote walk of [`super::walk::walk_remote`], the directories below the root listed
+/// over `workers` connections at once when given.
+pub(super) fn walk_remote_with(
+    conn: &mut Connection,
+    root: &RemotePath,
+    restore: Option<&RemotePath>,
+    walk: &mut Walk,
+    may_be_missing: bool,
+    workers: Option<&Workers>,
+) -> Result<()> {
+    let Some(first) = list_dir(conn, root, "", restore, walk, may_be_missing)? else {
+        return Ok(());
+    };
+    match workers {
+        Some(w) if w.n > 1 && first.len() > 1 => walk_below(conn, root, restore, walk, first, w),
+        _ => walk_from(conn, root, restore, walk, first),
+    }
 }
 
 /// Lists `first` (the root's subdirectories) and everything below them over `w`'s
@@ -67,7 +86,7 @@ pub(super) fn walk_below(
                 if let Ok(mut c) = (w.login)() {
                     let back = ops::pwd(&mut c).ok();
                     list_from(&mut c, fresh_root, back.as_ref(), &mut mine, queue, wake);
-                    let _ = c.quit();
+                    c.quit();
                 }
                 mine
             }));

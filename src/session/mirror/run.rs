@@ -115,7 +115,8 @@ pub struct Report {
     pub actions: Vec<(&'static str, String)>,
 }
 
-use super::walk::{walk_local, walk_remote_with, Excluded, Walk};
+use super::pwalk::walk_remote_with;
+use super::walk::{walk_local, Excluded, Walk};
 
 /// Walks both trees, plans, and settles `--checksum` by the server's hash. Changes nothing
 /// anywhere: a `--dry-run` stops after this.

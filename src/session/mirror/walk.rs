@@ -137,25 +137,20 @@ pub(super) fn walk_remote(
     walk: &mut Walk,
     may_be_missing: bool,
 ) -> Result<()> {
-    walk_remote_with(conn, root, restore, walk, may_be_missing, None)
+    let Some(first) = list_dir(conn, root, "", restore, walk, may_be_missing)? else {
+        return Ok(());
+    };
+    walk_from(conn, root, restore, walk, first)
 }
 
-/// [`walk_remote`], the directories below the root listed over `workers` connections at
-/// once when given (`mirror -j N`).
-pub(super) fn walk_remote_with(
+/// Lists `first` (the root's subdirectories) and everything below them, depth first.
+pub(super) fn walk_from(
     conn: &mut Connection,
     root: &RemotePath,
     restore: Option<&RemotePath>,
     walk: &mut Walk,
-    may_be_missing: bool,
-    workers: Option<&super::pwalk::Workers>,
+    first: Vec<String>,
 ) -> Result<()> {
-    let Some(first) = list_dir(conn, root, "", restore, walk, may_be_missing)? else {
-        return Ok(());
-    };
-    if let Some(w) = workers.filter(|w| w.n > 1 && first.len() > 1) {
-        return super::pwalk::walk_below(conn, root, restore, walk, first, w);
-    }
     let mut stack: Vec<(String, usize)> = first.into_iter().rev().map(|d| (d, 1)).collect();
     while let Some((rel, depth)) = stack.pop() {
         if depth > MAX_DEPTH {
