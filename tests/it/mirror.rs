@@ -759,7 +759,7 @@ fn an_interrupted_download_mirror_continues_its_part_and_restarts_a_changed_sour
 }
 
 #[test]
-fn an_interrupted_upload_mirror_appends_to_its_part() {
+fn an_interrupted_upload_mirror_appends_to_its_part_and_restarts_a_changed_source() {
     let s = TestServer::start();
     let home = tempfile::tempdir().unwrap();
     let src = home.path().join("src");
@@ -783,6 +783,23 @@ fn an_interrupted_upload_mirror_appends_to_its_part() {
     );
     assert_eq!(sent(&out, "STOR"), 0, "{out}");
     assert_eq!(tree(&s.file("/site")), tree(&src));
+
+    // Interrupted again, then the local file changes: the part is not continued.
+    let changed = big_bytes(6 << 20, 5);
+    std::fs::write(src.join("sub/big.bin"), &changed).unwrap();
+    let p = part.clone();
+    interrupt_when_part_grows(home.path(), &["mirror", "src", &s.url("/site/")], &|| {
+        len_of(&p)
+    });
+    assert!(part.exists());
+    let newer = big_bytes(5 << 20, 11);
+    std::fs::write(src.join("sub/big.bin"), &newer).unwrap();
+    set_mtime(&src.join("sub/big.bin"), 4_000_000_000);
+    let (ok, out, err) = run(home.path(), &["-v", "mirror", "src", &s.url("/site/")]);
+    assert!(ok, "{err}");
+    assert_eq!((sent(&out, "APPE"), sent(&out, "STOR")), (0, 1), "{out}");
+    assert_eq!(std::fs::read(s.file("/site/sub/big.bin")).unwrap(), newer);
+    assert!(!part.exists());
 }
 
 #[cfg(unix)]
