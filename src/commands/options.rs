@@ -257,6 +257,7 @@ impl Opts {
                 segments,
                 segment_threshold: 0,
                 keep_parts: false,
+                continue_parts: false,
             },
         })
     }

@@ -136,6 +136,9 @@ pub struct Policy {
     /// `mirror`: a transfer goes through the fixed part name `.NAME.3700ftp-part`, kept
     /// when interrupted, and a part already there is continued through the `-c` guards.
     pub keep_parts: bool,
+    /// With `keep_parts`, an upload first asks the server for its part (SIZE) to continue
+    /// it; mirror sets it only for files whose part its listing saw.
+    pub continue_parts: bool,
 }
 
 /// How one transfer runs.
@@ -175,6 +178,8 @@ pub struct Settings<'a> {
     pub segment_threshold: u64,
     /// [`Policy::keep_parts`].
     pub keep_parts: bool,
+    /// [`Policy::continue_parts`].
+    pub continue_parts: bool,
 }
 
 impl<'a> Settings<'a> {
@@ -198,6 +203,7 @@ impl<'a> Settings<'a> {
             segments: policy.segments,
             segment_threshold: policy.segment_threshold,
             keep_parts: policy.keep_parts,
+            continue_parts: policy.continue_parts,
         }
     }
 

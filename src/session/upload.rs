@@ -203,7 +203,7 @@ fn store(
 ) -> Result<Moved> {
     let arg = Arg::from(path);
     let mut offset = 0;
-    if settings.resume || settings.retrying || (settings.keep_parts && !settings.inplace) {
+    if settings.resume || settings.retrying || (settings.continue_parts && !settings.inplace) {
         if let SizeAnswer::Known(have) = proof::size(conn, path)? {
             offset = plan_resume(conn, src, path, have, local_len, notices)?;
         }

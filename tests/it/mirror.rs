@@ -787,6 +787,8 @@ fn an_interrupted_upload_mirror_appends_to_its_part_and_restarts_a_changed_sourc
     // Interrupted again, then the local file changes: the part is not continued.
     let changed = big_bytes(6 << 20, 5);
     std::fs::write(src.join("sub/big.bin"), &changed).unwrap();
+    // Later than the upload (times are compared to the second).
+    set_mtime(&src.join("sub/big.bin"), 3_000_000_000);
     let p = part.clone();
     interrupt_when_part_grows(home.path(), &["mirror", "src", &s.url("/site/")], &|| {
         len_of(&p)

@@ -388,12 +388,45 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
             Err(e) => report.failures.push((t.path.clone(), e)),
         }
     }
-    let outcome: Outcome = match &request.parallel {
+    // An upload asks the server for its part only where the listing saw one (a SIZE
+    // saved for every other file): those go first, in a batch of their own.
+    let (with_part, jobs): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|j| {
+        !j.download
+            && j.local
+                .strip_prefix(&request.local_root)
+                .ok()
+                .and_then(|rel| rel.to_str())
+                .is_some_and(|rel| dest_parts.contains(&part_of(rel)))
+    });
+    let run_batch = |conn: &mut Connection, jobs: Vec<Job>, policy: &Policy| match &request.parallel
+    {
         Some(p) if p.n > 1 && jobs.len() > 1 => {
-            jobs::run_parallel(&*p.login, &p.cancel, jobs, p.n, bars, &policy)
+            jobs::run_parallel(&*p.login, &p.cancel, jobs, p.n, bars, policy)
         }
-        _ => jobs::run_sequential(conn, &jobs, bars, &policy),
+        _ => jobs::run_sequential(conn, &jobs, bars, policy),
     };
+    let mut outcome = Outcome::default();
+    if !with_part.is_empty() {
+        let continuing = Policy {
+            continue_parts: true,
+            ..policy.clone()
+        };
+        outcome = run_batch(conn, with_part, &continuing);
+    }
+    let stopped = outcome
+        .failures
+        .iter()
+        .any(|(_, e)| matches!(e.kind(), Kind::Interrupted | Kind::Connection));
+    if !stopped && !jobs.is_empty() {
+        let rest = run_batch(conn, jobs, &policy);
+        outcome.files += rest.files;
+        outcome.bytes += rest.bytes;
+        outcome.hash_checked += rest.hash_checked;
+        outcome.size_checked += rest.size_checked;
+        outcome.notices.extend(rest.notices);
+        outcome.done.extend(rest.done);
+        outcome.failures.extend(rest.failures);
+    }
     report.transferred = outcome.files;
     report.bytes = outcome.bytes;
     report.hash_checked = outcome.hash_checked;
