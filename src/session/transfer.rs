@@ -410,6 +410,10 @@ pub fn send(
 /// Feeds the first `len` bytes of the local file at `path` to `hasher` (the part a resumed
 /// transfer kept), so the proof covers the whole file.
 pub fn hash_prefix(hasher: &mut Hasher, path: &Path, len: u64) -> Result<()> {
+    if len == 0 {
+        // Nothing kept (a file about to be created): nothing to read.
+        return Ok(());
+    }
     let file = File::open(path).map_err(|e| Error::local(path.display(), &e))?;
     let mut part = file.take(len);
     let mut buf = vec![0u8; CHUNK];
