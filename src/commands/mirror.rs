@@ -39,6 +39,7 @@ const MIRROR_FLAGS: &[Flag] = &[
     flag(None, "max-delete", Some("N"), "do no delete at all when more than N would go"),
     flag(None, "delete-excluded", None, "with --delete, also remove destination files the filters exclude"),
     flag(None, "allow-empty-source", None, "let --delete empty the destination when the source is empty"),
+    flag(None, "follow-symlinks", None, "upload what local symbolic links point to (never outside the tree; loops skipped)"),
     flag(None, "exclude", Some("PATTERN"), "leave out paths matching PATTERN (* ? within a name, ** across, /x anchored, x/ directories only)"),
     flag(None, "include", Some("PATTERN"), "keep paths matching PATTERN (rules are tried in order; the first match wins)"),
     flag(None, "exclude-from", Some("FILE"), "--exclude each pattern in FILE (one a line, # comments)"),
@@ -381,6 +382,7 @@ fn request(
         delete_excluded: args.has("delete-excluded"),
         max_delete,
         allow_empty_source: args.has("allow-empty-source"),
+        follow_symlinks: args.has("follow-symlinks"),
         filter,
         policy: Policy {
             resume: false,
@@ -395,6 +397,7 @@ fn request(
                     .map_or(Retry::default().delay, |s| Duration::from_secs(s.min(3600))),
             },
             login: ctx.reconnector(remote),
+            keep_parts: true,
             ..Policy::default()
         },
         restore: if in_session {

@@ -262,6 +262,8 @@ impl Opts {
                 login: None,
                 segments,
                 segment_threshold: 0,
+                keep_parts: false,
+                continue_parts: false,
             },
         })
     }

@@ -38,7 +38,10 @@ pub fn download(
     }
     // SIZE goes in one write with the connection's setup (when still to do) and the EPSV
     // of the transfer: see `Connection::exec_before_transfer`.
-    let expected = if settings.verify == Verify::None && !settings.resume && settings.part.is_none()
+    let expected = if settings.verify == Verify::None
+        && !settings.resume
+        && !settings.keep_parts
+        && settings.part.is_none()
     {
         None
     } else {
@@ -51,6 +54,9 @@ pub fn download(
             resume(conn, remote, &path, meta, expected, settings, notices)
         }
         target if settings.resume => in_place(conn, remote, target.path(), 0, expected, settings),
+        target if settings.keep_parts => {
+            through_part(conn, remote, &target, expected, settings, notices)
+        }
         target => atomic(conn, remote, &target, expected, settings, notices),
     }
 }
@@ -125,6 +131,58 @@ pub(super) fn atomic(
     if settings.moving {
         local::sync_parent(dest)?;
     }
+    if settings.preserve {
+        keep_remote_time(conn, remote, dest, notices)?;
+    }
+    Ok(moved)
+}
+
+/// `mirror`: downloads through the fixed part `.NAME.3700ftp-part` beside the destination,
+/// which an interruption leaves in place. A part found there is continued through the `-c`
+/// guards (started over when the remote file is smaller than it or newer than it; the
+/// whole file proven, the kept bytes hashed too); then it is renamed over the destination.
+fn through_part(
+    conn: &mut Connection,
+    remote: &RemotePath,
+    target: &Dest,
+    expected: Option<u64>,
+    settings: &mut Settings,
+    notices: &mut Notices,
+) -> Result<Moved> {
+    let dest = target.path();
+    let part = local::fixed_part(dest);
+    let fetched = match std::fs::symlink_metadata(&part) {
+        Ok(meta) if meta.is_file() && meta.len() > 0 && expected.is_some() => {
+            resume(conn, remote, &part, meta, expected, settings, notices)
+        }
+        Ok(_) => {
+            // Not a file to continue (a link, or no SIZE to continue against): replaced.
+            std::fs::remove_file(&part).map_err(|e| Error::local(part.display(), &e))?;
+            in_place(conn, remote, &part, 0, expected, settings)
+        }
+        Err(_) => in_place(conn, remote, &part, 0, expected, settings),
+    };
+    let moved = match fetched {
+        // Said when no retry follows in this run.
+        Err(e)
+            if !(settings.keep_part && e.transient())
+                && std::fs::metadata(&part).is_ok_and(|m| m.len() > 0) =>
+        {
+            return Err(e.also(format!(
+                "the part received so far is kept as {}; running the mirror again continues it",
+                part.display()
+            )))
+        }
+        other => other?,
+    };
+    let replaces = match target {
+        Dest::Regular(_, m) => Some(m),
+        _ => None,
+    };
+    if let Ok(file) = File::options().write(true).open(&part) {
+        local::keep_nature(&file, replaces);
+    }
+    std::fs::rename(&part, dest).map_err(|e| Error::local(dest.display(), &e))?;
     if settings.preserve {
         keep_remote_time(conn, remote, dest, notices)?;
     }

@@ -113,6 +113,16 @@ pub fn short_name(name: &str) -> &str {
     &name[..end]
 }
 
+/// The fixed part name beside `dest` (`.NAME.3700ftp-part`) that `mirror` downloads
+/// through and keeps when interrupted, the same name an upload's part has on the server.
+pub fn fixed_part(dest: &Path) -> PathBuf {
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "download".into());
+    dest.with_file_name(format!(".{}{PART_SUFFIX}", short_name(&name)))
+}
+
 /// A new temporary file beside `dest` (`.NAME.XXXXXX.3700ftp-part`), removed when dropped.
 /// It is created with the mode a new file gets (0666 less the umask), or, when it will
 /// replace a file, with that file's permission bits.

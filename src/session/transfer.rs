@@ -133,6 +133,12 @@ pub struct Policy {
     pub segments: usize,
     /// Files at least this large are segmented (0: every file a single-file copy names).
     pub segment_threshold: u64,
+    /// `mirror`: a transfer goes through the fixed part name `.NAME.3700ftp-part`, kept
+    /// when interrupted, and a part already there is continued through the `-c` guards.
+    pub keep_parts: bool,
+    /// With `keep_parts`, an upload first asks the server for its part (SIZE) to continue
+    /// it; mirror sets it only for files whose part its listing saw.
+    pub continue_parts: bool,
 }
 
 /// How one transfer runs.
@@ -173,6 +179,10 @@ pub struct Settings<'a> {
     pub segments: usize,
     /// Files at least this large are segmented.
     pub segment_threshold: u64,
+    /// [`Policy::keep_parts`].
+    pub keep_parts: bool,
+    /// [`Policy::continue_parts`].
+    pub continue_parts: bool,
 }
 
 impl<'a> Settings<'a> {
@@ -196,6 +206,8 @@ impl<'a> Settings<'a> {
             login: policy.login.clone(),
             segments: policy.segments,
             segment_threshold: policy.segment_threshold,
+            keep_parts: policy.keep_parts,
+            continue_parts: policy.continue_parts,
         }
     }
 
@@ -402,6 +414,10 @@ pub fn send(
 /// Feeds the first `len` bytes of the local file at `path` to `hasher` (the part a resumed
 /// transfer kept), so the proof covers the whole file.
 pub fn hash_prefix(hasher: &mut Hasher, path: &Path, len: u64) -> Result<()> {
+    if len == 0 {
+        // Nothing kept (a file about to be created): nothing to read.
+        return Ok(());
+    }
     let file = File::open(path).map_err(|e| Error::local(path.display(), &e))?;
     let mut part = file.take(len);
     let mut buf = vec![0u8; CHUNK];

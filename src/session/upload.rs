@@ -5,7 +5,8 @@
 //! hash where it offers one), and only then renamed onto the final name (RNFR/RNTO; a server
 //! that refuses to rename onto an existing file gets DELE then RNTO, with a notice). A failed
 //! or interrupted upload never changes the existing remote file and leaves no temporary
-//! file behind, except with `-c`, which keeps it for the next `-c` to continue.
+//! file behind, except with `-c`, which keeps it for the next `-c` to continue (and in a
+//! `mirror`, whose next run continues it).
 //! `--inplace` stores onto the final name directly, for servers that forbid renames.
 
 use std::fs::File;
@@ -62,6 +63,11 @@ pub fn upload(
         Err(e) if settings.resume && e.kind() != Kind::NotConfirmed => {
             return Err(e.also(format!(
                 "the part uploaded so far is kept as {part}; the same command with -c continues it"
+            )));
+        }
+        Err(e) if settings.keep_parts && e.kind() != Kind::NotConfirmed => {
+            return Err(e.also(format!(
+                "the part uploaded so far is kept as {part}; running the mirror again continues it"
             )));
         }
         // A retry follows: it continues the part (APPE, or REST + STOR).
@@ -204,7 +210,7 @@ fn store(
 ) -> Result<(Moved, Option<Reply>)> {
     let arg = Arg::from(path);
     let mut offset = 0;
-    if settings.resume || settings.retrying {
+    if settings.resume || settings.retrying || (settings.continue_parts && !settings.inplace) {
         if let SizeAnswer::Known(have) = proof::size(conn, path)? {
             offset = plan_resume(conn, src, path, have, local_len, notices)?;
         }

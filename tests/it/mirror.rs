@@ -668,3 +668,225 @@ fn only_newer_and_ignore_existing_keep_destination_files() {
     );
     assert_eq!(std::fs::read(local.join("b.txt")).unwrap(), b"server b");
 }
+
+/// Bytes no two offsets of which repeat in a short cycle (a resume from a wrong offset shows).
+fn big_bytes(n: usize, seed: u8) -> Vec<u8> {
+    (0..n)
+        .map(|i| (i % 251) as u8 ^ seed ^ (i >> 16) as u8)
+        .collect()
+}
+
+/// Starts `3700ftp ARGS` slowed by --limit-rate, waits until `part` holds some bytes, then
+/// sends SIGINT (what Ctrl-C sends) and waits for the exit.
+fn interrupt_when_part_grows(home: &Path, args: &[&str], part: &dyn Fn() -> u64) {
+    let mut full = vec!["--limit-rate", "1M"];
+    full.extend_from_slice(args);
+    let child = common::command(home)
+        .args(&full)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while part() < 256 * 1024 {
+        assert!(std::time::Instant::now() < deadline, "the part never grew");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (code, _) = common::signal(child, Duration::ZERO, "-INT");
+    assert!(code.is_some_and(|c| c != 0), "{code:?}");
+}
+
+fn len_of(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// The sizes of the RESTs sent.
+fn rests(stdout: &str) -> Vec<u64> {
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("> REST "))
+        .filter_map(|n| n.trim().parse().ok())
+        .collect()
+}
+
+#[test]
+fn an_interrupted_download_mirror_continues_its_part_and_restarts_a_changed_source() {
+    let s = TestServer::start();
+    let big = big_bytes(6 << 20, 0);
+    s.put("/site/a.txt", b"small");
+    s.put("/site/sub/big.bin", &big);
+    s.put("/site/gone.bin", b"x");
+    let home = tempfile::tempdir().unwrap();
+    let copy = home.path().join("copy");
+    // A leftover part of a file no longer in the source, from some earlier run.
+    std::fs::create_dir_all(copy.join("sub")).unwrap();
+    std::fs::write(copy.join("sub/.old.bin.3700ftp-part"), b"stale").unwrap();
+    let part = copy.join("sub/.big.bin.3700ftp-part");
+    let p = part.clone();
+    interrupt_when_part_grows(home.path(), &["mirror", &s.url("/site/"), "copy"], &|| {
+        len_of(&p)
+    });
+    let kept = len_of(&part);
+    assert!(kept > 0 && kept < big.len() as u64, "{kept}");
+    assert!(!copy.join("sub/big.bin").exists());
+    let (ok, out, err) = run(home.path(), &["-v", "mirror", &s.url("/site/"), "copy"]);
+    assert!(ok, "{err}");
+    let rest = rests(&out);
+    assert!(rest.len() == 1 && rest[0] >= kept, "{kept} {rest:?}\n{out}");
+    // Only the interrupted file is fetched (a.txt and gone.bin came before big.bin).
+    assert_eq!(sent(&out, "RETR"), 1, "{out}");
+    assert_eq!(tree(&copy), tree(&s.file("/site")));
+    assert!(!part.exists());
+
+    // Interrupted again, then the source changes: the part is not continued.
+    s.put("/site/sub/big.bin", &big_bytes(6 << 20, 7));
+    std::fs::remove_file(copy.join("sub/big.bin")).unwrap();
+    let p = part.clone();
+    interrupt_when_part_grows(home.path(), &["mirror", &s.url("/site/"), "copy"], &|| {
+        len_of(&p)
+    });
+    assert!(part.exists());
+    let changed = big_bytes(5 << 20, 9);
+    s.put("/site/sub/big.bin", &changed);
+    // A source time after the part's: started over.
+    set_mtime(&s.file("/site/sub/big.bin"), 4_000_000_000);
+    let (ok, out, err) = run(home.path(), &["-v", "mirror", &s.url("/site/"), "copy"]);
+    assert!(ok, "{err}");
+    assert!(rests(&out).iter().all(|&r| r == 0), "{out}");
+    assert_eq!(std::fs::read(copy.join("sub/big.bin")).unwrap(), changed);
+    assert_eq!(tree(&copy), tree(&s.file("/site")));
+}
+
+#[test]
+fn an_interrupted_upload_mirror_appends_to_its_part_and_restarts_a_changed_source() {
+    let s = TestServer::start();
+    let home = tempfile::tempdir().unwrap();
+    let src = home.path().join("src");
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    std::fs::write(src.join("a.txt"), b"small").unwrap();
+    let big = big_bytes(6 << 20, 3);
+    std::fs::write(src.join("sub/big.bin"), &big).unwrap();
+    set_mtime(&src.join("sub/big.bin"), 1_500_000_000);
+    let part = s.file("/site/sub/.big.bin.3700ftp-part");
+    let p = part.clone();
+    interrupt_when_part_grows(home.path(), &["mirror", "src", &s.url("/site/")], &|| {
+        len_of(&p)
+    });
+    let kept = len_of(&part);
+    assert!(kept > 0 && kept < big.len() as u64, "{kept}");
+    let (ok, out, err) = run(home.path(), &["-v", "mirror", "src", &s.url("/site/")]);
+    assert!(ok, "{err}");
+    assert!(
+        sent(&out, "APPE") == 1 || rests(&out).iter().any(|&r| r > 0),
+        "{out}"
+    );
+    assert_eq!(sent(&out, "STOR"), 0, "{out}");
+    assert_eq!(tree(&s.file("/site")), tree(&src));
+
+    // Interrupted again, then the local file changes: the part is not continued.
+    let changed = big_bytes(6 << 20, 5);
+    std::fs::write(src.join("sub/big.bin"), &changed).unwrap();
+    // Later than the upload (times are compared to the second).
+    set_mtime(&src.join("sub/big.bin"), 3_000_000_000);
+    let p = part.clone();
+    interrupt_when_part_grows(home.path(), &["mirror", "src", &s.url("/site/")], &|| {
+        len_of(&p)
+    });
+    assert!(part.exists());
+    let newer = big_bytes(5 << 20, 11);
+    std::fs::write(src.join("sub/big.bin"), &newer).unwrap();
+    set_mtime(&src.join("sub/big.bin"), 4_000_000_000);
+    let (ok, out, err) = run(home.path(), &["-v", "mirror", "src", &s.url("/site/")]);
+    assert!(ok, "{err}");
+    assert_eq!((sent(&out, "APPE"), sent(&out, "STOR")), (0, 1), "{out}");
+    assert_eq!(std::fs::read(s.file("/site/sub/big.bin")).unwrap(), newer);
+    assert!(!part.exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn follow_symlinks_uploads_what_links_point_to_inside_the_tree_only() {
+    use std::os::unix::fs::symlink;
+    let s = TestServer::start();
+    let home = tempfile::tempdir().unwrap();
+    let src = home.path().join("src");
+    std::fs::create_dir_all(src.join("real")).unwrap();
+    std::fs::write(src.join("real/f.txt"), b"real file").unwrap();
+    std::fs::create_dir_all(home.path().join("outside")).unwrap();
+    std::fs::write(home.path().join("outside/secret"), b"not in the tree").unwrap();
+    symlink("real", src.join("link_dir")).unwrap();
+    symlink("real/f.txt", src.join("link_file")).unwrap();
+    symlink("../outside", src.join("out_dir")).unwrap();
+    symlink("../outside/secret", src.join("out_file")).unwrap();
+    symlink("..", src.join("real/up")).unwrap();
+    symlink("nowhere", src.join("broken")).unwrap();
+
+    // Without the option: links skipped with a warning.
+    let (ok, _, err) = run(home.path(), &["mirror", "src", &s.url("/plain/")]);
+    assert!(ok, "{err}");
+    assert!(err.contains("skipping symbolic link"), "{err}");
+    assert_eq!(common::names(&s.file("/plain")), ["real"]);
+
+    let (ok, _, err) = run(
+        home.path(),
+        &["mirror", "--follow-symlinks", "src", &s.url("/site/")],
+    );
+    assert!(ok, "{err}");
+    let site = s.file("/site");
+    assert_eq!(common::names(&site), ["link_dir", "link_file", "real"]);
+    assert_eq!(std::fs::read(site.join("link_file")).unwrap(), b"real file");
+    assert_eq!(
+        std::fs::read(site.join("link_dir/f.txt")).unwrap(),
+        b"real file"
+    );
+    assert!(!site.join("real/up").exists() && !site.join("link_dir/up").exists());
+    assert!(err.contains("points out of the tree"), "{err}");
+    assert!(err.contains("a loop"), "{err}");
+    assert!(err.contains("points nowhere"), "{err}");
+    // A second run transfers nothing.
+    let (ok, out, err) = run(
+        home.path(),
+        &["-v", "mirror", "--follow-symlinks", "src", &s.url("/site/")],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(sent(&out, "STOR"), 0, "{out}");
+}
+
+#[test]
+fn j_lists_directories_over_several_connections() {
+    let s = TestServer::start();
+    for d in ["d1", "d2", "d3 x", "d4"] {
+        for sub in ["s", "t"] {
+            s.put(&format!("/pub/tree/{d}/{sub}/f.txt"), d.as_bytes());
+        }
+    }
+    let home = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(home.path(), &["mirror", &s.url("/pub/tree/"), "m"]);
+    assert!(ok, "{err}");
+    assert_eq!(tree(&home.path().join("m")), tree(&s.file("/pub/tree")));
+    // Nothing to transfer: the extra logins are the listings' alone.
+    let before = s.logins();
+    let (ok, out, err) = run(
+        home.path(),
+        &["-v", "mirror", "-j", "3", &s.url("/pub/tree/"), "m"],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(sent(&out, "RETR"), 0, "{out}");
+    assert!(err.contains("0 files transferred, 8 skipped"), "{err}");
+    assert_eq!(s.logins() - before, 3, "{out}");
+    // In a session, relative to its directory: the new logins start elsewhere.
+    let script = "cd pub\nmirror -j 3 tree got\nmirror -R -j 3 got tree\n";
+    let out = ftp(home.path())
+        .arg(s.url("/"))
+        .write_stdin(script)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(tree(&home.path().join("got")), tree(&s.file("/pub/tree")));
+    assert!(
+        stderr.contains("0 files transferred, 8 skipped"),
+        "{stderr}"
+    );
+}

@@ -49,6 +49,8 @@ pub struct Request {
     pub max_delete: Option<usize>,
     /// `--allow-empty-source`.
     pub allow_empty_source: bool,
+    /// `--follow-symlinks`: an upload's local source links are followed inside the tree.
+    pub follow_symlinks: bool,
     /// `--exclude`/`--include`.
     pub filter: Filter,
     /// `--verify`, `--limit-rate` (the time is always kept).
@@ -73,6 +75,9 @@ pub struct Prepared {
     pub failures: Vec<(String, Error)>,
     /// How many source entries were compared.
     pub source_entries: usize,
+    /// The temporary files (`*.3700ftp-part`) at the destination: a transferred file's
+    /// own part is continued, the others are removed after the transfers.
+    pub dest_parts: Vec<String>,
     started: Instant,
 }
 
@@ -110,7 +115,8 @@ pub struct Report {
     pub actions: Vec<(&'static str, String)>,
 }
 
-use super::walk::{walk_local, walk_remote, Excluded, Walk};
+use super::pwalk::walk_remote_with;
+use super::walk::{walk_local, Excluded, Walk};
 
 /// Walks both trees, plans, and settles `--checksum` by the server's hash. Changes nothing
 /// anywhere: a `--dry-run` stops after this.
@@ -127,22 +133,44 @@ pub fn prepare(conn: &mut Connection, mut request: Request) -> Result<Prepared> 
     } else {
         Excluded::Keep
     };
+    let workers = request.parallel.as_ref().map(|p| super::pwalk::Workers {
+        login: p.login.clone(),
+        n: p.n,
+        base: request.absolute_base.clone(),
+    });
+    let workers = workers.as_ref();
     let mut src = Walk::new(&filter, Excluded::Drop);
     let mut dst = Walk::new(&filter, dest_mode);
     if request.download {
-        walk_remote(conn, &remote_root, restore.as_ref(), &mut src, false)?;
+        walk_remote_with(
+            conn,
+            &remote_root,
+            restore.as_ref(),
+            &mut src,
+            false,
+            workers,
+        )?;
         walk_local(&request.local_root, &mut dst, true)?;
         // A download's time comes from MDTM: a server without it leaves download times.
         request.compare.dest_times_settable = lists_feature(conn, "MDTM");
     } else {
+        src.follow_links = request.follow_symlinks;
         walk_local(&request.local_root, &mut src, false)?;
-        walk_remote(conn, &remote_root, restore.as_ref(), &mut dst, true)?;
+        walk_remote_with(
+            conn,
+            &remote_root,
+            restore.as_ref(),
+            &mut dst,
+            true,
+            workers,
+        )?;
         request.compare.dest_times_settable = lists_feature(conn, "MFMT");
     }
     let mut warnings = std::mem::take(&mut src.warnings);
     warnings.append(&mut dst.warnings);
     let mut failures = std::mem::take(&mut src.failures);
     failures.append(&mut dst.failures);
+    let dest_parts = std::mem::take(&mut dst.parts);
     let (mut source, mut dest) = (src.tree, dst.tree);
     fill_remote_times(conn, &request, &mut source, &mut dest)?;
     let source_entries = source.nodes.len();
@@ -167,6 +195,7 @@ pub fn prepare(conn: &mut Connection, mut request: Request) -> Result<Prepared> 
         warnings,
         failures,
         source_entries,
+        dest_parts,
         started,
     })
 }
@@ -277,6 +306,7 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
         warnings,
         failures,
         started,
+        dest_parts,
         ..
     } = prepared;
     let mut report = Report {
@@ -340,6 +370,7 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
     let mut policy = request.policy.clone();
     policy.preserve = true;
     policy.resume = false;
+    policy.keep_parts = true;
     let mut jobs: Vec<Job> = Vec::new();
     let wanted = plan.transfers.iter().filter(|t| {
         !failed_dirs
@@ -357,14 +388,47 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
             Err(e) => report.failures.push((t.path.clone(), e)),
         }
     }
-    let outcome: Outcome = match &request.parallel {
+    // An upload asks the server for its part only where the listing saw one (a SIZE
+    // saved for every other file): those go first, in a batch of their own.
+    let (with_part, jobs): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|j| {
+        !j.download
+            && j.local
+                .strip_prefix(&request.local_root)
+                .ok()
+                .and_then(|rel| rel.to_str())
+                .is_some_and(|rel| dest_parts.contains(&part_of(rel)))
+    });
+    let run_batch = |conn: &mut Connection, jobs: Vec<Job>, policy: &Policy| match &request.parallel
+    {
         Some(p) if p.n > 1 && jobs.len() > 1 => {
             // The walk's connection works too: N - 1 more logins.
             let logins = jobs::start_logins(&p.login, p.n - 1);
-            jobs::run_parallel(Some(conn), logins, &p.cancel, jobs, bars, &policy)
+            jobs::run_parallel(Some(conn), logins, &p.cancel, jobs, bars, policy)
         }
-        _ => jobs::run_sequential(conn, &jobs, bars, &policy),
+        _ => jobs::run_sequential(conn, &jobs, bars, policy),
     };
+    let mut outcome = Outcome::default();
+    if !with_part.is_empty() {
+        let continuing = Policy {
+            continue_parts: true,
+            ..policy.clone()
+        };
+        outcome = run_batch(conn, with_part, &continuing);
+    }
+    let stopped = outcome
+        .failures
+        .iter()
+        .any(|(_, e)| matches!(e.kind(), Kind::Interrupted | Kind::Connection));
+    if !stopped && !jobs.is_empty() {
+        let rest = run_batch(conn, jobs, &policy);
+        outcome.files += rest.files;
+        outcome.bytes += rest.bytes;
+        outcome.hash_checked += rest.hash_checked;
+        outcome.size_checked += rest.size_checked;
+        outcome.notices.extend(rest.notices);
+        outcome.done.extend(rest.done);
+        outcome.failures.extend(rest.failures);
+    }
     report.transferred = outcome.files;
     report.bytes = outcome.bytes;
     report.hash_checked = outcome.hash_checked;
@@ -376,6 +440,9 @@ pub fn execute(conn: &mut Connection, prepared: Prepared, bars: &dyn Bars) -> Re
         .iter()
         .any(|(_, e)| matches!(e.kind(), Kind::Interrupted | Kind::Connection));
     report.failures.extend(outcome.failures);
+    if !fatal {
+        remove_stale_parts(conn, &request, &plan, dest_parts, &mut report);
+    }
     if plan.delete_count() > 0 {
         if !report.failures.is_empty() {
             report.deletes_withheld = withheld(
@@ -414,6 +481,47 @@ fn withheld(plan: &Plan, why: &str) -> Option<Error> {
             ),
         )
     })
+}
+
+/// The fixed part name of the file at `rel` (`d/.NAME.3700ftp-part`).
+fn part_of(rel: &str) -> String {
+    let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+    let part = format!(
+        ".{}{}",
+        crate::session::local::short_name(name),
+        crate::session::local::PART_SUFFIX
+    );
+    super::walk::rel_join(dir, &part)
+}
+
+/// Removes the destination's temporary files that no transfer of this run continued: parts
+/// of files no longer in the source (or complete now), and leftovers of other runs.
+fn remove_stale_parts(
+    conn: &mut Connection,
+    request: &Request,
+    plan: &Plan,
+    parts: Vec<String>,
+    report: &mut Report,
+) {
+    let kept: BTreeSet<String> = plan.transfers.iter().map(|t| part_of(&t.path)).collect();
+    for part in parts.into_iter().filter(|p| !kept.contains(p)) {
+        let done = if request.download {
+            let local = request.local_root.join(&part);
+            std::fs::remove_file(&local).map_err(|e| Error::local(local.display(), &e))
+        } else {
+            at(&request.remote_root, &part)
+                .and_then(|p| ops::delete(conn, &p))
+                .map(|_| ())
+        };
+        match done {
+            Ok(()) => report
+                .notices
+                .push(format!("removed the leftover temporary file {part}")),
+            Err(e) => report.notices.push(format!(
+                "could not remove the leftover temporary file {part}: {e}"
+            )),
+        }
+    }
 }
 
 fn delete_all(conn: &mut Connection, request: &Request, plan: &Plan, report: &mut Report) {

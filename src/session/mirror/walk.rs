@@ -2,7 +2,7 @@
 //! has it, names checked as `cp -r` checks them) and the local tree (symbolic links
 //! skipped), each into a [`Tree`] the planner compares.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Kind, Result};
 use crate::ftp::connection::Connection;
@@ -13,6 +13,7 @@ use crate::session::ops;
 
 use super::filter::Filter;
 use super::plan::{FileInfo, Node, Tree};
+use crate::session::local::PART_SUFFIX;
 use crate::session::plan::{MAX_DEPTH, MAX_ENTRIES};
 
 pub use crate::session::plan::safe_name;
@@ -62,6 +63,11 @@ pub(super) struct Walk<'a> {
     pub(super) file_root_ok: bool,
     /// The root's own entry when the root is a file and `file_root_ok`.
     pub(super) root_file: Option<Entry>,
+    /// mirror: the temporary files (`*.3700ftp-part`) found, relative to the root; they are
+    /// not in the tree (never copied, never compared, never deleted as user files).
+    pub(super) parts: Vec<String>,
+    /// `--follow-symlinks` (a local walk): links are followed, never out of the root.
+    pub(super) follow_links: bool,
 }
 
 impl<'a> Walk<'a> {
@@ -76,6 +82,8 @@ impl<'a> Walk<'a> {
             listed: None,
             file_root_ok: false,
             root_file: None,
+            parts: Vec::new(),
+            follow_links: false,
         }
     }
 
@@ -90,6 +98,15 @@ impl<'a> Walk<'a> {
                 false
             }
         }
+    }
+
+    /// mirror: true when `path` names a temporary file, which goes to [`Walk::parts`].
+    pub(super) fn is_part(&mut self, path: &str) -> bool {
+        if self.listed.is_some() || !path.ends_with(PART_SUFFIX) {
+            return false;
+        }
+        self.parts.push(path.to_string());
+        true
     }
 
     pub(super) fn count(&mut self) -> Result<()> {
@@ -120,98 +137,122 @@ pub(super) fn walk_remote(
     walk: &mut Walk,
     may_be_missing: bool,
 ) -> Result<()> {
-    let mut stack: Vec<(String, usize)> = vec![(String::new(), 0)];
+    let Some(first) = list_dir(conn, root, "", restore, walk, may_be_missing)? else {
+        return Ok(());
+    };
+    walk_from(conn, root, restore, walk, first)
+}
+
+/// Lists `first` (the root's subdirectories) and everything below them, depth first.
+pub(super) fn walk_from(
+    conn: &mut Connection,
+    root: &RemotePath,
+    restore: Option<&RemotePath>,
+    walk: &mut Walk,
+    first: Vec<String>,
+) -> Result<()> {
+    let mut stack: Vec<(String, usize)> = first.into_iter().rev().map(|d| (d, 1)).collect();
     while let Some((rel, depth)) = stack.pop() {
         if depth > MAX_DEPTH {
             return Err(too_deep(&root.join(&rel)?));
         }
-        let dir = root.join(&rel)?;
-        let entries = match listing::fetch(conn, &dir, Want::Entries, restore) {
-            Ok(e) => e,
-            Err(e) if rel.is_empty() && may_be_missing && e.kind() == Kind::Refused => {
-                walk.tree.root_exists = false;
-                return Ok(());
-            }
-            Err(e) if rel.is_empty() => return Err(e.context(format!("listing {}", shown(&dir)))),
-            Err(e) if e.kind() == Kind::Refused => {
-                walk.failures
-                    .push((shown(&dir), e.context("listing the directory")));
-                continue;
-            }
-            Err(e) => return Err(e.context(format!("listing {}", shown(&dir)))),
-        };
-        if rel.is_empty()
-            && lists_only_itself(&entries, &dir)
-            && !is_remote_dir(conn, &dir, restore)?
-        {
-            if walk.file_root_ok {
-                walk.root_file = entries.into_iter().next();
-                return Ok(());
-            }
-            return Err(Error::new(
-                Kind::Refused,
-                format!(
-                    "{}: not a directory (mirror copies directory trees; cp copies a file)",
-                    shown(&dir)
-                ),
-            ));
-        }
-        let mut subdirs = Vec::new();
-        for e in entries {
-            walk.count()?;
-            let name = e.name.as_str();
-            if !safe_name(name) {
-                if name != "." && name != ".." {
-                    walk.warnings.push(format!(
-                        "skipping unsafe name from the server in {}: {name:?}",
-                        shown(&dir)
-                    ));
-                }
-                continue;
-            }
-            let path = rel_join(&rel, name);
-            if e.kind != EntryKind::Unknown
-                && !walk.filter.excludes(&path, e.kind == EntryKind::Dir)
-            {
-                if let Some(listed) = walk.listed.as_mut() {
-                    listed.push((path.clone(), e.clone()));
-                }
-            }
-            match e.kind {
-                EntryKind::File => {
-                    if walk.admit(&path, false) {
-                        let info = FileInfo {
-                            size: e.size,
-                            mtime: exact_time(e.modified.as_deref()),
-                        };
-                        walk.tree.nodes.insert(path, Node::File(info));
-                    }
-                }
-                EntryKind::Dir => {
-                    if walk.admit(&path, true) {
-                        walk.tree.nodes.insert(path.clone(), Node::Dir);
-                        subdirs.push(path);
-                    }
-                }
-                EntryKind::Link => {
-                    walk.warnings
-                        .push(format!("not following symbolic link {}", root.join(&path)?));
-                    walk.tree.nodes.insert(path, Node::Other);
-                }
-                EntryKind::Unknown => walk.warnings.push(format!(
-                    "skipping a listing line not understood in {}: {:?}",
-                    shown(&dir),
-                    e.raw
-                )),
-            }
-        }
-        // Depth first, in name order (servers list in any order).
-        subdirs.sort();
+        let subdirs = list_dir(conn, root, &rel, restore, walk, false)?.unwrap_or_default();
         for sub in subdirs.into_iter().rev() {
             stack.push((sub, depth + 1));
         }
     }
     Ok(())
+}
+
+/// Lists one directory (`rel` below `root`) into `walk`: its subdirectories to descend, in
+/// name order; None when the root is missing or a file (nothing to descend).
+pub(super) fn list_dir(
+    conn: &mut Connection,
+    root: &RemotePath,
+    rel: &str,
+    restore: Option<&RemotePath>,
+    walk: &mut Walk,
+    may_be_missing: bool,
+) -> Result<Option<Vec<String>>> {
+    let rel = rel.to_string();
+    let dir = root.join(&rel)?;
+    let entries = match listing::fetch(conn, &dir, Want::Entries, restore) {
+        Ok(e) => e,
+        Err(e) if rel.is_empty() && may_be_missing && e.kind() == Kind::Refused => {
+            walk.tree.root_exists = false;
+            return Ok(None);
+        }
+        Err(e) if rel.is_empty() => return Err(e.context(format!("listing {}", shown(&dir)))),
+        Err(e) if e.kind() == Kind::Refused => {
+            walk.failures
+                .push((shown(&dir), e.context("listing the directory")));
+            return Ok(Some(Vec::new()));
+        }
+        Err(e) => return Err(e.context(format!("listing {}", shown(&dir)))),
+    };
+    if rel.is_empty() && lists_only_itself(&entries, &dir) && !is_remote_dir(conn, &dir, restore)? {
+        if walk.file_root_ok {
+            walk.root_file = entries.into_iter().next();
+            return Ok(None);
+        }
+        return Err(Error::new(
+            Kind::Refused,
+            format!(
+                "{}: not a directory (mirror copies directory trees; cp copies a file)",
+                shown(&dir)
+            ),
+        ));
+    }
+    let mut subdirs = Vec::new();
+    for e in entries {
+        walk.count()?;
+        let name = e.name.as_str();
+        if !safe_name(name) {
+            if name != "." && name != ".." {
+                walk.warnings.push(format!(
+                    "skipping unsafe name from the server in {}: {name:?}",
+                    shown(&dir)
+                ));
+            }
+            continue;
+        }
+        let path = rel_join(&rel, name);
+        if e.kind != EntryKind::Unknown && !walk.filter.excludes(&path, e.kind == EntryKind::Dir) {
+            if let Some(listed) = walk.listed.as_mut() {
+                listed.push((path.clone(), e.clone()));
+            }
+        }
+        match e.kind {
+            EntryKind::File => {
+                if !walk.is_part(&path) && walk.admit(&path, false) {
+                    let info = FileInfo {
+                        size: e.size,
+                        mtime: exact_time(e.modified.as_deref()),
+                    };
+                    walk.tree.nodes.insert(path, Node::File(info));
+                }
+            }
+            EntryKind::Dir => {
+                if walk.admit(&path, true) {
+                    walk.tree.nodes.insert(path.clone(), Node::Dir);
+                    subdirs.push(path);
+                }
+            }
+            EntryKind::Link => {
+                walk.warnings
+                    .push(format!("not following symbolic link {}", root.join(&path)?));
+                walk.tree.nodes.insert(path, Node::Other);
+            }
+            EntryKind::Unknown => walk.warnings.push(format!(
+                "skipping a listing line not understood in {}: {:?}",
+                shown(&dir),
+                e.raw
+            )),
+        }
+    }
+    // Depth first, in name order (servers list in any order).
+    subdirs.sort();
+    Ok(Some(subdirs))
 }
 
 /// A remote tree as one walk saw it, for the commands around `mirror` (`rm -r`, `ls -R`,
@@ -300,8 +341,15 @@ pub(super) fn walk_local(root: &Path, walk: &mut Walk, may_be_missing: bool) -> 
         }
         Err(e) => return Err(Error::local(root.display(), &e)),
     }
-    let mut stack: Vec<(String, usize)> = vec![(String::new(), 0)];
-    while let Some((rel, depth)) = stack.pop() {
+    // With --follow-symlinks: the real root, and each directory's real ancestors (loops).
+    let real_root = if walk.follow_links {
+        Some(std::fs::canonicalize(root).map_err(|e| Error::local(root.display(), &e))?)
+    } else {
+        None
+    };
+    let mut stack: Vec<(String, usize, Vec<PathBuf>)> =
+        vec![(String::new(), 0, real_root.iter().cloned().collect())];
+    while let Some((rel, depth, chain)) = stack.pop() {
         let dir = if rel.is_empty() {
             root.to_path_buf()
         } else {
@@ -331,7 +379,7 @@ pub(super) fn walk_local(root: &Path, walk: &mut Walk, may_be_missing: bool) -> 
             // A name that is not UTF-8 goes to the server as its bytes.
             let name = crate::text::from_os(&e.file_name());
             let path = rel_join(&rel, &name);
-            let meta = match std::fs::symlink_metadata(&full) {
+            let mut meta = match std::fs::symlink_metadata(&full) {
                 Ok(m) => m,
                 Err(err) => {
                     walk.failures.push((
@@ -341,6 +389,23 @@ pub(super) fn walk_local(root: &Path, walk: &mut Walk, may_be_missing: bool) -> 
                     continue;
                 }
             };
+            let mut real = None;
+            if let (true, Some(real_root)) = (meta.file_type().is_symlink(), &real_root) {
+                match follow(&full, real_root, &chain) {
+                    Ok((target, m)) => {
+                        meta = m;
+                        real = Some(target);
+                    }
+                    Err(why) => {
+                        walk.warnings
+                            .push(format!("skipping symbolic link {}: {why}", full.display()));
+                        walk.tree.nodes.insert(path, Node::Other);
+                        continue;
+                    }
+                }
+            } else if meta.is_dir() && real_root.is_some() {
+                real = std::fs::canonicalize(&full).ok();
+            }
             if meta.file_type().is_symlink() {
                 walk.warnings
                     .push(format!("skipping symbolic link {}", full.display()));
@@ -348,10 +413,12 @@ pub(super) fn walk_local(root: &Path, walk: &mut Walk, may_be_missing: bool) -> 
             } else if meta.is_dir() {
                 if walk.admit(&path, true) {
                     walk.tree.nodes.insert(path.clone(), Node::Dir);
-                    subdirs.push(path);
+                    let mut below = chain.clone();
+                    below.extend(real);
+                    subdirs.push((path, below));
                 }
             } else if meta.is_file() {
-                if walk.admit(&path, false) {
+                if !walk.is_part(&path) && walk.admit(&path, false) {
                     let mtime = meta
                         .modified()
                         .ok()
@@ -367,9 +434,32 @@ pub(super) fn walk_local(root: &Path, walk: &mut Walk, may_be_missing: bool) -> 
                 walk.tree.nodes.insert(path, Node::Other);
             }
         }
-        for sub in subdirs.into_iter().rev() {
-            stack.push((sub, depth + 1));
+        for (sub, below) in subdirs.into_iter().rev() {
+            stack.push((sub, depth + 1, below));
         }
     }
     Ok(())
+}
+
+/// `--follow-symlinks`: what the link at `link` points to (its real path and metadata), or
+/// why it is not followed: it is broken, leads out of `real_root`, or into a directory
+/// `chain` (the real directories above it) already holds, a loop.
+fn follow(
+    link: &Path,
+    real_root: &Path,
+    chain: &[PathBuf],
+) -> std::result::Result<(PathBuf, std::fs::Metadata), String> {
+    let target = std::fs::canonicalize(link)
+        .map_err(|e| format!("it points nowhere ({})", crate::error::describe_io(&e)))?;
+    if !target.starts_with(real_root) {
+        return Err(format!(
+            "it points out of the tree, to {}",
+            target.display()
+        ));
+    }
+    let meta = std::fs::metadata(&target).map_err(|e| crate::error::describe_io(&e))?;
+    if meta.is_dir() && chain.iter().any(|c| c == &target) {
+        return Err("a loop (it points to a directory above it)".into());
+    }
+    Ok((target, meta))
 }
