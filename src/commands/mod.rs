@@ -132,6 +132,7 @@ pub static COMMANDS: &[Spec] = &[
     ls::LS,
     remote::MKDIR,
     remote::RM,
+    remote::MDELETE,
     remote::RMDIR,
     remote::RENAME,
     transfer::CP,
@@ -139,6 +140,8 @@ pub static COMMANDS: &[Spec] = &[
     transfer::CAT,
     transfer::GET,
     transfer::PUT,
+    transfer::MGET,
+    transfer::MPUT,
     mirror::MIRROR,
     tree::DU,
     remote::CD,
@@ -274,7 +277,13 @@ fn run_words(ctx: &mut Ctx, words: &[String]) -> Result<()> {
         )));
     }
     let parsed = parse_args(spec, args)?;
-    if parsed.pos.len() < spec.min_args || parsed.pos.len() > spec.args.len() {
+    // A usage ending in `...` takes its last operand any number of times (mget A B C).
+    let most = if spec.usage.ends_with("...") {
+        usize::MAX
+    } else {
+        spec.args.len()
+    };
+    if parsed.pos.len() < spec.min_args || parsed.pos.len() > most {
         return Err(Error::usage(format!("usage: {}", usage_line(spec))));
     }
     (spec.run)(ctx, &parsed)

@@ -27,7 +27,7 @@ pub(super) const MKDIR: Spec = Spec {
 
 pub(super) const RM: Spec = Spec {
     name: "rm",
-    aliases: &["delete", "mdelete"],
+    aliases: &["delete"],
     usage: "URL|PATH",
     summary: "delete a remote file (-r: a whole directory tree)",
     args: &[ArgKind::Remote],
@@ -62,6 +62,18 @@ pub(super) const RENAME: Spec = Spec {
     flags: &[],
     scope: Scope::Everywhere,
     run: rename,
+};
+
+pub(super) const MDELETE: Spec = Spec {
+    name: "mdelete",
+    aliases: &["mrm"],
+    usage: "PATH...",
+    summary: "delete each remote file or pattern",
+    args: &[ArgKind::Remote],
+    min_args: 1,
+    flags: &[],
+    scope: Scope::SessionOnly,
+    run: mdelete,
 };
 
 pub(super) const RMDIR: Spec = Spec {
@@ -125,6 +137,10 @@ fn mkdir(ctx: &mut Ctx, args: &Args) -> Result<()> {
         return super::tree::mkdir_p(ctx, &args.pos[0]);
     }
     simple(ctx, "mkdir", &args.pos[0], ops::mkdir)
+}
+
+fn mdelete(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    super::transfer::each_operand(ctx, "mdelete", args, rm)
 }
 
 fn rm(ctx: &mut Ctx, args: &Args) -> Result<()> {

@@ -55,7 +55,7 @@ pub(super) const CAT: Spec = Spec {
 
 pub(super) const GET: Spec = Spec {
     name: "get",
-    aliases: &["download", "mget"],
+    aliases: &["download"],
     usage: "REMOTE [LOCAL]",
     summary: "download a remote file (to the local directory by default)",
     args: &[ArgKind::Remote, ArgKind::Local],
@@ -67,7 +67,7 @@ pub(super) const GET: Spec = Spec {
 
 pub(super) const PUT: Spec = Spec {
     name: "put",
-    aliases: &["upload", "mput"],
+    aliases: &["upload"],
     usage: "LOCAL [REMOTE]",
     summary: "upload a local file (to the remote directory by default)",
     args: &[ArgKind::Local, ArgKind::Remote],
@@ -75,6 +75,30 @@ pub(super) const PUT: Spec = Spec {
     flags: PUT_FLAGS,
     scope: Scope::SessionOnly,
     run: put,
+};
+
+pub(super) const MGET: Spec = Spec {
+    name: "mget",
+    aliases: &[],
+    usage: "REMOTE...",
+    summary: "download each remote file or pattern into the local directory (-O DIR: into DIR)",
+    args: &[ArgKind::Remote],
+    min_args: 1,
+    flags: GET_FLAGS,
+    scope: Scope::SessionOnly,
+    run: mget,
+};
+
+pub(super) const MPUT: Spec = Spec {
+    name: "mput",
+    aliases: &[],
+    usage: "LOCAL...",
+    summary: "upload each local file or pattern into the remote directory (-O DIR: into DIR)",
+    args: &[ArgKind::Local],
+    min_args: 1,
+    flags: PUT_FLAGS,
+    scope: Scope::SessionOnly,
+    run: mput,
 };
 
 /// One direction of a copy, with both ends resolved.
@@ -122,6 +146,47 @@ fn get(ctx: &mut Ctx, args: &Args) -> Result<()> {
     }
     let local = download_target("get", &remote, ctx.local(local_word))?;
     run_plan(ctx, "get", Plan::Download { remote, local }, opts)
+}
+
+/// `mget A B C` (BSD ftp's, lftp's): `get` of each operand into the local directory.
+fn mget(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    each_operand(ctx, "mget", args, get)
+}
+
+/// `mput A B C`: `put` of each operand into the remote directory.
+fn mput(ctx: &mut Ctx, args: &Args) -> Result<()> {
+    each_operand(ctx, "mput", args, put)
+}
+
+/// Runs `one` on each operand in turn, as BSD ftp's m-commands do: a failure is said and
+/// the others still run; the run fails with the last failure (earlier ones are printed
+/// here, the last by the front end). An interrupt stops at once.
+pub(super) fn each_operand(
+    ctx: &mut Ctx,
+    verb: &str,
+    args: &Args,
+    one: fn(&mut Ctx, &Args) -> Result<()>,
+) -> Result<()> {
+    if args.value("output").is_some() {
+        return Err(Error::usage(format!(
+            "{verb}: -o names one file; use get/put -o, or -O DIR for a directory"
+        )));
+    }
+    let mut failed: Option<Error> = None;
+    for operand in &args.pos {
+        let mut single = args.clone();
+        single.pos = vec![operand.clone()];
+        match one(ctx, &single) {
+            Ok(()) => {}
+            Err(e) if e.kind() == crate::error::Kind::Interrupted => return Err(e),
+            Err(e) => {
+                if let Some(earlier) = failed.replace(e) {
+                    ctx.out.error(&earlier);
+                }
+            }
+        }
+    }
+    failed.map_or(Ok(()), Err)
 }
 
 fn put(ctx: &mut Ctx, args: &Args) -> Result<()> {

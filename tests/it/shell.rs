@@ -247,3 +247,43 @@ fn user_logs_in_again_and_a_refused_login_keeps_the_old_session() {
     let (ok, _, stderr) = batch(&s, home.path(), "user bob\n");
     assert!(!ok && stderr.contains("no password given"), "{stderr}");
 }
+
+/// BSD ftp's and lftp's m-commands take several operands: each is a file or a pattern of
+/// its own (`mget a b` used to be `get a b`, writing `a` to a local file named `b`). A
+/// failure is said and the others still run; the exit code is the failure's.
+#[test]
+fn mget_mput_and_mdelete_take_several_operands_and_go_on_after_a_failure() {
+    let s = TestServer::start();
+    s.put("/pub/a.txt", b"aa");
+    s.put("/pub/b.log", b"bbb");
+    s.put("/pub/c.log", b"c");
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("u1.txt"), b"1").unwrap();
+    std::fs::write(home.path().join("u2.md"), b"22").unwrap();
+    let (ok, _, stderr) = batch(
+        &s,
+        home.path(),
+        "mget pub/a.txt pub/nosuch.txt pub/*.log\nmput u1.txt u2.md\n",
+    );
+    assert!(!ok, "the missing file fails the batch: {stderr}");
+    assert!(stderr.contains("nosuch.txt"), "{stderr}");
+    for (name, bytes) in [("a.txt", &b"aa"[..]), ("b.log", b"bbb"), ("c.log", b"c")] {
+        assert_eq!(
+            std::fs::read(home.path().join(name)).unwrap(),
+            bytes,
+            "{name}"
+        );
+    }
+    assert!(!home.path().join("pub").exists());
+    // The batch stopped at the failed mget; mput on its own line, after it.
+    let (ok, _, stderr) = batch(
+        &s,
+        home.path(),
+        "mput u1.txt u2.md\nmdelete pub/a.txt pub/*.log\n",
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(std::fs::read(s.file("/u1.txt")).unwrap(), b"1");
+    assert_eq!(std::fs::read(s.file("/u2.md")).unwrap(), b"22");
+    assert!(!s.file("/pub/a.txt").exists());
+    assert!(!s.file("/pub/b.log").exists() && !s.file("/pub/c.log").exists());
+}
