@@ -172,7 +172,7 @@ fn operations_help() -> String {
         if !spec.aliases.is_empty() {
             summary.push_str(&format!(" (also: {})", spec.aliases.join(", ")));
         }
-        for line in wrap(&summary, 70) {
+        for line in crate::text::wrap(&summary, 70) {
             text.push_str(&format!(
                 "      {line}
 "
@@ -195,7 +195,7 @@ fn operations_help() -> String {
                 ));
                 head.clear();
             }
-            for (i, line) in wrap(f.help, 52).into_iter().enumerate() {
+            for (i, line) in crate::text::wrap(f.help, 52).into_iter().enumerate() {
                 let lead = if i == 0 { head.as_str() } else { "" };
                 text.push_str(&format!(
                     "        {lead:18}{line}
@@ -205,25 +205,6 @@ fn operations_help() -> String {
         }
     }
     text
-}
-
-/// Splits `text` into lines of at most `width` characters at spaces.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
 }
 
 /// Parses argv (exits with clap's message on `--help`, `--version` or a bad option).

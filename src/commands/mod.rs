@@ -413,7 +413,7 @@ pub fn help_table_width(scope: Option<Scope>, width: Option<usize>) -> String {
                 // usage line stands alone and its summary starts under the column.
                 let narrow = col.min(w / 3);
                 if narrow + 4 + 24 <= w {
-                    let lines = wrap(&summary, w - narrow - 4);
+                    let lines = crate::text::wrap(&summary, w - narrow - 4);
                     let mut rest = lines.iter();
                     if usage.len() <= narrow {
                         let first = rest.next().map_or("", String::as_str);
@@ -427,7 +427,7 @@ pub fn help_table_width(scope: Option<Scope>, width: Option<usize>) -> String {
                     }
                 } else {
                     text.push_str(&format!("  {usage}\n"));
-                    for l in wrap(&summary, w.saturating_sub(6).max(20)) {
+                    for l in crate::text::wrap(&summary, w.saturating_sub(6).max(20)) {
                         text.push_str(&format!("      {l}\n"));
                     }
                 }
@@ -439,26 +439,6 @@ pub fn help_table_width(scope: Option<Scope>, width: Option<usize>) -> String {
         }
     }
     text
-}
-
-/// Greedy word wrap into lines of at most `width` characters; a longer word has a line
-/// of its own and is never broken.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
 }
 
 /// Help for one command.
@@ -558,8 +538,11 @@ mod tests {
             // Every word of the unwrapped table is there, in order, none broken.
             assert_eq!(words_of(&help), words_of(&help_table(None)), "{width}");
         }
-        assert_eq!(wrap("aa bb cc", 5), ["aa bb", "cc"]);
-        assert_eq!(wrap("a verylongword b", 4), ["a", "verylongword", "b"]);
+        assert_eq!(crate::text::wrap("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(
+            crate::text::wrap("a verylongword b", 4),
+            ["a", "verylongword", "b"]
+        );
     }
 
     #[test]
