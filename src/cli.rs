@@ -283,9 +283,20 @@ fn split_argv(
     let mut words = Vec::new();
     let mut iter = args.iter().skip(1);
     let mut only_words = false;
+    // The operation, once named: a short option of its own (`du -h`, `ls -h`) is its, not
+    // the global `-h` (help).
+    let mut operation: Option<&crate::commands::Spec> = None;
     while let Some(arg) = iter.next() {
         let text = arg.to_string_lossy();
-        if only_words {
+        let its_own = operation.is_some_and(|spec| {
+            text.strip_prefix('-')
+                .filter(|s| !s.is_empty() && !s.starts_with('-'))
+                .is_some_and(|s| {
+                    s.chars()
+                        .all(|c| spec.flags.iter().any(|f| f.short == Some(c)))
+                })
+        });
+        if only_words || its_own {
             words.push(arg.clone());
         } else if text == "--" {
             only_words = true;
@@ -297,6 +308,9 @@ fn split_argv(
                 }
             }
         } else {
+            if operation.is_none() && words.is_empty() {
+                operation = crate::commands::lookup(&text);
+            }
             words.push(arg.clone());
         }
     }
@@ -376,6 +390,12 @@ mod tests {
         );
         assert_eq!(color_flag(&words(&["3700ftp", "-v"])), None);
         let c = try_parse_from(["3700ftp", "ls", "ftp://h/", "--color", "never"]).unwrap();
+        // An operation's own short option is its, not the global -h (help).
+        let d = try_parse_from(["3700ftp", "du", "-h", "ftp://h/"]).unwrap();
+        assert_eq!(d.words, ["du", "-h", "ftp://h/"]);
+        let d = try_parse_from(["3700ftp", "du", "-s", "-h", "ftp://h/", "-v"]).unwrap();
+        assert_eq!(d.words, ["du", "-s", "-h", "ftp://h/"]);
+        assert!(d.verbose);
         assert_eq!(c.color, crate::output::ColorWhen::Never);
     }
 
