@@ -127,6 +127,7 @@ mirror_on_every_server!(
     mirror_dry_run_changes_nothing,
     mirror_delete_after_a_failed_transfer_deletes_nothing,
     rm_r_and_mkdir_p,
+    mirror_filters_max_delete_and_an_interrupted_run,
 );
 
 /// FTPS against vsftpd (explicit `--tls` and implicit `ftps://`), with a

@@ -336,3 +336,99 @@ pub fn mirror_checksum_proftpd() {
         .count();
     without.check(lines == FILES.len(), "without --checksum the times decide");
 }
+
+/// The filters of [`mirror_filters_max_delete_and_an_interrupted_run`].
+const FILTERS: &[&str] = &[
+    "--exclude",
+    "*.log",
+    "--exclude",
+    "/top.tmp",
+    "--exclude",
+    "sub/**/*.bak",
+    "--exclude",
+    "build/",
+];
+
+/// Filters (rsync's: `*` within a name, `**` across directories, a leading `/` anchors at
+/// the root, a trailing `/` is a directory only), `--max-delete`, and a mirror interrupted
+/// halfway (SIGINT) that the next run finishes byte-identical, continuing its part (REST).
+pub fn mirror_filters_max_delete_and_an_interrupted_run(kind: Kind) {
+    let f = Fixture::new(kind);
+    let site = f.spath("/site");
+    for (rel, bytes) in [
+        ("keep.txt", &b"keep"[..]),
+        ("skip.log", b"log"),
+        ("top.tmp", b"anchored"),
+        ("sub/top.tmp", b"not anchored"),
+        ("sub/d1/d2/z.bak", b"deep"),
+        ("sub/d1/keep.bin", b"kept"),
+        ("build/out.o", b"object"),
+        ("sub/build", b"a file named build"),
+    ] {
+        let p = site.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(&p, bytes).unwrap();
+    }
+    chown_to_ftpuser(f.server.home());
+    let dest = f.lpath("copy");
+    let (url, to) = (f.url("/site/"), f.s(&dest).to_string());
+    let with_filters = |first: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = first.iter().map(|s| s.to_string()).collect();
+        v.extend(FILTERS.iter().map(|s| s.to_string()));
+        v.extend([url.clone(), to.clone()]);
+        v
+    };
+    let args = with_filters(&["mirror"]);
+    let r = f.ftp(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    r.ok();
+    let ctx = f.ctx("filters");
+    assert_file(&dest.join("keep.txt"), b"keep", &ctx);
+    assert_file(&dest.join("sub/top.tmp"), b"not anchored", &ctx);
+    assert_file(&dest.join("sub/d1/keep.bin"), b"kept", &ctx);
+    assert_file(&dest.join("sub/build"), b"a file named build", &ctx);
+    for gone in ["skip.log", "top.tmp", "sub/d1/d2/z.bak", "build"] {
+        assert_missing(&dest.join(gone), &ctx);
+    }
+
+    // --max-delete: three deletes planned, two allowed: none done, and it says so.
+    for extra in ["x1", "x2", "x3"] {
+        fs::write(dest.join(extra), b"extra").unwrap();
+    }
+    let args = with_filters(&["-v", "mirror", "--delete", "--max-delete", "2"]);
+    let r = f.ftp(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    r.expect_code(EXIT_USAGE)
+        .stderr_contains("3 deletes were planned; none done");
+    for extra in ["x1", "x2", "x3"] {
+        assert_file(&dest.join(extra), b"extra", &f.ctx("max-delete"));
+    }
+
+    // Interrupted halfway: a 3 MiB file at 512 KiB/s, SIGINT after 2 s.
+    let big: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    fs::write(site.join("big.bin"), &big).unwrap();
+    chown_to_ftpuser(f.server.home());
+    let mut cmd = std::process::Command::new("timeout");
+    cmd.args(["-s", "INT", "2", crate::common::BIN]);
+    crate::common::clean_env(&mut cmd, f.local.path());
+    let out = cmd
+        .current_dir(f.local.path())
+        .args(with_filters(&["mirror", "--limit-rate", "512K"]))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0), "the first run was interrupted");
+    let part = dest.join(".big.bin.3700ftp-part");
+    let kept = fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+    assert!(
+        kept > 0 && kept < big.len() as u64,
+        "[{kind:?}] a part of the file is kept ({kept} bytes): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_missing(&dest.join("big.bin"), &f.ctx("interrupted"));
+    let args = with_filters(&["-v", "mirror"]);
+    let r = f.ftp(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    r.ok();
+    sent_n(&r, "REST", 1);
+    sent_n(&r, "RETR", 1);
+    assert_file(&dest.join("big.bin"), &big, &f.ctx("finished"));
+    assert_missing(&part, &f.ctx("the part is gone"));
+}

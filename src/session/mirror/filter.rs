@@ -113,10 +113,10 @@ fn compile(body: &str) -> Vec<Token> {
                 } else {
                     tokens.push(Token::DoubleStar);
                     i += 2;
-                }
-                // `***` is `**`.
-                while chars.get(i) == Some(&'*') {
-                    i += 1;
+                    // `***` is `**` (a `*` after `**/` is a name's own, `**/*.bak`).
+                    while chars.get(i) == Some(&'*') {
+                        i += 1;
+                    }
                 }
             }
             '*' => {
@@ -297,6 +297,10 @@ mod tests {
         assert!(m("a/**", "a/b/c", false));
         assert!(m("a/**/z", "a/b/c/z", false));
         assert!(m("a/**/z", "a/z", false), "**/ matches no directory too");
+        assert!(m("sub/**/*.bak", "sub/d1/d2/z.bak", false));
+        assert!(m("sub/**/*.bak", "sub/z.bak", false));
+        assert!(!m("sub/**/*.bak", "sub/d1/z.bak.gz", false));
+        assert!(m("**/*.o", "a/b/x.o", false) && !m("**/*.o", "a/b/x.oo", false));
         assert!(m("**/cache", "cache", true));
         assert!(m("**/cache", "x/y/cache", true));
         assert!(!m("**/cache", "x/cache2", true));
