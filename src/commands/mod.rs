@@ -289,6 +289,37 @@ fn run_words(ctx: &mut Ctx, words: &[String]) -> Result<()> {
     (spec.run)(ctx, &parsed)
 }
 
+/// Runs `one` on each operand in turn, as BSD ftp's m-commands do: a failure is said and
+/// the others still run; the run fails with the last failure (earlier ones are printed
+/// here, the last by the front end). An interrupt stops at once.
+fn each_operand(
+    ctx: &mut Ctx,
+    verb: &str,
+    args: &Args,
+    one: fn(&mut Ctx, &Args) -> Result<()>,
+) -> Result<()> {
+    if args.value("output").is_some() {
+        return Err(Error::usage(format!(
+            "{verb}: -o names one file; use get/put -o, or -O DIR for a directory"
+        )));
+    }
+    let mut failed: Option<Error> = None;
+    for operand in &args.pos {
+        let mut single = args.clone();
+        single.pos = vec![operand.clone()];
+        match one(ctx, &single) {
+            Ok(()) => {}
+            Err(e) if e.kind() == crate::error::Kind::Interrupted => return Err(e),
+            Err(e) => {
+                if let Some(earlier) = failed.replace(e) {
+                    ctx.out.error(&earlier);
+                }
+            }
+        }
+    }
+    failed.map_or(Ok(()), Err)
+}
+
 /// Splits a command's words into options (from its spec) and operands. `--` ends options;
 /// a lone `-` is an operand.
 pub fn parse_args(spec: &Spec, words: &[String]) -> Result<Args> {

@@ -140,7 +140,7 @@ fn mkdir(ctx: &mut Ctx, args: &Args) -> Result<()> {
 }
 
 fn mdelete(ctx: &mut Ctx, args: &Args) -> Result<()> {
-    super::transfer::each_operand(ctx, "mdelete", args, rm)
+    super::each_operand(ctx, "mdelete", args, rm)
 }
 
 fn rm(ctx: &mut Ctx, args: &Args) -> Result<()> {

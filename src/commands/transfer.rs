@@ -150,43 +150,12 @@ fn get(ctx: &mut Ctx, args: &Args) -> Result<()> {
 
 /// `mget A B C` (BSD ftp's, lftp's): `get` of each operand into the local directory.
 fn mget(ctx: &mut Ctx, args: &Args) -> Result<()> {
-    each_operand(ctx, "mget", args, get)
+    super::each_operand(ctx, "mget", args, get)
 }
 
 /// `mput A B C`: `put` of each operand into the remote directory.
 fn mput(ctx: &mut Ctx, args: &Args) -> Result<()> {
-    each_operand(ctx, "mput", args, put)
-}
-
-/// Runs `one` on each operand in turn, as BSD ftp's m-commands do: a failure is said and
-/// the others still run; the run fails with the last failure (earlier ones are printed
-/// here, the last by the front end). An interrupt stops at once.
-pub(super) fn each_operand(
-    ctx: &mut Ctx,
-    verb: &str,
-    args: &Args,
-    one: fn(&mut Ctx, &Args) -> Result<()>,
-) -> Result<()> {
-    if args.value("output").is_some() {
-        return Err(Error::usage(format!(
-            "{verb}: -o names one file; use get/put -o, or -O DIR for a directory"
-        )));
-    }
-    let mut failed: Option<Error> = None;
-    for operand in &args.pos {
-        let mut single = args.clone();
-        single.pos = vec![operand.clone()];
-        match one(ctx, &single) {
-            Ok(()) => {}
-            Err(e) if e.kind() == crate::error::Kind::Interrupted => return Err(e),
-            Err(e) => {
-                if let Some(earlier) = failed.replace(e) {
-                    ctx.out.error(&earlier);
-                }
-            }
-        }
-    }
-    failed.map_or(Ok(()), Err)
+    super::each_operand(ctx, "mput", args, put)
 }
 
 fn put(ctx: &mut Ctx, args: &Args) -> Result<()> {
