@@ -157,6 +157,14 @@ impl Transcript {
         self.commands.iter().any(|c| starts_with_ci(c, prefix))
     }
 
+    /// How many commands start with `prefix` (ASCII case-insensitive).
+    pub fn count(&self, prefix: &str) -> usize {
+        self.commands
+            .iter()
+            .filter(|c| starts_with_ci(c, prefix))
+            .count()
+    }
+
     /// Index of the first command starting with `prefix`.
     pub fn position(&self, prefix: &str) -> Option<usize> {
         self.commands.iter().position(|c| starts_with_ci(c, prefix))

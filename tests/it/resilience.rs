@@ -74,10 +74,7 @@ fn a_download_cut_off_mid_retr_is_resumed_with_rest_and_proven() {
     );
     assert_eq!(t.connections, 2);
     assert!(t.sent("REST 4000"), "{:?}", t.commands);
-    assert_eq!(
-        t.commands.iter().filter(|c| c.starts_with("RETR")).count(),
-        2
-    );
+    assert_eq!(t.count("RETR"), 2);
     no_parts(home.path());
 }
 
@@ -105,10 +102,7 @@ fn a_550_is_never_retried() {
     let t = server.finish();
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     assert!(!stderr(&out).contains("retry"), "{}", stderr(&out));
-    assert_eq!(
-        t.commands.iter().filter(|c| c.starts_with("RETR")).count(),
-        1
-    );
+    assert_eq!(t.count("RETR"), 1);
     assert_eq!(t.connections, 1);
     assert!(!home.path().join("missing").exists());
     no_parts(home.path());
@@ -197,12 +191,7 @@ fn a_final_reply_lost_with_the_connection_is_proven_on_a_new_login() {
         "{}",
         stderr(&out)
     );
-    assert_eq!(
-        t.commands.iter().filter(|c| c.starts_with("RETR")).count(),
-        1,
-        "{:?}",
-        t.commands
-    );
+    assert_eq!(t.count("RETR"), 1, "{:?}", t.commands);
     no_parts(home.path());
 }
 
@@ -422,12 +411,7 @@ fn a_dele_whose_reply_was_lost_is_checked_by_size_not_sent_again() {
     // The second login finds the source gone (SIZE: 550): the DELE worked.
     let (out, t, _) = mv_with_lost_dele(FakeServer::new().login());
     assert!(out.status.success(), "{}\n{:?}", stderr(&out), t.commands);
-    assert_eq!(
-        t.commands.iter().filter(|c| c.starts_with("DELE")).count(),
-        1,
-        "{:?}",
-        t.commands
-    );
+    assert_eq!(t.count("DELE"), 1, "{:?}", t.commands);
     let second = t
         .commands
         .iter()
@@ -451,12 +435,7 @@ fn a_dele_whose_reply_was_lost_is_sent_again_only_when_size_finds_the_source() {
     );
     assert_eq!(data.len(), 3_000);
     assert!(out.status.success(), "{}\n{:?}", stderr(&out), t.commands);
-    assert_eq!(
-        t.commands.iter().filter(|c| c.starts_with("DELE")).count(),
-        2,
-        "{:?}",
-        t.commands
-    );
+    assert_eq!(t.count("DELE"), 2, "{:?}", t.commands);
 }
 
 #[test]
@@ -500,12 +479,7 @@ fn a_452_stops_a_multi_file_run_and_is_not_retried() {
     );
     let t = server.finish();
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
-    assert_eq!(
-        t.commands.iter().filter(|c| c.starts_with("STOR")).count(),
-        1,
-        "{:?}",
-        t.commands
-    );
+    assert_eq!(t.count("STOR"), 1, "{:?}", t.commands);
     assert!(!stderr(&out).contains("retry"), "{}", stderr(&out));
     assert!(stderr(&out).contains("not transferred"), "{}", stderr(&out));
 }
