@@ -78,31 +78,43 @@ impl TestServer {
             .enable_all()
             .build()
             .expect("runtime");
-        let port = free_port();
         let dir = root.path().to_path_buf();
         let auth = Arc::new(TestAuth {
             logins: logins.clone(),
         });
-        let mut builder =
-            ServerBuilder::new(Box::new(move || Filesystem::new(dir.clone()).expect("fs")))
-                .authenticator(auth)
-                .greeting("3700ftp test server")
-                .active_passive_mode(libunftp::options::ActivePassiveMode::ActiveAndPassive);
-        if let Some(secs) = idle {
-            builder = builder.idle_session_timeout(secs);
-        }
-        if let Some(c) = certs {
-            builder = builder.ftps(c.chain.clone(), c.key.clone());
-        }
-        let server = builder.build().expect("server");
-        rt.spawn(async move {
-            let _ = server.listen(format!("127.0.0.1:{port}")).await;
-        });
+        let build = || {
+            let dir = dir.clone();
+            let mut builder =
+                ServerBuilder::new(Box::new(move || Filesystem::new(dir.clone()).expect("fs")))
+                    .authenticator(auth.clone())
+                    .greeting("3700ftp test server")
+                    .active_passive_mode(libunftp::options::ActivePassiveMode::ActiveAndPassive);
+            if let Some(secs) = idle {
+                builder = builder.idle_session_timeout(secs);
+            }
+            if let Some(c) = certs {
+                builder = builder.ftps(c.chain.clone(), c.key.clone());
+            }
+            builder.build().expect("server")
+        };
+        // The free port found may be taken by another test before the server binds it
+        // (a client's data or active port): the listen then fails, and another port is tried.
         let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        let port = 'found: loop {
+            let port = free_port();
+            let server = build();
+            let listening = rt.spawn(async move {
+                let _ = server.listen(format!("127.0.0.1:{port}")).await;
+            });
+            while !listening.is_finished() {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    break 'found port;
+                }
+                assert!(Instant::now() < deadline, "embedded server did not start");
+                std::thread::sleep(Duration::from_millis(20));
+            }
             assert!(Instant::now() < deadline, "embedded server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        };
         TestServer {
             port,
             root,
