@@ -14,7 +14,9 @@ LAT_BIG_MB (64), LAT_LOSSY_MB (4), LAT_LS_RUNS (5), LAT_ONLY (comma list of
 workloads: one_down,one_up,par8_down,default_down,big,ls,first_byte,lossy),
 LAT_RTT_MS (40, what the namespace was set up with; for the RTT columns),
 BENCH_BIN (the 3700ftp binary), BENCH_ALT_BIN (a second 3700ftp measured as
-"3700ftp-alt", e.g. the build before a change).
+"3700ftp-alt", e.g. the build before a change), LAT_TRACE_DIR (keeps there,
+as text, a tcpdump trace of each first-data-byte run and of the first repetition of
+each many-file workload).
 """
 
 import json
@@ -152,7 +154,11 @@ class Latency(bench.Bench):
                 disk = self.server_dir("up") if workload == "one_up" else None
                 os.sync()
                 argv, script, cwd = self.argv_for(workload, client, local)
+                traced = os.environ.get("LAT_TRACE_DIR") and rep == 0 and shutil.which("tcpdump")
+                dump = self.start_trace() if traced else None
                 secs, _, _ = self.run(argv, cwd=cwd, stdin_path=script)
+                if dump:
+                    self.stop_trace(dump, f"{workload}-{client}")
                 self.check_files(local, disk)
                 self.record(workload, client, secs)
                 bench.log(f"{self.profile} {workload} rep {rep + 1} {client}: {secs:.2f} s "
@@ -207,6 +213,34 @@ class Latency(bench.Bench):
                 self.record("ls", client, statistics.median(times))
                 bench.log(f"{self.profile} ls rep {rep + 1} {client}: median {statistics.median(times) * 1000:.0f} ms")
 
+    def start_trace(self):
+        """tcpdump on the namespace's loopback, into a pcap in the work directory."""
+        pcap = os.path.join(self.work, "trace.pcap")
+        dump = subprocess.Popen(["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-n", "-s", "128",
+                                 "-w", pcap, "tcp"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        dump.pcap = pcap
+        self.children.append(dump)
+        # tcpdump says "listening on lo" once it captures.
+        dump.stderr.readline()
+        time.sleep(0.2)
+        return dump
+
+    def stop_trace(self, dump, name):
+        """Stops `dump` and returns its trace as text (kept as NAME.txt in LAT_TRACE_DIR)."""
+        time.sleep(0.3)
+        dump.send_signal(signal.SIGINT)
+        dump.wait(timeout=10)
+        self.children.remove(dump)
+        text = subprocess.run(["tcpdump", "-r", dump.pcap, "-tt", "-n", "-A"], capture_output=True,
+                              text=True).stdout
+        trace_dir = os.environ.get("LAT_TRACE_DIR")
+        if trace_dir:
+            os.makedirs(trace_dir, exist_ok=True)
+            with open(os.path.join(trace_dir, f"{name}.txt"), "w") as f:
+                f.write(text)
+        return text
+
     def first_byte(self, clients):
         """From a tcpdump trace in the namespace: the client's SYN to the control port, and the
         first data-connection segment with payload from the server (seen as it leaves the
@@ -220,25 +254,13 @@ class Latency(bench.Bench):
                 local = os.path.join(self.cli, "fb.bin")
                 if os.path.exists(local):
                     os.remove(local)
-                pcap = os.path.join(self.work, "fb.pcap")
-                dump = subprocess.Popen(["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-n", "-s", "128",
-                                         "-w", pcap, "tcp"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-                self.children.append(dump)
-                # tcpdump says "listening on lo" once it captures.
-                dump.stderr.readline()
-                time.sleep(0.2)
+                dump = self.start_trace()
                 argv = self.transfer_argv(client if client in ("curl", "lftp") else "3700ftp",
                                           "download", "", local, remote)
                 if client.startswith("3700ftp"):
                     argv[0] = self.binary(client)
                 self.run(argv)
-                time.sleep(0.3)
-                dump.send_signal(signal.SIGINT)
-                dump.wait(timeout=10)
-                self.children.remove(dump)
-                text = subprocess.run(["tcpdump", "-r", pcap, "-tt", "-n"], capture_output=True,
-                                      text=True).stdout
+                text = self.stop_trace(dump, f"first_byte-{client}-{rep + 1}")
                 rtts = self.first_byte_rtts(text)
                 if rtts is None:
                     self.notes.append(f"first data byte: no SYN or data segment in the trace of "
