@@ -190,6 +190,30 @@ impl Command {
         }
     }
 
+    /// Whether sending this command a second time changes nothing (a query, or a setting
+    /// set again to the same value): only such commands may follow another in one write
+    /// where a stumbling server could make them be sent again (`pipeline.rs`).
+    pub fn repeatable(&self) -> bool {
+        use Command::*;
+        matches!(
+            self,
+            Type(_)
+                | Mode(_)
+                | Stru(_)
+                | Epsv
+                | Pasv
+                | Size(_)
+                | Mdtm(_)
+                | Pwd
+                | Feat
+                | OptsHash(_)
+                | OptsUtf8
+                | Hash(_)
+                | XHash(..)
+                | Noop
+        )
+    }
+
     /// The verb alone, e.g. `RETR`.
     pub fn verb(&self) -> String {
         let line = self.line();

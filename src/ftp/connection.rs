@@ -78,6 +78,9 @@ pub struct Connection {
     pub(super) prepared: Option<SocketAddr>,
     /// When a command was last sent.
     pub(super) last_sent: Instant,
+    /// FEAT listed UTF8 and `OPTS UTF8 ON` is still to send: it goes in the same write as
+    /// the next command that can follow it there (or alone before any other).
+    pub(super) utf8_pending: bool,
 }
 
 impl Connection {
@@ -152,6 +155,7 @@ impl Connection {
             one_at_a_time: false,
             prepared: None,
             last_sent: Instant::now(),
+            utf8_pending: false,
         };
         conn.one_at_a_time = conn.opts.pipelining.stumbles(&conn.server);
         if let Some(d) = conn.stream.describe() {
@@ -237,7 +241,7 @@ impl Connection {
     }
 
     fn login_only(&mut self, user: &str, password: Option<&str>) -> Result<()> {
-        let reply = self.exec(&Command::User(Arg::new(user)?))?;
+        let reply = self.user_and_feat(Command::User(Arg::new(user)?))?;
         let reply = match reply.code {
             230 | 202 => return Ok(()),
             331 => {
@@ -253,7 +257,7 @@ impl Connection {
                         ))
                     }
                 };
-                self.exec(&Command::Pass(Arg::new(pass)?))?
+                self.pass_and_utf8(Command::Pass(Arg::new(pass)?))?
             }
             _ => reply,
         };
@@ -338,7 +342,13 @@ impl Connection {
     /// Sends one command. Replies already waiting in the buffer were sent unasked (the
     /// previous command's reply has been read): they are dropped, with a note, so they
     /// cannot be taken for this command's reply; an unasked `421` ends the connection.
+    /// A pending `OPTS UTF8 ON` goes first, with its reply read.
     pub fn send(&mut self, cmd: &Command) -> Result<()> {
+        if std::mem::take(&mut self.utf8_pending) {
+            let prepared = self.prepared;
+            self.exec(&Command::OptsUtf8)?;
+            self.prepared = prepared;
+        }
         let deadline = Instant::now() + self.opts.timeout;
         let cancel = self.opts.cancel.clone();
         self.send_until(cmd, deadline, &cancel)
@@ -461,6 +471,11 @@ impl Connection {
 
     /// Sends a command and reads its reply, whatever the code.
     pub fn exec(&mut self, cmd: &Command) -> Result<Reply> {
+        if self.utf8_pending && cmd.repeatable() && !self.one_at_a_time {
+            // In one write with the pending OPTS UTF8 ON (exec_pipelined adds it).
+            let mut replies = self.exec_pipelined(std::slice::from_ref(cmd))?;
+            return Ok(replies.pop().expect("a reply to the command"));
+        }
         self.send(cmd)?;
         self.read_reply()
     }
@@ -480,12 +495,11 @@ impl Connection {
         self.features.as_deref()
     }
 
-    /// Keeps FEAT's lines; `OPTS UTF8 ON` if they list UTF8 (RFC 2640; any answer will do).
+    /// Keeps FEAT's lines; `OPTS UTF8 ON` if they list UTF8 (RFC 2640; any answer will do),
+    /// sent with the next command ([`Connection::send`], `exec_pipelined`).
     pub(super) fn learn_features(&mut self, feat: &Reply) -> Result<()> {
         self.features = Some(feat.feature_lines());
-        if feat.lists_feature("UTF8") {
-            self.exec(&Command::OptsUtf8)?;
-        }
+        self.utf8_pending = feat.lists_feature("UTF8");
         Ok(())
     }
     /// The server's FEAT lines (asked once per connection, only when a feature matters).

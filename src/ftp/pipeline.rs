@@ -1,6 +1,6 @@
-//! Pipelining: commands whose outcome decides nothing sent among them (the connection
-//! setup's TYPE I, MODE S, STRU F, FEAT; SIZE with the EPSV of the transfer after it; an
-//! upload's SIZE proof with its RNFR) go in one write, and their replies are read in
+//! Pipelining: commands whose outcome decides nothing sent among them (PASS with FEAT;
+//! the connection setup's TYPE I, MODE S, STRU F, OPTS UTF8 ON; SIZE with the EPSV of the
+//! transfer after it; an upload's SIZE proof with its RNFR) go in one write, and their replies are read in
 //! order, each checked against its own command.
 //!
 //! A server that stumbles on pipelined input is detected: a reply that cannot answer the
@@ -53,7 +53,21 @@ impl Connection {
     /// outcome does not decide what is sent among them, and that can be sent again: on a
     /// server that stumbles on pipelined input the unanswered ones are sent again, one at
     /// a time, after a resynchronisation (see the module's comment).
+    /// A pending `OPTS UTF8 ON` goes first in the same write (its reply is not returned).
     pub fn exec_pipelined(&mut self, cmds: &[Command]) -> Result<Vec<Reply>> {
+        if self.utf8_pending && !self.one_at_a_time {
+            self.utf8_pending = false;
+            let mut all = Vec::with_capacity(cmds.len() + 1);
+            all.push(Command::OptsUtf8);
+            all.extend_from_slice(cmds);
+            let mut replies = self.pipelined(&all)?;
+            replies.remove(0);
+            return Ok(replies);
+        }
+        self.pipelined(cmds)
+    }
+
+    fn pipelined(&mut self, cmds: &[Command]) -> Result<Vec<Reply>> {
         if cmds.len() < 2 || self.one_at_a_time {
             return cmds.iter().map(|c| self.exec(c)).collect();
         }
@@ -102,6 +116,92 @@ impl Connection {
             return Ok(replies);
         }
         Ok(replies)
+    }
+
+    /// USER, with FEAT in the same write when the features are not known yet: FEAT's
+    /// answer decides nothing about the login, servers answer it before login (RFC 2389),
+    /// and the features every transfer asks for then come at no round trip of their own
+    /// (in the setup after login, FEAT's many one-line segments would hold up the replies
+    /// behind them for a round trip on a fresh connection's congestion window). Returns
+    /// USER's reply.
+    pub(super) fn user_and_feat(&mut self, user: Command) -> Result<Reply> {
+        if self.features.is_some() || self.one_at_a_time {
+            return self.exec(&user);
+        }
+        let (reply, feat) = self.login_pair(user, Command::Feat)?;
+        if let Some(feat) = feat.filter(|r| r.code == 211) {
+            self.learn_features(&feat)?;
+        }
+        Ok(reply)
+    }
+
+    /// PASS, with `OPTS UTF8 ON` in the same write when FEAT listed UTF8 (any answer to it
+    /// will do). Returns PASS's reply.
+    pub(super) fn pass_and_utf8(&mut self, pass: Command) -> Result<Reply> {
+        let utf8 = std::mem::take(&mut self.utf8_pending);
+        if !utf8 || self.one_at_a_time {
+            // Not before PASS: OPTS goes with the first command after the login.
+            let reply = self.exec(&pass);
+            self.utf8_pending = utf8;
+            return reply;
+        }
+        Ok(self.login_pair(pass, Command::OptsUtf8)?.0)
+    }
+
+    /// A login command and a query in one write. Never PASS behind USER: the password goes
+    /// only once the server asked for it. The replies are told apart by their codes, not
+    /// their order: a server that answers the query before an asynchronous login
+    /// (libunftp) is followed, and the login command is never sent twice. A server that
+    /// never answers the query is remembered as one that stumbles on pipelined commands.
+    fn login_pair(&mut self, login: Command, query: Command) -> Result<(Reply, Option<Reply>)> {
+        self.drop_unsolicited()?;
+        self.prepared = None;
+        self.asked = None;
+        self.last_sent = Instant::now();
+        let deadline = Instant::now() + self.opts.timeout;
+        let cancel = self.opts.cancel.clone();
+        let mut bytes = login.wire();
+        bytes.extend_from_slice(&query.wire());
+        self.transcript.sent(&login.log_line());
+        self.transcript.sent(&query.log_line());
+        write_all_timed(&mut self.stream, &bytes, deadline, &cancel)
+            .map_err(|e| self.lost(e, "sending to the server"))?;
+        let first = match self.next_pipelined(deadline, &cancel)? {
+            Next::Reply(r) | Next::OutOfOrder(r) => r,
+            Next::Silent => {
+                return Err(self.lost(WaitError::TimedOut, "waiting for the server's reply"))
+            }
+        };
+        let soon = Instant::now() + self.opts.timeout.min(PIPELINE_WAIT);
+        let second = match self.next_pipelined(soon, &cancel)? {
+            Next::Reply(r) | Next::OutOfOrder(r) => Some(r),
+            Next::Silent => None,
+        };
+        // Only the login command's positive codes (230, 331...) tell which reply is whose:
+        // the query's (211, 200) differ from them, refusals could be either's.
+        let logs_in = |r: &Reply| r.code < 400 && Asked::of(&login).accepts(r.code);
+        let answers_query = |r: &Reply| r.code < 400 && Asked::of(&query).accepts(r.code);
+        match second {
+            Some(second) if answers_query(&first) || (!logs_in(&first) && logs_in(&second)) => {
+                Ok((second, Some(first)))
+            }
+            Some(second) => Ok((first, Some(second))),
+            None if answers_query(&first) => Err(self.lost(
+                WaitError::TimedOut,
+                &format!("waiting for the server's reply to {}", login.verb()),
+            )),
+            None => {
+                self.one_at_a_time = true;
+                self.opts.pipelining.remember(&self.server);
+                self.transcript.note(&format!(
+                    "the server stumbles on pipelined commands (no reply to {} sent with {} within {} s); sending one command at a time from now on",
+                    query.verb(),
+                    login.verb(),
+                    PIPELINE_WAIT.as_secs()
+                ));
+                Ok((first, None))
+            }
+        }
     }
 
     /// The next reply, or what went wrong with it (a pipelined batch's reply is not

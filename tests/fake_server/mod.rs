@@ -200,6 +200,7 @@ struct Options {
     bytewise: bool,
     size: Option<u64>,
     drops_pipelined: bool,
+    drops_pipelined_after_login: bool,
 }
 
 /// A script under construction. Build it with the chained methods, then [`FakeServer::start`].
@@ -249,6 +250,13 @@ impl FakeServer {
         self
     }
 
+    /// Like [`FakeServer::drops_pipelined`], but only once `PASS` has been received (the
+    /// login's commands sent together are answered).
+    pub fn drops_pipelined_after_login(mut self) -> Self {
+        self.opts.drops_pipelined_after_login = true;
+        self
+    }
+
     /// Answer `SIZE` from the table with `213 n` (otherwise: the last upload's size, or `550`).
     pub fn size(mut self, n: u64) -> Self {
         self.opts.size = Some(n);
@@ -285,6 +293,15 @@ impl FakeServer {
     pub fn login(self) -> Self {
         self.send("220 fake FTP server ready\r\n")
             .reply("USER", "331 Password required\r\n")
+            .reply("PASS", "230 Logged in\r\n")
+    }
+
+    /// The login of a client that asks for the features with its USER (in the same write):
+    /// `220`, `USER` → `331`, `FEAT` → `feat`, `PASS` → `230`.
+    pub fn login_feat(self, feat: impl AsRef<[u8]>) -> Self {
+        self.send("220 fake FTP server ready\r\n")
+            .reply("USER", "331 Password required\r\n")
+            .reply("FEAT", feat)
             .reply("PASS", "230 Logged in\r\n")
     }
 
@@ -900,7 +917,15 @@ impl<'a> Session<'a> {
                 Ok(0) => return Line::Eof,
                 Ok(_) if self.pending.ends_with(b"\n") => {
                     let line = std::mem::take(&mut self.pending);
-                    if self.opts.drops_pipelined {
+                    let logged_in = || {
+                        self.transcript
+                            .commands
+                            .iter()
+                            .any(|c| c.starts_with("PASS"))
+                    };
+                    if self.opts.drops_pipelined
+                        || (self.opts.drops_pipelined_after_login && logged_in())
+                    {
                         let rest = reader.buffer().to_vec();
                         reader.consume(rest.len());
                         for l in String::from_utf8_lossy(&rest).lines() {

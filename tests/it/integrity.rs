@@ -24,8 +24,7 @@ fn a_matching_server_hash_proves_the_download() {
     let content = b"proven bytes".repeat(1000);
     let server = FakeServer::new()
         .size(content.len() as u64)
-        .login()
-        .reply("FEAT", FEAT_XSHA256)
+        .login_feat(FEAT_XSHA256)
         .retr(&content)
         .reply(
             "XSHA256",
@@ -52,8 +51,7 @@ fn a_mismatching_hash_fails_the_download_and_leaves_nothing() {
     let content = b"the real bytes".repeat(500);
     let server = FakeServer::new()
         .size(content.len() as u64)
-        .login()
-        .reply("FEAT", FEAT_XSHA256)
+        .login_feat(FEAT_XSHA256)
         .retr(&content)
         .reply("XSHA256", format!("250 {}\r\n", sha256_hex(b"other bytes")))
         .start();
@@ -82,8 +80,7 @@ fn a_mismatching_hash_fails_the_download_and_leaves_nothing() {
 #[test]
 fn a_mismatching_hash_fails_the_upload_and_mv_keeps_the_source() {
     let server = FakeServer::new()
-        .login()
-        .reply("FEAT", FEAT_XSHA256)
+        .login_feat(FEAT_XSHA256)
         .reply("STOR", "150 go ahead\r\n")
         .data_recv()
         .send("226 stored\r\n")

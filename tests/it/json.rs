@@ -343,11 +343,7 @@ fn a_hash_proof_is_recorded_with_its_digest() {
         .collect();
     let server = FakeServer::new()
         .size(content.len() as u64)
-        .login()
-        .reply(
-            "FEAT",
-            "211-Features:\r\n EPSV\r\n SIZE\r\n XSHA256\r\n211 End\r\n",
-        )
+        .login_feat("211-Features:\r\n EPSV\r\n SIZE\r\n XSHA256\r\n211 End\r\n")
         .retr(&content)
         .reply("XSHA256", format!("250 {}\r\n", digest.to_uppercase()))
         .start();

@@ -1253,11 +1253,7 @@ fn a_resumed_download_is_proven_over_the_whole_file_by_the_servers_hash() {
     let digest = sha256_hex(&content);
     let server = FakeServer::new()
         .size(1000)
-        .login()
-        .reply(
-            "FEAT",
-            "211-Features:\r\n EPSV\r\n SIZE\r\n XSHA256\r\n211 End\r\n",
-        )
+        .login_feat("211-Features:\r\n EPSV\r\n SIZE\r\n XSHA256\r\n211 End\r\n")
         .reply("REST 400", "350 Restarting at 400\r\n")
         .retr(&content[400..])
         .reply("XSHA256", format!("250 {digest}\r\n"))
@@ -1307,11 +1303,7 @@ fn cat_with_a_mismatching_server_hash_exits_7() {
     let content = b"streamed bytes".repeat(100);
     let server = FakeServer::new()
         .size(content.len() as u64)
-        .login()
-        .reply(
-            "FEAT",
-            "211-Features:\r\n EPSV\r\n SIZE\r\n XSHA256\r\n211 End\r\n",
-        )
+        .login_feat("211-Features:\r\n EPSV\r\n SIZE\r\n XSHA256\r\n211 End\r\n")
         .retr(&content)
         .reply("XSHA256", format!("250 {}\r\n", sha256_hex(b"other")))
         .start();
@@ -1402,11 +1394,7 @@ fn mv_keeps_a_local_source_that_changed_during_its_upload() {
 fn opts_utf8_is_sent_when_feat_lists_utf8_and_a_refusal_is_no_error() {
     let server = FakeServer::new()
         .size(5)
-        .login()
-        .reply(
-            "FEAT",
-            "211-Features:\r\n EPSV\r\n SIZE\r\n UTF8\r\n211 End\r\n",
-        )
+        .login_feat("211-Features:\r\n EPSV\r\n SIZE\r\n UTF8\r\n211 End\r\n")
         .reply("OPTS UTF8 ON", "501 not here\r\n")
         .retr(b"hello")
         .start();
@@ -1423,8 +1411,7 @@ fn opts_utf8_is_sent_when_feat_lists_utf8_and_a_refusal_is_no_error() {
 fn no_opts_utf8_when_feat_does_not_list_it() {
     let server = FakeServer::new()
         .size(5)
-        .login()
-        .reply("FEAT", "211-Features:\r\n EPSV\r\n SIZE\r\n211 End\r\n")
+        .login_feat("211-Features:\r\n EPSV\r\n SIZE\r\n211 End\r\n")
         .retr(b"hello")
         .start();
     let dir = tempfile::tempdir().unwrap();

@@ -39,10 +39,15 @@ fn ls_sends_only_the_commands_it_needs() {
         .output()
         .unwrap();
     assert!(out.status.success());
+    // FEAT rides with USER and OPTS UTF8 ON with PASS (each in the same write): the
+    // features cost no round trip of their own.
     assert_eq!(
         sent_commands(&out.stdout),
-        ["USER", "PASS", "EPSV", "LIST", "QUIT"]
+        ["USER", "FEAT", "PASS", "OPTS", "EPSV", "LIST", "QUIT"]
     );
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(log.contains("> USER alice\n> FEAT\n<"), "{log}");
+    assert!(log.contains("> PASS ****\n> OPTS UTF8 ON\n<"), "{log}");
     // --json wants exact facts: MLSD, where the server has it (-v is on stderr then).
     let out = ftp(home.path())
         .args(["-v", "ls", "--json", &s.url("/pub")])
@@ -51,7 +56,7 @@ fn ls_sends_only_the_commands_it_needs() {
     assert!(out.status.success());
     assert_eq!(
         sent_commands(&out.stderr),
-        ["USER", "PASS", "EPSV", "MLSD", "QUIT"]
+        ["USER", "FEAT", "PASS", "OPTS", "EPSV", "MLSD", "QUIT"]
     );
     let out = ftp(home.path())
         .args(["-v", "ls", "-l", &s.url("/pub")])
@@ -60,7 +65,7 @@ fn ls_sends_only_the_commands_it_needs() {
     assert!(out.status.success());
     assert_eq!(
         sent_commands(&out.stdout),
-        ["USER", "PASS", "EPSV", "LIST", "QUIT"]
+        ["USER", "FEAT", "PASS", "OPTS", "EPSV", "LIST", "QUIT"]
     );
 }
 
@@ -600,7 +605,7 @@ fn mv_between_two_urls_on_one_server_renames_without_copying() {
     );
     assert_eq!(
         sent_commands(&out.stdout),
-        ["USER", "PASS", "RNFR", "RNTO", "QUIT"]
+        ["USER", "FEAT", "PASS", "OPTS", "RNFR", "RNTO", "QUIT"]
     );
     assert!(!s.file("/in/a.txt").exists());
     assert_eq!(std::fs::read(s.file("/done/a.txt")).unwrap(), b"alpha");

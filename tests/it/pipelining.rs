@@ -27,7 +27,7 @@ fn sent(transcript: &str) -> Vec<String> {
 fn a_server_that_drops_pipelined_commands_gets_them_again_one_at_a_time() {
     let content = sample(5000);
     let server = FakeServer::new()
-        .drops_pipelined()
+        .drops_pipelined_after_login()
         .size(content.len() as u64)
         .login()
         .retr(&content)
@@ -41,12 +41,12 @@ fn a_server_that_drops_pipelined_commands_gets_them_again_one_at_a_time() {
     let t = server.finish();
     assert!(out.status.success(), "{out:?}\n{t:#?}");
     assert_eq!(std::fs::read(&dest).unwrap(), content);
-    // The setup's MODE, STRU and FEAT, SIZE and EPSV went with TYPE and were dropped; the
+    // The setup's MODE, STRU, SIZE and EPSV went with TYPE and were dropped; the
     // client noticed, resynchronised and sent them again one at a time (nothing else was
     // dropped: no more pipelining on this server).
     assert_eq!(
         t.ignored,
-        ["MODE S", "STRU F", "FEAT", "SIZE /file.bin", "EPSV"],
+        ["MODE S", "STRU F", "SIZE /file.bin", "EPSV"],
         "{t:#?}"
     );
     let log = stdout(&out);
@@ -61,7 +61,45 @@ fn a_server_that_drops_pipelined_commands_gets_them_again_one_at_a_time() {
         .collect::<Vec<_>>();
     assert_eq!(
         verbs,
-        ["USER", "PASS", "TYPE", "PWD", "MODE", "STRU", "FEAT", "SIZE", "EPSV", "RETR", "QUIT"],
+        ["USER", "FEAT", "PASS", "TYPE", "PWD", "MODE", "STRU", "SIZE", "EPSV", "RETR", "QUIT"],
+        "{t:#?}"
+    );
+}
+
+#[test]
+fn a_server_that_drops_feat_sent_with_user_still_logs_in_and_gets_one_command_at_a_time() {
+    let content = sample(5000);
+    let server = FakeServer::new()
+        .drops_pipelined()
+        .size(content.len() as u64)
+        .login()
+        .retr(&content)
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let dest = home.path().join("file.bin");
+    let out = ftp(home.path())
+        .args(["-v", "cp", &server.url("/file.bin"), dest.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert!(out.status.success(), "{out:?}\n{t:#?}");
+    assert_eq!(std::fs::read(&dest).unwrap(), content);
+    // FEAT went with USER and was dropped: after a short wait the client logged in and sent
+    // everything else one command at a time (nothing more was dropped).
+    assert_eq!(t.ignored, ["FEAT"], "{t:#?}");
+    let log = stdout(&out);
+    assert!(
+        log.contains("stumbles on pipelined commands"),
+        "no fallback note:\n{log}"
+    );
+    let verbs = t
+        .commands
+        .iter()
+        .map(|c| c.split(' ').next().unwrap().to_string())
+        .collect::<Vec<_>>();
+    assert_eq!(
+        verbs,
+        ["USER", "PASS", "TYPE", "MODE", "STRU", "FEAT", "SIZE", "EPSV", "RETR", "QUIT"],
         "{t:#?}"
     );
 }
@@ -178,8 +216,7 @@ fn a_wildcard_asks_feat_before_trying_mlsd_and_never_tries_it_where_feat_lacks_i
     let content = sample(100);
     let server = FakeServer::new()
         .size(100)
-        .login()
-        .reply("FEAT", "211-Features:\r\n EPSV\r\n SIZE\r\n211 End\r\n")
+        .login_feat("211-Features:\r\n EPSV\r\n SIZE\r\n211 End\r\n")
         .list("-rw-r--r--    1 ftp      ftp           100 Jan 01  2024 a.bin\r\n")
         .retr(&content)
         .start();
@@ -197,4 +234,35 @@ fn a_wildcard_asks_feat_before_trying_mlsd_and_never_tries_it_where_feat_lacks_i
     );
     assert!(!t.sent("MLSD"), "{t:#?}");
     assert!(t.position("FEAT") < t.position("LIST"), "{t:#?}");
+}
+
+#[test]
+fn a_server_answering_feat_before_user_is_followed_and_nothing_is_sent_twice() {
+    let content = sample(3000);
+    let server = FakeServer::new()
+        .size(content.len() as u64)
+        .send("220 fake FTP server ready\r\n")
+        .expect("USER")
+        .expect("FEAT")
+        .send("211-Features:\r\n EPSV\r\n SIZE\r\n UTF8\r\n211 End\r\n")
+        .send("331 Password required\r\n")
+        .expect("PASS")
+        .expect("OPTS UTF8 ON")
+        .send("200 UTF8 on\r\n")
+        .send("230 Logged in\r\n")
+        .retr(&content)
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let dest = home.path().join("file.bin");
+    let out = ftp(home.path())
+        .args(["-v", "cp", &server.url("/file.bin"), dest.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert!(out.status.success(), "{out:?}\n{t:#?}");
+    assert_eq!(std::fs::read(&dest).unwrap(), content);
+    for verb in ["USER", "PASS", "FEAT", "OPTS"] {
+        assert_eq!(t.count(verb), 1, "{verb}: {t:#?}");
+    }
+    assert!(!stdout(&out).contains("stumbles"), "{}", stdout(&out));
 }

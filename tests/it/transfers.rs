@@ -996,10 +996,12 @@ fn a_new_connection_sends_its_setup_in_one_round_trip() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    // TYPE I, MODE S, STRU F and FEAT are written together, before any of their replies,
-    // and with them the download's SIZE and EPSV (RETR goes out one round trip after login).
+    // FEAT went with USER; TYPE I, MODE S and STRU F are written together, before any of
+    // their replies, and with them the download's SIZE and EPSV (RETR goes out one round
+    // trip after login).
+    assert!(text.contains("> USER alice\n> FEAT\n<"), "{text}");
     assert!(
-        text.contains("> TYPE I\n> MODE S\n> STRU F\n> FEAT\n> SIZE /p.bin\n> EPSV\n<"),
+        text.contains("> TYPE I\n> MODE S\n> STRU F\n> SIZE /p.bin\n> EPSV\n<"),
         "{text}"
     );
     assert_eq!(
