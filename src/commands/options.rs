@@ -234,6 +234,7 @@ impl Opts {
             self.policy.retry.times = MANY_RETRIES;
         }
         self.policy.segment_threshold = MANY_SEGMENT_THRESHOLD;
+        self.policy.ready_for_next = true;
         self
     }
 
@@ -264,6 +265,7 @@ impl Opts {
                 segment_threshold: 0,
                 keep_parts: false,
                 continue_parts: false,
+                ready_for_next: ctx.in_session,
             },
         })
     }

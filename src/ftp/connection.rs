@@ -75,7 +75,7 @@ pub struct Connection {
     pub(super) one_at_a_time: bool,
     /// A passive address asked for in the same write as the command before (SIZE + EPSV):
     /// the next data connection uses it; any other command sent first drops it.
-    pub(super) prepared: Option<SocketAddr>,
+    pub(super) prepared: Option<(SocketAddr, Instant)>,
     /// When a command was last sent.
     pub(super) last_sent: Instant,
     /// FEAT listed UTF8 and `OPTS UTF8 ON` is still to send: it goes in the same write as

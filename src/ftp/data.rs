@@ -28,6 +28,9 @@ pub struct DataConn {
     cancel: Arc<AtomicBool>,
     /// The final reply when the server sent it in place of a preliminary one.
     early_final: Option<Reply>,
+    /// The server's first reply to the transfer command (150) is still to be read: an
+    /// upload may send its first bytes before it ([`Connection::open_upload`]).
+    first_pending: bool,
 }
 
 impl Connection {
@@ -37,19 +40,64 @@ impl Connection {
         let (stream, first) = if self.opts.active && self.via.is_none() {
             self.open_active(cmd)?
         } else {
-            self.open_passive(cmd)?
+            let (stream, first) = self.open_passive(cmd, true)?;
+            (stream, first.expect("the first reply was read"))
         };
+        self.data_conn(stream, Some(first))
+    }
+
+    /// Opens the data connection of an upload (STOR, APPE). Over a plain passive
+    /// connection of our own the server's first reply is not waited for: the upload's first
+    /// bytes (what the socket takes without waiting) and, for a small file, its end go out
+    /// as soon as the connection is up, a round trip before the `150` would arrive; the
+    /// server reads them once it has accepted the connection for the command. The caller
+    /// reads that reply with [`Connection::first_reply`] before it writes anything that
+    /// could wait, so a refused command is never left behind a full socket.
+    pub fn open_upload(&mut self, cmd: &Command) -> Result<DataConn> {
+        if (self.opts.active && self.via.is_none()) || self.via.is_some() || self.data_tls.is_some()
+        {
+            return self.open_data(cmd);
+        }
+        let (stream, _) = self.open_passive(cmd, false)?;
+        self.data_conn(stream, None)
+    }
+
+    /// Reads the server's first reply to an upload opened by [`Connection::open_upload`],
+    /// if it is still to be read: a preliminary reply (150), or a final one the server sent
+    /// in its place; a refusal is the command refused.
+    pub fn first_reply(&mut self, data: &mut DataConn) -> Result<()> {
+        if !data.first_pending {
+            return Ok(());
+        }
+        data.first_pending = false;
+        let first = self.read_reply()?;
+        data.early_final = Self::early_final(first)?;
+        Ok(())
+    }
+
+    /// None for a preliminary reply, the reply itself for a final one, an error for a refusal.
+    fn early_final(first: Reply) -> Result<Option<Reply>> {
+        if first.is_preliminary() {
+            Ok(None)
+        } else if first.is_completion() {
+            Ok(Some(first))
+        } else {
+            Err(Error::refused(first.code, first.text()))
+        }
+    }
+
+    /// The data connection over `stream` (TLS on top where asked), with the server's first
+    /// reply, or None when it is still to be read.
+    fn data_conn(&mut self, stream: std::net::TcpStream, first: Option<Reply>) -> Result<DataConn> {
         net::set_ticks(&stream).map_err(|e| Error::connection(describe_io(&e)))?;
         // The last, partial segment of a small upload goes out at once: with Nagle it
         // would wait for the ACK of the ones before, a round trip per file.
         let _ = stream.set_nodelay(true);
         let mut stream = Stream::Plain(stream);
-        let early_final = if first.is_preliminary() {
-            None
-        } else if first.is_completion() {
-            Some(first)
-        } else {
-            return Err(Error::refused(first.code, first.text()));
+        let first_pending = first.is_none();
+        let early_final = match first {
+            Some(first) => Self::early_final(first)?,
+            None => None,
         };
         if let (Some((settings, name)), Stream::Plain(tcp)) = (&self.data_tls, &stream) {
             let tcp = tcp
@@ -72,11 +120,17 @@ impl Connection {
             timeout: self.opts.timeout,
             cancel: self.opts.cancel.clone(),
             early_final,
+            first_pending,
         })
     }
 
-    /// Passive: the passive command, `cmd`, connect; then the server's first reply.
-    fn open_passive(&mut self, cmd: &Command) -> Result<(TcpStream, Reply)> {
+    /// Passive: the passive command, `cmd`, connect; then the server's first reply (when
+    /// `read_first`).
+    fn open_passive(
+        &mut self,
+        cmd: &Command,
+        read_first: bool,
+    ) -> Result<(TcpStream, Option<Reply>)> {
         let addr = self.passive_address()?;
         self.send(cmd)?;
         let deadline = Instant::now() + self.opts.timeout;
@@ -137,7 +191,11 @@ impl Connection {
                 return Err(e);
             }
         };
-        let first = self.read_reply()?;
+        let first = if read_first {
+            Some(self.read_reply()?)
+        } else {
+            None
+        };
         Ok((stream, first))
     }
 
@@ -326,8 +384,12 @@ impl Connection {
 
     fn passive_address(&mut self) -> Result<SocketAddr> {
         // Asked for in the same write as the command before (SIZE + EPSV).
-        if let Some(addr) = self.prepared.take() {
-            return Ok(addr);
+        if let Some((addr, at)) = self.prepared.take() {
+            if at.elapsed() < crate::ftp::pipeline::PREPARED_FRESH {
+                return Ok(addr);
+            }
+            self.transcript
+                .note("the passive address asked for ahead is stale; asking again");
         }
         if self.passive != Passive::Pasv {
             let reply = self.exec(&Command::Epsv)?;
@@ -468,8 +530,32 @@ impl DataConn {
             .map_err(|e| self.data_error(e))
     }
 
-    /// Closes the data connection after an upload, so the server sees end of file.
-    pub fn finish_upload(mut self) -> Result<Option<Reply>> {
+    /// Whether the server's first reply is still to be read ([`Connection::first_reply`]).
+    pub fn first_pending(&self) -> bool {
+        self.first_pending
+    }
+
+    /// Writes what the socket takes of `buf` without waiting (plain TCP only; 0 otherwise).
+    pub fn write_now(&mut self, buf: &[u8]) -> Result<usize> {
+        let Stream::Plain(tcp) = &mut self.stream else {
+            return Ok(0);
+        };
+        let io_error = |e: io::Error| {
+            Error::not_confirmed(format!("data connection failed: {}", describe_io(&e))).broke_off()
+        };
+        tcp.set_nonblocking(true).map_err(io_error)?;
+        let written = match tcp.write(buf) {
+            Ok(n) => Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
+            Err(e) => Err(io_error(e)),
+        };
+        tcp.set_nonblocking(false).map_err(io_error)?;
+        written
+    }
+
+    /// Ends the upload's bytes, so the server sees end of file (its first reply may still
+    /// be unread: [`DataConn::finish_upload`] follows once it is).
+    pub fn end_writing(&mut self) -> Result<()> {
         // A TLS upload ends with close_notify: vsftpd treats a bare close as a truncation.
         let closed = self
             .stream
@@ -477,7 +563,12 @@ impl DataConn {
             .and_then(|_| self.stream.tcp().shutdown(Shutdown::Write));
         closed.map_err(|e| {
             Error::not_confirmed(format!("closing the data connection: {}", describe_io(&e)))
-        })?;
+        })
+    }
+
+    /// Closes the data connection after an upload whose end was written
+    /// ([`DataConn::end_writing`]) and whose first reply was read.
+    pub fn finish_upload(mut self) -> Result<Option<Reply>> {
         // Wait for the server to close its side before closing ours: closing a socket with
         // unread bytes (a TLS session ticket, the server's close_notify) makes the kernel
         // send a reset, which can destroy data the server has not read yet.

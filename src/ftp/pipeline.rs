@@ -28,6 +28,11 @@ use crate::ftp::reply::{self, Reply};
 /// one's before the server is taken to ignore pipelined input.
 pub const PIPELINE_WAIT: Duration = Duration::from_secs(3);
 
+/// How long a passive address asked for ahead of its transfer stays usable: long enough for
+/// the next command of a batch or a multi-file run, short enough that a server's idle
+/// listener has not timed out (a fresh EPSV is asked for after it).
+pub const PREPARED_FRESH: Duration = Duration::from_secs(2);
+
 /// How long a resynchronised connection waits for answers to the batch that are still
 /// missing after PWD's reply (a server that dropped them never sends them).
 const STRAGGLER_WAIT: Duration = Duration::from_millis(300);
@@ -128,7 +133,7 @@ impl Connection {
         if self.features.is_some() || self.one_at_a_time {
             return self.exec(&user);
         }
-        let (reply, feat) = self.login_pair(user, Command::Feat)?;
+        let (reply, feat) = self.pair(user, Command::Feat)?;
         if let Some(feat) = feat.filter(|r| r.code == 211) {
             self.learn_features(&feat)?;
         }
@@ -145,15 +150,35 @@ impl Connection {
             self.utf8_pending = utf8;
             return reply;
         }
-        Ok(self.login_pair(pass, Command::OptsUtf8)?.0)
+        Ok(self.pair(pass, Command::OptsUtf8)?.0)
     }
 
-    /// A login command and a query in one write. Never PASS behind USER: the password goes
-    /// only once the server asked for it. The replies are told apart by their codes, not
-    /// their order: a server that answers the query before an asynchronous login
-    /// (libunftp) is followed, and the login command is never sent twice. A server that
-    /// never answers the query is remembered as one that stumbles on pipelined commands.
-    fn login_pair(&mut self, login: Command, query: Command) -> Result<(Reply, Option<Reply>)> {
+    /// Sends `cmd` (RNTO: an upload's rename into place) with EPSV for the transfer that
+    /// may follow, in one write, where passive mode uses EPSV here: the next upload's STOR
+    /// then goes out without a round trip of its own. The address is kept a moment only
+    /// ([`PREPARED_FRESH`]); any other command sent first drops it. Returns `cmd`'s reply.
+    pub fn exec_readying_passive(&mut self, cmd: &Command) -> Result<Reply> {
+        let passive_next = !(self.opts.active && self.via.is_none());
+        if !passive_next || self.passive != Passive::Epsv || self.one_at_a_time || self.utf8_pending
+        {
+            return self.exec(cmd);
+        }
+        let (reply, epsv) = self.pair(cmd.clone(), Command::Epsv)?;
+        if let Some(answer) = epsv.filter(|r| r.code == 229) {
+            self.prepared = self
+                .epsv_answer(&answer)?
+                .map(|addr| (addr, Instant::now()));
+        }
+        Ok(reply)
+    }
+
+    /// A command that must not be sent twice (USER, PASS, RNTO) and a query, in one write.
+    /// Never PASS behind USER: the password goes only once the server asked for it. The
+    /// replies are told apart by their codes, not their order: a server that answers the
+    /// query before an asynchronous command (libunftp's PASS) is followed, and the first
+    /// command is never sent again. A server that never answers the query is remembered as
+    /// one that stumbles on pipelined commands.
+    fn pair(&mut self, login: Command, query: Command) -> Result<(Reply, Option<Reply>)> {
         self.drop_unsolicited()?;
         self.prepared = None;
         self.asked = None;
@@ -173,9 +198,13 @@ impl Connection {
             }
         };
         let soon = Instant::now() + self.opts.timeout.min(PIPELINE_WAIT);
-        let second = match self.next_pipelined(soon, &cancel)? {
-            Next::Reply(r) | Next::OutOfOrder(r) => Some(r),
-            Next::Silent => None,
+        let second = match self.next_pipelined(soon, &cancel) {
+            Ok(Next::Reply(r) | Next::OutOfOrder(r)) => Some(r),
+            Ok(Next::Silent) => None,
+            // A refusal and then a closed connection (vsftpd's "530 Non-anonymous sessions
+            // must use encryption" to USER): the refusal is the answer.
+            Err(_) if first.is_negative() && !self.alive => return Ok((first, None)),
+            Err(e) => return Err(e),
         };
         // Only the login command's positive codes (230, 331...) tell which reply is whose:
         // the query's (211, 200) differ from them, refusals could be either's.
@@ -352,7 +381,7 @@ impl Connection {
         } else {
             None
         };
-        self.prepared = prepared;
+        self.prepared = prepared.map(|addr| (addr, Instant::now()));
         Ok(replies.pop().expect("a reply to the command"))
     }
 }

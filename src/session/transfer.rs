@@ -139,6 +139,9 @@ pub struct Policy {
     /// With `keep_parts`, an upload first asks the server for its part (SIZE) to continue
     /// it; mirror sets it only for files whose part its listing saw.
     pub continue_parts: bool,
+    /// Another transfer may follow on the same connection (a session, a multi-file run):
+    /// an upload's RNTO goes in one write with the EPSV that transfer will use.
+    pub ready_for_next: bool,
 }
 
 /// How one transfer runs.
@@ -183,6 +186,8 @@ pub struct Settings<'a> {
     pub keep_parts: bool,
     /// [`Policy::continue_parts`].
     pub continue_parts: bool,
+    /// [`Policy::ready_for_next`].
+    pub ready_for_next: bool,
 }
 
 impl<'a> Settings<'a> {
@@ -208,6 +213,7 @@ impl<'a> Settings<'a> {
             segment_threshold: policy.segment_threshold,
             keep_parts: policy.keep_parts,
             continue_parts: policy.continue_parts,
+            ready_for_next: policy.ready_for_next,
         }
     }
 
@@ -358,7 +364,10 @@ pub fn send(
     settings: &mut Settings,
     mut hasher: Option<&mut Hasher>,
 ) -> Result<u64> {
-    let mut data = conn.open_data(cmd)?;
+    // The first bytes (a small file whole, with its end) may go out before the server's
+    // `150` (see `Connection::open_upload`): only what the socket takes without waiting,
+    // and the reply is read before anything that could wait.
+    let mut data = conn.open_upload(cmd)?;
     let mut buf = vec![0u8; settings.chunk()];
     let mut total: u64 = 0;
     let streamed: Result<()> = loop {
@@ -371,8 +380,22 @@ pub fn send(
                 if let Some(h) = hasher.as_deref_mut() {
                     h.update(&buf[..n]);
                 }
-                if let Err(e) = data.write_all(&buf[..n]) {
-                    break Err(e);
+                // Only the first chunk: the next one waits for the reply.
+                let early = if data.first_pending() && total == 0 {
+                    match data.write_now(&buf[..n]) {
+                        Ok(m) => m,
+                        Err(e) => break Err(e),
+                    }
+                } else {
+                    0
+                };
+                if early < n {
+                    if let Err(e) = conn
+                        .first_reply(&mut data)
+                        .and_then(|_| data.write_all(&buf[early..n]))
+                    {
+                        break Err(e);
+                    }
                 }
                 total += n as u64;
                 settings.progress.advance(n as u64);
@@ -380,7 +403,12 @@ pub fn send(
             Err(e) => break Err(Error::local(src.display(), &e)),
         }
     };
-    let closed = match streamed {
+    let ended = streamed
+        .and_then(|_| data.end_writing())
+        .and_then(|_| conn.first_reply(&mut data));
+    // The server's first reply, when the failure came before it was read.
+    let unread_first = data.first_pending();
+    let closed = match ended {
         Ok(()) => data.finish_upload(),
         Err(e) => {
             drop(data);
@@ -392,6 +420,8 @@ pub fn send(
             settings.reply = Some(conn.finish_data(early, total)?.code);
             Ok(total)
         }
+        // The server refused the command (its first reply said so): nothing else comes.
+        Err(e) if e.kind() == Kind::Refused => Err(e),
         // Ctrl-C, a local read error, or a server that stopped reading the data (a stall
         // is a connection error): abandon the transfer with ABOR and say what happened.
         Err(e) if matches!(e.kind(), Kind::Interrupted | Kind::Local | Kind::Connection) => {
@@ -399,15 +429,23 @@ pub fn send(
             Err(e)
         }
         // The server closed the data connection on us; its reply says why (553, 552...).
-        Err(e) => Err(match conn.read_reply() {
-            Ok(r) if r.code == 426 => {
-                Error::not_confirmed(format!("server said {r}")).with_code(426)
-            }
-            Ok(r) if r.is_negative() => Error::refused(r.code, r.text()),
-            Ok(_) => e,
-            Err(control) if control.is_connection_lost() => control,
-            Err(_) => e,
-        }),
+        Err(e) => Err(
+            match conn.read_reply().and_then(|r| {
+                if unread_first && r.is_preliminary() {
+                    conn.read_reply()
+                } else {
+                    Ok(r)
+                }
+            }) {
+                Ok(r) if r.code == 426 => {
+                    Error::not_confirmed(format!("server said {r}")).with_code(426)
+                }
+                Ok(r) if r.is_negative() => Error::refused(r.code, r.text()),
+                Ok(_) => e,
+                Err(control) if control.is_connection_lost() => control,
+                Err(_) => e,
+            },
+        ),
     }
 }
 

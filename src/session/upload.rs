@@ -74,7 +74,8 @@ pub fn upload(
         Err(e) if settings.keep_part && e.transient() => return Err(e),
         Err(e) => return Err(failed_with_part(conn, &part, e)),
     };
-    rename_into_place(conn, &part, remote, rnfr, notices)?;
+    let ready_next = settings.ready_for_next && !settings.preserve;
+    rename_into_place(conn, &part, remote, rnfr, ready_next, notices)?;
     keep_time(conn, src, remote, settings, notices)?;
     Ok(moved)
 }
@@ -126,7 +127,7 @@ pub fn upload_from(
         Err(e) => return Err(failed_with_part(conn, &part, e)),
     };
     if !settings.inplace {
-        rename_into_place(conn, &part, remote, None, notices)?;
+        rename_into_place(conn, &part, remote, None, false, notices)?;
     }
     Ok(moved)
 }
@@ -373,21 +374,31 @@ fn plan_resume(
 
 /// RNFR part, RNTO final. A server that refuses to rename onto an existing file gets DELE
 /// of that file first (said in a notice); a server that refuses renames at all gets its
-/// part removed and a hint about `--inplace`.
+/// part removed and a hint about `--inplace`. With `ready_next`, the RNTO that follows an
+/// RNFR sent with the proof goes in one write with the next transfer's EPSV.
 fn rename_into_place(
     conn: &mut Connection,
     part: &RemotePath,
     remote: &RemotePath,
     rnfr: Option<Reply>,
+    ready_next: bool,
     notices: &mut Notices,
 ) -> Result<()> {
     let first = match rnfr {
         // RNFR went with the SIZE proof: RNTO must be the very next command.
-        Some(reply) if reply.code == 350 => match conn.exec_ok(&Command::Rnto(Arg::from(remote))) {
-            Ok(_) => Ok(None),
-            Err(e) if e.kind() == Kind::Refused => Ok(Some(e)),
-            Err(e) => Err(e),
-        },
+        Some(reply) if reply.code == 350 => {
+            let rnto = Command::Rnto(Arg::from(remote));
+            let reply = if ready_next {
+                conn.exec_readying_passive(&rnto)
+            } else {
+                conn.exec(&rnto)
+            };
+            match reply {
+                Ok(r) if r.is_completion() => Ok(None),
+                Ok(r) => Ok(Some(Error::refused(r.code, r.text()))),
+                Err(e) => Err(e),
+            }
+        }
         Some(reply) => Ok(Some(Error::refused(reply.code, reply.text()))),
         None => rename(conn, part, remote),
     };

@@ -266,3 +266,111 @@ fn a_server_answering_feat_before_user_is_followed_and_nothing_is_sent_twice() {
     }
     assert!(!stdout(&out).contains("stumbles"), "{}", stdout(&out));
 }
+
+#[test]
+fn a_user_refused_before_the_server_hangs_up_is_a_login_error_not_a_lost_connection() {
+    // vsftpd with force_local_logins_ssl answers USER with 530 and closes the connection
+    // before it reads the FEAT sent with USER.
+    let server = FakeServer::new()
+        .send("220 fake FTP server ready\r\n")
+        .reply(
+            "USER",
+            "530 Non-anonymous sessions must use encryption.\r\n",
+        )
+        .close()
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .args(["ls", &server.url("/")])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert_eq!(out.status.code(), Some(4), "{out:?}\n{t:#?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("must use encryption"), "{stderr}");
+}
+
+#[test]
+fn a_small_upload_is_on_the_data_connection_before_the_servers_150() {
+    // The server reads the whole upload before it says 150: a client that waited for the
+    // 150 before writing would wait forever (until its timeout).
+    let content = sample(4096);
+    let server = FakeServer::new()
+        .login()
+        .epsv()
+        .expect("STOR")
+        .data_recv()
+        .send("150 Ok to send data\r\n")
+        .send("226 Transfer complete\r\n")
+        .reply("SIZE", "213 4096\r\n")
+        .reply("RNFR", "350 Ready for RNTO\r\n")
+        .reply("RNTO", "250 Rename successful\r\n")
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("up.bin"), &content).unwrap();
+    let out = ftp(home.path())
+        .args(["--timeout", "5", "cp", "up.bin", &server.url("/up.bin")])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert!(out.status.success(), "{out:?}\n{t:#?}");
+    assert_eq!(t.uploads, [content], "{t:#?}");
+    assert!(t.sent("RNTO /up.bin"), "{t:#?}");
+}
+
+#[test]
+fn an_upload_refused_after_its_bytes_went_early_fails_at_once_and_changes_nothing() {
+    // STOR refused (553) while the first bytes already sit in the data connection: the
+    // refusal is the answer; no second reply is waited for, nothing is renamed.
+    let server = FakeServer::new()
+        .login()
+        .epsv()
+        .reply("STOR", "553 Could not create file.\r\n")
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("up.bin"), sample(2000)).unwrap();
+    let out = ftp(home.path())
+        .args(["--timeout", "15", "cp", "up.bin", &server.url("/ro/up.bin")])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert_eq!(out.status.code(), Some(5), "{out:?}\n{t:#?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("553 Could not create file"), "{stderr}");
+    assert!(!stderr.contains("timed out"), "{stderr}");
+    assert!(!t.sent("RNFR") && !t.sent("RNTO"), "{t:#?}");
+}
+
+#[test]
+fn uploads_in_a_session_send_rnto_with_the_next_files_epsv() {
+    let s = TestServer::start();
+    std::fs::create_dir_all(s.file("/up")).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let files: Vec<Vec<u8>> = (0..3).map(|i| sample(3000 + i * 11)).collect();
+    for (i, data) in files.iter().enumerate() {
+        std::fs::write(home.path().join(format!("f{i}.bin")), data).unwrap();
+    }
+    let out = ftp(home.path())
+        .args(["-v", &s.url("/up/")])
+        .write_stdin("put f0.bin\nput f1.bin\nput f2.bin\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    for (i, data) in files.iter().enumerate() {
+        assert_eq!(
+            &std::fs::read(s.file(&format!("/up/f{i}.bin"))).unwrap(),
+            data
+        );
+    }
+    let log = stdout(&out);
+    // The rename of f0 goes in one write with the EPSV f1's STOR uses: f1's STOR follows
+    // the replies at once, without an EPSV of its own.
+    assert!(log.contains("> RNTO f0.bin\n> EPSV\n<"), "{log}");
+    let sent: Vec<&str> = log.lines().filter_map(|l| l.strip_prefix("> ")).collect();
+    let stor = sent
+        .iter()
+        .position(|c| c.starts_with("STOR .f1.bin"))
+        .unwrap();
+    assert_eq!(sent[stor - 1], "EPSV", "{sent:?}");
+    assert_eq!(sent[stor - 2], "RNTO f0.bin", "{sent:?}");
+}
