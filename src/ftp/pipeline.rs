@@ -153,8 +153,9 @@ impl Connection {
         Ok(self.pair(pass, Command::OptsUtf8)?.0)
     }
 
-    /// Sends `cmd` (RNTO: an upload's rename into place) with EPSV for the transfer that
-    /// may follow, in one write, where passive mode uses EPSV here: the next upload's STOR
+    /// Sends `cmd` (an upload's last command: the RNTO of its rename into place, or the
+    /// SIZE proof of an `--inplace` one) with EPSV for the transfer that may follow, in one
+    /// write, where passive mode uses EPSV here: the next upload's STOR
     /// then goes out without a round trip of its own. The address is kept a moment only
     /// ([`PREPARED_FRESH`]); any other command sent first drops it. Returns `cmd`'s reply.
     pub fn exec_readying_passive(&mut self, cmd: &Command) -> Result<Reply> {

@@ -113,13 +113,19 @@ pub fn upload_from(
         settings.progress.end();
         let total = sent?;
         let reply = settings.reply;
-        prove_stored(conn, &part, total, plan.zip(hasher), settings.verify, false).map(
-            |(proof, _)| Moved {
-                bytes: total,
-                reply,
-                ..proof
-            },
+        prove_stored(
+            conn,
+            &part,
+            total,
+            plan.zip(hasher),
+            settings.verify,
+            AfterProof::Nothing,
         )
+        .map(|(proof, _)| Moved {
+            bytes: total,
+            reply,
+            ..proof
+        })
     })();
     let moved = match stored {
         Ok(m) => m,
@@ -280,7 +286,13 @@ fn store(
             offset + total
         )));
     }
-    let rnfr = settings.rnfr_with_proof;
+    let then = if settings.rnfr_with_proof {
+        AfterProof::Rnfr
+    } else if settings.ready_for_next && !settings.preserve {
+        AfterProof::Epsv
+    } else {
+        AfterProof::Nothing
+    };
     let reply = settings.reply;
     prove_stored(
         conn,
@@ -288,7 +300,7 @@ fn store(
         local_len,
         plan.zip(hasher),
         settings.verify,
-        rnfr,
+        then,
     )
     .map(|(proof, rnfr)| {
         let moved = Moved {
@@ -301,6 +313,16 @@ fn store(
     })
 }
 
+/// What may go in one write with an upload's SIZE proof.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AfterProof {
+    Nothing,
+    /// The RNFR of the rename into place (its RNTO waits for the proof).
+    Rnfr,
+    /// The EPSV of the transfer that may follow (`--inplace` in a session or a multi-file run).
+    Epsv,
+}
+
 /// Proves what the server stored at `path`: `len` bytes by SIZE (read strictly), and the
 /// server's hash equal to ours where it offers one.
 fn prove_stored(
@@ -309,12 +331,16 @@ fn prove_stored(
     len: u64,
     hashed: Option<((Algo, HashCommand), Hasher)>,
     verify: Verify,
-    rnfr: bool,
+    then: AfterProof,
 ) -> Result<(Moved, Option<Reply>)> {
     let mut rnfr_reply = None;
     let size_checked = if verify == Verify::None {
         false
-    } else if rnfr && hashed.is_none() {
+    } else if then == AfterProof::Epsv && hashed.is_none() {
+        let reply = conn.exec_readying_passive(&Command::Size(Arg::from(path)))?;
+        let answer = proof::read_size(conn, reply)?;
+        proof::confirm_size_answer(answer, len)?
+    } else if then == AfterProof::Rnfr && hashed.is_none() {
         // RNFR decides nothing and renames nothing: it rides with SIZE (one round trip).
         let arg = Arg::from(path);
         let mut replies = conn.exec_pipelined(&[Command::Size(arg.clone()), Command::Rnfr(arg)])?;

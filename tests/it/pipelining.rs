@@ -374,3 +374,32 @@ fn uploads_in_a_session_send_rnto_with_the_next_files_epsv() {
     assert_eq!(sent[stor - 1], "EPSV", "{sent:?}");
     assert_eq!(sent[stor - 2], "RNTO f0.bin", "{sent:?}");
 }
+
+#[test]
+fn inplace_uploads_in_a_session_send_the_size_proof_with_the_next_files_epsv() {
+    let s = TestServer::start();
+    std::fs::create_dir_all(s.file("/up")).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let files: Vec<Vec<u8>> = (0..2).map(|i| sample(2000 + i * 7)).collect();
+    for (i, data) in files.iter().enumerate() {
+        std::fs::write(home.path().join(format!("f{i}.bin")), data).unwrap();
+    }
+    let out = ftp(home.path())
+        .args(["-v", &s.url("/up/")])
+        .write_stdin("put --inplace f0.bin\nput --inplace f1.bin\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    for (i, data) in files.iter().enumerate() {
+        assert_eq!(
+            &std::fs::read(s.file(&format!("/up/f{i}.bin"))).unwrap(),
+            data
+        );
+    }
+    let log = stdout(&out);
+    assert!(log.contains("> SIZE f0.bin\n> EPSV\n<"), "{log}");
+    let sent: Vec<&str> = log.lines().filter_map(|l| l.strip_prefix("> ")).collect();
+    let stor = sent.iter().position(|c| *c == "STOR f1.bin").unwrap();
+    assert_eq!(sent[stor - 1], "EPSV", "{sent:?}");
+    assert_eq!(sent[stor - 2], "SIZE f0.bin", "{sent:?}");
+}
