@@ -7,6 +7,7 @@
 //! connect), `tls`, `proxy` (handshakes). Settings come in through `options`; `-v` lines go
 //! out through `transcript`, to a writer the caller hands in.
 
+mod active;
 pub mod answers;
 pub mod command;
 pub mod connection;
