@@ -341,32 +341,54 @@ fn an_upload_refused_after_its_bytes_went_early_fails_at_once_and_changes_nothin
     assert!(!t.sent("RNFR") && !t.sent("RNTO"), "{t:#?}");
 }
 
-#[test]
-fn uploads_in_a_session_send_rnto_with_the_next_files_epsv() {
-    let s = TestServer::start();
-    std::fs::create_dir_all(s.file("/up")).unwrap();
+/// Uploads two files in one session (`put ARGS fN.bin` lines) to a scripted server that
+/// answers in order (the embedded one answers SIZE after a pipelined RNFR now and then, and
+/// is then sent one command at a time), checks what arrived, and returns the client's `-v`
+/// transcript and the commands the server received.
+fn put_twice_in_a_session(args: &str, inplace: bool) -> (String, Vec<String>) {
+    let files: Vec<Vec<u8>> = (0..2).map(|i| sample(3000 + i * 11)).collect();
+    let mut server = FakeServer::new().login();
+    for (i, data) in files.iter().enumerate() {
+        let name = if inplace {
+            format!("f{i}.bin")
+        } else {
+            format!(".f{i}.bin.3700ftp-part")
+        };
+        server = server
+            .reply(&format!("STOR {name}"), "150 Ok to send data\r\n")
+            .data_recv()
+            .send("226 Transfer complete\r\n")
+            .reply("SIZE", format!("213 {}\r\n", data.len()));
+        if !inplace {
+            server = server
+                .reply("RNFR", "350 Ready for RNTO\r\n")
+                .reply(&format!("RNTO f{i}.bin"), "250 Rename successful\r\n");
+        }
+    }
+    let server = server.start();
     let home = tempfile::tempdir().unwrap();
-    let files: Vec<Vec<u8>> = (0..3).map(|i| sample(3000 + i * 11)).collect();
+    let mut script = String::new();
     for (i, data) in files.iter().enumerate() {
         std::fs::write(home.path().join(format!("f{i}.bin")), data).unwrap();
+        script.push_str(&format!("put {args}f{i}.bin\n"));
     }
     let out = ftp(home.path())
-        .args(["-v", &s.url("/up/")])
-        .write_stdin("put f0.bin\nput f1.bin\nput f2.bin\n")
+        .args(["-v", &server.url("/")])
+        .write_stdin(script)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    for (i, data) in files.iter().enumerate() {
-        assert_eq!(
-            &std::fs::read(s.file(&format!("/up/f{i}.bin"))).unwrap(),
-            data
-        );
-    }
-    let log = stdout(&out);
+    let t = server.finish();
+    assert!(out.status.success(), "{out:?}\n{t:#?}");
+    assert_eq!(t.uploads, files, "{t:#?}");
+    (stdout(&out), t.commands)
+}
+
+#[test]
+fn uploads_in_a_session_send_rnto_with_the_next_files_epsv() {
+    let (log, sent) = put_twice_in_a_session("", false);
     // The rename of f0 goes in one write with the EPSV f1's STOR uses: f1's STOR follows
     // the replies at once, without an EPSV of its own.
     assert!(log.contains("> RNTO f0.bin\n> EPSV\n<"), "{log}");
-    let sent: Vec<&str> = log.lines().filter_map(|l| l.strip_prefix("> ")).collect();
     let stor = sent
         .iter()
         .position(|c| c.starts_with("STOR .f1.bin"))
@@ -377,29 +399,9 @@ fn uploads_in_a_session_send_rnto_with_the_next_files_epsv() {
 
 #[test]
 fn inplace_uploads_in_a_session_send_the_size_proof_with_the_next_files_epsv() {
-    let s = TestServer::start();
-    std::fs::create_dir_all(s.file("/up")).unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let files: Vec<Vec<u8>> = (0..2).map(|i| sample(2000 + i * 7)).collect();
-    for (i, data) in files.iter().enumerate() {
-        std::fs::write(home.path().join(format!("f{i}.bin")), data).unwrap();
-    }
-    let out = ftp(home.path())
-        .args(["-v", &s.url("/up/")])
-        .write_stdin("put --inplace f0.bin\nput --inplace f1.bin\n")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    for (i, data) in files.iter().enumerate() {
-        assert_eq!(
-            &std::fs::read(s.file(&format!("/up/f{i}.bin"))).unwrap(),
-            data
-        );
-    }
-    let log = stdout(&out);
+    let (log, sent) = put_twice_in_a_session("--inplace ", true);
     assert!(log.contains("> SIZE f0.bin\n> EPSV\n<"), "{log}");
-    let sent: Vec<&str> = log.lines().filter_map(|l| l.strip_prefix("> ")).collect();
-    let stor = sent.iter().position(|c| *c == "STOR f1.bin").unwrap();
+    let stor = sent.iter().position(|c| c == "STOR f1.bin").unwrap();
     assert_eq!(sent[stor - 1], "EPSV", "{sent:?}");
     assert_eq!(sent[stor - 2], "SIZE f0.bin", "{sent:?}");
 }
