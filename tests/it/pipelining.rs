@@ -4,7 +4,22 @@
 //! (which answers SIZE after the EPSV sent behind it).
 
 use crate::common::{ftp, TestServer};
-use crate::fake_server::FakeServer;
+use crate::fake_server::{FakeServer, Running, Transcript};
+
+/// `cp` of `/file.bin` from `server` with `-v`: checks it succeeded with `content` on disk,
+/// and returns the client's transcript and the server's.
+fn download(server: Running, content: &[u8]) -> (String, Transcript) {
+    let home = tempfile::tempdir().unwrap();
+    let dest = home.path().join("file.bin");
+    let out = ftp(home.path())
+        .args(["-v", "cp", &server.url("/file.bin"), dest.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert!(out.status.success(), "{out:?}\n{t:#?}");
+    assert_eq!(std::fs::read(&dest).unwrap(), content);
+    (stdout(&out), t)
+}
 
 fn sample(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
@@ -23,33 +38,23 @@ fn sent(transcript: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn a_server_that_drops_pipelined_commands_gets_them_again_one_at_a_time() {
+/// Downloads a file from a scripted server that drops pipelined commands (all of them, or
+/// only after login), checks the bytes and the fallback note, and returns the commands
+/// dropped and the verbs the server answered.
+fn download_from_a_server_that_drops(after_login: bool) -> (Vec<String>, Vec<String>) {
     let content = sample(5000);
-    let server = FakeServer::new()
-        .drops_pipelined_after_login()
+    let server = FakeServer::new();
+    let server = if after_login {
+        server.drops_pipelined_after_login()
+    } else {
+        server.drops_pipelined()
+    };
+    let server = server
         .size(content.len() as u64)
         .login()
         .retr(&content)
         .start();
-    let home = tempfile::tempdir().unwrap();
-    let dest = home.path().join("file.bin");
-    let out = ftp(home.path())
-        .args(["-v", "cp", &server.url("/file.bin"), dest.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let t = server.finish();
-    assert!(out.status.success(), "{out:?}\n{t:#?}");
-    assert_eq!(std::fs::read(&dest).unwrap(), content);
-    // The setup's MODE, STRU, SIZE and EPSV went with TYPE and were dropped; the
-    // client noticed, resynchronised and sent them again one at a time (nothing else was
-    // dropped: no more pipelining on this server).
-    assert_eq!(
-        t.ignored,
-        ["MODE S", "STRU F", "SIZE /file.bin", "EPSV"],
-        "{t:#?}"
-    );
-    let log = stdout(&out);
+    let (log, t) = download(server, &content);
     assert!(
         log.contains("stumbles on pipelined commands"),
         "no fallback note:\n{log}"
@@ -58,49 +63,32 @@ fn a_server_that_drops_pipelined_commands_gets_them_again_one_at_a_time() {
         .commands
         .iter()
         .map(|c| c.split(' ').next().unwrap().to_string())
-        .collect::<Vec<_>>();
+        .collect();
+    (t.ignored, verbs)
+}
+
+#[test]
+fn a_server_that_drops_pipelined_commands_gets_them_again_one_at_a_time() {
+    let (ignored, verbs) = download_from_a_server_that_drops(true);
+    // The setup's MODE, STRU, SIZE and EPSV went with TYPE and were dropped; the
+    // client noticed, resynchronised and sent them again one at a time (nothing else was
+    // dropped: no more pipelining on this server).
+    assert_eq!(ignored, ["MODE S", "STRU F", "SIZE /file.bin", "EPSV"]);
     assert_eq!(
         verbs,
-        ["USER", "FEAT", "PASS", "TYPE", "PWD", "MODE", "STRU", "SIZE", "EPSV", "RETR", "QUIT"],
-        "{t:#?}"
+        ["USER", "FEAT", "PASS", "TYPE", "PWD", "MODE", "STRU", "SIZE", "EPSV", "RETR", "QUIT"]
     );
 }
 
 #[test]
 fn a_server_that_drops_feat_sent_with_user_still_logs_in_and_gets_one_command_at_a_time() {
-    let content = sample(5000);
-    let server = FakeServer::new()
-        .drops_pipelined()
-        .size(content.len() as u64)
-        .login()
-        .retr(&content)
-        .start();
-    let home = tempfile::tempdir().unwrap();
-    let dest = home.path().join("file.bin");
-    let out = ftp(home.path())
-        .args(["-v", "cp", &server.url("/file.bin"), dest.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let t = server.finish();
-    assert!(out.status.success(), "{out:?}\n{t:#?}");
-    assert_eq!(std::fs::read(&dest).unwrap(), content);
+    let (ignored, verbs) = download_from_a_server_that_drops(false);
     // FEAT went with USER and was dropped: after a short wait the client logged in and sent
     // everything else one command at a time (nothing more was dropped).
-    assert_eq!(t.ignored, ["FEAT"], "{t:#?}");
-    let log = stdout(&out);
-    assert!(
-        log.contains("stumbles on pipelined commands"),
-        "no fallback note:\n{log}"
-    );
-    let verbs = t
-        .commands
-        .iter()
-        .map(|c| c.split(' ').next().unwrap().to_string())
-        .collect::<Vec<_>>();
+    assert_eq!(ignored, ["FEAT"]);
     assert_eq!(
         verbs,
-        ["USER", "PASS", "TYPE", "MODE", "STRU", "FEAT", "SIZE", "EPSV", "RETR", "QUIT"],
-        "{t:#?}"
+        ["USER", "PASS", "TYPE", "MODE", "STRU", "FEAT", "SIZE", "EPSV", "RETR", "QUIT"]
     );
 }
 
@@ -112,16 +100,7 @@ fn a_server_that_takes_pipelined_commands_gets_size_and_epsv_in_one_write() {
         .login()
         .retr(&content)
         .start();
-    let home = tempfile::tempdir().unwrap();
-    let dest = home.path().join("file.bin");
-    let out = ftp(home.path())
-        .args(["-v", "cp", &server.url("/file.bin"), dest.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let t = server.finish();
-    assert!(out.status.success(), "{out:?}\n{t:#?}");
-    assert_eq!(std::fs::read(&dest).unwrap(), content);
-    let log = stdout(&out);
+    let (log, t) = download(server, &content);
     assert!(!log.contains("stumbles"), "{log}");
     // The setup, SIZE and EPSV were written in one go, before any of their replies came:
     // RETR is the first command after login sent on a reply.
@@ -252,19 +231,11 @@ fn a_server_answering_feat_before_user_is_followed_and_nothing_is_sent_twice() {
         .send("230 Logged in\r\n")
         .retr(&content)
         .start();
-    let home = tempfile::tempdir().unwrap();
-    let dest = home.path().join("file.bin");
-    let out = ftp(home.path())
-        .args(["-v", "cp", &server.url("/file.bin"), dest.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let t = server.finish();
-    assert!(out.status.success(), "{out:?}\n{t:#?}");
-    assert_eq!(std::fs::read(&dest).unwrap(), content);
+    let (log, t) = download(server, &content);
     for verb in ["USER", "PASS", "FEAT", "OPTS"] {
         assert_eq!(t.count(verb), 1, "{verb}: {t:#?}");
     }
-    assert!(!stdout(&out).contains("stumbles"), "{}", stdout(&out));
+    assert!(!log.contains("stumbles"), "{log}");
 }
 
 #[test]
