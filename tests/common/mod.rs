@@ -16,6 +16,8 @@ use libunftp::ServerBuilder;
 use unftp_core::auth::{AuthenticationError, Authenticator, Credentials, Principal};
 use unftp_sbe_fs::Filesystem;
 
+pub mod pty;
+
 /// The test user's name.
 pub const USER: &str = "alice";
 /// The test user's password: every character that must be percent-encoded in a URL.
@@ -276,9 +278,81 @@ pub fn test_certs(names: &[&str]) -> TestCerts {
 
 impl TestServer {
     /// Starts a server that offers explicit FTPS (AUTH TLS) with `certs`.
+    ///
+    /// The client reaches it through [`tls_upgrade_relay`], which works around a race in
+    /// libunftp's AUTH TLS.
     pub fn start_tls(certs: &TestCerts) -> TestServer {
-        TestServer::start_with(None, Some(certs))
+        let mut server = TestServer::start_with(None, Some(certs));
+        server.port = tls_upgrade_relay(server.port);
+        server
     }
+}
+
+/// How long the relay holds the client's first bytes after the server's `234`.
+const TLS_UPGRADE_HOLD: Duration = Duration::from_millis(150);
+
+/// A loopback port that relays every connection to the server's `port`, holding what the
+/// client sends after the server's `234` (its TLS ClientHello) for [`TLS_UPGRADE_HOLD`].
+///
+/// Why: libunftp (0.24) answers `AUTH TLS` with `234` and switches the connection to TLS
+/// only when an internal message, sent from a task it spawns, reaches the control loop.
+/// On a loaded machine the client's ClientHello can arrive first: the loop reads it as a
+/// command and answers in clear text, and the client's handshake fails with "received
+/// corrupt message of type InvalidContentType" (or, with no newline among those bytes,
+/// waits until its deadline). 3700ftp is right to refuse that; the server is what is
+/// wrong. Seen in CI and reproduced here with `pty_the_prompt_asks_about_an_untrusted_
+/// certificate_and_remembers_a_yes` under CPU load.
+fn tls_upgrade_relay(port: u16) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("relay listener");
+    let relay_port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { continue };
+            let Ok(server) = TcpStream::connect(("127.0.0.1", port)) else {
+                continue;
+            };
+            let _ = client.set_nodelay(true);
+            let _ = server.set_nodelay(true);
+            // When the server said 234: the client's next bytes wait until the hold is over.
+            let upgraded: Arc<std::sync::Mutex<Option<Instant>>> = Arc::default();
+            let (c_read, s_write) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let seen = upgraded.clone();
+            std::thread::spawn(move || {
+                relay(server, client, |chunk| {
+                    if chunk.starts_with(b"234 ") || chunk.windows(6).any(|w| w == b"\r\n234 ") {
+                        *seen.lock().unwrap() = Some(Instant::now());
+                    }
+                })
+            });
+            std::thread::spawn(move || {
+                relay(c_read, s_write, |_| {
+                    if let Some(at) = upgraded.lock().unwrap().take() {
+                        std::thread::sleep(TLS_UPGRADE_HOLD.saturating_sub(at.elapsed()));
+                    }
+                })
+            });
+        }
+    });
+    relay_port
+}
+
+/// Copies `from` to `to` until either side closes, calling `before` with each chunk before
+/// it is forwarded; then shuts both down.
+fn relay(mut from: TcpStream, mut to: TcpStream, mut before: impl FnMut(&[u8])) {
+    use std::io::{Read, Write};
+    let mut buf = [0u8; 16384];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        before(&buf[..n]);
+        if to.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(std::net::Shutdown::Both);
+    let _ = from.shutdown(std::net::Shutdown::Both);
 }
 
 /// Sends `sig` (a `kill` option such as `-TERM`) to `child` after `after`, and returns its

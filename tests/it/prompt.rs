@@ -9,37 +9,17 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
+use common::pty::Pty;
 use common::{TestServer, PASSWORD};
-use expectrl::{ControlCode, Expect, Session};
 use ftp3700::ctx::Ctx;
 use ftp3700::frontend::repl::{run_loop, Input, LineSource};
 use ftp3700::ftp::connection::Options;
 use ftp3700::output::{Output, SharedBuf};
 
-fn spawn(home: &std::path::Path, url: &str) -> expectrl::session::OsSession {
+fn spawn(home: &std::path::Path, url: &str) -> Pty {
     let mut cmd = common::command(home);
-    cmd.arg(url).env("TERM", "xterm");
-    let mut s = Session::spawn(cmd).expect("spawn in a pty");
-    s.set_expect_timeout(Some(Duration::from_secs(15)));
-    s
-}
-
-/// The exit status, waiting at most 15 s (a child that does not exit is killed, and the
-/// test fails instead of hanging).
-fn exit_status(s: &mut expectrl::session::OsSession) -> String {
-    for _ in 0..150 {
-        let status = format!("{:?}", s.get_process().status());
-        if !status.contains("StillAlive") {
-            return status
-                .trim_start_matches("Ok(")
-                .trim_end_matches(')')
-                .to_string()
-                + ")";
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let _ = s.get_process_mut().exit(true);
-    panic!("the prompt did not exit within 15 s");
+    cmd.arg(url);
+    Pty::spawn(cmd)
 }
 
 #[test]
@@ -47,37 +27,38 @@ fn pty_prompt_lists_completes_shows_protocol_and_exits_on_ctrl_d() {
     let s = TestServer::start();
     s.put("/alpha-report.txt", b"alpha");
     let home = tempfile::tempdir().unwrap();
+    let prompt = "alice@127.0.0.1:/> ";
     let mut p = spawn(home.path(), &s.url("/"));
-    p.expect("alice@127.0.0.1:/> ").unwrap();
-    p.send_line("ls").unwrap();
-    p.expect("alpha-report.txt").unwrap();
-    p.expect("alice@127.0.0.1:/> ").unwrap();
+    p.expect(prompt);
+    let listed = p.run("ls", prompt);
+    assert!(listed.contains("alpha-report.txt"), "{listed}");
     // Tab completes the remote name from a listing of the working directory.
-    p.send("get alp").unwrap();
-    p.send("\t").unwrap();
-    p.expect("alpha-report.txt").unwrap();
-    p.send("\r").unwrap();
-    p.expect("alice@127.0.0.1:/> ").unwrap();
+    p.send("get alp");
+    p.send("\t");
+    p.expect("alpha-report.txt");
+    p.enter();
+    p.expect("alpha-report.txt: 5 B in ");
+    p.expect(prompt);
     assert_eq!(
         std::fs::read(home.path().join("alpha-report.txt")).unwrap(),
         b"alpha"
     );
-    p.send_line("verbose on").unwrap();
-    p.expect("verbose on").unwrap();
-    p.send_line("mkdir made-here").unwrap();
-    p.expect("> MKD made-here").unwrap();
-    p.expect("< 257").unwrap();
-    p.expect("alice@127.0.0.1:/> ").unwrap();
+    p.line("verbose on");
+    p.expect("verbose on");
+    p.expect(prompt);
+    p.line("mkdir made-here");
+    p.expect("> MKD made-here");
+    p.expect("< 257");
+    p.expect(prompt);
     // Ctrl-C cancels the line being typed and keeps the program.
-    p.send("rm alpha").unwrap();
-    p.send(ControlCode::EndOfText).unwrap();
-    p.expect("alice@127.0.0.1:/> ").unwrap();
-    p.send_line("rm nonexistent").unwrap();
-    p.expect("3700ftp: rm nonexistent: server said 550")
-        .unwrap();
-    p.expect("alice@127.0.0.1:/> ").unwrap();
-    p.send(ControlCode::EndOfTransmission).unwrap();
-    let status = exit_status(&mut p);
+    p.send("rm alpha");
+    p.ctrl_c();
+    p.expect("\r\n");
+    p.expect(prompt);
+    p.line("rm nonexistent");
+    p.expect("3700ftp: rm nonexistent: server said 550");
+    p.expect(prompt);
+    let status = p.ctrl_d_and_exit();
     assert!(
         status.contains("Exited(") && status.ends_with(", 0)"),
         "{status}"
@@ -162,25 +143,22 @@ fn pty_ctrl_c_interrupts_a_transfer_and_the_session_goes_on() {
     let (port, server, data_sent) = stalling_server();
     let home = tempfile::tempdir().unwrap();
     let mut p = spawn(home.path(), &format!("ftp://127.0.0.1:{port}/"));
-    p.expect("anonymous@127.0.0.1:/> ").unwrap();
-    p.send_line("get big.iso").unwrap();
+    let prompt = "anonymous@127.0.0.1:/> ";
+    p.expect(prompt);
+    p.line("get big.iso");
     // Interrupt only once the transfer is under way (the terminal is back in cooked mode).
     data_sent
-        .recv_timeout(Duration::from_secs(15))
+        .recv_timeout(common::pty::WAIT)
         .expect("the download started");
     std::thread::sleep(Duration::from_millis(500));
-    p.send(ControlCode::EndOfText).unwrap();
-    p.expect("interrupted").unwrap();
-    p.expect("get -c would have kept the part received")
-        .unwrap();
-    p.expect("anonymous@127.0.0.1:/> ").unwrap();
-    p.send_line("pwd").unwrap();
-    p.expect("/\r\n").unwrap();
-    // Ctrl-D only once the prompt is back: typed ahead in cooked mode, the terminal turns
-    // it into an end-of-file marker that rustyline's raw mode then never sees.
-    p.expect("anonymous@127.0.0.1:/> ").unwrap();
-    p.send(ControlCode::EndOfTransmission).unwrap();
-    let status = exit_status(&mut p);
+    p.ctrl_c();
+    p.expect("interrupted");
+    p.expect("get -c would have kept the part received");
+    p.expect(prompt);
+    p.line("pwd");
+    p.expect("/\r\n");
+    p.expect(prompt);
+    let status = p.ctrl_d_and_exit();
     assert!(status.ends_with(", 0)"), "{status}");
     let seen = server.join().unwrap();
     assert!(seen.iter().any(|l| l == "ABOR"), "{seen:?}");
@@ -365,31 +343,33 @@ fn a_pasted_block_of_lines_runs_each_line() {
 fn pty_tab_completes_dashed_names_and_options_and_a_paste_runs_each_line() {
     let s = TestServer::start();
     let home = tempfile::tempdir().unwrap();
+    let prompt = "alice@127.0.0.1:/> ";
     let mut p = spawn(home.path(), &s.url("/"));
-    p.expect("alice@127.0.0.1:/> ").unwrap();
-    p.send("lim").unwrap();
-    p.send("\t").unwrap();
-    p.expect("limit-rate ").unwrap();
-    p.send("2M\r").unwrap();
-    p.expect("rate limit").unwrap();
-    p.expect("alice@127.0.0.1:/> ").unwrap();
-    p.send("ls --js").unwrap();
-    p.send("\t").unwrap();
-    p.expect("--json ").unwrap();
-    p.send("\r").unwrap();
-    p.expect("alice@127.0.0.1:/> ").unwrap();
+    p.expect(prompt);
+    p.send("lim");
+    p.send("\t");
+    p.expect("limit-rate ");
+    p.line("2M");
+    p.expect("rate limit");
+    p.expect(prompt);
+    p.send("ls --js");
+    p.send("\t");
+    p.expect("--json ");
+    p.enter();
+    p.expect("\"summary\"");
+    p.expect(prompt);
     // A bracketed paste of two lines, then Enter.
-    p.send("\x1b[200~mkdir pasted-one\rmkdir pasted-two\x1b[201~")
-        .unwrap();
-    p.send("\r").unwrap();
-    p.expect("alice@127.0.0.1:/> ").unwrap();
-    // Ctrl-D only once the prompt is back after a command's output: typed ahead in cooked
-    // mode it would be an EOF marker rustyline never sees.
-    p.send_line("ls").unwrap();
-    p.expect("pasted-two\r\n").unwrap();
-    p.expect("alice@127.0.0.1:/> ").unwrap();
-    p.send(ControlCode::EndOfTransmission).unwrap();
-    exit_status(&mut p);
+    p.send("\x1b[200~mkdir pasted-one\rmkdir pasted-two\x1b[201~");
+    p.expect("pasted-two");
+    p.enter();
+    p.expect(prompt);
+    let listed = p.run("ls", prompt);
+    assert!(
+        listed.contains("pasted-one\r\n") && listed.contains("pasted-two\r\n"),
+        "{listed}"
+    );
+    let status = p.ctrl_d_and_exit();
+    assert!(status.ends_with(", 0)"), "{status}");
     assert!(s.file("/pasted-one").is_dir(), "first pasted line ran");
     assert!(s.file("/pasted-two").is_dir(), "second pasted line ran");
 }
@@ -402,29 +382,28 @@ fn pty_a_transfer_says_one_line_the_hint_shows_usage_cd_completes_dirs_and_bang_
     std::fs::create_dir(s.file("/docs")).unwrap();
     let home = tempfile::tempdir().unwrap();
     let mut p = spawn(home.path(), &s.url("/"));
-    p.expect("alice@127.0.0.1:/> ").unwrap();
+    p.expect("alice@127.0.0.1:/> ");
     // The hint: the usage line of the command being typed, from the table.
-    p.send("get ").unwrap();
-    p.expect("[OPTIONS] REMOTE [LOCAL]").unwrap();
-    p.send("pub/a.txt\r").unwrap();
-    p.expect("a.txt: 5 B in ").unwrap();
-    p.expect("verified by size").unwrap();
-    p.expect("alice@127.0.0.1:/> ").unwrap();
+    p.send("get ");
+    p.expect("[OPTIONS] REMOTE [LOCAL]");
+    p.line("pub/a.txt");
+    p.expect("a.txt: 5 B in ");
+    p.expect("verified by size");
+    p.expect("alice@127.0.0.1:/> ");
     // cd completes directories only: `d` has one, docs (dfile.txt is a file).
-    p.send("cd d").unwrap();
-    p.send("\t").unwrap();
-    p.expect("ocs/").unwrap();
-    p.send("\r").unwrap();
-    p.expect("alice@127.0.0.1:/docs> ").unwrap();
-    p.send_line("!echo shell-said-$((6*7))").unwrap();
-    p.expect("shell-said-42").unwrap();
-    p.expect("alice@127.0.0.1:/docs> ").unwrap();
+    p.send("cd d");
+    p.send("\t");
+    p.expect("ocs/");
+    p.enter();
+    p.expect("alice@127.0.0.1:/docs> ");
+    p.line("!echo shell-said-$((6*7))");
+    p.expect("shell-said-42");
+    p.expect("alice@127.0.0.1:/docs> ");
     // help fits a 60-column terminal, broken between words.
-    p.get_process_mut().set_window_size(60, 40).unwrap();
-    p.send_line("help").unwrap();
-    p.expect("commands:").unwrap();
-    let shown = p.expect("alice@127.0.0.1:/docs> ").unwrap();
-    let text = String::from_utf8_lossy(shown.before()).into_owned();
+    p.process().set_window_size(60, 40).unwrap();
+    p.line("help");
+    p.expect("commands:");
+    let text = p.expect("alice@127.0.0.1:/docs> ");
     assert!(text.contains("log out and leave"), "{text}");
     for line in text.lines() {
         assert!(
@@ -432,8 +411,7 @@ fn pty_a_transfer_says_one_line_the_hint_shows_usage_cd_completes_dirs_and_bang_
             "wider than the terminal: {line:?}"
         );
     }
-    p.send(ControlCode::EndOfTransmission).unwrap();
-    let status = exit_status(&mut p);
+    let status = p.ctrl_d_and_exit();
     assert!(status.ends_with(", 0)"), "{status}");
     assert_eq!(std::fs::read(home.path().join("a.txt")).unwrap(), b"12345");
 }

@@ -6,7 +6,6 @@ use crate::common;
 
 use common::{ftp, TestServer, PASSWORD, USER};
 use std::path::Path;
-use std::time::Duration;
 
 /// Writes `text` as the config file under `home/config` and returns the launcher with
 /// `XDG_CONFIG_HOME` pointing there (the launcher blanks it).
@@ -130,7 +129,6 @@ fn a_site_from_batch_lines_open_and_site_paths() {
 
 #[test]
 fn a_site_at_the_prompt_opens_and_completes() {
-    use expectrl::{Expect, Session};
     let s = TestServer::start();
     s.put("/pub/a.txt", b"alpha");
     let home = tempfile::tempdir().unwrap();
@@ -138,20 +136,20 @@ fn a_site_at_the_prompt_opens_and_completes() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("config.toml"), work_config(&s)).unwrap();
     let mut cmd = common::command(home.path());
-    cmd.env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("TERM", "xterm");
-    let mut p = Session::spawn(cmd).expect("spawn in a pty");
-    p.set_expect_timeout(Some(Duration::from_secs(15)));
-    p.expect("3700ftp> ").unwrap();
+    cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
+    let mut p = common::pty::Pty::spawn(cmd);
+    p.expect("3700ftp> ");
     // Tab completes the site's name after `open`.
-    p.send("open wo\t").unwrap();
-    p.expect("open work").unwrap();
-    p.send("\r").unwrap();
-    p.expect("alice@127.0.0.1:/pub/> ").unwrap();
-    p.send_line("ls").unwrap();
-    p.expect("a.txt").unwrap();
-    p.expect("alice@127.0.0.1:/pub/> ").unwrap();
-    p.send_line("quit").unwrap();
+    p.send("open wo\t");
+    p.expect("open work");
+    p.enter();
+    let prompt = "alice@127.0.0.1:/pub/> ";
+    p.expect(prompt);
+    let listed = p.run("ls", prompt);
+    assert!(listed.contains("a.txt"), "{listed}");
+    p.line("quit");
+    let status = p.exit_status();
+    assert!(status.ends_with(", 0)"), "{status}");
 }
 
 #[test]
