@@ -428,7 +428,14 @@ fn run_plan(ctx: &mut Ctx, verb: &str, plan: Plan, mut opts: Opts) -> Result<()>
         if opts.create_dirs && !job.download && job.remote.contains('/') {
             ops::mkdir_p(conn, &job.remote.parent(), restore.as_ref())?;
         }
-        let moved = jobs::run_one(conn, &job, &mut bar, &opts.policy, &mut notices);
+        let mut policy = opts.policy.clone();
+        if job.download && policy.segments > 1 {
+            // The extra connections log in while this one asks for the size, and only
+            // once this one is in (a server's per-address limit must not refuse it).
+            let early = |l| crate::session::early::early_logins(l, policy.segments - 1);
+            policy.login = policy.login.take().map(early);
+        }
+        let moved = jobs::run_one(conn, &job, &mut bar, &policy, &mut notices);
         // A refused download of a directory: say so, not the server's 550.
         if let Err(e) = &moved {
             if job.download && e.kind() == crate::error::Kind::Refused {

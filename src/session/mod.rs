@@ -5,7 +5,8 @@
 //! - [`transfer`]: the policy, the settings and the result of a transfer; the byte pumps.
 //! - [`download`], [`upload`]: one file each way, atomic and proven.
 //! - [`proof`]: SIZE read strictly, the server's hash, MDTM.
-//! - [`segments`]: one large download as N ranges over N connections.
+//! - [`segments`]: one large download as N ranges over N connections; [`early`]: its
+//!   extra logins, started while the first connection asks for the size.
 //! - [`retry`]: transient failures tried again, resuming what the failed attempt kept.
 //! - [`local`]: the local side (destination kinds, temporary files, permissions, syncing).
 //! - [`ops`]: mkdir, rmdir, delete, rename, cwd, pwd.
@@ -18,6 +19,7 @@
 
 pub mod credentials;
 pub mod download;
+pub mod early;
 pub mod jobs;
 pub mod listing;
 pub mod local;

@@ -16,7 +16,7 @@ use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -91,7 +91,8 @@ pub fn download(
     let mut todo = ranges(size, &done, n);
     let first = todo.pop_front();
     if let Some((start, _)) = first {
-        let reply = conn.exec(&Command::Rest(start))?;
+        // With the transfer's EPSV in the same write (REST then EPSV then RETR, as before).
+        let reply = conn.exec_before_transfer(&Command::Rest(start))?;
         if reply.code != 350 {
             drop(file);
             let _ = std::fs::remove_file(&part);
@@ -117,6 +118,7 @@ pub fn download(
         connected: AtomicUsize::new(1),
         failures: Mutex::new(Vec::new()),
         limiter: settings.limiter.clone(),
+        active: Mutex::new(Vec::new()),
     };
     let name = dest
         .file_name()
@@ -125,16 +127,17 @@ pub fn download(
     settings.progress.begin(&name, Some(size), kept);
     let refused_logins = std::thread::scope(|scope| {
         let workers: Vec<_> = (1..wanted)
-            .map(|i| {
+            .map(|_| {
                 let (shared, login) = (&shared, &login);
                 scope.spawn(move || {
-                    std::thread::sleep(Duration::from_millis(20 * i as u64));
+                    // Not staggered here: logins started early (a single-file copy, see
+                    // [`super::early`]) are waiting already, and lftp's pget opens its
+                    // connections at once too.
                     match (login.0)() {
                         Ok(mut c) => {
                             shared.connected.fetch_add(1, Ordering::SeqCst);
-                            if c.ensure_binary().is_ok() {
-                                shared.work(&mut c, None, login);
-                            }
+                            // The connection's setup goes in the write of its first REST.
+                            shared.work(&mut c, None, login);
                             c.quit();
                             false
                         }
@@ -326,19 +329,41 @@ struct Shared<'a> {
     moved: AtomicU64,
     connected: AtomicUsize,
     failures: Mutex<Vec<Error>>,
-    limiter: Option<std::sync::Arc<crate::ratelimit::Limiter>>,
+    limiter: Option<Arc<crate::ratelimit::Limiter>>,
+    /// The ranges being fetched, which a connection left without work may split.
+    active: Mutex<Vec<Arc<Mutex<Span>>>>,
 }
+
+/// A range being fetched: where its bytes have reached, how far the read under way may
+/// go, and where it ends (moved back when another connection takes over its second half).
+#[derive(Debug)]
+struct Span {
+    start: u64,
+    at: u64,
+    reserved: u64,
+    end: u64,
+}
+
+/// The least a connection takes over from a range still being fetched: less is done
+/// sooner by the connection that has it than by a new REST and RETR.
+pub const MIN_STEAL: u64 = 256 * 1024;
 
 impl Shared<'_> {
     /// Fetches ranges on `conn` until none is left (true) or this connection fails (false;
     /// its range goes back for the others). `first` is a range whose REST was already sent.
+    /// With the queue empty, the connection takes over the second half of the range with
+    /// the most left to fetch (at least [`MIN_STEAL`]): over a lossy link one connection
+    /// stalled by a loss otherwise holds up the end of the whole download.
     fn work(&self, conn: &mut Connection, mut first: Option<Range>, login: &Login) -> bool {
         loop {
             let (range, rest_sent) = match first.take() {
                 Some(r) => (r, true),
                 None => match self.todo.lock().ok().and_then(|mut q| q.pop_front()) {
                     Some(r) => (r, false),
-                    None => return true,
+                    None => match self.steal() {
+                        Some(r) => (r, false),
+                        None => return true,
+                    },
                 },
             };
             if !conn.is_alive() {
@@ -350,7 +375,21 @@ impl Shared<'_> {
                     }
                 }
             }
-            match self.fetch(conn, range, rest_sent) {
+            let span = Arc::new(Mutex::new(Span {
+                start: range.0,
+                at: range.0,
+                reserved: range.0,
+                end: range.1,
+            }));
+            lock(&self.active).push(span.clone());
+            let result = self.fetch(conn, &span, rest_sent);
+            lock(&self.active).retain(|s| !Arc::ptr_eq(s, &span));
+            // The range as it ended: its end moved back if another connection took over.
+            let range = {
+                let s = lock(&span);
+                (s.start, s.end)
+            };
+            match result {
                 Ok(()) => self.done(range),
                 Err(e) => {
                     self.failed(range, e);
@@ -358,6 +397,24 @@ impl Shared<'_> {
                 }
             }
         }
+    }
+
+    /// Splits the range with the most left beyond its read under way, when that is at
+    /// least twice [`MIN_STEAL`]: its end moves back to the middle of what is left, and
+    /// the second half is returned for the caller to fetch.
+    fn steal(&self) -> Option<Range> {
+        let active = lock(&self.active);
+        let left = |s: &Span| s.end.saturating_sub(s.reserved.max(s.at));
+        let victim = active.iter().max_by_key(|s| left(&lock(s)))?;
+        let mut span = lock(victim);
+        if left(&span) < 2 * MIN_STEAL {
+            return None;
+        }
+        let from = span.reserved.max(span.at);
+        let mid = from + left(&span) / 2;
+        let taken = (mid, span.end);
+        span.end = mid;
+        Some(taken)
     }
 
     fn failed(&self, range: Range, e: Error) {
@@ -377,10 +434,13 @@ impl Shared<'_> {
         }
     }
 
-    /// REST + RETR of one range, read to exactly its end; ABOR unless it ends the file.
-    fn fetch(&self, conn: &mut Connection, (start, end): Range, rest_sent: bool) -> Result<()> {
+    /// REST + RETR of one range, read to exactly its end (which another connection may
+    /// move back meanwhile, see [`Shared::steal`]); ABOR unless it ends the file.
+    fn fetch(&self, conn: &mut Connection, span: &Mutex<Span>, rest_sent: bool) -> Result<()> {
+        let start = lock(span).start;
         if !rest_sent {
-            let reply = conn.exec(&Command::Rest(start))?;
+            // One write: the setup still to do, REST, and the EPSV of the RETR after it.
+            let reply = conn.exec_before_transfer(&Command::Rest(start))?;
             if reply.code != 350 {
                 return Err(Error::refused(reply.code, reply.text()).context("REST for a segment"));
             }
@@ -389,22 +449,30 @@ impl Shared<'_> {
         let mut buf = vec![0u8; CHUNK];
         let mut at = start;
         let read: Result<()> = loop {
-            if at == end {
-                break Ok(());
-            }
-            let want = ((end - at) as usize).min(buf.len());
+            let want = {
+                let mut s = lock(span);
+                if at >= s.end {
+                    break Ok(());
+                }
+                let want = ((s.end - at) as usize).min(buf.len());
+                // What this read may bring: a split never takes it away.
+                s.reserved = at + want as u64;
+                want
+            };
             match data.read(&mut buf[..want]) {
                 Ok(0) => {
+                    let end = lock(span).end;
                     break Err(Error::not_confirmed(format!(
                         "the server ended a segment at byte {at} of {start}..{end}"
                     ))
-                    .broke_off())
+                    .broke_off());
                 }
                 Ok(k) => {
                     if let Err(e) = self.file.write_all_at(&buf[..k], at) {
                         break Err(Error::local("the part file", &e));
                     }
                     at += k as u64;
+                    lock(span).at = at;
                     self.moved.fetch_add(k as u64, Ordering::SeqCst);
                     if let Some(l) = &self.limiter {
                         l.take(k);
@@ -418,6 +486,7 @@ impl Shared<'_> {
             conn.abort_transfer();
             return Err(e);
         }
+        let end = lock(span).end;
         if end < self.size {
             // The rest of the file is the other connections' work.
             drop(data);
@@ -446,6 +515,12 @@ impl Shared<'_> {
         conn.finish_data(early, end - start)?;
         Ok(())
     }
+}
+
+/// `m` locked, even if a thread panicked while holding it (the data stays consistent:
+/// every update is one assignment).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// SIZE again (the file did not change meanwhile) and the server's hash of the whole file

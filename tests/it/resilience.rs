@@ -230,9 +230,14 @@ fn a_segmented_download_is_byte_exact_over_four_connections() {
     assert!(std::fs::read(home.path().join("big.bin")).unwrap() == data);
     assert_eq!(server.logins(), 4, "{}", stderr(&out));
     let step = (data.len() / 4) as u64;
-    assert_eq!(
-        rests(&String::from_utf8_lossy(&out.stdout)),
-        vec![0, step, 2 * step, 3 * step]
+    // The four ranges, and any second half a connection with nothing left took over.
+    let asked = rests(&String::from_utf8_lossy(&out.stdout));
+    for start in [0, step, 2 * step, 3 * step] {
+        assert!(asked.contains(&start), "{asked:?}");
+    }
+    assert!(
+        asked.windows(2).all(|w| w[1] - w[0] >= 256 * 1024),
+        "{asked:?}"
     );
     no_parts(home.path());
 }
@@ -372,7 +377,10 @@ fn a_server_without_rest_gets_one_stream() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(std::fs::read(home.path().join("n.bin")).unwrap() == data);
     assert!(stderr(&out).contains("refuses REST"), "{}", stderr(&out));
-    assert_eq!(t.connections, 1);
+    // One stream: one data connection. (A single-file copy logs its extra connections in
+    // while it asks for the size, once its own login is done; unused, they are closed.)
+    assert_eq!(t.data_connections, 1, "{:?}", t.commands);
+    assert_eq!(t.count("RETR"), 1, "{:?}", t.commands);
     no_parts(home.path());
 }
 
