@@ -12,6 +12,8 @@ LAT_REPS (3) repetitions; the clients' order rotates from one repetition to the
 next. Environment (all optional): LAT_REPS, LAT_FILES (80), LAT_FILE_KB (4),
 LAT_BIG_MB (64), LAT_LOSSY_MB (4), LAT_LS_RUNS (5), LAT_ONLY (comma list of
 workloads: one_down,one_up,par8_down,default_down,big,ls,first_byte,lossy),
+LAT_CLIENTS (comma list: only these clients, named as in the report, e.g.
+3700ftp-seg4,lftp-pget4 to sample a noisy lossy row many times),
 LAT_RTT_MS (40, what the namespace was set up with; for the RTT columns),
 BENCH_BIN (the 3700ftp binary), BENCH_ALT_BIN (a second 3700ftp measured as
 "3700ftp-alt", e.g. the build before a change), LAT_TRACE_DIR (keeps there,
@@ -53,11 +55,16 @@ class Latency(bench.Bench):
         self.rtt = env_int("LAT_RTT_MS", 40) / 1000.0
         only = os.environ.get("LAT_ONLY", "")
         self.only = {s.strip() for s in only.split(",") if s.strip()}
+        picked = os.environ.get("LAT_CLIENTS", "")
+        self.picked = {s.strip() for s in picked.split(",") if s.strip()}
         self.ours_clients = ["3700ftp"] + (["3700ftp-alt"] if cfg.alt_bin else [])
         self.segments = {c: self.has_segments(c) for c in self.ours_clients}
 
     def wanted(self, workload):
         return not self.only or workload in self.only
+
+    def chosen(self, clients):
+        return [c for c in clients if not self.picked or c in self.picked]
 
     def has_segments(self, client):
         binary = self.cfg.alt_bin if client == "3700ftp-alt" else self.cfg.bin
@@ -148,6 +155,7 @@ class Latency(bench.Bench):
             raise bench.Failure(f"{len(got)} files, want {len(self.names)}")
 
     def many(self, workload, clients):
+        clients = self.chosen(clients)
         for rep in range(self.reps):
             for client in self.rotate(clients, rep):
                 local = self.fresh_dir("dl") if workload != "one_up" else self.many_src
@@ -189,7 +197,7 @@ class Latency(bench.Bench):
             clients.append(c)
             if self.segments[c]:
                 clients.append(c + "-seg4")
-        clients += ["curl", "lftp", "lftp-pget4"]
+        clients = self.chosen(clients + ["curl", "lftp", "lftp-pget4"])
         local = os.path.join(self.cli, f"{label}.dl")
         for rep in range(self.reps):
             for client in self.rotate(clients, rep):
@@ -205,6 +213,7 @@ class Latency(bench.Bench):
         os.remove(local)
 
     def ls(self, clients):
+        clients = self.chosen(clients)
         for rep in range(self.reps):
             for client in self.rotate(clients, rep):
                 argv = self.ls_argv(client) if not client.startswith("3700ftp") else \
@@ -245,6 +254,7 @@ class Latency(bench.Bench):
         """From a tcpdump trace in the namespace: the client's SYN to the control port, and the
         first data-connection segment with payload from the server (seen as it leaves the
         server; it reaches the client half an RTT later)."""
+        clients = self.chosen(clients)
         if shutil.which("tcpdump") is None:
             self.notes.append("first data byte: tcpdump missing, not measured")
             return
