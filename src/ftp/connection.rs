@@ -571,6 +571,20 @@ impl Connection {
         let _ = self.stream.tcp().shutdown(Shutdown::Both);
     }
 
+    /// Sends QUIT and closes without waiting for any reply: for a connection whose work is
+    /// done and whose server may still owe the reply to a transfer the client cut short (a
+    /// segment's range ended before the file did). The server learns the transfer was
+    /// abandoned from the closed data connection and the session's end from QUIT and the
+    /// close; waiting for those replies would cost a round trip or two for nothing.
+    pub fn hang_up(mut self) {
+        let deadline = Instant::now() + self.opts.timeout.min(ABORT_WAIT);
+        if self.alive {
+            let _ = self.send_until(&Command::Quit, deadline, &NEVER);
+        }
+        let _ = self.stream.close_notify();
+        let _ = self.stream.tcp().shutdown(Shutdown::Both);
+    }
+
     pub(super) fn lost(&mut self, e: WaitError, doing: &str) -> Error {
         self.alive = false;
         match e {

@@ -137,8 +137,8 @@ pub fn download(
                         Ok(mut c) => {
                             shared.connected.fetch_add(1, Ordering::SeqCst);
                             // The connection's setup goes in the write of its first REST.
-                            shared.work(&mut c, None, login);
-                            c.quit();
+                            shared.work(&mut c, None, login, false);
+                            c.hang_up();
                             false
                         }
                         Err(_) => true,
@@ -147,7 +147,7 @@ pub fn download(
             })
             .collect();
         // This connection works too, and takes back what a failed worker left.
-        let mut usable = first.is_none() || shared.work(conn, first, &login);
+        let mut usable = first.is_none() || shared.work(conn, first, &login, true);
         let mut shown = 0;
         loop {
             let now = shared.moved.load(Ordering::SeqCst);
@@ -155,7 +155,7 @@ pub fn download(
             shown = now;
             let pending = shared.todo.lock().map(|q| !q.is_empty()).unwrap_or(false);
             if usable && pending {
-                usable = shared.work(conn, None, &login);
+                usable = shared.work(conn, None, &login, true);
                 continue;
             }
             if workers.iter().all(|w| w.is_finished()) {
@@ -165,7 +165,7 @@ pub fn download(
                 }
                 continue;
             }
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(10));
         }
         workers
             .into_iter()
@@ -354,17 +354,33 @@ impl Shared<'_> {
     /// With the queue empty, the connection takes over the second half of the range with
     /// the most left to fetch (at least [`MIN_STEAL`]): over a lossy link one connection
     /// stalled by a loss otherwise holds up the end of the whole download.
-    fn work(&self, conn: &mut Connection, mut first: Option<Range>, login: &Login) -> bool {
+    ///
+    /// A range that ended before the file's end leaves its transfer to be aborted; the ABOR
+    /// goes only when this connection has more to do, or when `kept` (the connection is
+    /// used after the download). A worker with nothing left hangs up instead (see
+    /// [`Connection::hang_up`]): over a slow link the ABOR and QUIT exchanges of the
+    /// connection that finishes last are round trips at the end of the whole download.
+    fn work(
+        &self,
+        conn: &mut Connection,
+        mut first: Option<Range>,
+        login: &Login,
+        kept: bool,
+    ) -> bool {
+        let mut to_abort = false;
         loop {
-            let (range, rest_sent) = match first.take() {
-                Some(r) => (r, true),
+            let next = match first.take() {
+                Some(r) => Some((r, true)),
                 None => match self.todo.lock().ok().and_then(|mut q| q.pop_front()) {
-                    Some(r) => (r, false),
-                    None => match self.steal() {
-                        Some(r) => (r, false),
-                        None => return true,
-                    },
+                    Some(r) => Some((r, false)),
+                    None => self.steal().map(|r| (r, false)),
                 },
+            };
+            if std::mem::take(&mut to_abort) && (kept || next.is_some()) {
+                conn.abort_transfer();
+            }
+            let Some((range, rest_sent)) = next else {
+                return true;
             };
             if !conn.is_alive() {
                 match (login.0)() {
@@ -390,7 +406,10 @@ impl Shared<'_> {
                 (s.start, s.end)
             };
             match result {
-                Ok(()) => self.done(range),
+                Ok(open) => {
+                    self.done(range);
+                    to_abort = open;
+                }
                 Err(e) => {
                     self.failed(range, e);
                     return false;
@@ -435,8 +454,9 @@ impl Shared<'_> {
     }
 
     /// REST + RETR of one range, read to exactly its end (which another connection may
-    /// move back meanwhile, see [`Shared::steal`]); ABOR unless it ends the file.
-    fn fetch(&self, conn: &mut Connection, span: &Mutex<Span>, rest_sent: bool) -> Result<()> {
+    /// move back meanwhile, see [`Shared::steal`]). True when the range ended before the
+    /// file's end: its transfer is still open on the server, for the caller to abort.
+    fn fetch(&self, conn: &mut Connection, span: &Mutex<Span>, rest_sent: bool) -> Result<bool> {
         let start = lock(span).start;
         if !rest_sent {
             // One write: the setup still to do, REST, and the EPSV of the RETR after it.
@@ -490,8 +510,7 @@ impl Shared<'_> {
         if end < self.size {
             // The rest of the file is the other connections' work.
             drop(data);
-            conn.abort_transfer();
-            return Ok(());
+            return Ok(true);
         }
         // The last range: the server's end of data, with nothing past SIZE.
         match data.read(&mut buf[..1]) {
@@ -513,7 +532,7 @@ impl Shared<'_> {
         }
         let early = data.finish_download();
         conn.finish_data(early, end - start)?;
-        Ok(())
+        Ok(false)
     }
 }
 
