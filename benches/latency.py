@@ -14,6 +14,7 @@ LAT_BIG_MB (64), LAT_LOSSY_MB (4), LAT_LS_RUNS (5), LAT_ONLY (comma list of
 workloads: one_down,one_up,par8_down,default_down,big,ls,first_byte,lossy),
 LAT_CLIENTS (comma list: only these clients, named as in the report, e.g.
 3700ftp-seg4,lftp-pget4 to sample a noisy lossy row many times),
+LAT_LOSSY_REPS (repetitions of the lossy row: the larger of LAT_REPS and 10),
 LAT_RTT_MS (40, what the namespace was set up with; for the RTT columns),
 BENCH_BIN (the 3700ftp binary), BENCH_ALT_BIN (a second 3700ftp measured as
 "3700ftp-alt", e.g. the build before a change), LAT_TRACE_DIR (keeps there,
@@ -47,6 +48,8 @@ class Latency(bench.Bench):
         super().__init__(cfg)
         self.profile = profile
         self.reps = env_int("LAT_REPS", 3)
+        # Random loss makes single runs of the lossy row swing by 2x: it gets more samples.
+        self.lossy_reps = env_int("LAT_LOSSY_REPS", max(self.reps, 10))
         self.files = env_int("LAT_FILES", 80)
         self.file_kb = env_int("LAT_FILE_KB", 4)
         self.big_mb = env_int("LAT_BIG_MB", 64)
@@ -199,7 +202,8 @@ class Latency(bench.Bench):
                 clients.append(c + "-seg4")
         clients = self.chosen(clients + ["curl", "lftp", "lftp-pget4"])
         local = os.path.join(self.cli, f"{label}.dl")
-        for rep in range(self.reps):
+        reps = self.lossy_reps if workload == "lossy" else self.reps
+        for rep in range(reps):
             for client in self.rotate(clients, rep):
                 if os.path.exists(local):
                     os.remove(local)
@@ -339,7 +343,7 @@ def run(profile, results_path):
             data = json.load(f)
     data.setdefault("results", {}).update(lat.results)
     data.setdefault("notes", []).extend(lat.notes)
-    data["config"] = {"reps": lat.reps, "files": lat.files, "file_kb": lat.file_kb,
+    data["config"] = {"reps": lat.reps, "lossy_reps": lat.lossy_reps, "files": lat.files, "file_kb": lat.file_kb,
                       "big_mb": lat.big_mb, "lossy_mb": lat.lossy_mb, "ls_runs": lat.ls_runs,
                       "rtt_ms": lat.rtt * 1000, "bin": cfg.bin, "alt_bin": cfg.alt_bin}
     with open(results_path, "w") as f:
@@ -365,7 +369,8 @@ def report(results_path, out_md):
     lines = []
     add = lines.append
     add(f"Link: {c['rtt_ms']:.0f} ms RTT (measured with `ping -U` in the namespace: {os.environ.get('LAT_PING', '?')}), 90 Mbit/s (TBF); "
-        f"lossy profile: 1 % random loss, reno. vsftpd. Medians of {c['reps']}.")
+        f"lossy profile: 1 % random loss, reno. vsftpd. Medians of {c['reps']} "
+        f"({c.get('lossy_reps', c['reps'])} for the lossy row).")
     add("")
     add("| workload | " + " | ".join(cols) + " |")
     add("|" + "---|" * (len(cols) + 1))

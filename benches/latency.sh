@@ -106,6 +106,6 @@ stop_holder
 LAT_PING="$PING" python3 benches/latency.py report "$RESULTS" "$REPORT"
 {
     echo
-    echo "Command: \`$(for v in LAT_REPS LAT_ONLY BENCH_BIN BENCH_ALT_BIN; do [ -n "${!v:-}" ] && printf '%s=%s ' "$v" "${!v}"; done)bash benches/latency.sh\`, $(date -u '+%Y-%m-%d %H:%M') UTC, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)."
+    echo "Command: \`$(for v in LAT_REPS LAT_LOSSY_REPS LAT_ONLY LAT_CLIENTS BENCH_BIN BENCH_ALT_BIN; do [ -n "${!v:-}" ] && printf '%s=%s ' "$v" "${!v}"; done)bash benches/latency.sh\`, $(date -u '+%Y-%m-%d %H:%M') UTC, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)."
 } >> "$REPORT"
 log "results in $REPORT (and $RESULTS)"

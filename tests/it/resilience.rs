@@ -198,7 +198,7 @@ fn a_final_reply_lost_with_the_connection_is_proven_on_a_new_login() {
 const MIB: usize = 1024 * 1024;
 
 /// The ranges a `-v` run asked for: the offsets of its REST commands.
-fn rests(stderr_text: &str) -> Vec<u64> {
+pub(crate) fn rests(stderr_text: &str) -> Vec<u64> {
     let mut v: Vec<u64> = stderr_text
         .lines()
         .filter_map(|l| l.split("REST ").nth(1))

@@ -3,6 +3,7 @@
 //! recorded exactly, so `-c` fetches only what is still missing.
 
 use crate::common;
+use crate::resilience::rests;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -115,18 +116,6 @@ fn serve(control: TcpStream, data: &Arc<Vec<u8>>, stalled: &AtomicBool, stall_af
             _ => say("502 not here\r\n"),
         }
     }
-}
-
-/// The ranges a `-v` run asked for: the offsets of its REST commands.
-fn rests(transcript: &str) -> Vec<u64> {
-    let mut v: Vec<u64> = transcript
-        .lines()
-        .filter_map(|l| l.split("> REST ").nth(1))
-        .filter_map(|n| n.trim().parse().ok())
-        .collect();
-    v.sort();
-    v.dedup();
-    v
 }
 
 /// The ranges a record of finished ranges does not cover, in order; panics on ranges
