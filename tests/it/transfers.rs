@@ -1157,3 +1157,33 @@ fn a_wildcard_by_default_backs_off_to_the_one_connection_the_server_allows() {
     assert!(out.status.success(), "{stderr}");
     assert!(!stderr.contains("accepted"), "{stderr}");
 }
+
+#[test]
+fn a_segmented_copy_where_the_server_allows_one_connection_arrives_over_that_one() {
+    // The extra logins of a single-file `--segments` start early, while the first
+    // connection asks for the size: refused (421), they must leave that one to fetch
+    // every range, and say so.
+    let s = TestServer::start();
+    let data: Vec<u8> = (0..3 * 1024 * 1024 + 777)
+        .map(|i| (i % 251) as u8)
+        .collect();
+    s.put("/big.bin", &data);
+    let gate = one_connection_gate(&s);
+    let home = tempfile::tempdir().unwrap();
+    let url = s.url("/big.bin").replace(
+        &format!("127.0.0.1:{}/", s.port),
+        &format!("127.0.0.1:{gate}/"),
+    );
+    let out = ftp(home.path())
+        .args(["cp", "--segments", "4", &url, "big.bin"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(std::fs::read(home.path().join("big.bin")).unwrap() == data);
+    assert!(
+        stderr.contains("the server accepted 1 of 3 connections; continued with 1"),
+        "{stderr}"
+    );
+    assert!(!home.path().join(".big.bin.3700ftp-part").exists());
+}
