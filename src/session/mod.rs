@@ -5,8 +5,9 @@
 //! - [`transfer`]: the policy, the settings and the result of a transfer; the byte pumps.
 //! - [`download`], [`upload`]: one file each way, atomic and proven.
 //! - [`proof`]: SIZE read strictly, the server's hash, MDTM.
-//! - [`segments`]: one large download as N ranges over N connections; [`early`]: its
-//!   extra logins, started while the first connection asks for the size.
+//! - [`segments`]: one large download as N ranges over N connections; [`ranges`]: how
+//!   it is split and the record of finished ranges; [`early`]: its extra logins, started
+//!   while the first connection asks for the size.
 //! - [`retry`]: transient failures tried again, resuming what the failed attempt kept.
 //! - [`local`]: the local side (destination kinds, temporary files, permissions, syncing).
 //! - [`ops`]: mkdir, rmdir, delete, rename, cwd, pwd.
@@ -27,6 +28,7 @@ pub mod mirror;
 pub mod ops;
 pub mod plan;
 pub mod proof;
+pub mod ranges;
 pub mod retry;
 pub mod segments;
 pub mod transfer;
