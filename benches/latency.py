@@ -19,7 +19,8 @@ LAT_RTT_MS (40, what the namespace was set up with; for the RTT columns),
 BENCH_BIN (the 3700ftp binary), BENCH_ALT_BIN (a second 3700ftp measured as
 "3700ftp-alt", e.g. the build before a change), LAT_TRACE_DIR (keeps there,
 as text, a tcpdump trace of each first-data-byte run and of the first repetition of
-each many-file workload).
+each many-file workload, and notes the median time a file takes between transfer
+commands in it).
 """
 
 import json
@@ -169,7 +170,14 @@ class Latency(bench.Bench):
                 dump = self.start_trace() if traced else None
                 secs, _, _ = self.run(argv, cwd=cwd, stdin_path=script)
                 if dump:
-                    self.stop_trace(dump, f"{workload}-{client}")
+                    text = self.stop_trace(dump, f"{workload}-{client}")
+                    cycle = self.cycle_ms(text)
+                    if cycle:
+                        note = (f"{workload} {client}: {cycle:.1f} ms a file between transfer commands "
+                                f"in the trace ({cycle / 1000 / self.rtt:.2f} RTT; wall-clock time "
+                                f"also carries the start, the login and the exit)")
+                        bench.log(note)
+                        self.notes.append(note)
                 self.check_files(local, disk)
                 self.record(workload, client, secs)
                 bench.log(f"{self.profile} {workload} rep {rep + 1} {client}: {secs:.2f} s "
@@ -253,6 +261,21 @@ class Latency(bench.Bench):
             with open(os.path.join(trace_dir, f"{name}.txt"), "w") as f:
                 f.write(text)
         return text
+
+    @staticmethod
+    def cycle_ms(text):
+        """The median time from one RETR/STOR command to the next as the client sends them, in a
+        tcpdump -A trace: the steady per-file cost of a many-file run, without its start."""
+        stamp, sent = None, []
+        for line in text.splitlines():
+            m = re.match(r"^(\d+\.\d+) IP", line)
+            if m:
+                stamp = float(m.group(1))
+            elif stamp is not None and re.search(r"\b(RETR|STOR) \S", line):
+                sent.append(stamp)
+                stamp = None
+        gaps = [(b - a) * 1000 for a, b in zip(sent, sent[1:])]
+        return statistics.median(gaps) if gaps else None
 
     def first_byte(self, clients):
         """From a tcpdump trace in the namespace: the client's SYN to the control port, and the
