@@ -18,8 +18,8 @@ LAT_LOSSY_REPS (repetitions of the lossy row: the larger of LAT_REPS and 10),
 LAT_RTT_MS (40, what the namespace was set up with; for the RTT columns),
 BENCH_BIN (the 3700ftp binary), BENCH_ALT_BIN (a second 3700ftp measured as
 "3700ftp-alt", e.g. the build before a change), LAT_TRACE_DIR (keeps there,
-as text, a tcpdump trace of each first-data-byte run and of the first repetition of
-each many-file workload, and notes the median time a file takes between transfer
+as text, a tcpdump trace of each first-data-byte run, of one one-shot ls and of the first
+repetition of each many-file workload, and notes the median time a file takes between transfer
 commands in it).
 """
 
@@ -230,6 +230,11 @@ class Latency(bench.Bench):
             for client in self.rotate(clients, rep):
                 argv = self.ls_argv(client) if not client.startswith("3700ftp") else \
                     [self.binary(client), "ls", self.base + "/lsdir/"]
+                traced = os.environ.get("LAT_TRACE_DIR") and rep == 0 and shutil.which("tcpdump")
+                if traced:
+                    dump = self.start_trace()
+                    self.run(argv)
+                    self.stop_trace(dump, f"ls-{client}")
                 times = [self.run(argv)[0] for _ in range(self.ls_runs)]
                 self.record("ls", client, statistics.median(times))
                 bench.log(f"{self.profile} ls rep {rep + 1} {client}: median {statistics.median(times) * 1000:.0f} ms")

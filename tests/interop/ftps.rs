@@ -499,3 +499,45 @@ pub fn explicit_port_with_implicit_tls_fails() {
     f.ftp(&["--timeout", "5", "--cacert", &ca, "ls", &url])
         .expect_code(EXIT_CONNECTION);
 }
+
+/// `cp --segments 4` over explicit FTPS: every connection (the command's own and three
+/// more) logs in over TLS and protects its data connections; each range's end (ABOR, or a
+/// worker with nothing left hanging up with close_notify) leaves the file byte-exact.
+pub fn explicit_segments_byte_exact() {
+    let f = Fixture::new(Kind::VsftpdTls);
+    let data = random_bytes(4 * 1024 * 1024 + 999);
+    let digest: String = Sha256::digest(&data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    f.seed("/seg-tls.bin", &data);
+    let down = f.lpath("seg-tls.bin");
+    let run = f.ftps(&[
+        "-v",
+        "cp",
+        "--segments",
+        "4",
+        &f.url("/seg-tls.bin"),
+        &f.s(&down),
+    ]);
+    run.ok();
+    assert!(
+        !run.stderr().contains("one stream"),
+        "{}",
+        f.ctx("a segmented FTPS download stays segmented")
+    );
+    // Four connections, each with its own TLS login.
+    let logins = run.stdout().matches("230 ").count();
+    assert_eq!(
+        logins,
+        4,
+        "{}",
+        f.ctx("logins of a segmented FTPS download")
+    );
+    assert_eq!(
+        sha256_file(&down),
+        digest,
+        "{}",
+        f.ctx("SHA-256 of the segmented FTPS download")
+    );
+}

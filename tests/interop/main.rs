@@ -148,6 +148,7 @@ mod ftps_vsftpd {
         explicit_full_cycle,
         explicit_verbose_trace,
         explicit_10mib_sha256_both_ways,
+        explicit_segments_byte_exact,
         explicit_untrusted_certificate_refused,
         explicit_wrong_host_name_refused,
         explicit_localhost_name_verified,
