@@ -561,8 +561,15 @@ impl Connection {
     }
 
     /// Sends QUIT and closes, ignoring what the server says: the work is already done. The
-    /// wait ignores the cancel flag and ends by its own short deadline.
+    /// server's `221` is waited for only while the conversation is shown (`-v`, `verbose`),
+    /// so that the transcript ends with it; otherwise nobody reads it, and over a slow link
+    /// waiting for it would add a round trip to every command's end (see
+    /// [`Connection::hang_up`]). The wait ignores the cancel flag and ends by its own short
+    /// deadline.
     pub fn quit(mut self) {
+        if !self.transcript.is_on() {
+            return self.hang_up();
+        }
         let deadline = Instant::now() + self.opts.timeout.min(ABORT_WAIT);
         if self.alive && self.send_until(&Command::Quit, deadline, &NEVER).is_ok() {
             let _ = self.read_reply_until(deadline, &NEVER);

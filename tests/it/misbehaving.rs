@@ -969,6 +969,42 @@ fn a_quit_reply_trickled_a_byte_at_a_time_ends_by_the_timeout() {
 }
 
 #[test]
+fn a_one_shot_command_sends_quit_and_waits_for_its_reply_only_with_v() {
+    // Nobody reads the 221 of a command run without -v: QUIT is sent and the connection
+    // closed at once, not a round trip later (nor, from a server that never answers QUIT,
+    // after QUIT's own 5 s deadline).
+    let server = FakeServer::new()
+        .login()
+        .reply("MKD", "257 \"/d\" created\r\n")
+        .expect("QUIT")
+        .stall(10)
+        .start();
+    let run = ftp(&["--timeout", "30", "mkdir", &server.url("/d")]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    assert_eq!(t.count("QUIT"), 1, "{:?}", t.commands);
+    assert!(
+        run.elapsed < Duration::from_secs(3),
+        "took {:?}",
+        run.elapsed
+    );
+    // With -v the conversation is shown to its end: the 221 is waited for.
+    let server = FakeServer::new()
+        .login()
+        .reply("MKD", "257 \"/d\" created\r\n")
+        .reply("QUIT", "221 Goodbye from the script.\r\n")
+        .start();
+    let run = ftp(&["-v", "mkdir", &server.url("/d")]);
+    let t = server.finish();
+    assert_exit(&run, 0, &t);
+    assert!(
+        run.stdout.contains("221 Goodbye from the script."),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn a_tls_handshake_trickled_a_byte_at_a_time_ends_by_the_timeout() {
     // A TLS record header announcing 16 KiB, then its body a byte every 150 ms.
     let mut record = vec![0x16, 0x03, 0x03, 0x40, 0x00];
