@@ -18,11 +18,8 @@ enum Token {
     Any,
     /// `*`: any run of characters, including none.
     Star,
-    /// `[...]`: one character in (or, when negated, not in) the inclusive ranges.
-    Class {
-        negated: bool,
-        ranges: Vec<(char, char)>,
-    },
+    /// `[...]`: one character of a bracket expression.
+    Class(Bracket),
 }
 
 /// Reads one character of a bracket expression at `chars[i]`, honouring a backslash escape;
@@ -35,9 +32,25 @@ fn class_char(chars: &[char], i: usize) -> (char, usize) {
     }
 }
 
-/// Parses a bracket expression whose `[` is at `chars[start]`. Returns the class and the
-/// index after its closing `]`, or None when no closing `]` follows (then `[` is literal).
-fn parse_class(chars: &[char], start: usize) -> Option<(Token, usize)> {
+/// A bracket expression: one character in (or, when negated, not in) the inclusive ranges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bracket {
+    pub negated: bool,
+    pub ranges: Vec<(char, char)>,
+}
+
+impl Bracket {
+    /// True when the expression accepts `c`.
+    pub fn accepts(&self, c: char) -> bool {
+        self.ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != self.negated
+    }
+}
+
+/// Parses a bracket expression whose `[` is at `chars[start]` (`!` or `^` negates, `a-z`
+/// is a range, a `]` first is a member, a backslash escapes). Returns it and the index
+/// after its closing `]`, or None when no closing `]` follows (then `[` is literal). Also
+/// the syntax of `mirror`'s filters.
+pub fn bracket(chars: &[char], start: usize) -> Option<(Bracket, usize)> {
     let mut i = start + 1;
     let mut negated = false;
     if i < chars.len() && (chars[i] == '!' || chars[i] == '^') {
@@ -51,7 +64,7 @@ fn parse_class(chars: &[char], start: usize) -> Option<(Token, usize)> {
             return None;
         }
         if chars[i] == ']' && !first {
-            return Some((Token::Class { negated, ranges }, i + 1));
+            return Some((Bracket { negated, ranges }, i + 1));
         }
         first = false;
         let (lo, next) = class_char(chars, i);
@@ -87,9 +100,9 @@ fn compile(pattern: &str) -> Vec<Token> {
                 tokens.push(Token::Any);
                 i += 1;
             }
-            '[' => match parse_class(&chars, i) {
+            '[' => match bracket(&chars, i) {
                 Some((class, next)) => {
-                    tokens.push(class);
+                    tokens.push(Token::Class(class));
                     i = next;
                 }
                 None => {
@@ -111,9 +124,7 @@ fn single_matches(token: &Token, c: char) -> bool {
     match token {
         Token::Literal(l) => *l == c,
         Token::Any => true,
-        Token::Class { negated, ranges } => {
-            ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated
-        }
+        Token::Class(class) => class.accepts(c),
         Token::Star => false,
     }
 }

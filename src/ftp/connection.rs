@@ -3,8 +3,8 @@
 //! [`Connection`] connects (through [`net`] or a proxy, with TLS as asked), reads replies
 //! through the sans-IO [`reply::parse`] and keeps them in step with the commands sent
 //! ([`Asked`]: a reply that cannot answer the command is dropped as unasked), logs in,
-//! runs commands, aborts transfers (ABOR, both replies) and quits. Data connections are
-//! in `data.rs`. Every wait has a deadline ([`Options::timeout`]) and notices a
+//! runs commands. Ending a transfer or the conversation (ABOR, QUIT) is in `ending.rs`; data
+//! connections are in `data.rs`. Every wait has a deadline ([`Options::timeout`]) and notices a
 //! cancel flag (Ctrl-C) within a fraction of a second. It never prints: lines go to the
 //! [`Transcript`] it was handed.
 
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use crate::error::{describe_io, Error, Kind, Result};
 use crate::ftp::answers::Asked;
 use crate::ftp::command::{Arg, Command};
-use crate::ftp::net::{self, read_timed, write_all_timed, WaitError, NEVER};
+use crate::ftp::net::{self, read_timed, write_all_timed, WaitError};
 use crate::ftp::reply::{self, Reply};
 use crate::ftp::tls::{self, Mode, Stream, Tls};
 use crate::ftp::transcript::Transcript;
@@ -26,10 +26,6 @@ pub use crate::ftp::options::{Options, TlsSource};
 /// The password sent for `anonymous` (or `ftp`) when the server asks for one.
 pub const ANONYMOUS_PASSWORD: &str = "anonymous@";
 
-/// The longest wait for the server to settle after ABOR, or to answer QUIT.
-const ABORT_WAIT: Duration = Duration::from_secs(5);
-/// How long ABOR waits for its own reply after a `226` that may have been the transfer's.
-const SECOND_ABORT_REPLY: Duration = Duration::from_secs(1);
 /// Replies in a row that cannot answer the command before the connection is given up.
 const MAX_UNASKED: usize = 4;
 /// Size of one read from the control connection.
@@ -355,7 +351,12 @@ impl Connection {
     }
 
     /// Sends one command, giving up at `deadline` or when `cancel` is set.
-    fn send_until(&mut self, cmd: &Command, deadline: Instant, cancel: &AtomicBool) -> Result<()> {
+    pub(super) fn send_until(
+        &mut self,
+        cmd: &Command,
+        deadline: Instant,
+        cancel: &AtomicBool,
+    ) -> Result<()> {
         self.drop_unsolicited()?;
         self.prepared = None;
         self.asked = Some(Asked::of(cmd));
@@ -509,87 +510,6 @@ impl Connection {
             self.learn_features(&reply)?;
         }
         Ok(self.features.clone().unwrap_or_default())
-    }
-
-    /// Abandons a transfer in progress (Ctrl-C, local failure): ABOR, then reads the
-    /// transfer's reply (426, or 226 when it had completed) and ABOR's own (226, 225), so the
-    /// conversation stays in step. The waits ignore the cancel flag (they have their own
-    /// short deadline) and never clear it: other workers must still see an interrupt. A
-    /// connection that does not settle is marked dead.
-    pub fn abort_transfer(&mut self) {
-        if !self.alive {
-            return;
-        }
-        let deadline = Instant::now() + self.opts.timeout.min(ABORT_WAIT);
-        let settled = (|| -> Result<bool> {
-            self.send_until(&Command::Abor, deadline, &NEVER)?;
-            let first = self.read_reply_until(deadline, &NEVER)?;
-            match first.code {
-                // "No transfer to abort": ABOR's own reply, nothing else is coming.
-                225 => Ok(true),
-                // The transfer's 226, or ABOR's only one when the transfer had already been
-                // answered: a second reply follows at once, or never.
-                // ABOR not understood (500-502): the transfer's own reply may still come.
-                226 | 250 | 500..=502 => {
-                    let soon = (Instant::now() + SECOND_ABORT_REPLY).min(deadline);
-                    self.poll_reply_until(soon, &NEVER)?;
-                    Ok(true)
-                }
-                // The transfer's failure (426, 451, 550...): ABOR's reply comes next.
-                _ => {
-                    self.read_reply_until(deadline, &NEVER)?;
-                    Ok(true)
-                }
-            }
-        })();
-        if !matches!(settled, Ok(true)) {
-            self.alive = false;
-        }
-    }
-
-    /// Sends a clean-up command (DELE of a temporary file after a failed or interrupted
-    /// upload) and reads its reply within a few seconds, even after Ctrl-C: like ABOR, it
-    /// waits on its own short deadline without the cancel flag, and never clears that flag
-    /// (every other wait must still see it).
-    pub fn cleanup(&mut self, cmd: &Command) -> Result<Reply> {
-        if !self.alive {
-            return Err(Error::connection("the connection is closed"));
-        }
-        let deadline = Instant::now() + self.opts.timeout.min(ABORT_WAIT);
-        self.send_until(cmd, deadline, &NEVER)?;
-        self.read_reply_until(deadline, &NEVER)
-    }
-
-    /// Sends QUIT and closes, ignoring what the server says: the work is already done. The
-    /// server's `221` is waited for only while the conversation is shown (`-v`, `verbose`),
-    /// so that the transcript ends with it; otherwise nobody reads it, and over a slow link
-    /// waiting for it would add a round trip to every command's end (see
-    /// [`Connection::hang_up`]). The wait ignores the cancel flag and ends by its own short
-    /// deadline.
-    pub fn quit(mut self) {
-        if !self.transcript.is_on() {
-            return self.hang_up();
-        }
-        let deadline = Instant::now() + self.opts.timeout.min(ABORT_WAIT);
-        if self.alive && self.send_until(&Command::Quit, deadline, &NEVER).is_ok() {
-            let _ = self.read_reply_until(deadline, &NEVER);
-        }
-        let _ = self.stream.close_notify();
-        let _ = self.stream.tcp().shutdown(Shutdown::Both);
-    }
-
-    /// Sends QUIT and closes without waiting for any reply: for a connection whose work is
-    /// done and whose server may still owe the reply to a transfer the client cut short (a
-    /// segment's range ended before the file did). The server learns the transfer was
-    /// abandoned from the closed data connection and the session's end from QUIT and the
-    /// close; waiting for those replies would cost a round trip or two for nothing.
-    pub fn hang_up(mut self) {
-        let deadline = Instant::now() + self.opts.timeout.min(ABORT_WAIT);
-        if self.alive {
-            let _ = self.send_until(&Command::Quit, deadline, &NEVER);
-        }
-        let _ = self.stream.close_notify();
-        let _ = self.stream.tcp().shutdown(Shutdown::Both);
     }
 
     pub(super) fn lost(&mut self, e: WaitError, doing: &str) -> Error {

@@ -12,6 +12,7 @@ pub mod answers;
 pub mod command;
 pub mod connection;
 pub mod data;
+pub mod ending;
 pub mod list;
 pub mod net;
 pub mod options;

@@ -14,6 +14,7 @@
 //! Matching is a dynamic programme over pattern and path, so no pattern takes exponential time.
 
 use crate::error::{Error, Result};
+use crate::glob::{bracket, Bracket};
 
 /// Include or exclude.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,10 +36,8 @@ enum Token {
     DoubleStar,
     /// `**/`: nothing, or any run that ends with `/`.
     Dirs,
-    Class {
-        negated: bool,
-        ranges: Vec<(char, char)>,
-    },
+    /// `[...]`: one character of a bracket expression, not `/`.
+    Class(Bracket),
 }
 
 /// One compiled pattern.
@@ -127,9 +126,9 @@ fn compile(body: &str) -> Vec<Token> {
                 tokens.push(Token::Any);
                 i += 1;
             }
-            '[' => match class(&chars, i) {
-                Some((token, next)) => {
-                    tokens.push(token);
+            '[' => match bracket(&chars, i) {
+                Some((class, next)) => {
+                    tokens.push(Token::Class(class));
                     i = next;
                 }
                 None => {
@@ -146,48 +145,11 @@ fn compile(body: &str) -> Vec<Token> {
     tokens
 }
 
-/// A bracket expression starting at `chars[start]`; None when it never closes.
-fn class(chars: &[char], start: usize) -> Option<(Token, usize)> {
-    let mut i = start + 1;
-    let negated = matches!(chars.get(i), Some('!' | '^'));
-    if negated {
-        i += 1;
-    }
-    let mut ranges = Vec::new();
-    let mut first = true;
-    loop {
-        let c = *chars.get(i)?;
-        if c == ']' && !first {
-            return Some((Token::Class { negated, ranges }, i + 1));
-        }
-        first = false;
-        let (lo, next) = if c == '\\' && i + 1 < chars.len() {
-            (chars[i + 1], i + 2)
-        } else {
-            (c, i + 1)
-        };
-        i = next;
-        if chars.get(i) == Some(&'-') && chars.get(i + 1).is_some_and(|&c| c != ']') {
-            let (hi, next) = if chars[i + 1] == '\\' && i + 2 < chars.len() {
-                (chars[i + 2], i + 3)
-            } else {
-                (chars[i + 1], i + 2)
-            };
-            ranges.push((lo, hi));
-            i = next;
-        } else {
-            ranges.push((lo, lo));
-        }
-    }
-}
-
 fn one(token: &Token, c: char) -> bool {
     match token {
         Token::Literal(l) => *l == c,
         Token::Any => c != '/',
-        Token::Class { negated, ranges } => {
-            c != '/' && (ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated)
-        }
+        Token::Class(class) => c != '/' && class.accepts(c),
         _ => false,
     }
 }
