@@ -221,6 +221,11 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The SHA-256 of `data`, in lowercase hex (as `sha256_file` gives it).
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex(&Sha256::digest(data))
+}
+
 /// The 100 MiB pseudo-random file and its SHA-256, generated once per test
 /// run (under cargo's target tmp dir) and shared by every server's test.
 pub fn big_file() -> &'static (PathBuf, String) {
@@ -243,7 +248,7 @@ pub fn big_file() -> &'static (PathBuf, String) {
             data.extend_from_slice(&state.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
         }
         data.truncate(BIG_SIZE);
-        let digest = hex(&Sha256::digest(&data));
+        let digest = sha256_hex(&data);
         // Remove files left by earlier runs, then write this run's.
         if let Ok(entries) = fs::read_dir(&dir) {
             for e in entries.flatten() {

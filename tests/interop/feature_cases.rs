@@ -8,10 +8,8 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sha2::{Digest, Sha256};
-
 use crate::cases::Fixture;
-use crate::client::{assert_file, assert_missing, run_env, tricky_bytes, Run};
+use crate::client::{assert_file, assert_missing, run_env, sha256_hex, tricky_bytes, Run};
 use crate::proxy::{Proxy, ProxyKind, HTTP_USER, SOCKS_USER};
 use crate::server::{chown_to_ftpuser, Kind, Server};
 
@@ -20,13 +18,6 @@ const EXIT_CONNECTION: i32 = 3;
 /// An environment variable for [`run_env`].
 type Env<'a> = (&'a str, &'a str);
 const EXIT_REFUSED: i32 = 5;
-
-fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 /// The `* connecting to … through the proxy URL` note for `server`.
 fn control_note(server: &Server, proxy: &Proxy) -> String {

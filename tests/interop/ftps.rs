@@ -12,10 +12,10 @@
 
 use std::fs;
 
-use sha2::{Digest, Sha256};
-
 use crate::cases::Fixture;
-use crate::client::{assert_file, assert_missing, run_batch, sha256_file, tricky_bytes, Run};
+use crate::client::{
+    assert_file, assert_missing, run_batch, sha256_file, sha256_hex, tricky_bytes, Run,
+};
 use crate::server::{make_ca, Kind, Server, PASSWORD};
 
 const EXIT_CONNECTION: i32 = 3;
@@ -244,10 +244,7 @@ pub fn explicit_verbose_trace() {
 pub fn explicit_10mib_sha256_both_ways() {
     let f = Fixture::new(Kind::VsftpdTls);
     let data = random_bytes(TEN_MIB);
-    let digest: String = Sha256::digest(&data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = sha256_hex(&data);
     // Download first (of a file put on the server's disk), so that an
     // upload failure does not hide how downloads fare.
     f.seed("/seeded-ten.bin", &data);
@@ -506,10 +503,7 @@ pub fn explicit_port_with_implicit_tls_fails() {
 pub fn explicit_segments_byte_exact() {
     let f = Fixture::new(Kind::VsftpdTls);
     let data = random_bytes(4 * 1024 * 1024 + 999);
-    let digest: String = Sha256::digest(&data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = sha256_hex(&data);
     f.seed("/seg-tls.bin", &data);
     let down = f.lpath("seg-tls.bin");
     let run = f.ftps(&[
@@ -526,12 +520,14 @@ pub fn explicit_segments_byte_exact() {
         "{}",
         f.ctx("a segmented FTPS download stays segmented")
     );
-    // Four connections, each with its own TLS login.
+    // More than one connection, each with its own TLS login (four, unless a loaded
+    // machine made the server refuse or time out an extra login: then the download goes on
+    // over fewer, and says so).
     let logins = run.stdout().matches("230 ").count();
-    assert_eq!(
-        logins,
-        4,
-        "{}",
+    assert!(
+        (2..=4).contains(&logins),
+        "{logins} logins\n{}\n{}",
+        run.stderr(),
         f.ctx("logins of a segmented FTPS download")
     );
     assert_eq!(
