@@ -520,12 +520,12 @@ pub fn explicit_segments_byte_exact() {
         "{}",
         f.ctx("a segmented FTPS download stays segmented")
     );
-    // More than one connection, each with its own TLS login (four, unless a loaded
-    // machine made the server refuse or time out an extra login: then the download goes on
-    // over fewer, and says so).
+    // More than one connection, each with its own TLS login: four, unless a loaded machine
+    // made the server refuse or time out an extra login (the download goes on over fewer,
+    // and says so), or a connection that did not settle after ABOR was replaced by a new one.
     let logins = run.stdout().matches("230 ").count();
     assert!(
-        (2..=4).contains(&logins),
+        logins >= 2,
         "{logins} logins\n{}\n{}",
         run.stderr(),
         f.ctx("logins of a segmented FTPS download")
