@@ -37,7 +37,7 @@ impl Connection {
     /// Opens a passive data connection for `cmd` (LIST, RETR, STOR...): asks for a passive
     /// port, sends `cmd`, connects, and reads the server's preliminary reply.
     pub fn open_data(&mut self, cmd: &Command) -> Result<DataConn> {
-        let (stream, first) = if self.opts.active && self.via.is_none() {
+        let (stream, first) = if self.uses_active() {
             self.open_active(cmd)?
         } else {
             let (stream, first) = self.open_passive(cmd, true)?;
@@ -54,8 +54,7 @@ impl Connection {
     /// reads that reply with [`Connection::first_reply`] before it writes anything that
     /// could wait, so a refused command is never left behind a full socket.
     pub fn open_upload(&mut self, cmd: &Command) -> Result<DataConn> {
-        if (self.opts.active && self.via.is_none()) || self.via.is_some() || self.data_tls.is_some()
-        {
+        if self.opts.active || self.via.is_some() || self.data_tls.is_some() {
             return self.open_data(cmd);
         }
         let (stream, _) = self.open_passive(cmd, false)?;
@@ -202,6 +201,12 @@ impl Connection {
     /// Switches active mode on or off for the following transfers.
     pub fn set_active(&mut self, on: bool) {
         self.opts.active = on;
+    }
+
+    /// Whether the next data connection is active (the server connects to us): active mode
+    /// asked for, and no proxy in the way (through a proxy every transfer is passive).
+    pub(super) fn uses_active(&self) -> bool {
+        self.opts.active && self.via.is_none()
     }
 
     /// After the data connection is closed: reads the final reply, which must be 2xx.

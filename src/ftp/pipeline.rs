@@ -76,18 +76,8 @@ impl Connection {
         if cmds.len() < 2 || self.one_at_a_time {
             return cmds.iter().map(|c| self.exec(c)).collect();
         }
-        self.drop_unsolicited()?;
-        self.prepared = None;
-        self.last_sent = Instant::now();
-        let deadline = Instant::now() + self.opts.timeout;
+        self.write_batch(cmds)?;
         let cancel = self.opts.cancel.clone();
-        let mut bytes = Vec::new();
-        for cmd in cmds {
-            self.transcript.sent(&cmd.log_line());
-            bytes.extend_from_slice(&cmd.wire());
-        }
-        write_all_timed(&mut self.stream, &bytes, deadline, &cancel)
-            .map_err(|e| self.lost(e, "sending to the server"))?;
         let mut replies = Vec::with_capacity(cmds.len());
         for (i, cmd) in cmds.iter().enumerate() {
             self.asked = Some(Asked::of(cmd));
@@ -159,7 +149,7 @@ impl Connection {
     /// then goes out without a round trip of its own. The address is kept a moment only
     /// ([`PREPARED_FRESH`]); any other command sent first drops it. Returns `cmd`'s reply.
     pub fn exec_readying_passive(&mut self, cmd: &Command) -> Result<Reply> {
-        let passive_next = !(self.opts.active && self.via.is_none());
+        let passive_next = !self.uses_active();
         if !passive_next || self.passive != Passive::Epsv || self.one_at_a_time || self.utf8_pending
         {
             return self.exec(cmd);
@@ -180,18 +170,9 @@ impl Connection {
     /// command is never sent again. A server that never answers the query is remembered as
     /// one that stumbles on pipelined commands.
     fn pair(&mut self, login: Command, query: Command) -> Result<(Reply, Option<Reply>)> {
-        self.drop_unsolicited()?;
-        self.prepared = None;
         self.asked = None;
-        self.last_sent = Instant::now();
-        let deadline = Instant::now() + self.opts.timeout;
+        let deadline = self.write_batch(&[login.clone(), query.clone()])?;
         let cancel = self.opts.cancel.clone();
-        let mut bytes = login.wire();
-        bytes.extend_from_slice(&query.wire());
-        self.transcript.sent(&login.log_line());
-        self.transcript.sent(&query.log_line());
-        write_all_timed(&mut self.stream, &bytes, deadline, &cancel)
-            .map_err(|e| self.lost(e, "sending to the server"))?;
         let first = match self.next_pipelined(deadline, &cancel)? {
             Next::Reply(r) | Next::OutOfOrder(r) => r,
             Next::Silent => {
@@ -232,6 +213,24 @@ impl Connection {
                 Ok((first, None))
             }
         }
+    }
+
+    /// Sends `cmds` in one write (each shown in the transcript), after dropping replies
+    /// nobody asked for; any passive address asked for earlier is dropped. Returns the
+    /// deadline for the first reply.
+    fn write_batch(&mut self, cmds: &[Command]) -> Result<Instant> {
+        self.drop_unsolicited()?;
+        self.prepared = None;
+        self.last_sent = Instant::now();
+        let deadline = Instant::now() + self.opts.timeout;
+        let mut bytes = Vec::new();
+        for cmd in cmds {
+            self.transcript.sent(&cmd.log_line());
+            bytes.extend_from_slice(&cmd.wire());
+        }
+        write_all_timed(&mut self.stream, &bytes, deadline, &self.opts.cancel)
+            .map_err(|e| self.lost(e, "sending to the server"))?;
+        Ok(deadline)
     }
 
     /// The next reply, or what went wrong with it (a pipelined batch's reply is not
@@ -364,7 +363,7 @@ impl Connection {
     /// transfer command uses the address; any other command sent first drops it). A fresh
     /// one-shot download thus reaches RETR one round trip after login. Returns `cmd`'s reply.
     pub fn exec_before_transfer(&mut self, cmd: &Command) -> Result<Reply> {
-        let passive_next = !(self.opts.active && self.via.is_none());
+        let passive_next = !self.uses_active();
         let epsv = passive_next && self.passive != Passive::Pasv;
         let mut cmds = self.setup_commands();
         let setup = cmds.len();

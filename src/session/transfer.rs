@@ -191,6 +191,12 @@ pub struct Settings<'a> {
 }
 
 impl<'a> Settings<'a> {
+    /// Whether an upload's last command may carry the EPSV of the next transfer: another
+    /// transfer may follow on this connection, and no MFMT (`-p`) comes in between.
+    pub fn readies_next(&self) -> bool {
+        self.ready_for_next && !self.preserve
+    }
+
     /// Settings for one transfer under `policy`.
     pub fn new(progress: &'a mut dyn Progress, policy: &Policy, moving: bool) -> Settings<'a> {
         Settings {

@@ -74,8 +74,7 @@ pub fn upload(
         Err(e) if settings.keep_part && e.transient() => return Err(e),
         Err(e) => return Err(failed_with_part(conn, &part, e)),
     };
-    let ready_next = settings.ready_for_next && !settings.preserve;
-    rename_into_place(conn, &part, remote, rnfr, ready_next, notices)?;
+    rename_into_place(conn, &part, remote, rnfr, settings.readies_next(), notices)?;
     keep_time(conn, src, remote, settings, notices)?;
     Ok(moved)
 }
@@ -288,7 +287,7 @@ fn store(
     }
     let then = if settings.rnfr_with_proof {
         AfterProof::Rnfr
-    } else if settings.ready_for_next && !settings.preserve {
+    } else if settings.readies_next() {
         AfterProof::Epsv
     } else {
         AfterProof::Nothing
