@@ -77,6 +77,9 @@ pub struct Connection {
     /// FEAT listed UTF8 and `OPTS UTF8 ON` is still to send: it goes in the same write as
     /// the next command that can follow it there (or alone before any other).
     pub(super) utf8_pending: bool,
+    /// The greeting names a server known to read commands in turn, only after the transfer
+    /// before them has ended: an upload's proof may go ahead of its final reply (`ahead.rs`).
+    pub(super) reads_in_turn: bool,
 }
 
 impl Connection {
@@ -152,6 +155,7 @@ impl Connection {
             prepared: None,
             last_sent: Instant::now(),
             utf8_pending: false,
+            reads_in_turn: false,
         };
         conn.one_at_a_time = conn.opts.pipelining.stumbles(&conn.server);
         if let Some(d) = conn.stream.describe() {
@@ -161,6 +165,7 @@ impl Connection {
         if greeting.code == 120 {
             greeting = conn.read_reply()?;
         }
+        conn.reads_in_turn = crate::ftp::ahead::reads_in_turn(greeting.text());
         // 230: the server needs no login (RFC 959 §5.4 allows it as a greeting).
         conn.logged_in = greeting.code == 230;
         if conn.logged_in {

@@ -431,19 +431,22 @@ impl DataConn {
     }
 
     /// Closes the data connection after an upload whose end was written
-    /// ([`DataConn::end_writing`]) and whose first reply was read.
-    pub fn finish_upload(mut self) -> Result<Option<Reply>> {
+    /// ([`DataConn::end_writing`]) and whose first reply was read. Returns an early final
+    /// reply, and whether the server closed its side (it has read every byte).
+    pub fn finish_upload(mut self) -> Result<(Option<Reply>, bool)> {
         // Wait for the server to close its side before closing ours: closing a socket with
         // unread bytes (a TLS session ticket, the server's close_notify) makes the kernel
         // send a reset, which can destroy data the server has not read yet.
         let deadline = Instant::now() + self.timeout.min(Duration::from_secs(10));
         let mut sink = [0u8; 4096];
+        let mut closed = false;
         while let Ok(n) = read_timed(&mut self.stream, &mut sink, deadline, &self.cancel) {
             if n == 0 {
+                closed = true;
                 break;
             }
         }
-        Ok(self.early_final)
+        Ok((self.early_final, closed))
     }
 
     /// Closes the data connection after a download and hands back an early final reply.

@@ -8,6 +8,7 @@
 //! out through `transcript`, to a writer the caller hands in.
 
 mod active;
+pub mod ahead;
 pub mod answers;
 pub mod command;
 pub mod connection;

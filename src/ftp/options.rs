@@ -38,23 +38,43 @@ pub struct Options {
     pub pipelining: PipelineMemory,
 }
 
-/// The servers (`host:port`) that stumbled on pipelined commands this run: their
-/// connections send one command at a time. Shared by clones; no global state.
+/// What this run learned about servers' (`host:port`) handling of pipelined commands,
+/// shared by clones (`-j N` workers, reconnections, later commands); no global state.
 #[derive(Clone, Debug, Default)]
-pub struct PipelineMemory(Arc<std::sync::Mutex<Vec<String>>>);
+pub struct PipelineMemory(Arc<std::sync::Mutex<Vec<(String, Habit)>>>);
+
+/// A server's habit worth remembering for its later connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Habit {
+    /// It stumbles on pipelined commands: one command at a time.
+    Stumbles,
+    /// It answers commands sent after an upload's data before the upload's own final
+    /// reply (an asynchronous server): an upload's proof waits for that reply.
+    AnswersDuringTransfers,
+}
 
 impl PipelineMemory {
     /// Whether `server` stumbled on pipelined commands before.
     pub fn stumbles(&self, server: &str) -> bool {
-        let seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        seen.iter().any(|s| s == server)
+        self.has(server, Habit::Stumbles)
     }
 
     /// Remembers that `server` stumbles on pipelined commands.
     pub fn remember(&self, server: &str) {
+        self.learn(server, Habit::Stumbles);
+    }
+
+    /// Whether `server` was seen with `habit`.
+    pub fn has(&self, server: &str, habit: Habit) -> bool {
+        let seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        seen.iter().any(|(s, h)| s == server && *h == habit)
+    }
+
+    /// Remembers that `server` has `habit`.
+    pub fn learn(&self, server: &str, habit: Habit) {
         let mut seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if !seen.iter().any(|s| s == server) {
-            seen.push(server.to_string());
+        if !seen.iter().any(|(s, h)| s == server && *h == habit) {
+            seen.push((server.to_string(), habit));
         }
     }
 }

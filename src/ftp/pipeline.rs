@@ -38,7 +38,7 @@ pub const PREPARED_FRESH: Duration = Duration::from_secs(2);
 const STRAGGLER_WAIT: Duration = Duration::from_millis(300);
 
 /// What the next reply of a pipelined batch turned out to be.
-enum Next {
+pub(super) enum Next {
     Reply(Reply),
     /// A reply that cannot answer the command it lines up with.
     OutOfOrder(Reply),
@@ -235,7 +235,11 @@ impl Connection {
 
     /// The next reply, or what went wrong with it (a pipelined batch's reply is not
     /// dropped as unasked: it is the sign of a server that answers out of order).
-    fn next_pipelined(&mut self, deadline: Instant, cancel: &AtomicBool) -> Result<Next> {
+    pub(super) fn next_pipelined(
+        &mut self,
+        deadline: Instant,
+        cancel: &AtomicBool,
+    ) -> Result<Next> {
         loop {
             match reply::parse(&self.buf) {
                 Ok(Some((reply, used))) => {
@@ -273,7 +277,7 @@ impl Connection {
     /// batch even after the `257`: while `outstanding` replies of the batch have not been
     /// seen, stragglers are awaited a moment longer and dropped, so none is taken for the
     /// answer to a later command.
-    fn fall_back(&mut self, why: &str, mut outstanding: usize) -> Result<()> {
+    pub(super) fn fall_back(&mut self, why: &str, mut outstanding: usize) -> Result<()> {
         self.one_at_a_time = true;
         self.opts.pipelining.remember(&self.server);
         self.transcript.note(&format!(

@@ -166,6 +166,12 @@ pub struct Settings<'a> {
     pub rnfr_with_proof: bool,
     /// The code of the server's final reply to the last transfer command (set by the pumps).
     pub reply: Option<u16>,
+    /// Commands the next upload sends the moment the server has closed its data
+    /// connection, before its final reply (`Connection::finish_upload_ahead`): the proof's
+    /// SIZE and RNFR. Taken by [`send`].
+    pub ahead: Vec<Command>,
+    /// Their replies, set by [`send`] when they came after the final reply (trusted).
+    pub ahead_replies: Option<Vec<crate::ftp::reply::Reply>>,
     /// A failure keeps what was transferred so far (a retry follows).
     pub keep_part: bool,
     /// This attempt follows a failed one: continue what it kept.
@@ -209,6 +215,8 @@ impl<'a> Settings<'a> {
             moving,
             rnfr_with_proof: false,
             reply: None,
+            ahead: Vec::new(),
+            ahead_replies: None,
             keep_part: false,
             retrying: false,
             part: None,
@@ -373,6 +381,8 @@ pub fn send(
     // The first bytes (a small file whole, with its end) may go out before the server's
     // `150` (see `Connection::open_upload`): only what the socket takes without waiting,
     // and the reply is read before anything that could wait.
+    let ahead = std::mem::take(&mut settings.ahead);
+    settings.ahead_replies = None;
     let mut data = conn.open_upload(cmd)?;
     let mut buf = vec![0u8; settings.chunk()];
     let mut total: u64 = 0;
@@ -422,7 +432,14 @@ pub fn send(
         }
     };
     match closed {
-        Ok(early) => {
+        // The server has read every byte and closed: the proof may go before its reply.
+        Ok((None, true)) if !ahead.is_empty() && conn.sends_ahead() => {
+            let (reply, answers) = conn.finish_upload_ahead(&ahead, total)?;
+            settings.reply = Some(reply.code);
+            settings.ahead_replies = answers;
+            Ok(total)
+        }
+        Ok((early, _)) => {
             settings.reply = Some(conn.finish_data(early, total)?.code);
             Ok(total)
         }

@@ -235,6 +235,12 @@ fn store(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     settings.progress.begin(&name, Some(local_len), offset);
+    // The SIZE proof (and RNFR) go as soon as the server has closed the data connection,
+    // a round trip before its final reply; their answers count only if they came after it.
+    let early = settings.rnfr_with_proof && plan.is_none() && settings.verify != Verify::None;
+    if early {
+        settings.ahead = vec![Command::Size(arg.clone()), Command::Rnfr(arg.clone())];
+    }
     let sent = if offset > 0 && offset == local_len {
         Ok(0)
     } else if offset > 0 {
@@ -277,6 +283,8 @@ fn store(
         )
     };
     settings.progress.end();
+    settings.ahead.clear();
+    let answered = settings.ahead_replies.take();
     let total = sent?;
     if offset + total != local_len {
         return Err(Error::not_confirmed(format!(
@@ -293,6 +301,10 @@ fn store(
         AfterProof::Nothing
     };
     let reply = settings.reply;
+    let then = match answered {
+        Some(replies) if then == AfterProof::Rnfr => AfterProof::Answered(replies),
+        _ => then,
+    };
     prove_stored(
         conn,
         path,
@@ -313,13 +325,16 @@ fn store(
 }
 
 /// What may go in one write with an upload's SIZE proof.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 enum AfterProof {
     Nothing,
     /// The RNFR of the rename into place (its RNTO waits for the proof).
     Rnfr,
     /// The EPSV of the transfer that may follow (`--inplace` in a session or a multi-file run).
     Epsv,
+    /// SIZE and RNFR went ahead of the upload's final reply and were answered after it:
+    /// their replies.
+    Answered(Vec<Reply>),
 }
 
 /// Proves what the server stored at `path`: `len` bytes by SIZE (read strictly), and the
@@ -335,6 +350,11 @@ fn prove_stored(
     let mut rnfr_reply = None;
     let size_checked = if verify == Verify::None {
         false
+    } else if let (AfterProof::Answered(mut replies), None) = (then.clone(), &hashed) {
+        rnfr_reply = replies.pop();
+        let size = replies.pop().expect("SIZE's reply");
+        let answer = proof::read_size(conn, size)?;
+        proof::confirm_size_answer(answer, len)?
     } else if then == AfterProof::Epsv && hashed.is_none() {
         let reply = conn.exec_readying_passive(&Command::Size(Arg::from(path)))?;
         let answer = proof::read_size(conn, reply)?;

@@ -256,6 +256,31 @@ pub fn cp_binary_exact_both_ways(kind: Kind) {
     );
 }
 
+/// An upload's SIZE proof (and the RNFR of its rename) goes the moment the server has
+/// closed the data connection, ahead of its `226`, only to the servers known to read
+/// commands in turn; pyftpdlib gets it after the `226`. Either way the file arrives whole.
+pub fn upload_proof_ahead_only_where_known(kind: Kind) {
+    let f = Fixture::new(kind);
+    let data = tricky_bytes();
+    let src = f.lwrite("ahead.bin", &data);
+    let run = f.ftp(&["-v", "cp", &f.s(&src), &f.url("/ahead.bin")]);
+    run.ok();
+    assert_file(&f.spath("/ahead.bin"), &data, &f.ctx("upload, proof ahead"));
+    let log = run.stdout();
+    let size = log.find("> SIZE").expect("a SIZE proof");
+    let done = log.find("< 226").expect("a 226");
+    let ahead = kind != Kind::Pyftpdlib;
+    assert_eq!(size < done, ahead, "{}\n{log}", f.ctx("SIZE ahead of 226"));
+    // Answered after the 226, in turn: trusted, not asked again.
+    assert_eq!(
+        log.matches("> SIZE").count(),
+        1,
+        "{}\n{log}",
+        f.ctx("one SIZE")
+    );
+    assert!(!log.contains("stumbles"), "{}\n{log}", f.ctx("in step"));
+}
+
 /// `cp --segments 4` and `mv --segments 3`: ranges over several connections, each ended
 /// with ABOR at its end (every server's ABOR handling), byte-exact; the move deletes its
 /// source after the whole-file proof.

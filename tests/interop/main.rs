@@ -52,6 +52,7 @@ for_each_server!(
     rmdir_non_empty_fails,
     rm_file_and_missing_file,
     cp_binary_exact_both_ways,
+    upload_proof_ahead_only_where_known,
     cp_segments_byte_exact,
     cp_empty_file_both_ways,
     cp_overwrites_existing,

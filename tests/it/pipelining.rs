@@ -376,3 +376,130 @@ fn inplace_uploads_in_a_session_send_the_size_proof_with_the_next_files_epsv() {
     assert_eq!(sent[stor - 1], "EPSV", "{sent:?}");
     assert_eq!(sent[stor - 2], "SIZE f0.bin", "{sent:?}");
 }
+
+/// The login of a scripted server that greets like vsftpd (a server known to read
+/// commands in turn, so an upload's proof may go ahead of its final reply).
+fn vsftpd_like() -> FakeServer {
+    FakeServer::new()
+        .send("220 (vsFTPd 3.0.3)\r\n")
+        .reply("USER", "331 Please specify the password.\r\n")
+        .reply("PASS", "230 Login successful.\r\n")
+}
+
+/// Uploads `content` with `cp -v` to `server`; returns the output and the server's record.
+fn cp_up(server: Running, content: &[u8]) -> (std::process::Output, Transcript) {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("up.bin"), content).unwrap();
+    let out = ftp(home.path())
+        .args([
+            "-v",
+            "--timeout",
+            "5",
+            "cp",
+            "up.bin",
+            &server.url("/up.bin"),
+        ])
+        .output()
+        .unwrap();
+    (out, server.finish())
+}
+
+#[test]
+fn an_uploads_size_proof_goes_once_the_server_closed_the_data_connection_before_its_226() {
+    // The server says 226 only after it has the SIZE: a client that waited for the 226
+    // before asking would wait until its timeout.
+    let content = sample(3000);
+    let server = vsftpd_like()
+        .epsv()
+        .reply("STOR", "150 Ok to send data.\r\n")
+        .data_recv()
+        .expect("SIZE /.up.bin.3700ftp-part")
+        .send("226 Transfer complete.\r\n213 3000\r\n")
+        .reply("RNFR /.up.bin.3700ftp-part", "350 Ready for RNTO.\r\n")
+        .reply("RNTO /up.bin", "250 Rename successful.\r\n")
+        .start();
+    let (out, t) = cp_up(server, &content);
+    assert!(out.status.success(), "{out:?}\n{t:#?}");
+    assert_eq!(t.uploads, [content]);
+    assert_eq!(t.count("SIZE"), 1, "{t:#?}");
+    let log = stdout(&out);
+    assert!(
+        log.contains("> SIZE /.up.bin.3700ftp-part\n> RNFR /.up.bin.3700ftp-part\n< 226"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_size_answered_before_the_uploads_226_is_not_trusted_and_is_asked_again() {
+    // An asynchronous server answers SIZE (with what it has written so far) and RNFR
+    // before the upload's 226: neither counts; both are asked again after it, and RNTO
+    // follows only the proof that came after.
+    let content = sample(3000);
+    let server = vsftpd_like()
+        .epsv()
+        .reply("STOR", "150 Ok to send data.\r\n")
+        .data_recv()
+        .expect("SIZE")
+        .expect("RNFR")
+        .send("213 1000\r\n350 Ready for RNTO.\r\n226 Transfer complete.\r\n")
+        .reply("SIZE", "213 3000\r\n")
+        .reply("RNFR", "350 Ready for RNTO.\r\n")
+        .reply("RNTO /up.bin", "250 Rename successful.\r\n")
+        .start();
+    let (out, t) = cp_up(server, &content);
+    assert!(out.status.success(), "{out:?}\n{t:#?}");
+    assert_eq!(t.uploads, [content]);
+    assert_eq!(t.count("SIZE"), 2, "{t:#?}");
+    let second_size = t
+        .commands
+        .iter()
+        .rposition(|c| c.starts_with("SIZE"))
+        .unwrap();
+    assert!(t.position("RNTO").unwrap() > second_size, "{t:#?}");
+}
+
+#[test]
+fn an_upload_failed_after_its_proof_went_ahead_is_reported_and_its_part_removed() {
+    // 451 for the upload, then the answers to the SIZE and RNFR sent ahead: the failure is
+    // the upload's, the answers are read (not taken for later replies), nothing is renamed.
+    let server = vsftpd_like()
+        .epsv()
+        .reply("STOR", "150 Ok to send data.\r\n")
+        .data_recv()
+        .expect("SIZE")
+        .expect("RNFR")
+        .send("451 Failure writing to local file.\r\n213 1000\r\n350 Ready for RNTO.\r\n")
+        .reply(
+            "DELE /.up.bin.3700ftp-part",
+            "250 Delete operation successful.\r\n",
+        )
+        .start();
+    let (out, t) = cp_up(server, &sample(3000));
+    assert!(!out.status.success(), "{out:?}\n{t:#?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("451 Failure writing"), "{stderr}");
+    assert!(!stderr.contains("timed out"), "{stderr}");
+    assert!(!t.sent("RNTO"), "{t:#?}");
+    assert!(t.sent("DELE /.up.bin.3700ftp-part"), "{t:#?}");
+}
+
+#[test]
+fn a_server_not_known_to_read_commands_in_turn_gets_the_proof_after_the_226() {
+    // libunftp reads commands during a transfer (and 0.24 was seen to answer neither a
+    // SIZE sent ahead nor the upload): its SIZE goes only after the 226.
+    let s = TestServer::start();
+    std::fs::create_dir_all(s.file("/up")).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let content = sample(3000);
+    std::fs::write(home.path().join("a.bin"), &content).unwrap();
+    let out = ftp(home.path())
+        .args(["-v", "cp", "a.bin", &s.url("/up/a.bin")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(std::fs::read(s.file("/up/a.bin")).unwrap(), content);
+    let log = stdout(&out);
+    let got = log.find("< 226").expect("a 226");
+    let size = log.find("> SIZE").expect("a SIZE");
+    assert!(size > got, "{log}");
+}

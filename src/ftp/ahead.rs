@@ -1,0 +1,166 @@
+//! Commands sent ahead of an upload's final reply: the upload's SIZE proof (and the RNFR
+//! of its rename into place) go out the moment the server has closed the data connection,
+//! a round trip before its `226` arrives (vsftpd answers only once its lingering close of
+//! the data connection is acknowledged).
+//!
+//! Only for servers known by their greeting to read commands in turn (vsftpd, ProFTPD,
+//! Pure-FTPd: one process per session, reading the control connection only between
+//! commands). An asynchronous server reads them during the transfer, and one of them
+//! (libunftp 0.24) was seen to answer neither them nor the upload.
+//!
+//! Nothing is trusted early. The server has read every byte and closed the connection
+//! when they are sent; a server that reads commands one at a time answers them after the
+//! upload's final reply, and only answers that come after it are returned. A server that
+//! answers them before (an asynchronous one, libunftp: its SIZE may count a file still
+//! being written) has them dropped, and is remembered ([`Habit::AnswersDuringTransfers`]):
+//! the caller asks again after the final reply, and later uploads to it wait as before.
+//! Nothing is renamed here; RNTO goes only after the proof.
+
+use std::time::Instant;
+
+use crate::error::Result;
+use crate::ftp::answers::Asked;
+use crate::ftp::command::Command;
+use crate::ftp::connection::Connection;
+use crate::ftp::net::write_all_timed;
+use crate::ftp::options::Habit;
+use crate::ftp::pipeline::{Next, PIPELINE_WAIT};
+use crate::ftp::reply::Reply;
+
+impl Connection {
+    /// Whether commands may be sent ahead of an upload's final reply on this connection.
+    pub fn sends_ahead(&self) -> bool {
+        self.reads_in_turn
+            && !self.one_at_a_time
+            && !self.utf8_pending
+            && !self
+                .opts
+                .pipelining
+                .has(&self.server, Habit::AnswersDuringTransfers)
+    }
+
+    /// Sends `ahead` (the server has closed the upload's data connection, its final reply
+    /// is unread) and reads the upload's final reply, then theirs. Returns the final reply
+    /// (an error as [`Connection::finish_data`] makes it) and the replies to `ahead` when
+    /// they can be trusted: every one came after the final reply, each one a possible
+    /// answer to its command. None means: ask again.
+    pub fn finish_upload_ahead(
+        &mut self,
+        ahead: &[Command],
+        moved: u64,
+    ) -> Result<(Reply, Option<Vec<Reply>>)> {
+        debug_assert!(
+            ahead
+                .iter()
+                .all(|c| !Asked::of(c).accepts(226) && !Asked::of(c).accepts(250)),
+            "a command sent ahead must not be answered like a transfer"
+        );
+        // Not `write_batch`: a final reply already buffered must not be dropped as unasked.
+        let deadline = Instant::now() + self.opts.timeout;
+        let cancel = self.opts.cancel.clone();
+        let mut bytes = Vec::new();
+        for cmd in ahead {
+            self.transcript.sent(&cmd.log_line());
+            bytes.extend_from_slice(&cmd.wire());
+        }
+        self.prepared = None;
+        self.last_sent = Instant::now();
+        write_all_timed(&mut self.stream, &bytes, deadline, &cancel)
+            .map_err(|e| self.lost(e, "sending to the server"))?;
+
+        // Every reply is kept (none is dropped as unasked) and told apart below.
+        self.asked = None;
+        let want = 1 + ahead.len();
+        let mut replies: Vec<Reply> = Vec::with_capacity(want);
+        let mut deadline = deadline;
+        let mut broken = None;
+        while replies.len() < want {
+            match self.next_pipelined(deadline, &cancel) {
+                Ok(Next::Reply(r) | Next::OutOfOrder(r)) => {
+                    // After the final reply, or a refusal that may be it, the rest come at once.
+                    if r.is_negative() || ends_transfer(&r) {
+                        deadline = deadline.min(Instant::now() + PIPELINE_WAIT);
+                    }
+                    replies.push(r);
+                }
+                Ok(Next::Silent) => break,
+                Err(e) => {
+                    broken = Some(e);
+                    break;
+                }
+            }
+        }
+        let transfer = Asked::Transfer;
+        // A 226/250 answers only the transfer; otherwise the first reply that can answer
+        // it (a server that reads commands one at a time answers it first).
+        let at = replies.iter().position(ends_transfer).or_else(|| {
+            replies
+                .iter()
+                .position(|r| transfer.accepts(r.code) && !r.is_preliminary())
+        });
+        let Some(at) = at else {
+            return Err(broken.unwrap_or_else(|| {
+                self.lost(
+                    crate::ftp::net::WaitError::TimedOut,
+                    "waiting for the server's reply",
+                )
+            }));
+        };
+        if at > 0 {
+            self.opts
+                .pipelining
+                .learn(&self.server, Habit::AnswersDuringTransfers);
+            self.transcript.note(
+                "ignoring the replies before the upload's own: the server answers commands during a transfer; asking again after it",
+            );
+        }
+        let complete = replies.len() == want;
+        let trusted = at == 0
+            && complete
+            && ahead
+                .iter()
+                .zip(&replies[1..])
+                .all(|(c, r)| Asked::of(c).accepts(r.code));
+        let final_reply = replies[at].clone();
+        if !complete && broken.is_none() {
+            let why = format!(
+                "no reply to {} sent after an upload within {} s",
+                ahead[replies.len().max(1) - 1].verb(),
+                PIPELINE_WAIT.as_secs()
+            );
+            self.fall_back(&why, want - replies.len())?;
+        }
+        let answers = trusted.then(|| replies.split_off(1));
+        Ok((self.finish_data(Some(final_reply), moved)?, answers))
+    }
+}
+
+/// Whether a greeting names a server known to read commands in turn, only after the
+/// transfer before them has ended.
+pub fn reads_in_turn(greeting: &str) -> bool {
+    ["vsFTPd", "ProFTPD", "Pure-FTPd"]
+        .iter()
+        .any(|name| greeting.contains(name))
+}
+
+/// A reply only a transfer's end can be: `226` or `250`.
+fn ends_transfer(r: &Reply) -> bool {
+    matches!(r.code, 226 | 250)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn servers_are_known_by_their_greetings() {
+        assert!(reads_in_turn("(vsFTPd 3.0.3)"));
+        assert!(reads_in_turn("ProFTPD Server (Debian) [127.0.0.1]"));
+        assert!(reads_in_turn(
+            "---------- Welcome to Pure-FTPd [privsep] [TLS] ----------"
+        ));
+        assert!(!reads_in_turn("Welcome to the libunftp FTP server"));
+        assert!(!reads_in_turn("pyftpdlib 1.5.9 ready."));
+        assert!(!reads_in_turn("FTP server ready"));
+    }
+}
