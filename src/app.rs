@@ -155,6 +155,7 @@ fn settings(
                 tls
             },
             pipelining: Default::default(),
+            late_login_check: false,
         },
         verify: layer.verify.unwrap_or_default(),
         limiter: layer

@@ -139,9 +139,14 @@ impl Ctx {
     /// shown by its fingerprint and, when the person says yes, remembered in `known_certs`
     /// and trusted (the login is tried again); a certificate that differs from the one
     /// remembered is refused, saying where the old one is.
-    fn login_trusting(&mut self, url: &FtpUrl, mode: Mode) -> Result<Connection> {
+    fn login_trusting(&mut self, url: &FtpUrl, mode: Mode, late: bool) -> Result<Connection> {
         use crate::error::Hint;
-        let first = crate::session::login(url, mode, &self.opts_for(url), self.transcript());
+        let opts_for = |ctx: &Ctx| {
+            let mut opts = ctx.opts_for(url);
+            opts.late_login_check = late;
+            opts
+        };
+        let first = crate::session::login(url, mode, &opts_for(self), self.transcript());
         let fp = match first.as_ref().err().and_then(Error::hint) {
             Some(Hint::UntrustedCertificate(Some(fp))) if self.ask_about_certificates => {
                 crate::fingerprint::Fingerprint(fp)
@@ -189,7 +194,7 @@ impl Ctx {
             .iter_mut()
             .chain(self.sites.iter_mut().map(|s| &mut s.settings));
         others.for_each(|s| s.opts.tls.known.push(known.clone()));
-        crate::session::login(url, mode, &self.opts_for(url), self.transcript())
+        crate::session::login(url, mode, &opts_for(self), self.transcript())
     }
 
     /// True while the running command reports in JSON (`--json`).
@@ -299,6 +304,12 @@ impl Ctx {
 
     /// Connects and logs in to the server of `url`.
     pub fn login(&mut self, url: &FtpUrl) -> Result<Connection> {
+        self.login_as(url, false)
+    }
+
+    /// Logs in to `url`; with `late`, PASS's reply may be read with the first command
+    /// after it (the caller ends with `Connection::confirm_login`).
+    fn login_as(&mut self, url: &FtpUrl, late: bool) -> Result<Connection> {
         let tls = self.tls_for(url);
         if self.opts.tls.insecure && tls != Mode::Off {
             self.out.notice(&format!(
@@ -306,7 +317,7 @@ impl Ctx {
                 url.authority()
             ));
         }
-        self.login_trusting(url, tls)
+        self.login_trusting(url, tls, late)
     }
 
     /// Opens a session at `url`: logs in and changes to its directory when it names one.
@@ -329,7 +340,7 @@ impl Ctx {
                 url.authority()
             ));
         }
-        let conn = self.login_trusting(&url, mode)?;
+        let conn = self.login_trusting(&url, mode, false)?;
         self.session = Some(Session::start(url, mode, conn)?);
         Ok(())
     }
@@ -428,8 +439,11 @@ impl Ctx {
         if own {
             let url = remote.url.as_ref().expect("own connection has a URL");
             let url = self.resolve_credentials(url)?;
-            let mut conn = self.login(&url)?;
+            // One command's connection: the password's round trip carries its first command.
+            let mut conn = self.login_as(&url, true)?;
             let result = f(&mut conn, &mut self.out);
+            // A refused login is the outcome, whatever the command made of its replies.
+            let result = conn.confirm_login().and(result);
             if result
                 .as_ref()
                 .is_err_and(|e| e.kind() == Kind::Interrupted)

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{describe_io, Error, Kind, Result};
 use crate::ftp::answers::Asked;
-use crate::ftp::command::{Arg, Command};
+use crate::ftp::command::Command;
 use crate::ftp::net::{self, read_timed, write_all_timed, WaitError};
 use crate::ftp::reply::{self, Reply};
 use crate::ftp::tls::{self, Mode, Stream, Tls};
@@ -80,6 +80,11 @@ pub struct Connection {
     /// The greeting names a server known to read commands in turn, only after the transfer
     /// before them has ended: an upload's proof may go ahead of its final reply (`ahead.rs`).
     pub(super) reads_in_turn: bool,
+    /// PASS was sent and its reply is still to be read, with the first command after it
+    /// (`login.rs`).
+    pub(super) pass_pending: Option<crate::ftp::login::Pending>,
+    /// The login that failed when its reply was read late: every later command gets it.
+    pub(super) failed_login: Option<Error>,
 }
 
 impl Connection {
@@ -156,6 +161,8 @@ impl Connection {
             last_sent: Instant::now(),
             utf8_pending: false,
             reads_in_turn: false,
+            pass_pending: None,
+            failed_login: None,
         };
         conn.one_at_a_time = conn.opts.pipelining.stumbles(&conn.server);
         if let Some(d) = conn.stream.describe() {
@@ -219,63 +226,6 @@ impl Connection {
     /// The TLS mode this connection was opened with.
     pub fn tls_mode(&self) -> Mode {
         self.mode
-    }
-
-    /// Logs in: USER, then PASS when asked (331); ACCT (332) is reported as unsupported.
-    /// A server whose greeting was `230` is already logged in: no USER or PASS is sent.
-    pub fn login(&mut self, user: &str, password: Option<&str>) -> Result<()> {
-        if !self.logged_in {
-            self.login_only(user, password)?;
-        }
-        if self.data_tls.is_some() {
-            // RFC 4217 §9: PBSZ 0 then PROT P, so data connections are encrypted too.
-            self.exec_ok(&Command::Pbsz(0))?;
-            let reply = self.exec(&Command::Prot("P"))?;
-            if !reply.is_completion() {
-                return Err(Error::connection(format!(
-                    "the server refused to protect data connections (server said {reply}); not sending data in clear text"
-                ))
-                .with_code(reply.code));
-            }
-        }
-        Ok(())
-    }
-
-    fn login_only(&mut self, user: &str, password: Option<&str>) -> Result<()> {
-        let reply = self.user_and_feat(Command::User(Arg::new(user)?))?;
-        let reply = match reply.code {
-            230 | 202 => return Ok(()),
-            331 => {
-                let pass = match password {
-                    Some(p) => p,
-                    None if user.eq_ignore_ascii_case("anonymous") || user.eq_ignore_ascii_case("ftp") => {
-                        ANONYMOUS_PASSWORD
-                    }
-                    None => {
-                        return Err(Error::new(
-                            Kind::Login,
-                            format!("the server wants a password for {user} and none was given: put it in ~/.netrc, in the URL (ftp://{user}:PASSWORD@host/), or run from a terminal to be asked"),
-                        ))
-                    }
-                };
-                self.pass_and_utf8(Command::Pass(Arg::new(pass)?))?
-            }
-            _ => reply,
-        };
-        match reply.code {
-            230 | 202 => Ok(()),
-            332 => Err(Error::new(
-                Kind::Login,
-                format!("the server wants an account (ACCT) for {user}, which 3700ftp does not send: server said {reply}"),
-            )
-            .with_code(332)),
-            530 => Err(Error::new(
-                Kind::Login,
-                format!("login incorrect for {user}: server said {reply}"),
-            )
-            .with_code(530)),
-            _ => Err(Error::new(Kind::Login, format!("login failed for {user}: server said {reply}")).with_code(reply.code)),
-        }
     }
 
     /// Whether the connection can still be used.
@@ -362,6 +312,7 @@ impl Connection {
         deadline: Instant,
         cancel: &AtomicBool,
     ) -> Result<()> {
+        self.check_login()?;
         self.drop_unsolicited()?;
         self.prepared = None;
         self.asked = Some(Asked::of(cmd));
@@ -369,10 +320,15 @@ impl Connection {
         self.transcript.sent(&cmd.log_line());
         let bytes = cmd.wire();
         let res = write_all_timed(&mut self.stream, &bytes, deadline, cancel);
-        res.map_err(|e| self.lost(e, "sending to the server"))
+        res.map_err(|e| self.lost(e, "sending to the server"))?;
+        self.settle_login()
     }
 
     pub(super) fn drop_unsolicited(&mut self) -> Result<()> {
+        if self.pass_pending.is_some() {
+            // The replies waiting are the login's, read after the next command is written.
+            return Ok(());
+        }
         while let Ok(Some((reply, used))) = reply::parse(&self.buf) {
             self.take_buffered(used, &reply)?;
             self.transcript

@@ -15,6 +15,7 @@ pub mod connection;
 pub mod data;
 pub mod ending;
 pub mod list;
+pub mod login;
 pub mod net;
 pub mod options;
 pub mod pasv;

@@ -36,6 +36,11 @@ pub struct Options {
     /// The servers found to stumble on pipelined commands (shared by every connection
     /// made with clones of these options: `-j N` workers, reconnections, later commands).
     pub pipelining: PipelineMemory,
+    /// PASS's reply may be read with the first command after it, on a server known to read
+    /// commands in turn (`login.rs`): for a connection whose user checks
+    /// [`Connection::confirm_login`](crate::ftp::connection::Connection::confirm_login)
+    /// before trusting an outcome.
+    pub late_login_check: bool,
 }
 
 /// What this run learned about servers' (`host:port`) handling of pipelined commands,
@@ -165,6 +170,7 @@ impl Default for Options {
             noproxy: Vec::new(),
             tls: TlsSource::default(),
             pipelining: PipelineMemory::default(),
+            late_login_check: false,
         }
     }
 }

@@ -219,6 +219,7 @@ impl Connection {
     /// nobody asked for; any passive address asked for earlier is dropped. Returns the
     /// deadline for the first reply.
     fn write_batch(&mut self, cmds: &[Command]) -> Result<Instant> {
+        self.check_login()?;
         self.drop_unsolicited()?;
         self.prepared = None;
         self.last_sent = Instant::now();
@@ -230,6 +231,7 @@ impl Connection {
         }
         write_all_timed(&mut self.stream, &bytes, deadline, &self.opts.cancel)
             .map_err(|e| self.lost(e, "sending to the server"))?;
+        self.settle_login()?;
         Ok(deadline)
     }
 

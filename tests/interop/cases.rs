@@ -281,6 +281,30 @@ pub fn upload_proof_ahead_only_where_known(kind: Kind) {
     assert!(!log.contains("stumbles"), "{}\n{log}", f.ctx("in step"));
 }
 
+/// A one-shot command's first command goes in the password's round trip (PASS's reply is
+/// read after it is written) only to the servers known to read commands in turn; pyftpdlib
+/// gets it after the `230`. A wrong password is a login error either way
+/// (`wrong_password_fails_login`).
+pub fn one_shot_first_command_rides_with_pass_only_where_known(kind: Kind) {
+    let f = Fixture::new(kind);
+    let data = tricky_bytes();
+    f.seed("/first.bin", &data);
+    let down = f.lpath("first.bin");
+    let run = f.ftp(&["-v", "cp", &f.url("/first.bin"), &f.s(&down)]);
+    run.ok();
+    assert_file(&down, &data, &f.ctx("download after a late-read login"));
+    let log = run.stdout();
+    let logged_in = log.find("< 230").expect("a 230");
+    let first = log.find("> TYPE I").expect("a TYPE I");
+    let early = kind != Kind::Pyftpdlib;
+    assert_eq!(
+        first < logged_in,
+        early,
+        "{}\n{log}",
+        f.ctx("TYPE before 230")
+    );
+}
+
 /// `cp --segments 4` and `mv --segments 3`: ranges over several connections, each ended
 /// with ABOR at its end (every server's ABOR handling), byte-exact; the move deletes its
 /// source after the whole-file proof.

@@ -503,3 +503,80 @@ fn a_server_not_known_to_read_commands_in_turn_gets_the_proof_after_the_226() {
     let size = log.find("> SIZE").expect("a SIZE");
     assert!(size > got, "{log}");
 }
+
+/// A vsftpd-like greeting and USER; PASS is left to the test.
+fn vsftpd_greeting() -> FakeServer {
+    FakeServer::new()
+        .send("220 (vsFTPd 3.0.3)\r\n")
+        .reply("USER", "331 Please specify the password.\r\n")
+}
+
+#[test]
+fn a_one_shot_command_sends_its_first_commands_with_the_password_to_a_server_known_to_read_in_turn()
+{
+    // The server answers PASS only once the commands after it have arrived: a client
+    // that waited for the 230 first would wait until its timeout.
+    let content = sample(3000);
+    let server = vsftpd_greeting()
+        .expect("PASS")
+        .expect("TYPE I")
+        .send("230 Login successful.\r\n200 Switching to Binary mode.\r\n")
+        .retr(&content)
+        .start();
+    let (log, t) = download(server, &content);
+    let pass = log.find("> PASS").unwrap();
+    let logged_in = log.find("< 230").unwrap();
+    let type_i = log.find("> TYPE I").unwrap();
+    assert!(pass < type_i && type_i < logged_in, "{log}");
+    assert!(t.problems.is_empty(), "{t:#?}");
+}
+
+#[test]
+fn a_password_refused_after_the_commands_sent_behind_it_is_a_login_error_and_nothing_is_written() {
+    let server = vsftpd_greeting()
+        .expect("PASS")
+        .expect("TYPE I")
+        .send("530 Login incorrect.\r\n530 Please login with USER and PASS.\r\n")
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let dest = home.path().join("file.bin");
+    let out = ftp(home.path())
+        .args([
+            "--timeout",
+            "5",
+            "cp",
+            &server.url("/file.bin"),
+            dest.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert_eq!(out.status.code(), Some(4), "{out:?}\n{t:#?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("login incorrect"), "{stderr}");
+    assert!(!t.sent("RETR"), "{t:#?}");
+    assert!(!dest.exists());
+}
+
+#[test]
+fn a_session_waits_for_the_login_before_its_first_command_even_on_a_server_known_to_read_in_turn() {
+    // A session (prompt or batch) shows its prompt only after a login that is confirmed.
+    let server = vsftpd_greeting()
+        .expect("PASS")
+        .sleep_ms(300)
+        .send("230 Login successful.\r\n")
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .args(["-v", &server.url("/")])
+        .write_stdin("pwd\n")
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert!(out.status.success(), "{out:?}\n{t:#?}");
+    let log = stdout(&out);
+    let logged_in = log.find("< 230").unwrap();
+    let next =
+        log[log.find("> PASS").unwrap()..].find("\n> ").unwrap() + log.find("> PASS").unwrap();
+    assert!(logged_in < next, "{log}");
+}
