@@ -3,9 +3,9 @@
 //! a round trip before its `226` arrives (vsftpd answers only once its lingering close of
 //! the data connection is acknowledged).
 //!
-//! Only for servers known by their greeting to read commands in turn (vsftpd, ProFTPD,
-//! Pure-FTPd: one process per session, reading the control connection only between
-//! commands). An asynchronous server reads them during the transfer, and one of them
+//! Only for servers known by their greeting to read commands in turn
+//! (`answers::reads_in_turn`: vsftpd, ProFTPD, Pure-FTPd, one process per session
+//! reading the control connection only between commands). An asynchronous server reads them during the transfer, and one of them
 //! (libunftp 0.24) was seen to answer neither them nor the upload.
 //!
 //! Nothing is trusted early. The server has read every byte and closed the connection
@@ -135,32 +135,7 @@ impl Connection {
     }
 }
 
-/// Whether a greeting names a server known to read commands in turn, only after the
-/// transfer before them has ended.
-pub fn reads_in_turn(greeting: &str) -> bool {
-    ["vsFTPd", "ProFTPD", "Pure-FTPd"]
-        .iter()
-        .any(|name| greeting.contains(name))
-}
-
 /// A reply only a transfer's end can be: `226` or `250`.
 fn ends_transfer(r: &Reply) -> bool {
     matches!(r.code, 226 | 250)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn servers_are_known_by_their_greetings() {
-        assert!(reads_in_turn("(vsFTPd 3.0.3)"));
-        assert!(reads_in_turn("ProFTPD Server (Debian) [127.0.0.1]"));
-        assert!(reads_in_turn(
-            "---------- Welcome to Pure-FTPd [privsep] [TLS] ----------"
-        ));
-        assert!(!reads_in_turn("Welcome to the libunftp FTP server"));
-        assert!(!reads_in_turn("pyftpdlib 1.5.9 ready."));
-        assert!(!reads_in_turn("FTP server ready"));
-    }
 }

@@ -144,6 +144,14 @@ impl Asked {
     }
 }
 
+/// Whether a greeting names a server known to read commands in turn, only after the
+/// transfer before them has ended.
+pub fn reads_in_turn(greeting: &str) -> bool {
+    ["vsFTPd", "ProFTPD", "Pure-FTPd"]
+        .iter()
+        .any(|name| greeting.contains(name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,5 +217,17 @@ mod tests {
         assert!(!Asked::of(&Command::Retr(arg())).accepts(213));
         assert!(!Asked::of(&Command::Quit).accepts(226));
         assert!(!Asked::of(&Command::Rnfr(arg())).accepts(250));
+    }
+
+    #[test]
+    fn servers_are_known_by_their_greetings() {
+        assert!(reads_in_turn("(vsFTPd 3.0.3)"));
+        assert!(reads_in_turn("ProFTPD Server (Debian) [127.0.0.1]"));
+        assert!(reads_in_turn(
+            "---------- Welcome to Pure-FTPd [privsep] [TLS] ----------"
+        ));
+        assert!(!reads_in_turn("Welcome to the libunftp FTP server"));
+        assert!(!reads_in_turn("pyftpdlib 1.5.9 ready."));
+        assert!(!reads_in_turn("FTP server ready"));
     }
 }

@@ -31,6 +31,14 @@ const MAX_UNASKED: usize = 4;
 /// Size of one read from the control connection.
 const CONTROL_CHUNK: usize = 8 * 1024;
 
+/// A PASS whose reply is still to be read (`login.rs`).
+#[derive(Debug)]
+pub(super) struct PendingLogin {
+    pub(super) user: String,
+    /// `OPTS UTF8 ON` went after it: its reply follows PASS's.
+    pub(super) utf8: bool,
+}
+
 /// Which passive command this server answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Passive {
@@ -82,7 +90,7 @@ pub struct Connection {
     pub(super) reads_in_turn: bool,
     /// PASS was sent and its reply is still to be read, with the first command after it
     /// (`login.rs`).
-    pub(super) pass_pending: Option<crate::ftp::login::Pending>,
+    pub(super) pass_pending: Option<PendingLogin>,
     /// The login that failed when its reply was read late: every later command gets it.
     pub(super) failed_login: Option<Error>,
 }
@@ -172,7 +180,7 @@ impl Connection {
         if greeting.code == 120 {
             greeting = conn.read_reply()?;
         }
-        conn.reads_in_turn = crate::ftp::ahead::reads_in_turn(greeting.text());
+        conn.reads_in_turn = crate::ftp::answers::reads_in_turn(greeting.text());
         // 230: the server needs no login (RFC 959 §5.4 allows it as a greeting).
         conn.logged_in = greeting.code == 230;
         if conn.logged_in {

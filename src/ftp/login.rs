@@ -1,7 +1,7 @@
 //! Logging in: USER (with FEAT), PASS when asked (with `OPTS UTF8 ON`), PBSZ/PROT over TLS.
 //!
 //! With [`Options::late_login_check`], on a server known by its greeting to read commands
-//! in turn (`ahead::reads_in_turn`), PASS's reply is not waited for: it is read after the
+//! in turn (`answers::reads_in_turn`), PASS's reply is not waited for: it is read after the
 //! next command is written, so the password's round trip carries the first command's (a
 //! one-shot `cp`'s TYPE, SIZE and EPSV). The password still goes only after the server's
 //! `331`. A refused login is the same error as ever, returned by that first command and
@@ -11,20 +11,12 @@
 use crate::error::{Error, Kind, Result};
 use crate::ftp::answers::Asked;
 use crate::ftp::command::{Arg, Command};
-use crate::ftp::connection::{Connection, ANONYMOUS_PASSWORD};
+use crate::ftp::connection::{Connection, PendingLogin, ANONYMOUS_PASSWORD};
 use crate::ftp::net::write_all_timed;
 use crate::ftp::reply::Reply;
 
 #[cfg(doc)]
 use crate::ftp::options::Options;
-
-/// A PASS whose reply is still to be read.
-#[derive(Debug)]
-pub struct Pending {
-    user: String,
-    /// `OPTS UTF8 ON` went after it: its reply follows PASS's.
-    utf8: bool,
-}
 
 impl Connection {
     /// Logs in: USER, then PASS when asked (331); ACCT (332) is reported as unsupported.
@@ -93,7 +85,7 @@ impl Connection {
         let deadline = std::time::Instant::now() + self.opts.timeout;
         write_all_timed(&mut self.stream, &bytes, deadline, &self.opts.cancel)
             .map_err(|e| self.lost(e, "sending to the server"))?;
-        self.pass_pending = Some(Pending {
+        self.pass_pending = Some(PendingLogin {
             user: user.to_string(),
             utf8,
         });

@@ -38,8 +38,7 @@ pub struct Options {
     pub pipelining: PipelineMemory,
     /// PASS's reply may be read with the first command after it, on a server known to read
     /// commands in turn (`login.rs`): for a connection whose user checks
-    /// [`Connection::confirm_login`](crate::ftp::connection::Connection::confirm_login)
-    /// before trusting an outcome.
+    /// `Connection::confirm_login` before trusting an outcome.
     pub late_login_check: bool,
 }
 

@@ -377,13 +377,15 @@ fn inplace_uploads_in_a_session_send_the_size_proof_with_the_next_files_epsv() {
     assert_eq!(sent[stor - 2], "SIZE f0.bin", "{sent:?}");
 }
 
-/// The login of a scripted server that greets like vsftpd (a server known to read
-/// commands in turn, so an upload's proof may go ahead of its final reply).
-fn vsftpd_like() -> FakeServer {
-    FakeServer::new()
-        .send("220 (vsFTPd 3.0.3)\r\n")
-        .reply("USER", "331 Please specify the password.\r\n")
+/// A scripted server that greets like vsftpd (a server known to read commands in turn,
+/// so an upload's proof may go ahead of its final reply), logged in, that has taken an
+/// upload's bytes (its `226` is left to the test).
+fn vsftpd_like_upload() -> FakeServer {
+    vsftpd_greeting()
         .reply("PASS", "230 Login successful.\r\n")
+        .epsv()
+        .reply("STOR", "150 Ok to send data.\r\n")
+        .data_recv()
 }
 
 /// Uploads `content` with `cp -v` to `server`; returns the output and the server's record.
@@ -409,10 +411,7 @@ fn an_uploads_size_proof_goes_once_the_server_closed_the_data_connection_before_
     // The server says 226 only after it has the SIZE: a client that waited for the 226
     // before asking would wait until its timeout.
     let content = sample(3000);
-    let server = vsftpd_like()
-        .epsv()
-        .reply("STOR", "150 Ok to send data.\r\n")
-        .data_recv()
+    let server = vsftpd_like_upload()
         .expect("SIZE /.up.bin.3700ftp-part")
         .send("226 Transfer complete.\r\n213 3000\r\n")
         .reply("RNFR /.up.bin.3700ftp-part", "350 Ready for RNTO.\r\n")
@@ -435,10 +434,7 @@ fn a_size_answered_before_the_uploads_226_is_not_trusted_and_is_asked_again() {
     // before the upload's 226: neither counts; both are asked again after it, and RNTO
     // follows only the proof that came after.
     let content = sample(3000);
-    let server = vsftpd_like()
-        .epsv()
-        .reply("STOR", "150 Ok to send data.\r\n")
-        .data_recv()
+    let server = vsftpd_like_upload()
         .expect("SIZE")
         .expect("RNFR")
         .send("213 1000\r\n350 Ready for RNTO.\r\n226 Transfer complete.\r\n")
@@ -462,10 +458,7 @@ fn a_size_answered_before_the_uploads_226_is_not_trusted_and_is_asked_again() {
 fn an_upload_failed_after_its_proof_went_ahead_is_reported_and_its_part_removed() {
     // 451 for the upload, then the answers to the SIZE and RNFR sent ahead: the failure is
     // the upload's, the answers are read (not taken for later replies), nothing is renamed.
-    let server = vsftpd_like()
-        .epsv()
-        .reply("STOR", "150 Ok to send data.\r\n")
-        .data_recv()
+    let server = vsftpd_like_upload()
         .expect("SIZE")
         .expect("RNFR")
         .send("451 Failure writing to local file.\r\n213 1000\r\n350 Ready for RNTO.\r\n")
@@ -579,4 +572,35 @@ fn a_session_waits_for_the_login_before_its_first_command_even_on_a_server_known
     let next =
         log[log.find("> PASS").unwrap()..].find("\n> ").unwrap() + log.find("> PASS").unwrap();
     assert!(logged_in < next, "{log}");
+}
+
+#[test]
+fn a_server_that_never_answers_the_proof_sent_ahead_is_resynchronised_and_the_upload_proven() {
+    // The 226 comes, the SIZE and RNFR sent ahead of it never get answers: after the
+    // pipelining wait the conversation is put back in step (PWD) and the proof is asked
+    // again, one command at a time; the rename follows that proof.
+    let content = sample(3000);
+    let server = vsftpd_like_upload()
+        .expect("SIZE")
+        .expect("RNFR")
+        .send("226 Transfer complete.\r\n")
+        .reply("PWD", "257 \"/\" is the current directory\r\n")
+        .reply("SIZE", "213 3000\r\n")
+        .reply("RNFR", "350 Ready for RNTO.\r\n")
+        .reply("RNTO /up.bin", "250 Rename successful.\r\n")
+        .start();
+    let (out, t) = cp_up(server, &content);
+    assert!(out.status.success(), "{out:?}\n{t:#?}");
+    assert_eq!(t.uploads, [content]);
+    assert_eq!(t.count("SIZE"), 2, "{t:#?}");
+    let pwd = t.commands.iter().rposition(|c| c == "PWD").unwrap();
+    let first_size = t.position("SIZE").unwrap();
+    let second_size = t
+        .commands
+        .iter()
+        .rposition(|c| c.starts_with("SIZE"))
+        .unwrap();
+    assert!(first_size < pwd && pwd < second_size, "{t:#?}");
+    assert!(second_size < t.position("RNTO").unwrap(), "{t:#?}");
+    assert!(stdout(&out).contains("stumbles"), "{}", stdout(&out));
 }
