@@ -443,7 +443,10 @@ impl Ctx {
             let mut conn = self.login_as(&url, true)?;
             let result = f(&mut conn, &mut self.out);
             // A refused login is the outcome, whatever the command made of its replies.
-            let result = conn.confirm_login().and(result);
+            let result = match conn.confirm_login() {
+                Err(e) if e.kind() == Kind::Login => Err(e),
+                _ => result,
+            };
             if result
                 .as_ref()
                 .is_err_and(|e| e.kind() == Kind::Interrupted)
