@@ -327,8 +327,10 @@ impl Connection {
         self.last_sent = Instant::now();
         self.transcript.sent(&cmd.log_line());
         let bytes = cmd.wire();
-        let res = write_all_timed(&mut self.stream, &bytes, deadline, cancel);
-        res.map_err(|e| self.lost(e, "sending to the server"))?;
+        if let Err(e) = write_all_timed(&mut self.stream, &bytes, deadline, cancel) {
+            let lost = self.lost(e, "sending to the server");
+            return Err(self.refused_login().unwrap_or(lost));
+        }
         self.settle_login()
     }
 

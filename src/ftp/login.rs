@@ -100,6 +100,16 @@ impl Connection {
         }
     }
 
+    /// After a write that failed: the refusal of a PASS whose reply was still to be read,
+    /// when that is why the server closed (its `530` may be waiting in the socket).
+    pub(super) fn refused_login(&mut self) -> Option<Error> {
+        self.pass_pending.as_ref()?;
+        match self.settle_login() {
+            Err(e) if e.kind() == Kind::Login => Some(e),
+            _ => None,
+        }
+    }
+
     /// Reads the replies of a PASS sent without waiting (the command after it was just
     /// written), keeping what the caller waits for.
     pub(super) fn settle_login(&mut self) -> Result<()> {
@@ -108,16 +118,19 @@ impl Connection {
         };
         let asked = self.asked;
         self.asked = Some(Asked::of(&Command::Pass(Arg::new("-")?)));
-        let reply = self.read_reply();
-        let opts = match (&reply, pending.utf8) {
-            (Ok(_), true) => {
+        let answer = self
+            .read_reply()
+            .and_then(|r| login_answer(&pending.user, &r));
+        // OPTS's reply is read only after a login: a refused one may be followed by a
+        // hang-up, and the refusal is the answer.
+        let answer = match answer {
+            Ok(()) if pending.utf8 => {
                 self.asked = Some(Asked::of(&Command::OptsUtf8));
                 self.read_reply().map(|_| ())
             }
-            _ => Ok(()),
+            other => other,
         };
         self.asked = asked;
-        let answer = reply.and_then(|r| opts.and_then(|_| login_answer(&pending.user, &r)));
         if let Err(e) = &answer {
             if e.kind() == Kind::Login {
                 self.failed_login = Some(e.clone());

@@ -229,8 +229,10 @@ impl Connection {
             self.transcript.sent(&cmd.log_line());
             bytes.extend_from_slice(&cmd.wire());
         }
-        write_all_timed(&mut self.stream, &bytes, deadline, &self.opts.cancel)
-            .map_err(|e| self.lost(e, "sending to the server"))?;
+        if let Err(e) = write_all_timed(&mut self.stream, &bytes, deadline, &self.opts.cancel) {
+            let lost = self.lost(e, "sending to the server");
+            return Err(self.refused_login().unwrap_or(lost));
+        }
         self.settle_login()?;
         Ok(deadline)
     }

@@ -604,3 +604,39 @@ fn a_server_that_never_answers_the_proof_sent_ahead_is_resynchronised_and_the_up
     assert!(second_size < t.position("RNTO").unwrap(), "{t:#?}");
     assert!(stdout(&out).contains("stumbles"), "{}", stdout(&out));
 }
+
+#[test]
+fn a_password_refused_with_a_hang_up_after_the_commands_behind_it_is_a_login_error() {
+    // FEAT lists UTF8, so OPTS UTF8 ON follows PASS; the server answers 530 and hangs up:
+    // the refusal is the answer, not the closed connection.
+    let server = FakeServer::new()
+        .send("220 (vsFTPd 3.0.3)\r\n")
+        .reply("USER", "331 Please specify the password.\r\n")
+        .reply(
+            "FEAT",
+            "211-Features:\r\n EPSV\r\n SIZE\r\n UTF8\r\n211 End\r\n",
+        )
+        .expect("PASS")
+        .send("530 Login incorrect.\r\n")
+        .close()
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let dest = home.path().join("file.bin");
+    let out = ftp(home.path())
+        .args([
+            "-v",
+            "--timeout",
+            "5",
+            "cp",
+            &server.url("/file.bin"),
+            dest.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert_eq!(out.status.code(), Some(4), "{out:?}\n{t:#?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("login incorrect"), "{stderr}");
+    assert!(stdout(&out).contains("> OPTS UTF8 ON"), "{}", stdout(&out));
+    assert!(!dest.exists());
+}
