@@ -448,7 +448,11 @@ impl Connection {
             let mut replies = self.exec_pipelined(std::slice::from_ref(cmd))?;
             return Ok(replies.pop().expect("a reply to the command"));
         }
+        let behind_pass = self.pass_pending.is_some();
         self.send(cmd)?;
+        if behind_pass && cmd.repeatable() && !self.one_at_a_time {
+            return self.reply_behind_pass(cmd);
+        }
         self.read_reply()
     }
 

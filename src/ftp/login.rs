@@ -8,11 +8,14 @@
 //! by every later one (a caller that ignores one failed command cannot miss it), and
 //! [`Connection::confirm_login`] reads the reply when no command followed.
 
+use std::time::Instant;
+
 use crate::error::{Error, Kind, Result};
 use crate::ftp::answers::Asked;
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::{Connection, PendingLogin, ANONYMOUS_PASSWORD};
 use crate::ftp::net::write_all_timed;
+use crate::ftp::pipeline::PIPELINE_WAIT;
 use crate::ftp::reply::Reply;
 
 #[cfg(doc)]
@@ -82,7 +85,7 @@ impl Connection {
             self.transcript.sent(&cmd.log_line());
             bytes.extend_from_slice(&cmd.wire());
         }
-        let deadline = std::time::Instant::now() + self.opts.timeout;
+        let deadline = Instant::now() + self.opts.timeout;
         write_all_timed(&mut self.stream, &bytes, deadline, &self.opts.cancel)
             .map_err(|e| self.lost(e, "sending to the server"))?;
         self.pass_pending = Some(PendingLogin {
@@ -98,6 +101,25 @@ impl Connection {
             Some(e) => Err(e.clone()),
             None => Ok(()),
         }
+    }
+
+    /// The reply to `cmd`, written right behind a PASS whose reply was unread: a server
+    /// that dropped what followed PASS in the same read never answers it, so after the
+    /// pipelining wait the conversation is put back in step and `cmd` sent again (it is
+    /// repeatable), one command at a time from then on.
+    pub(super) fn reply_behind_pass(&mut self, cmd: &Command) -> Result<Reply> {
+        let wait = self.opts.timeout.min(PIPELINE_WAIT);
+        let cancel = self.opts.cancel.clone();
+        if let Some(reply) = self.poll_reply_until(Instant::now() + wait, &cancel)? {
+            return Ok(reply);
+        }
+        let why = format!(
+            "no reply to {} sent behind PASS within {} s",
+            cmd.verb(),
+            wait.as_secs_f64()
+        );
+        self.fall_back(&why, 1)?;
+        self.exec(cmd)
     }
 
     /// After a write that failed: the refusal of a PASS whose reply was still to be read,

@@ -73,6 +73,9 @@ impl Connection {
     }
 
     fn pipelined(&mut self, cmds: &[Command]) -> Result<Vec<Reply>> {
+        // Behind a PASS whose reply is unread, a server that drops what follows a command in
+        // the same read may drop the first one too: the fallback, not a timeout.
+        let behind_pass = self.pass_pending.is_some();
         if cmds.len() < 2 || self.one_at_a_time {
             return cmds.iter().map(|c| self.exec(c)).collect();
         }
@@ -81,7 +84,7 @@ impl Connection {
         let mut replies = Vec::with_capacity(cmds.len());
         for (i, cmd) in cmds.iter().enumerate() {
             self.asked = Some(Asked::of(cmd));
-            let wait = if i == 0 {
+            let wait = if i == 0 && !behind_pass {
                 self.opts.timeout
             } else {
                 self.opts.timeout.min(PIPELINE_WAIT)
@@ -97,7 +100,7 @@ impl Connection {
                     outstanding -= 1;
                     format!("{} cannot answer {}", r.code, cmd.verb())
                 }
-                Next::Silent if i == 0 => {
+                Next::Silent if i == 0 && !behind_pass => {
                     return Err(self.lost(WaitError::TimedOut, "waiting for the server's reply"))
                 }
                 Next::Silent => {

@@ -250,8 +250,8 @@ impl FakeServer {
         self
     }
 
-    /// Like [`FakeServer::drops_pipelined`], but only once `PASS` has been received (the
-    /// login's commands sent together are answered).
+    /// Like [`FakeServer::drops_pipelined`], but only from `PASS` on (the commands sent
+    /// with `USER` are answered; whatever came behind `PASS` in the same read is not).
     pub fn drops_pipelined_after_login(mut self) -> Self {
         self.opts.drops_pipelined_after_login = true;
         self
@@ -917,11 +917,14 @@ impl<'a> Session<'a> {
                 Ok(0) => return Line::Eof,
                 Ok(_) if self.pending.ends_with(b"\n") => {
                     let line = std::mem::take(&mut self.pending);
+                    // From the PASS line on (whatever came behind it in the same read too).
                     let logged_in = || {
-                        self.transcript
-                            .commands
-                            .iter()
-                            .any(|c| c.starts_with("PASS"))
+                        line.starts_with(b"PASS")
+                            || self
+                                .transcript
+                                .commands
+                                .iter()
+                                .any(|c| c.starts_with("PASS"))
                     };
                     if self.opts.drops_pipelined
                         || (self.opts.drops_pipelined_after_login && logged_in())

@@ -640,3 +640,67 @@ fn a_password_refused_with_a_hang_up_after_the_commands_behind_it_is_a_login_err
     assert!(stdout(&out).contains("> OPTS UTF8 ON"), "{}", stdout(&out));
     assert!(!dest.exists());
 }
+
+#[test]
+fn commands_dropped_behind_a_password_are_sent_again_one_at_a_time_without_a_timeout() {
+    // A server known by its greeting to read in turn takes USER with FEAT, then drops
+    // whatever arrived behind PASS in the same read: the commands written right behind the
+    // unanswered PASS get no reply. After the short pipelining wait (not the 20 s timeout)
+    // the client resynchronises and sends them again, one at a time.
+    let content = sample(5000);
+    let server = FakeServer::new()
+        .drops_pipelined_after_login()
+        .size(content.len() as u64)
+        .send("220 (vsFTPd 3.0.3)\r\n")
+        .reply("USER", "331 Please specify the password.\r\n")
+        .reply("FEAT", "211-Features:\r\n EPSV\r\n SIZE\r\n211 End\r\n")
+        .sleep_ms(300)
+        .reply("PASS", "230 Login successful.\r\n")
+        .retr(&content)
+        .start();
+    let started = std::time::Instant::now();
+    let (log, t) = download(server, &content);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{log}"
+    );
+    assert!(log.contains("stumbles on pipelined commands"), "{log}");
+    assert_eq!(
+        t.ignored.first().map(String::as_str),
+        Some("TYPE I"),
+        "{t:#?}"
+    );
+}
+
+#[test]
+fn a_single_command_dropped_behind_a_password_is_sent_again_without_a_timeout() {
+    // The same server, and a one-shot ls: its first command (EPSV) goes alone behind PASS.
+    let server = FakeServer::new()
+        .drops_pipelined_after_login()
+        .send("220 (vsFTPd 3.0.3)\r\n")
+        .reply("USER", "331 Please specify the password.\r\n")
+        .reply("FEAT", "211-Features:\r\n EPSV\r\n SIZE\r\n211 End\r\n")
+        .sleep_ms(300)
+        .reply("PASS", "230 Login successful.\r\n")
+        .list("-rw-r--r--    1 ftp      ftp           100 Jan 01  2024 a.bin\r\n")
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let out = ftp(home.path())
+        .args(["-v", "ls", &server.url("/")])
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert!(out.status.success(), "{out:?}\n{t:#?}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{out:?}"
+    );
+    assert!(stdout(&out).contains("a.bin"), "{out:?}");
+    assert_eq!(
+        t.ignored.first().map(String::as_str),
+        Some("EPSV"),
+        "{t:#?}"
+    );
+    assert_eq!(t.count("EPSV"), 1, "{t:#?}");
+}
