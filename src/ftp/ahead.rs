@@ -30,7 +30,10 @@ use crate::ftp::reply::Reply;
 impl Connection {
     /// Whether commands may be sent ahead of an upload's final reply on this connection.
     pub fn sends_ahead(&self) -> bool {
+        // Through a proxy, the end of the data connection is the proxy's, not proof that
+        // the server read every byte (seen with ProFTPD: SIZE answered mid-transfer).
         self.reads_in_turn
+            && self.via.is_none()
             && !self.one_at_a_time
             && !self.utf8_pending
             && !self
@@ -129,6 +132,14 @@ impl Connection {
                 PIPELINE_WAIT.as_secs()
             );
             self.fall_back(&why, want - replies.len())?;
+        }
+        // An RNFR accepted but not to be followed by its RNTO now (the answers are not
+        // trusted, or the upload failed) leaves a rename pending: end it, or ProFTPD refuses
+        // the SIZE asked again (or the DELE of a failed part) with 501.
+        let accepted_rnfr = replies.iter().any(|r| r.code == 350);
+        let failed = !final_reply.is_completion();
+        if accepted_rnfr && (!trusted || failed) && self.alive {
+            self.cancel_rename()?;
         }
         let answers = trusted.then(|| replies.split_off(1));
         Ok((self.finish_data(Some(final_reply), moved)?, answers))

@@ -195,6 +195,10 @@ impl Command {
     /// where a stumbling server could make them be sent again (`pipeline.rs`).
     pub fn repeatable(&self) -> bool {
         use Command::*;
+        // CWD to an absolute path lands in the same place however often it is sent.
+        if let Cwd(dir) = self {
+            return dir.as_str().starts_with('/');
+        }
         matches!(
             self,
             Type(_)

@@ -88,6 +88,9 @@ pub struct Connection {
     /// The greeting names a server known to read commands in turn, only after the transfer
     /// before them has ended: an upload's proof may go ahead of its final reply (`ahead.rs`).
     pub(super) reads_in_turn: bool,
+    /// The next transfer wants TYPE I, MODE S and STRU F first: they go in one write with
+    /// its EPSV ([`Connection::want_binary`]).
+    pub(super) binary_due: bool,
     /// PASS was sent and its reply is still to be read, with the first command after it
     /// (`login.rs`).
     pub(super) pass_pending: Option<PendingLogin>,
@@ -171,6 +174,7 @@ impl Connection {
             reads_in_turn: false,
             pass_pending: None,
             failed_login: None,
+            binary_due: false,
         };
         conn.one_at_a_time = conn.opts.pipelining.stumbles(&conn.server);
         if let Some(d) = conn.stream.describe() {

@@ -255,7 +255,22 @@ impl Connection {
             self.transcript
                 .note("the passive address asked for ahead is stale; asking again");
         }
-        if self.passive != Passive::Pasv {
+        if self.binary_due && !self.binary {
+            if self.passive == Passive::Pasv {
+                self.ensure_binary()?;
+            } else {
+                // The setup the transfer waits for, in one write with its EPSV.
+                let mut cmds = self.setup_commands();
+                let setup = cmds.len();
+                cmds.push(Command::Epsv);
+                let mut replies = self.exec_pipelined(&cmds)?;
+                let epsv = replies.pop().expect("a reply to EPSV");
+                self.set_up(&replies[..setup])?;
+                if let Some(addr) = self.epsv_answer(&epsv)? {
+                    return Ok(addr);
+                }
+            }
+        } else if self.passive != Passive::Pasv {
             let reply = self.exec(&Command::Epsv)?;
             if let Some(addr) = self.epsv_answer(&reply)? {
                 return Ok(addr);

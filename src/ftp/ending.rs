@@ -3,6 +3,7 @@
 //! conversation itself (QUIT, its `221` awaited only while the transcript is shown; or a
 //! hang-up that waits for nothing). Every wait here has its own short deadline and ignores
 //! the cancel flag, without ever clearing it: other workers must still see an interrupt.
+//! A rename left pending by an RNFR is ended here too (`cancel_rename`).
 
 use std::net::Shutdown;
 use std::time::{Duration, Instant};
@@ -19,6 +20,16 @@ const ABORT_WAIT: Duration = Duration::from_secs(5);
 const SECOND_ABORT_REPLY: Duration = Duration::from_secs(1);
 
 impl Connection {
+    /// Ends a rename left pending by an RNFR answered `350` whose RNTO must not come (the
+    /// file was not proven): a bare `RNTO`, which names nothing and so renames nothing.
+    /// ProFTPD answers every other command `501` until an RNTO arrives; its `501 Invalid
+    /// number of parameters` to this one ends the pending rename, and other servers refuse
+    /// it the same way. Any reply will do.
+    pub fn cancel_rename(&mut self) -> Result<()> {
+        let bare = Command::Raw(crate::ftp::command::Arg::new("RNTO")?);
+        self.exec(&bare).map(|_| ())
+    }
+
     /// Abandons a transfer in progress (Ctrl-C, local failure): ABOR, then reads the
     /// transfer's reply (426, or 226 when it had completed) and ABOR's own (226, 225), so the
     /// conversation stays in step. The waits ignore the cancel flag (they have their own

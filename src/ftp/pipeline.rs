@@ -341,6 +341,21 @@ impl Connection {
         self.set_up(&replies)
     }
 
+    /// Like [`Connection::ensure_binary`], but the setup waits for the next transfer's
+    /// passive address: it goes in one write with that EPSV (an upload starts a round trip
+    /// sooner). Only for a transfer that sends nothing else first (no SIZE, REST or APPE);
+    /// in active mode, over PASV, or with an address asked for ahead, it is sent at once.
+    pub fn want_binary(&mut self) -> Result<()> {
+        if self.binary {
+            return Ok(());
+        }
+        if self.uses_active() || self.passive == Passive::Pasv || self.one_at_a_time {
+            return self.ensure_binary();
+        }
+        self.binary_due = true;
+        Ok(())
+    }
+
     /// The setup still to send: TYPE I, MODE S, STRU F, and FEAT when not yet asked.
     pub(super) fn setup_commands(&self) -> Vec<Command> {
         if self.binary {
@@ -362,6 +377,7 @@ impl Connection {
         // Stream mode and file structure are RFC 959's defaults; a server that does not
         // implement MODE or STRU is already in them, so a refusal is not an error.
         self.binary = true;
+        self.binary_due = false;
         match replies.get(3) {
             Some(feat) => self.learn_features(feat),
             None => Ok(()),

@@ -36,6 +36,7 @@ pub mod tree;
 pub mod upload;
 
 use crate::error::{Error, Result};
+use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::{Connection, Options};
 use crate::ftp::tls::Mode;
 use crate::remote_path::RemotePath;
@@ -74,8 +75,28 @@ impl Session {
     /// A session on a connection just logged in to `url`: notes the login directory and
     /// changes to the URL's directory when it names another.
     pub fn start(url: FtpUrl, tls: Mode, mut conn: Connection) -> Result<Session> {
-        let home = ops::pwd(&mut conn).ok();
         let start = RemotePath::new(url.path.clone())?;
+        let go = Command::Cwd(Arg::from(&start));
+        if !start.is_empty() && go.repeatable() {
+            // The login directory, the move and where it landed in one write: PWD decides
+            // nothing, and a CWD to an absolute path can be sent again harmlessly.
+            let replies = conn.exec_pipelined(&[Command::Pwd, go, Command::Pwd])?;
+            let home = ops::pwd_answer(&replies[0]).ok();
+            if !replies[1].is_completion() && Some(&start) != home.as_ref() {
+                let e = Error::refused(replies[1].code, replies[1].text());
+                conn.quit();
+                return Err(e.context(format!("cd {start}")));
+            }
+            let cwd = ops::pwd_answer(&replies[2]).ok();
+            return Ok(Session {
+                url,
+                tls,
+                conn: Some(conn),
+                cwd,
+                home,
+            });
+        }
+        let home = ops::pwd(&mut conn).ok();
         let mut cwd = home.clone();
         if !start.is_empty() && Some(&start) != home.as_ref() {
             if let Err(e) = ops::cwd(&mut conn, &start) {

@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::Connection;
-use crate::ftp::reply::parse_pwd;
+use crate::ftp::reply::{parse_pwd, Reply};
 use crate::remote_path::RemotePath;
 
 /// MKD; the reply code (257).
@@ -91,7 +91,15 @@ pub fn cwd(conn: &mut Connection, path: &RemotePath) -> Result<()> {
 
 /// PWD: the server's working directory.
 pub fn pwd(conn: &mut Connection) -> Result<RemotePath> {
-    let reply = conn.exec_ok(&Command::Pwd)?;
+    let reply = conn.exec(&Command::Pwd)?;
+    pwd_answer(&reply)
+}
+
+/// The directory a PWD reply names.
+pub fn pwd_answer(reply: &Reply) -> Result<RemotePath> {
+    if !reply.is_completion() {
+        return Err(Error::refused(reply.code, reply.text()));
+    }
     let dir = parse_pwd(reply.text()).ok_or_else(|| {
         Error::connection(format!(
             "cannot read the directory in the PWD reply: {reply}"
@@ -108,14 +116,31 @@ pub fn is_dir(
     path: &RemotePath,
     restore: Option<&RemotePath>,
 ) -> Result<bool> {
-    let arg = Arg::from(path);
-    let here = pwd(conn)?;
-    if !conn.exec(&Command::Cwd(arg))?.is_completion() {
+    // PWD decides nothing about the CWD after it: one write for both, when the CWD can be
+    // sent again harmlessly (an absolute path) should the server stumble on the pair.
+    let (here, moved) = pwd_and_cwd(conn, Arg::from(path))?;
+    let here = here?;
+    if !moved.is_completion() {
         return Ok(false);
     }
-    let there = pwd(conn).unwrap_or_else(|_| here.clone());
-    cwd(conn, restore.unwrap_or(&here))?;
+    let (there, back) = pwd_and_cwd(conn, Arg::from(restore.unwrap_or(&here)))?;
+    if !back.is_completion() {
+        return Err(Error::refused(back.code, back.text()));
+    }
+    let there = there.unwrap_or_else(|_| here.clone());
     Ok(there != here)
+}
+
+/// PWD, then CWD `dir`: the directory before the move, and the CWD's reply.
+fn pwd_and_cwd(conn: &mut Connection, dir: Arg) -> Result<(Result<RemotePath>, Reply)> {
+    let cwd = Command::Cwd(dir);
+    if cwd.repeatable() {
+        let mut replies = conn.exec_pipelined(&[Command::Pwd, cwd])?;
+        let moved = replies.pop().expect("a reply to CWD");
+        return Ok((pwd_answer(&replies[0]), moved));
+    }
+    let here = pwd(conn);
+    Ok((here, conn.exec(&cwd)?))
 }
 
 /// `SITE CHMOD MODE PATH`; `mode` must be 3 or 4 octal digits.

@@ -43,7 +43,13 @@ pub fn upload(
         .metadata()
         .map_err(|e| Error::local(src.display(), &e))?
         .len();
-    conn.ensure_binary()?;
+    // The setup goes in one write with the transfer's EPSV, unless a part may be continued
+    // (SIZE, APPE or REST come first).
+    if settings.resume || settings.retrying || settings.continue_parts {
+        conn.ensure_binary()?;
+    } else {
+        conn.want_binary()?;
+    }
     if settings.resume {
         if let Some(done) = already_there(conn, src, remote, local_len, settings, notices)? {
             return Ok(done);
@@ -353,8 +359,7 @@ fn prove_stored(
     } else if let (AfterProof::Answered(mut replies), None) = (then.clone(), &hashed) {
         rnfr_reply = replies.pop();
         let size = replies.pop().expect("SIZE's reply");
-        let answer = proof::read_size(conn, size)?;
-        proof::confirm_size_answer(answer, len)?
+        size_with_rnfr(conn, size, rnfr_reply.as_ref(), len)?
     } else if then == AfterProof::Epsv && hashed.is_none() {
         let reply = conn.exec_readying_passive(&Command::Size(Arg::from(path)))?;
         let answer = proof::read_size(conn, reply)?;
@@ -365,8 +370,7 @@ fn prove_stored(
         let mut replies = conn.exec_pipelined(&[Command::Size(arg.clone()), Command::Rnfr(arg)])?;
         rnfr_reply = replies.pop();
         let size = replies.pop().expect("two replies");
-        let answer = proof::read_size(conn, size)?;
-        proof::confirm_size_answer(answer, len)?
+        size_with_rnfr(conn, size, rnfr_reply.as_ref(), len)?
     } else {
         proof::confirm_uploaded_size(conn, path, len)?
     };
@@ -387,6 +391,21 @@ fn prove_stored(
         ..Moved::default()
     };
     Ok((moved, rnfr_reply))
+}
+
+/// The SIZE proof read from `size`, an RNFR of the same file answered `rnfr` behind it: a
+/// proof that fails ends the rename the RNFR left pending, so the part can be deleted.
+fn size_with_rnfr(
+    conn: &mut Connection,
+    size: Reply,
+    rnfr: Option<&Reply>,
+    len: u64,
+) -> Result<bool> {
+    let proven = proof::read_size(conn, size).and_then(|a| proof::confirm_size_answer(a, len));
+    if proven.is_err() && rnfr.is_some_and(|r| r.code == 350) {
+        let _ = conn.cancel_rename();
+    }
+    proven
 }
 
 /// Decides where an upload resumes: 0 to start over, or the size already there.

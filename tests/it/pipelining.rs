@@ -171,6 +171,7 @@ fn an_upload_sends_rnfr_with_its_size_proof_and_never_renames_an_unproven_file()
         .data_recv()
         .send("226 Transfer complete\r\n")
         .reply("RNFR", "350 Ready for RNTO\r\n")
+        .reply("RNTO", "501 Invalid number of parameters\r\n")
         .reply("DELE", "250 Deleted\r\n")
         .start();
     let home = tempfile::tempdir().unwrap();
@@ -186,8 +187,10 @@ fn an_upload_sends_rnfr_with_its_size_proof_and_never_renames_an_unproven_file()
     let lines: Vec<&str> = log.lines().collect();
     let size = lines.iter().position(|l| l.starts_with("> SIZE")).unwrap();
     assert!(lines[size + 1].starts_with("> RNFR"), "{log}");
-    assert!(!t.sent("RNTO"), "{t:#?}");
-    assert!(t.position("DELE") > t.position("RNFR"), "{t:#?}");
+    // Nothing renamed: the pending rename is ended by a bare RNTO (ProFTPD refuses every
+    // other command until an RNTO comes), then the part is deleted.
+    assert!(!renames(&t), "{t:#?}");
+    assert!(t.position("DELE") > ended_rename(&t), "{t:#?}");
 }
 
 #[test]
@@ -383,6 +386,7 @@ fn inplace_uploads_in_a_session_send_the_size_proof_with_the_next_files_epsv() {
 fn vsftpd_like_upload() -> FakeServer {
     vsftpd_greeting()
         .reply("PASS", "230 Login successful.\r\n")
+        .expect("EPSV")
         .epsv()
         .reply("STOR", "150 Ok to send data.\r\n")
         .data_recv()
@@ -438,6 +442,7 @@ fn a_size_answered_before_the_uploads_226_is_not_trusted_and_is_asked_again() {
         .expect("SIZE")
         .expect("RNFR")
         .send("213 1000\r\n350 Ready for RNTO.\r\n226 Transfer complete.\r\n")
+        .reply("RNTO", "501 Invalid number of parameters\r\n")
         .reply("SIZE", "213 3000\r\n")
         .reply("RNFR", "350 Ready for RNTO.\r\n")
         .reply("RNTO /up.bin", "250 Rename successful.\r\n")
@@ -451,7 +456,8 @@ fn a_size_answered_before_the_uploads_226_is_not_trusted_and_is_asked_again() {
         .iter()
         .rposition(|c| c.starts_with("SIZE"))
         .unwrap();
-    assert!(t.position("RNTO").unwrap() > second_size, "{t:#?}");
+    assert!(ended_rename(&t) < Some(second_size), "{t:#?}");
+    assert!(t.position("RNTO /up.bin").unwrap() > second_size, "{t:#?}");
 }
 
 #[test]
@@ -462,6 +468,7 @@ fn an_upload_failed_after_its_proof_went_ahead_is_reported_and_its_part_removed(
         .expect("SIZE")
         .expect("RNFR")
         .send("451 Failure writing to local file.\r\n213 1000\r\n350 Ready for RNTO.\r\n")
+        .reply("RNTO", "501 Invalid number of parameters\r\n")
         .reply(
             "DELE /.up.bin.3700ftp-part",
             "250 Delete operation successful.\r\n",
@@ -472,8 +479,11 @@ fn an_upload_failed_after_its_proof_went_ahead_is_reported_and_its_part_removed(
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("451 Failure writing"), "{stderr}");
     assert!(!stderr.contains("timed out"), "{stderr}");
-    assert!(!t.sent("RNTO"), "{t:#?}");
-    assert!(t.sent("DELE /.up.bin.3700ftp-part"), "{t:#?}");
+    assert!(!renames(&t), "{t:#?}");
+    assert!(
+        t.position("DELE /.up.bin.3700ftp-part") > ended_rename(&t),
+        "{t:#?}"
+    );
 }
 
 #[test]
@@ -495,6 +505,18 @@ fn a_server_not_known_to_read_commands_in_turn_gets_the_proof_after_the_226() {
     let got = log.find("< 226").expect("a 226");
     let size = log.find("> SIZE").expect("a SIZE");
     assert!(size > got, "{log}");
+}
+
+/// Whether the client sent an RNTO naming a file (a rename).
+fn renames(t: &Transcript) -> bool {
+    t.commands.iter().any(|c| c.starts_with("RNTO "))
+}
+
+/// Where the client ended a pending rename with a bare RNTO (which renames nothing).
+fn ended_rename(t: &Transcript) -> Option<usize> {
+    let at = t.commands.iter().position(|c| c == "RNTO");
+    assert!(at.is_some(), "no bare RNTO: {t:#?}");
+    at
 }
 
 /// A vsftpd-like greeting and USER; PASS is left to the test.
@@ -703,4 +725,51 @@ fn a_single_command_dropped_behind_a_password_is_sent_again_without_a_timeout() 
         "{t:#?}"
     );
     assert_eq!(t.count("EPSV"), 1, "{t:#?}");
+}
+
+#[test]
+fn an_uploads_setup_goes_in_one_write_with_its_epsv() {
+    // The server answers TYPE, MODE, STRU and EPSV only once all four have arrived: a
+    // client that sent the setup and the EPSV one round trip apart would wait forever.
+    let content = sample(3000);
+    let server = FakeServer::new()
+        .login()
+        .expect("TYPE I")
+        .expect("MODE S")
+        .expect("STRU F")
+        .expect("EPSV")
+        .send("200 Binary.\r\n200 Mode S.\r\n200 Structure F.\r\n")
+        .epsv()
+        .reply("STOR", "150 Ok to send data.\r\n")
+        .data_recv()
+        .send("226 Transfer complete.\r\n")
+        .reply("SIZE", "213 3000\r\n")
+        .reply("RNFR", "350 Ready for RNTO.\r\n")
+        .reply("RNTO /up.bin", "250 Rename successful.\r\n")
+        .start();
+    let (out, t) = cp_up(server, &content);
+    assert!(out.status.success(), "{out:?}\n{t:#?}");
+    assert_eq!(t.uploads, [content]);
+    assert!(t.problems.is_empty(), "{t:#?}");
+}
+
+#[test]
+fn a_session_asks_its_login_directory_moves_and_asks_again_in_one_write() {
+    let server = FakeServer::new()
+        .login()
+        .expect("PWD")
+        .expect("CWD /d")
+        .expect("PWD")
+        .send("257 \"/\" is the current directory\r\n250 Okay.\r\n257 \"/d\" is the current directory\r\n")
+        .start();
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .args(["--timeout", "5", &server.url("/d")])
+        .write_stdin("pwd\n")
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert!(out.status.success(), "{out:?}\n{t:#?}");
+    assert_eq!(stdout(&out).trim(), "/d", "{out:?}");
+    assert!(t.problems.is_empty(), "{t:#?}");
 }

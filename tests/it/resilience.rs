@@ -304,10 +304,15 @@ fn a_segmented_download_continues_with_c_fetching_only_the_ranges_not_recorded()
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(std::fs::read(home.path().join("r.bin")).unwrap() == data);
     assert!(stderr(&out).contains("continuing"), "{}", stderr(&out));
-    assert_eq!(
-        rests(&String::from_utf8_lossy(&out.stdout)),
-        vec![MIB as u64, 3 * MIB as u64]
+    // The two missing ranges are fetched from their starts; a connection done early may
+    // take over the second half of the other (a REST inside it), never a recorded one.
+    let rests = rests(&String::from_utf8_lossy(&out.stdout));
+    assert!(
+        rests.contains(&(MIB as u64)) && rests.contains(&(3 * MIB as u64)),
+        "{rests:?}"
     );
+    let missing = |r: &u64| (MIB as u64..2 * MIB as u64).contains(r) || *r >= 3 * MIB as u64;
+    assert!(rests.iter().all(missing), "{rests:?}");
     no_parts(home.path());
 }
 
