@@ -139,7 +139,8 @@ impl Connection {
         let accepted_rnfr = replies.iter().any(|r| r.code == 350);
         let failed = !final_reply.is_completion();
         if accepted_rnfr && (!trusted || failed) && self.alive {
-            self.cancel_rename()?;
+            // Its own failure shows on the next command; the upload's outcome comes first.
+            let _ = self.cancel_rename();
         }
         let answers = trusted.then(|| replies.split_off(1));
         Ok((self.finish_data(Some(final_reply), moved)?, answers))
