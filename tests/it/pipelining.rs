@@ -554,6 +554,24 @@ fn a_one_shot_command_sends_its_first_commands_with_the_password_to_a_server_kno
     assert!(t.problems.is_empty(), "{t:#?}");
 }
 
+/// Downloads from `server`, which refuses the password: exit 4, "login incorrect", no
+/// file written. Returns the `-v` transcript and what the server saw.
+fn refused_download(server: Running) -> (String, Transcript) {
+    let home = tempfile::tempdir().unwrap();
+    let dest = home.path().join("file.bin");
+    let out = ftp(home.path())
+        .args(["-v", "--timeout", "5", "cp", &server.url("/file.bin")])
+        .arg(&dest)
+        .output()
+        .unwrap();
+    let t = server.finish();
+    assert_eq!(out.status.code(), Some(4), "{out:?}\n{t:#?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("login incorrect"), "{stderr}");
+    assert!(!dest.exists());
+    (stdout(&out), t)
+}
+
 #[test]
 fn a_password_refused_after_the_commands_sent_behind_it_is_a_login_error_and_nothing_is_written() {
     let server = vsftpd_greeting()
@@ -561,24 +579,8 @@ fn a_password_refused_after_the_commands_sent_behind_it_is_a_login_error_and_not
         .expect("TYPE I")
         .send("530 Login incorrect.\r\n530 Please login with USER and PASS.\r\n")
         .start();
-    let home = tempfile::tempdir().unwrap();
-    let dest = home.path().join("file.bin");
-    let out = ftp(home.path())
-        .args([
-            "--timeout",
-            "5",
-            "cp",
-            &server.url("/file.bin"),
-            dest.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    let t = server.finish();
-    assert_eq!(out.status.code(), Some(4), "{out:?}\n{t:#?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("login incorrect"), "{stderr}");
+    let (_, t) = refused_download(server);
     assert!(!t.sent("RETR"), "{t:#?}");
-    assert!(!dest.exists());
 }
 
 #[test]
@@ -635,25 +637,8 @@ fn a_password_refused_with_a_hang_up_after_the_commands_behind_it_is_a_login_err
         .send("530 Login incorrect.\r\n")
         .close()
         .start();
-    let home = tempfile::tempdir().unwrap();
-    let dest = home.path().join("file.bin");
-    let out = ftp(home.path())
-        .args([
-            "-v",
-            "--timeout",
-            "5",
-            "cp",
-            &server.url("/file.bin"),
-            dest.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    let t = server.finish();
-    assert_eq!(out.status.code(), Some(4), "{out:?}\n{t:#?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("login incorrect"), "{stderr}");
-    assert!(stdout(&out).contains("> OPTS UTF8 ON"), "{}", stdout(&out));
-    assert!(!dest.exists());
+    let (log, _) = refused_download(server);
+    assert!(log.contains("> OPTS UTF8 ON"), "{log}");
 }
 
 #[test]
