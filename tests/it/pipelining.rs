@@ -641,6 +641,19 @@ fn a_password_refused_with_a_hang_up_after_the_commands_behind_it_is_a_login_err
     assert!(log.contains("> OPTS UTF8 ON"), "{log}");
 }
 
+/// A server known by its greeting to read in turn that takes USER with FEAT, then drops
+/// whatever arrived behind PASS in the same read (it reads PASS late enough for the
+/// commands written behind it to be there), logged in.
+fn drops_behind_pass() -> FakeServer {
+    FakeServer::new()
+        .drops_pipelined_after_login()
+        .send("220 (vsFTPd 3.0.3)\r\n")
+        .reply("USER", "331 Please specify the password.\r\n")
+        .reply("FEAT", "211-Features:\r\n EPSV\r\n SIZE\r\n211 End\r\n")
+        .sleep_ms(300)
+        .reply("PASS", "230 Login successful.\r\n")
+}
+
 #[test]
 fn commands_dropped_behind_a_password_are_sent_again_one_at_a_time_without_a_timeout() {
     // A server known by its greeting to read in turn takes USER with FEAT, then drops
@@ -648,14 +661,8 @@ fn commands_dropped_behind_a_password_are_sent_again_one_at_a_time_without_a_tim
     // unanswered PASS get no reply. After the short pipelining wait (not the 20 s timeout)
     // the client resynchronises and sends them again, one at a time.
     let content = sample(5000);
-    let server = FakeServer::new()
-        .drops_pipelined_after_login()
+    let server = drops_behind_pass()
         .size(content.len() as u64)
-        .send("220 (vsFTPd 3.0.3)\r\n")
-        .reply("USER", "331 Please specify the password.\r\n")
-        .reply("FEAT", "211-Features:\r\n EPSV\r\n SIZE\r\n211 End\r\n")
-        .sleep_ms(300)
-        .reply("PASS", "230 Login successful.\r\n")
         .retr(&content)
         .start();
     let started = std::time::Instant::now();
@@ -675,13 +682,7 @@ fn commands_dropped_behind_a_password_are_sent_again_one_at_a_time_without_a_tim
 #[test]
 fn a_single_command_dropped_behind_a_password_is_sent_again_without_a_timeout() {
     // The same server, and a one-shot ls: its first command (EPSV) goes alone behind PASS.
-    let server = FakeServer::new()
-        .drops_pipelined_after_login()
-        .send("220 (vsFTPd 3.0.3)\r\n")
-        .reply("USER", "331 Please specify the password.\r\n")
-        .reply("FEAT", "211-Features:\r\n EPSV\r\n SIZE\r\n211 End\r\n")
-        .sleep_ms(300)
-        .reply("PASS", "230 Login successful.\r\n")
+    let server = drops_behind_pass()
         .list("-rw-r--r--    1 ftp      ftp           100 Jan 01  2024 a.bin\r\n")
         .start();
     let home = tempfile::tempdir().unwrap();
