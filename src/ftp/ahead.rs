@@ -22,7 +22,6 @@ use crate::error::Result;
 use crate::ftp::answers::Asked;
 use crate::ftp::command::Command;
 use crate::ftp::connection::Connection;
-use crate::ftp::net::write_all_timed;
 use crate::ftp::options::Habit;
 use crate::ftp::pipeline::{Next, PIPELINE_WAIT};
 use crate::ftp::reply::Reply;
@@ -59,23 +58,14 @@ impl Connection {
             "a command sent ahead must not be answered like a transfer"
         );
         // Not `write_batch`: a final reply already buffered must not be dropped as unasked.
-        let deadline = Instant::now() + self.opts.timeout;
-        let cancel = self.opts.cancel.clone();
-        let mut bytes = Vec::new();
-        for cmd in ahead {
-            self.transcript.sent(&cmd.log_line());
-            bytes.extend_from_slice(&cmd.wire());
-        }
         self.prepared = None;
-        self.last_sent = Instant::now();
-        write_all_timed(&mut self.stream, &bytes, deadline, &cancel)
-            .map_err(|e| self.lost(e, "sending to the server"))?;
+        let mut deadline = self.write_commands(ahead)?;
+        let cancel = self.opts.cancel.clone();
 
         // Every reply is kept (none is dropped as unasked) and told apart below.
         self.asked = None;
         let want = 1 + ahead.len();
         let mut replies: Vec<Reply> = Vec::with_capacity(want);
-        let mut deadline = deadline;
         let mut broken = None;
         while replies.len() < want {
             match self.next_pipelined(deadline, &cancel) {

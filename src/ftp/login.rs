@@ -14,7 +14,6 @@ use crate::error::{Error, Kind, Result};
 use crate::ftp::answers::Asked;
 use crate::ftp::command::{Arg, Command};
 use crate::ftp::connection::{Connection, PendingLogin, ANONYMOUS_PASSWORD};
-use crate::ftp::net::write_all_timed;
 use crate::ftp::pipeline::PIPELINE_WAIT;
 use crate::ftp::reply::Reply;
 
@@ -80,14 +79,11 @@ impl Connection {
     /// Writes PASS (and a pending `OPTS UTF8 ON`) without reading the reply.
     fn send_pass_unanswered(&mut self, user: &str, pass: Command) -> Result<()> {
         let utf8 = std::mem::take(&mut self.utf8_pending);
-        let mut bytes = Vec::new();
-        for cmd in std::iter::once(&pass).chain(utf8.then_some(&Command::OptsUtf8)) {
-            self.transcript.sent(&cmd.log_line());
-            bytes.extend_from_slice(&cmd.wire());
+        let mut cmds = vec![pass];
+        if utf8 {
+            cmds.push(Command::OptsUtf8);
         }
-        let deadline = Instant::now() + self.opts.timeout;
-        write_all_timed(&mut self.stream, &bytes, deadline, &self.opts.cancel)
-            .map_err(|e| self.lost(e, "sending to the server"))?;
+        self.write_commands(&cmds)?;
         self.pass_pending = Some(PendingLogin {
             user: user.to_string(),
             utf8,

@@ -225,6 +225,15 @@ impl Connection {
         self.check_login()?;
         self.drop_unsolicited()?;
         self.prepared = None;
+        let deadline = self.write_commands(cmds)?;
+        self.settle_login()?;
+        Ok(deadline)
+    }
+
+    /// Writes `cmds` in one write, each shown in the transcript; no reply is read and none
+    /// dropped (the caller knows which are due). Returns the deadline for the first reply.
+    /// A write that fails behind an unread PASS reports that PASS's refusal if it was one.
+    pub(super) fn write_commands(&mut self, cmds: &[Command]) -> Result<Instant> {
         self.last_sent = Instant::now();
         let deadline = Instant::now() + self.opts.timeout;
         let mut bytes = Vec::new();
@@ -236,7 +245,6 @@ impl Connection {
             let lost = self.lost(e, "sending to the server");
             return Err(self.refused_login().unwrap_or(lost));
         }
-        self.settle_login()?;
         Ok(deadline)
     }
 
@@ -291,12 +299,8 @@ impl Connection {
             "the server stumbles on pipelined commands ({why}); sending one command at a time from now on"
         ));
         self.asked = None;
-        let deadline = Instant::now() + self.opts.timeout;
+        let deadline = self.write_commands(&[Command::Pwd])?;
         let cancel = self.opts.cancel.clone();
-        let pwd = Command::Pwd;
-        self.transcript.sent(&pwd.log_line());
-        write_all_timed(&mut self.stream, &pwd.wire(), deadline, &cancel)
-            .map_err(|e| self.lost(e, "sending to the server"))?;
         loop {
             match self.next_pipelined(deadline, &cancel)? {
                 Next::Reply(r) | Next::OutOfOrder(r) if r.code == 257 => break,
