@@ -22,6 +22,7 @@ use crate::error::Result;
 use crate::ftp::answers::Asked;
 use crate::ftp::command::Command;
 use crate::ftp::connection::Connection;
+use crate::ftp::net::WaitError;
 use crate::ftp::options::Habit;
 use crate::ftp::pipeline::{Next, PIPELINE_WAIT};
 use crate::ftp::reply::Reply;
@@ -93,10 +94,7 @@ impl Connection {
         });
         let Some(at) = at else {
             return Err(broken.unwrap_or_else(|| {
-                self.lost(
-                    crate::ftp::net::WaitError::TimedOut,
-                    "waiting for the server's reply",
-                )
+                self.lost(WaitError::TimedOut, "waiting for the server's reply")
             }));
         };
         if at > 0 {

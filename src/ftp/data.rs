@@ -247,6 +247,12 @@ impl Connection {
     }
 
     fn passive_address(&mut self) -> Result<SocketAddr> {
+        // The setup the transfer waits for, in one write with its EPSV (`want_binary`).
+        if self.binary_due && !self.binary {
+            if let (_, Some(addr)) = self.with_setup_and_epsv(&[])? {
+                return Ok(addr);
+            }
+        }
         // Asked for in the same write as the command before (SIZE + EPSV).
         if let Some((addr, at)) = self.prepared.take() {
             if at.elapsed() < crate::ftp::pipeline::PREPARED_FRESH {
@@ -255,22 +261,7 @@ impl Connection {
             self.transcript
                 .note("the passive address asked for ahead is stale; asking again");
         }
-        if self.binary_due && !self.binary {
-            if self.passive == Passive::Pasv {
-                self.ensure_binary()?;
-            } else {
-                // The setup the transfer waits for, in one write with its EPSV.
-                let mut cmds = self.setup_commands();
-                let setup = cmds.len();
-                cmds.push(Command::Epsv);
-                let mut replies = self.exec_pipelined(&cmds)?;
-                let epsv = replies.pop().expect("a reply to EPSV");
-                self.set_up(&replies[..setup])?;
-                if let Some(addr) = self.epsv_answer(&epsv)? {
-                    return Ok(addr);
-                }
-            }
-        } else if self.passive != Passive::Pasv {
+        if self.passive != Passive::Pasv {
             let reply = self.exec(&Command::Epsv)?;
             if let Some(addr) = self.epsv_answer(&reply)? {
                 return Ok(addr);

@@ -348,7 +348,8 @@ impl Connection {
     /// Like [`Connection::ensure_binary`], but the setup waits for the next transfer's
     /// passive address: it goes in one write with that EPSV (an upload starts a round trip
     /// sooner). Only for a transfer that sends nothing else first (no SIZE, REST or APPE);
-    /// in active mode, over PASV, or with an address asked for ahead, it is sent at once.
+    /// in active mode or over PASV it is sent at once. It goes before any passive address
+    /// asked for ahead is used (that address is then asked for again with it).
     pub fn want_binary(&mut self) -> Result<()> {
         if self.binary {
             return Ok(());
@@ -394,25 +395,34 @@ impl Connection {
     /// transfer command uses the address; any other command sent first drops it). A fresh
     /// one-shot download thus reaches RETR one round trip after login. Returns `cmd`'s reply.
     pub fn exec_before_transfer(&mut self, cmd: &Command) -> Result<Reply> {
-        let passive_next = !self.uses_active();
-        let epsv = passive_next && self.passive != Passive::Pasv;
-        let mut cmds = self.setup_commands();
-        let setup = cmds.len();
-        cmds.push(cmd.clone());
+        let (mut replies, prepared) = self.with_setup_and_epsv(std::slice::from_ref(cmd))?;
+        self.prepared = prepared.map(|addr| (addr, Instant::now()));
+        Ok(replies.pop().expect("a reply to the command"))
+    }
+
+    /// Sends the setup still to do, `cmds`, and EPSV when passive mode will ask for one,
+    /// in one write. Returns the replies to `cmds` and the passive address (None in active
+    /// mode, or when EPSV is refused: PASV from now on).
+    pub(super) fn with_setup_and_epsv(
+        &mut self,
+        cmds: &[Command],
+    ) -> Result<(Vec<Reply>, Option<SocketAddr>)> {
+        let epsv = !self.uses_active() && self.passive != Passive::Pasv;
+        let mut all = self.setup_commands();
+        let setup = all.len();
+        all.extend_from_slice(cmds);
         if epsv {
-            cmds.push(Command::Epsv);
+            all.push(Command::Epsv);
         }
-        let mut replies = self.exec_pipelined(&cmds)?;
+        let mut replies = self.exec_pipelined(&all)?;
+        let epsv_reply = if epsv { replies.pop() } else { None };
         if setup > 0 {
             self.set_up(&replies[..setup])?;
         }
-        let prepared: Option<SocketAddr> = if epsv {
-            let answer = replies.pop().expect("a reply to EPSV");
-            self.epsv_answer(&answer)?
-        } else {
-            None
+        let addr = match epsv_reply {
+            Some(answer) => self.epsv_answer(&answer)?,
+            None => None,
         };
-        self.prepared = prepared.map(|addr| (addr, Instant::now()));
-        Ok(replies.pop().expect("a reply to the command"))
+        Ok((replies.split_off(setup), addr))
     }
 }

@@ -77,33 +77,32 @@ impl Session {
     pub fn start(url: FtpUrl, tls: Mode, mut conn: Connection) -> Result<Session> {
         let start = RemotePath::new(url.path.clone())?;
         let go = Command::Cwd(Arg::from(&start));
-        if !start.is_empty() && go.repeatable() {
+        let (home, moved, cwd) = if !start.is_empty() && go.repeatable() {
             // The login directory, the move and where it landed in one write: PWD decides
             // nothing, and a CWD to an absolute path can be sent again harmlessly.
             let replies = conn.exec_pipelined(&[Command::Pwd, go, Command::Pwd])?;
             let home = ops::pwd_answer(&replies[0]).ok();
-            if !replies[1].is_completion() && Some(&start) != home.as_ref() {
-                let e = Error::refused(replies[1].code, replies[1].text());
-                conn.quit();
-                return Err(e.context(format!("cd {start}")));
+            let moved = match &replies[1] {
+                r if r.is_completion() || Some(&start) == home.as_ref() => Ok(()),
+                r => Err(Error::refused(r.code, r.text())),
+            };
+            (home, moved, ops::pwd_answer(&replies[2]).ok())
+        } else {
+            let home = ops::pwd(&mut conn).ok();
+            if !start.is_empty() && Some(&start) != home.as_ref() {
+                let moved = ops::cwd(&mut conn, &start);
+                let cwd = match moved {
+                    Ok(()) => ops::pwd(&mut conn).ok(),
+                    Err(_) => None,
+                };
+                (home, moved, cwd)
+            } else {
+                (home.clone(), Ok(()), home)
             }
-            let cwd = ops::pwd_answer(&replies[2]).ok();
-            return Ok(Session {
-                url,
-                tls,
-                conn: Some(conn),
-                cwd,
-                home,
-            });
-        }
-        let home = ops::pwd(&mut conn).ok();
-        let mut cwd = home.clone();
-        if !start.is_empty() && Some(&start) != home.as_ref() {
-            if let Err(e) = ops::cwd(&mut conn, &start) {
-                conn.quit();
-                return Err(e.context(format!("cd {start}")));
-            }
-            cwd = ops::pwd(&mut conn).ok();
+        };
+        if let Err(e) = moved {
+            conn.quit();
+            return Err(e.context(format!("cd {start}")));
         }
         Ok(Session {
             url,
