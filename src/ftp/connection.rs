@@ -96,6 +96,9 @@ pub struct Connection {
     pub(super) pass_pending: Option<PendingLogin>,
     /// The login that failed when its reply was read late: every later command gets it.
     pub(super) failed_login: Option<Error>,
+    /// Commands that rode behind the transfer command in progress (`riders.rs`): their
+    /// replies come right after its final reply.
+    pub(super) riders: Vec<Command>,
 }
 
 impl Connection {
@@ -175,6 +178,7 @@ impl Connection {
             pass_pending: None,
             failed_login: None,
             binary_due: false,
+            riders: Vec::new(),
         };
         conn.one_at_a_time = conn.opts.pipelining.stumbles(&conn.server);
         if let Some(d) = conn.stream.describe() {

@@ -40,10 +40,37 @@ impl Connection {
         let (stream, first) = if self.uses_active() {
             self.open_active(cmd)?
         } else {
-            let (stream, first) = self.open_passive(cmd, true)?;
+            let (stream, _, first) = self.open_passive(None, cmd, &[], true)?;
             (stream, first.expect("the first reply was read"))
         };
         self.data_conn(stream, Some(first))
+    }
+
+    /// Opens a download's passive data connection with `before` written in front of `cmd`
+    /// and `after` behind it, in one write (`riders.rs`; only where
+    /// [`Connection::rides_with`] says so). Returns `before`'s reply, read before the
+    /// transfer's first one, and the data connection.
+    pub fn open_riding(
+        &mut self,
+        before: Option<&Command>,
+        cmd: &Command,
+        after: &[Command],
+    ) -> Result<(Option<Reply>, DataConn)> {
+        if before.is_none() && after.is_empty() {
+            return Ok((None, self.open_data(cmd)?));
+        }
+        let (stream, before_reply, first) = self.open_passive(before, cmd, after, true)?;
+        match self.data_conn(stream, first) {
+            Ok(data) => Ok((before_reply, data)),
+            Err(e) => {
+                // The transfer's state is unknown (a failed TLS handshake): back in step.
+                if self.riders_due() {
+                    let deadline = Instant::now() + self.opts.timeout.min(Duration::from_secs(5));
+                    self.settle_riders(deadline);
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Opens the data connection of an upload (STOR, APPE). Over a plain passive
@@ -57,7 +84,7 @@ impl Connection {
         if self.opts.active || self.via.is_some() || self.data_tls.is_some() {
             return self.open_data(cmd);
         }
-        let (stream, _) = self.open_passive(cmd, false)?;
+        let (stream, _, _) = self.open_passive(None, cmd, &[], false)?;
         self.data_conn(stream, None)
     }
 
@@ -123,15 +150,22 @@ impl Connection {
         })
     }
 
-    /// Passive: the passive command, `cmd`, connect; then the server's first reply (when
-    /// `read_first`).
+    /// Passive: the passive command, `cmd` (with `before` and `after` in the same write),
+    /// connect; then `before`'s reply and the server's first reply (when `read_first`).
     fn open_passive(
         &mut self,
+        before: Option<&Command>,
         cmd: &Command,
+        after: &[Command],
         read_first: bool,
-    ) -> Result<(TcpStream, Option<Reply>)> {
+    ) -> Result<(TcpStream, Option<Reply>, Option<Reply>)> {
         let addr = self.passive_address()?;
-        self.send(cmd)?;
+        let riding = before.is_some() || !after.is_empty();
+        if riding {
+            self.send_riding(before, cmd, after)?;
+        } else {
+            self.send(cmd)?;
+        }
         let deadline = Instant::now() + self.opts.timeout;
         // The refusal the control connection may hold: a proxy's failure, or a refused connect
         // (or a reset: a listener closed with our connection in its backlog).
@@ -174,6 +208,19 @@ impl Connection {
         };
         let stream = match connected {
             Ok(s) => s,
+            Err(e) if riding => {
+                // A refused command (a missing file) and the listener closed by the EPSV
+                // riding behind it: the refusal says why, and what rode along is answered.
+                if e.kind() != Kind::Interrupted && answered_soon {
+                    if let Ok(refusal) = self.refusal_behind(before, cmd) {
+                        self.read_riders();
+                        return Err(Error::refused(refusal.code, refusal.text()));
+                    }
+                }
+                // Otherwise the transfer's state is unknown: back in step, or dead.
+                self.settle_riders(Instant::now() + self.opts.timeout.min(Duration::from_secs(5)));
+                return Err(e);
+            }
             Err(e) => {
                 // The command was sent: its reply is on its way and must not be read as the
                 // next command's. Some servers (proftpd) refuse the command and close the
@@ -190,12 +237,20 @@ impl Connection {
                 return Err(e);
             }
         };
+        let before_reply = match before {
+            Some(_) => Some(self.read_before(cmd)?),
+            None => None,
+        };
         let first = if read_first {
             Some(self.read_reply()?)
         } else {
             None
         };
-        Ok((stream, first))
+        // Refused: the replies of what rode behind it come now.
+        if first.as_ref().is_some_and(|r| r.is_negative()) {
+            self.read_riders();
+        }
+        Ok((stream, before_reply, first))
     }
 
     /// Switches active mode on or off for the following transfers.
@@ -218,6 +273,7 @@ impl Connection {
             Some(r) => r,
             None => self.read_reply()?,
         };
+        self.read_riders();
         if reply.is_completion() {
             Ok(reply)
         } else if reply.class() == 5 || (moved == 0 && reply.is_negative()) {

@@ -40,6 +40,15 @@ impl Connection {
             return;
         }
         let deadline = Instant::now() + self.opts.timeout.min(ABORT_WAIT);
+        if self.riders_due() {
+            // The transfer's reply, the riders' and ABOR's, in whatever number: up to PWD's.
+            if self.send_until(&Command::Abor, deadline, &NEVER).is_ok() {
+                self.settle_riders(deadline);
+            } else {
+                self.alive = false;
+            }
+            return;
+        }
         let settled = (|| -> Result<bool> {
             self.send_until(&Command::Abor, deadline, &NEVER)?;
             let first = self.read_reply_until(deadline, &NEVER)?;

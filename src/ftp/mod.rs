@@ -22,6 +22,7 @@ pub mod pasv;
 pub mod pipeline;
 pub mod proxy;
 pub mod reply;
+pub mod riders;
 pub mod time;
 pub mod tls;
 pub mod transcript;

@@ -221,7 +221,7 @@ impl Connection {
     /// Sends `cmds` in one write (each shown in the transcript), after dropping replies
     /// nobody asked for; any passive address asked for earlier is dropped. Returns the
     /// deadline for the first reply.
-    fn write_batch(&mut self, cmds: &[Command]) -> Result<Instant> {
+    pub(super) fn write_batch(&mut self, cmds: &[Command]) -> Result<Instant> {
         self.check_login()?;
         self.drop_unsolicited()?;
         self.prepared = None;
@@ -298,26 +298,10 @@ impl Connection {
         self.transcript.note(&format!(
             "the server stumbles on pipelined commands ({why}); sending one command at a time from now on"
         ));
-        self.asked = None;
-        let deadline = self.write_commands(&[Command::Pwd])?;
         let cancel = self.opts.cancel.clone();
-        loop {
-            match self.next_pipelined(deadline, &cancel)? {
-                Next::Reply(r) | Next::OutOfOrder(r) if r.code == 257 => break,
-                Next::Reply(_) | Next::OutOfOrder(_) => {
-                    outstanding = outstanding.saturating_sub(1);
-                    self.transcript.note(
-                        "ignoring that reply: sent unasked, or a late answer to the pipelined commands",
-                    );
-                }
-                Next::Silent => {
-                    self.alive = false;
-                    return Err(Error::connection(
-                        "the conversation with the server is out of step after pipelined commands (no reply to PWD)",
-                    ));
-                }
-            }
-        }
+        let deadline = Instant::now() + self.opts.timeout;
+        let dropped = self.back_in_step(deadline, &cancel)?;
+        outstanding = outstanding.saturating_sub(dropped);
         let soon = Instant::now() + self.opts.timeout.min(STRAGGLER_WAIT);
         while outstanding > 0 {
             match self.next_pipelined(soon, &cancel)? {
@@ -330,6 +314,33 @@ impl Connection {
             }
         }
         Ok(())
+    }
+
+    /// Sends PWD and drops every reply before its `257` (none of the commands pipelined,
+    /// riding or aborted can get one): the conversation is back in step. Returns how many
+    /// were dropped; no `257` by `deadline` marks the connection dead.
+    pub(super) fn back_in_step(&mut self, deadline: Instant, cancel: &AtomicBool) -> Result<usize> {
+        self.asked = None;
+        self.riders.clear();
+        self.write_commands(&[Command::Pwd])?;
+        let mut dropped = 0;
+        loop {
+            match self.next_pipelined(deadline, cancel)? {
+                Next::Reply(r) | Next::OutOfOrder(r) if r.code == 257 => return Ok(dropped),
+                Next::Reply(_) | Next::OutOfOrder(_) => {
+                    dropped += 1;
+                    self.transcript.note(
+                        "ignoring that reply: sent unasked, or a late answer to the pipelined commands",
+                    );
+                }
+                Next::Silent => {
+                    self.alive = false;
+                    return Err(Error::connection(
+                        "the conversation with the server is out of step after pipelined commands (no reply to PWD)",
+                    ));
+                }
+            }
+        }
     }
 
     /// Puts the connection in binary image mode, stream mode and file structure, once, and

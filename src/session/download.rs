@@ -36,16 +36,14 @@ pub fn download(
     if settings.moving && matches!(target, Dest::Special(_)) {
         return Err(special_refused(dest));
     }
-    // SIZE goes in one write with the connection's setup (when still to do) and the EPSV
-    // of the transfer: see `Connection::exec_before_transfer`.
-    let expected = if settings.verify == Verify::None
-        && !settings.resume
-        && !settings.keep_parts
-        && settings.part.is_none()
-    {
-        None
-    } else {
-        proof::expected(conn, remote, settings.moving)?
+    let fresh = !settings.resume && !settings.keep_parts && settings.part.is_none();
+    if fresh && !matches!(target, Dest::Special(_)) {
+        let expected = ask_size(conn, remote, settings)?;
+        return atomic(conn, remote, &target, expected, settings, notices);
+    }
+    let expected = match ask_size(conn, remote, settings)? {
+        Expected::WithTransfer => proof::expected(conn, remote, settings.moving)?,
+        Expected::Known(e) => e,
     };
     conn.ensure_binary()?;
     match target {
@@ -57,8 +55,58 @@ pub fn download(
         target if settings.keep_parts => {
             through_part(conn, remote, &target, expected, settings, notices)
         }
-        target => atomic(conn, remote, &target, expected, settings, notices),
+        target => atomic(conn, remote, &target, expected.into(), settings, notices),
     }
+}
+
+/// How a download learns the size the file must have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expected {
+    /// Asked already (None: the server cannot say, or nobody asked).
+    Known(Option<u64>),
+    /// To be asked in the same write as RETR (`ftp::riders`): answered before the first
+    /// data byte, so it bounds and proves the transfer as a SIZE asked alone does.
+    WithTransfer,
+}
+
+impl From<Option<u64>> for Expected {
+    fn from(size: Option<u64>) -> Expected {
+        Expected::Known(size)
+    }
+}
+
+impl Expected {
+    /// The size, once known.
+    fn size(self) -> Option<u64> {
+        match self {
+            Expected::Known(size) => size,
+            Expected::WithTransfer => None,
+        }
+    }
+}
+
+/// SIZE of `remote` where the download wants it: in one write with the connection's setup
+/// (when still to do) and the EPSV of the transfer (`Connection::exec_before_transfer`), or,
+/// when a passive address is ready and the server reads commands in turn, later, in the
+/// same write as RETR. Nothing is asked with `--verify=none` (a fresh copy).
+fn ask_size(conn: &mut Connection, remote: &RemotePath, settings: &Settings) -> Result<Expected> {
+    let fresh = !settings.resume && !settings.keep_parts && settings.part.is_none();
+    if settings.verify == Verify::None && fresh {
+        conn.ensure_binary()?;
+        return Ok(Expected::Known(None));
+    }
+    let arg = Arg::from(remote);
+    let riding = [
+        Command::Size(arg.clone()),
+        Command::Retr(arg),
+        Command::Epsv,
+    ];
+    if fresh && conn.address_ready() && conn.rides_with(&riding) {
+        return Ok(Expected::WithTransfer);
+    }
+    let expected = proof::expected(conn, remote, settings.moving)?;
+    conn.ensure_binary()?;
+    Ok(Expected::Known(expected))
 }
 
 /// Why `mv` does not write into a device or FIFO.
@@ -85,7 +133,7 @@ pub(super) fn atomic(
     conn: &mut Connection,
     remote: &RemotePath,
     target: &Dest,
-    expected: Option<u64>,
+    mut expected: Expected,
     settings: &mut Settings,
     notices: &mut Notices,
 ) -> Result<Moved> {
@@ -100,7 +148,7 @@ pub(super) fn atomic(
         remote,
         Sink::File(part.as_file_mut()),
         dest,
-        expected,
+        &mut expected,
         settings,
     );
     let moved = match fetched {
@@ -109,7 +157,7 @@ pub(super) fn atomic(
             // Kept for a retry, or, when every byte arrived and only the final reply was
             // lost, to be proven on a new login.
             let len = part.as_file().metadata().ok().map(|m| m.len());
-            let whole = expected.is_some() && len == expected;
+            let whole = expected.size().is_some() && len == expected.size();
             if settings.keep_part || whole {
                 if let Ok((_, path)) = part.keep() {
                     settings.part_whole = whole;
@@ -270,7 +318,7 @@ pub(super) fn resume(
         conn,
         remote,
         &Dest::Regular(dest.to_path_buf(), meta),
-        expected,
+        expected.into(),
         settings,
         notices,
     )
@@ -307,15 +355,19 @@ fn in_place(
         .open(dest)
         .map_err(|e| Error::local(dest.display(), &e))?;
     settings.progress.begin(&name_of(dest), expected, offset);
-    let received = receive(
-        conn,
-        Command::Retr(Arg::from(remote)),
-        Sink::File(&mut file),
-        dest,
-        settings,
-        hasher.as_mut(),
-        expected.map(|e| e.saturating_sub(offset)),
-    );
+    let received = conn
+        .open_data(&Command::Retr(Arg::from(remote)))
+        .and_then(|data| {
+            receive(
+                conn,
+                data,
+                Sink::File(&mut file),
+                dest,
+                settings,
+                hasher.as_mut(),
+                expected.map(|e| e.saturating_sub(offset)),
+            )
+        });
     settings.progress.end();
     let total = match received {
         Err(e) if offset > 0 && e.message().starts_with(MORE_THAN_ANNOUNCED) => {
@@ -391,37 +443,31 @@ fn write_through(
         remote,
         Sink::File(&mut file),
         dest,
-        expected,
+        &mut expected.into(),
         settings,
     )
 }
 
 /// RETR into `sink`, proven: at most and exactly the announced size, and the server's hash
-/// of the file equal to ours where it offers one.
+/// of the file equal to ours where it offers one. `expected` is what SIZE said once it has.
 fn fetch_proven(
     conn: &mut Connection,
     remote: &RemotePath,
     sink: Sink,
     dest: &Path,
-    expected: Option<u64>,
+    expected: &mut Expected,
     settings: &mut Settings,
 ) -> Result<Moved> {
     let plan = proof::hash_plan(conn, settings.verify)?;
     let mut hasher = plan.map(|(algo, _)| Hasher::new(algo));
-    settings.progress.begin(&name_of(dest), expected, 0);
-    let received = receive(
-        conn,
-        Command::Retr(Arg::from(remote)),
-        sink,
-        dest,
-        settings,
-        hasher.as_mut(),
-        expected,
-    );
+    let data = open_retr(conn, remote, expected, plan.is_none(), settings)?;
+    let size = expected.size();
+    settings.progress.begin(&name_of(dest), size, 0);
+    let received = receive(conn, data, sink, dest, settings, hasher.as_mut(), size);
     settings.progress.end();
     let total = received?;
-    check_size(total, expected, dest)?;
-    if plan.is_none() && expected.is_some() {
+    check_size(total, size, dest)?;
+    if plan.is_none() && size.is_some() {
         conn.transcript_mut()
             .note(&format!("verified by size ({total} bytes)"));
     }
@@ -433,7 +479,7 @@ fn fetch_proven(
     };
     Ok(Moved {
         bytes: total,
-        size_checked: expected.is_some(),
+        size_checked: size.is_some(),
         hash_checked: digest.is_some(),
         hash: digest.as_ref().map(|(algo, _)| *algo),
         proven: true,
@@ -441,6 +487,45 @@ fn fetch_proven(
         reply: settings.reply,
         ..Moved::default()
     })
+}
+
+/// Opens RETR of `remote`. Its SIZE goes in the same write when `expected` says so (read
+/// before the first data byte, into `expected`), and the next transfer's EPSV behind it
+/// when another transfer may follow with nothing in between (`last`: no hash to ask, no
+/// time to keep, no source to delete) on a server that takes it (`ftp::riders`).
+fn open_retr(
+    conn: &mut Connection,
+    remote: &RemotePath,
+    expected: &mut Expected,
+    last: bool,
+    settings: &Settings,
+) -> Result<crate::ftp::data::DataConn> {
+    let arg = Arg::from(remote);
+    let retr = Command::Retr(arg.clone());
+    let size = Command::Size(arg);
+    let before = (*expected == Expected::WithTransfer).then_some(&size);
+    let mut after = Vec::new();
+    if last && settings.readies_next() && !settings.moving {
+        let mut all: Vec<Command> = before.into_iter().cloned().collect();
+        all.extend([retr.clone(), Command::Epsv]);
+        if conn.rides_with(&all) {
+            after.push(Command::Epsv);
+        }
+    }
+    let (answer, data) = conn.open_riding(before, &retr, &after)?;
+    if let Some(answer) = answer {
+        match proof::read_size(conn, answer)
+            .and_then(|a| proof::expected_of(conn, a, settings.moving))
+        {
+            Ok(size) => *expected = Expected::Known(size),
+            Err(e) => {
+                drop(data);
+                conn.abort_transfer();
+                return Err(e);
+            }
+        }
+    }
+    Ok(data)
 }
 
 fn check_size(total: u64, expected: Option<u64>, dest: &Path) -> Result<()> {
@@ -487,18 +572,13 @@ pub fn download_to(
     out: &mut dyn std::io::Write,
     settings: &mut Settings,
 ) -> Result<Moved> {
-    let expected = if settings.verify == Verify::None {
-        None
-    } else {
-        proof::expected(conn, remote, false)?
-    };
-    conn.ensure_binary()?;
+    let mut expected = ask_size(conn, remote, settings)?;
     fetch_proven(
         conn,
         remote,
         Sink::Writer(out),
         Path::new("standard output"),
-        expected,
+        &mut expected,
         settings,
     )
 }

@@ -71,7 +71,13 @@ fn lists(conn: &mut Connection, feature: &str) -> Result<bool> {
 /// size is taken as a server without SIZE (as curl does) for a copy; a move, which deletes
 /// its source on the proof, refuses a server that garbles the size it claims to know.
 pub fn expected(conn: &mut Connection, path: &RemotePath, moving: bool) -> Result<Option<u64>> {
-    Ok(match size_before_download(conn, path)? {
+    let answer = size_before_download(conn, path)?;
+    expected_of(conn, answer, moving)
+}
+
+/// [`expected`] of a SIZE answer already read.
+pub fn expected_of(conn: &mut Connection, answer: SizeAnswer, moving: bool) -> Result<Option<u64>> {
+    Ok(match answer {
         SizeAnswer::Known(n) => Some(n),
         SizeAnswer::NotASize(r) if moving => {
             return Err(Error::not_confirmed(format!(

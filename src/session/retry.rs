@@ -156,7 +156,7 @@ fn continue_part(
     notices: &mut Notices,
 ) -> Result<Moved> {
     let Ok(meta) = std::fs::metadata(part) else {
-        return download::atomic(conn, remote, target, expected, settings, notices);
+        return download::atomic(conn, remote, target, expected.into(), settings, notices);
     };
     let have = meta.len();
     let result = match expected {
@@ -165,7 +165,7 @@ fn continue_part(
             notices.push(
                 "the server does not report the file's SIZE: the retry starts over".to_string(),
             );
-            return download::atomic(conn, remote, target, expected, settings, notices);
+            return download::atomic(conn, remote, target, expected.into(), settings, notices);
         }
         Some(size) if have == size => prove_part(conn, remote, part, have, settings.verify),
         Some(_) => download::resume(conn, remote, part, meta, expected, settings, notices),

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::error::{Error, Kind, Result};
 use crate::ftp::command::Command;
 use crate::ftp::connection::Connection;
+use crate::ftp::data::DataConn;
 use crate::ratelimit::Limiter;
 use crate::verify::{PipedHasher as Hasher, Verify};
 
@@ -288,20 +289,19 @@ impl Write for Sink<'_> {
     }
 }
 
-/// Streams a RETR into `file`; returns the bytes received once the server confirmed. With
+/// Streams a download's data connection (opened by the caller) into `file`; returns the bytes received once the server confirmed. With
 /// `limit`, the server may send at most that many bytes: one byte more stops the transfer
 /// before it is written (a hostile server cannot fill the disk, and a server that ignored
 /// REST is caught).
 pub fn receive(
     conn: &mut Connection,
-    cmd: Command,
+    mut data: DataConn,
     mut file: Sink,
     dest: &Path,
     settings: &mut Settings,
     mut hasher: Option<&mut Hasher>,
     limit: Option<u64>,
 ) -> Result<u64> {
-    let mut data = conn.open_data(&cmd)?;
     let too_much = |total: u64| {
         Error::not_confirmed(format!(
             "{MORE_THAN_ANNOUNCED} ({} bytes); stopped after {total}",

@@ -281,6 +281,49 @@ pub fn upload_proof_ahead_only_where_known(kind: Kind) {
     assert!(!log.contains("stumbles"), "{}\n{log}", f.ctx("in step"));
 }
 
+/// Downloads in a session: on the servers known to read commands in turn, a file's SIZE
+/// goes in one write with its RETR and the next transfer's EPSV (`src/ftp/riders.rs`);
+/// pyftpdlib, which answers during transfers, gets them one at a time. A refused RETR in
+/// the middle, a 3 MiB file (Pure-FTPd reads the control connection during a download)
+/// and a listing after: every file exact, the conversation in step throughout.
+pub fn downloads_ride_with_retr_only_where_known(kind: Kind) {
+    let f = Fixture::new(kind);
+    let small = tricky_bytes();
+    let big: Vec<u8> = (0..3 * 1024 * 1024 + 77usize)
+        .map(|i| (i * 13 + i / 1021) as u8)
+        .collect();
+    f.seed("/r/a.bin", &small);
+    f.seed("/r/big.bin", &big);
+    f.seed("/r/c.bin", &small[..small.len() / 2]);
+    let script = "\
+cd r
+verbose
+get a.bin
+-get missing.bin
+get a.bin a2.bin
+get big.bin
+get c.bin
+ls
+";
+    let run = f.batch(&f.url("/"), script);
+    run.ok();
+    let log = run.stdout();
+    let ctx = f.ctx("downloads with riders");
+    assert_file(&f.lpath("a2.bin"), &small, &ctx);
+    assert_file(&f.lpath("big.bin"), &big, &ctx);
+    assert_file(&f.lpath("c.bin"), &small[..small.len() / 2], &ctx);
+    assert_missing(&f.lpath("missing.bin"), &ctx);
+    let rides = kind != Kind::Pyftpdlib;
+    for name in ["big.bin", "c.bin"] {
+        let batch = format!("> SIZE {name}\n> RETR {name}\n> EPSV\n");
+        assert_eq!(log.contains(&batch), rides, "{ctx}: {batch:?}\n{log}");
+    }
+    assert!(log.contains("c.bin\n"), "{ctx}: the listing\n{log}");
+    for sign in ["stumbles", "out of step", "stale"] {
+        assert!(!log.contains(sign), "{ctx}: {sign:?}\n{log}");
+    }
+}
+
 /// A one-shot command's first command goes in the password's round trip (PASS's reply is
 /// read after it is written) only to the servers known to read commands in turn; pyftpdlib
 /// gets it after the `230`. A wrong password is a login error either way

@@ -53,6 +53,7 @@ for_each_server!(
     rm_file_and_missing_file,
     cp_binary_exact_both_ways,
     upload_proof_ahead_only_where_known,
+    downloads_ride_with_retr_only_where_known,
     one_shot_first_command_rides_with_pass_only_where_known,
     cp_segments_byte_exact,
     cp_empty_file_both_ways,

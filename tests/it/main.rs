@@ -20,6 +20,7 @@ mod oneshot;
 mod pipelining;
 mod prompt;
 mod resilience;
+mod riders;
 mod segments;
 mod shell;
 mod sites;

@@ -1,0 +1,199 @@
+//! Commands riding with a download's RETR (`src/ftp/riders.rs`): on a server known by its
+//! greeting to read commands in turn, the file's SIZE goes in front of RETR and the next
+//! transfer's EPSV behind it, in one write; whatever happens to the transfer (refused,
+//! abandoned), their replies never answer a later command.
+
+use crate::common::ftp;
+use crate::fake_server::{FakeServer, Transcript};
+
+fn sample(len: usize, seed: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 + seed + i / 251) as u8).collect()
+}
+
+/// A scripted server that greets like vsftpd (known to read commands in turn), logged in.
+fn vsftpd_like() -> FakeServer {
+    FakeServer::new()
+        .send("220 (vsFTPd 3.0.3)\r\n")
+        .reply("USER", "331 Please specify the password.\r\n")
+        .reply("PASS", "230 Login successful.\r\n")
+}
+
+/// Serves `name` with `content`: its SIZE, then RETR (`150`, the bytes, `226`).
+fn serves(server: FakeServer, name: &str, content: &[u8]) -> FakeServer {
+    server
+        .reply(
+            &format!("SIZE {name}"),
+            format!("213 {}\r\n", content.len()),
+        )
+        .reply(
+            &format!("RETR {name}"),
+            "150 Opening BINARY mode data connection.\r\n",
+        )
+        .data_send(content)
+        .send("226 Transfer complete.\r\n")
+}
+
+/// Runs the batch `script` with `-v` in a fresh directory against `server`; returns the
+/// directory, the exit status, the transcript and what the server saw.
+fn session(
+    server: FakeServer,
+    script: &str,
+) -> (
+    tempfile::TempDir,
+    std::process::ExitStatus,
+    String,
+    Transcript,
+) {
+    let server = server.start();
+    let home = tempfile::tempdir().unwrap();
+    let out = ftp(home.path())
+        .args(["-v", "--timeout", "5", &server.url("/")])
+        .write_stdin(script)
+        .output()
+        .unwrap();
+    let t = server.finish();
+    let log =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (home, out.status, log, t)
+}
+
+/// Nothing in the transcript says the conversation went out of step.
+fn in_step(log: &str) {
+    for sign in ["ignoring that reply", "stumbles", "out of step", "stale"] {
+        assert!(!log.contains(sign), "{sign:?} in:\n{log}");
+    }
+}
+
+#[test]
+fn downloads_in_a_session_send_size_retr_and_the_next_epsv_in_one_write() {
+    let files: Vec<Vec<u8>> = (0..3).map(|i| sample(3000 + i * 17, i)).collect();
+    let mut server = vsftpd_like();
+    for (i, data) in files.iter().enumerate() {
+        server = serves(server, &format!("f{i}.bin"), data);
+    }
+    let (home, status, log, t) = session(server, "get f0.bin\nget f1.bin\nget f2.bin\n");
+    assert!(status.success(), "{log}\n{t:#?}");
+    for (i, data) in files.iter().enumerate() {
+        assert_eq!(
+            &std::fs::read(home.path().join(format!("f{i}.bin"))).unwrap(),
+            data
+        );
+    }
+    // The second and third files: SIZE, RETR and the next EPSV written before any reply.
+    for i in 1..3 {
+        let batch = format!("> SIZE f{i}.bin\n> RETR f{i}.bin\n> EPSV\n");
+        assert!(log.contains(&batch), "no {batch:?} in:\n{log}");
+    }
+    // Each RETR went to the address the EPSV behind the previous one gave: no EPSV between
+    // a file's SIZE and its RETR.
+    let retr1 = t.position("RETR f1.bin").unwrap();
+    assert_eq!(t.commands[retr1 - 1], "SIZE f1.bin", "{t:#?}");
+    assert_eq!(t.commands[retr1 - 2], "EPSV", "{t:#?}");
+    assert_eq!(t.commands[retr1 - 3], "RETR f0.bin", "{t:#?}");
+    assert!(log.contains("verified by size (3017 bytes)"), "{log}");
+    in_step(&log);
+}
+
+#[test]
+fn a_server_not_known_to_read_commands_in_turn_gets_no_riders() {
+    let data = sample(3000, 1);
+    let server = serves(
+        serves(FakeServer::new().login(), "a.bin", &data),
+        "b.bin",
+        &data,
+    );
+    let (home, status, log, t) = session(server, "get a.bin\nget b.bin\n");
+    assert!(status.success(), "{log}\n{t:#?}");
+    assert_eq!(std::fs::read(home.path().join("b.bin")).unwrap(), data);
+    assert!(!log.contains("> RETR b.bin\n> EPSV"), "{log}");
+    assert!(!log.contains("> SIZE b.bin\n> RETR"), "{log}");
+    let retr = t.position("RETR b.bin").unwrap();
+    assert_eq!(t.commands[retr - 1], "EPSV", "{t:#?}");
+}
+
+#[test]
+fn a_refused_download_reads_the_replies_of_what_rode_with_it() {
+    // SIZE and RETR of a missing file are refused; the EPSV behind them is answered after.
+    // Its 229 must be read there, not taken by the next command (here the check whether
+    // the name is a directory, then the next file).
+    let (a, c) = (sample(2000, 3), sample(2500, 4));
+    let server = serves(vsftpd_like(), "a.bin", &a)
+        .reply("SIZE gone.bin", "550 Could not get file size.\r\n")
+        .reply("RETR gone.bin", "550 Failed to open file.\r\n")
+        .reply("CWD gone.bin", "550 Failed to change directory.\r\n");
+    let server = serves(server, "c.bin", &c);
+    let (home, status, log, t) = session(server, "get a.bin\n-get gone.bin\nget c.bin\n");
+    assert!(
+        log.contains("> SIZE gone.bin\n> RETR gone.bin\n> EPSV\n"),
+        "{log}"
+    );
+    assert!(log.contains("550 Failed to open file"), "{log}");
+    assert_eq!(
+        std::fs::read(home.path().join("c.bin")).ok(),
+        Some(c),
+        "{log}"
+    );
+    assert!(!home.path().join("gone.bin").exists());
+    assert!(t.problems.is_empty(), "{t:#?}");
+    let _ = status;
+    in_step(&log);
+}
+
+#[test]
+fn a_download_abandoned_with_commands_riding_is_brought_back_in_step() {
+    // b.bin is announced as 1000 bytes and the server sends 3000: the client stops, ABOR.
+    // The replies of RETR, of the EPSV that rode behind it and of ABOR all come; none may
+    // answer the commands of the next file.
+    let (a, c) = (sample(2000, 5), sample(2500, 6));
+    let server = serves(vsftpd_like(), "a.bin", &a)
+        .reply("SIZE b.bin", "213 1000\r\n")
+        .reply("RETR b.bin", "150 Opening BINARY mode data connection.\r\n")
+        .data_send(sample(3000, 7))
+        .send("226 Transfer complete.\r\n")
+        .reply("ABOR", "225 No transfer to ABOR.\r\n");
+    let server = serves(server, "c.bin", &c);
+    let (home, _, log, t) = session(server, "get a.bin\n-get b.bin\nget c.bin\n");
+    assert!(
+        log.contains("> SIZE b.bin\n> RETR b.bin\n> EPSV\n"),
+        "{log}"
+    );
+    assert!(log.contains("more bytes than it announced"), "{log}");
+    assert!(!home.path().join("b.bin").exists(), "{log}");
+    assert_eq!(
+        std::fs::read(home.path().join("c.bin")).ok(),
+        Some(c),
+        "{log}"
+    );
+    assert!(t.problems.is_empty(), "{t:#?}");
+    // Back in step by PWD, on the same connection.
+    assert_eq!(t.connections, 1, "{t:#?}");
+    assert!(!log.contains("stumbles"), "{log}");
+}
+
+#[test]
+fn a_known_server_answering_the_rider_before_the_transfer_ends_is_followed() {
+    // A server that claims to be vsftpd but answers the EPSV behind RETR before its 226:
+    // the client must not take the 229 for the transfer's reply, and must not hang.
+    let (a, b, c) = (sample(2000, 8), sample(2100, 9), sample(2200, 10));
+    let server = serves(vsftpd_like(), "a.bin", &a)
+        .reply("SIZE b.bin", format!("213 {}\r\n", b.len()))
+        .reply("RETR b.bin", "150 Opening BINARY mode data connection.\r\n")
+        .data_send(&b)
+        .expect("EPSV")
+        .epsv()
+        .send("226 Transfer complete.\r\n");
+    let server = serves(server, "c.bin", &c);
+    let (home, status, log, t) = session(server, "get a.bin\nget b.bin\nget c.bin\n");
+    assert!(status.success(), "{log}\n{t:#?}");
+    assert_eq!(
+        std::fs::read(home.path().join("b.bin")).unwrap(),
+        b,
+        "{log}"
+    );
+    assert_eq!(
+        std::fs::read(home.path().join("c.bin")).unwrap(),
+        c,
+        "{log}"
+    );
+    assert!(t.problems.is_empty(), "{t:#?}");
+}
