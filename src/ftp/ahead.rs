@@ -60,6 +60,7 @@ impl Connection {
         );
         // Not `write_batch`: a final reply already buffered must not be dropped as unasked.
         self.prepared = None;
+        self.early = None;
         let mut deadline = self.write_commands(ahead)?;
         let cancel = self.opts.cancel.clone();
 
@@ -131,7 +132,27 @@ impl Connection {
             let _ = self.cancel_rename();
         }
         let answers = trusted.then(|| replies.split_off(1));
-        Ok((self.finish_data(Some(final_reply), moved)?, answers))
+        let reply = self.finish_data(Some(final_reply), moved)?;
+        if let Some(answers) = &answers {
+            self.ready_next(ahead, answers);
+        }
+        Ok((reply, answers))
+    }
+
+    /// An EPSV sent ahead with the proof and answered in turn: the address of the transfer
+    /// that may follow, and its data connection started now, so its handshake is done
+    /// during the round trip of the rename into place (`net::Early`).
+    fn ready_next(&mut self, ahead: &[Command], answers: &[Reply]) {
+        let epsv = ahead
+            .iter()
+            .zip(answers)
+            .find(|(c, _)| matches!(c, Command::Epsv));
+        if let Some((_, answer)) = epsv.filter(|(_, r)| r.code == 229) {
+            if let Ok(Some(addr)) = self.epsv_answer(answer) {
+                self.prepared = Some((addr, Instant::now()));
+                self.early = crate::ftp::net::Early::start(addr);
+            }
+        }
     }
 }
 

@@ -80,6 +80,9 @@ pub struct Connection {
     /// A passive address asked for in the same write as the command before (SIZE + EPSV):
     /// the next data connection uses it; any other command sent first drops it.
     pub(super) prepared: Option<(SocketAddr, Instant)>,
+    /// The data connection to the prepared address, started early (`net::Early`): an
+    /// upload's next transfer finds its handshake done (`ahead.rs`).
+    pub(super) early: Option<net::Early>,
     /// When a command was last sent.
     pub(super) last_sent: Instant,
     /// FEAT listed UTF8 and `OPTS UTF8 ON` is still to send: it goes in the same write as
@@ -172,6 +175,7 @@ impl Connection {
             server: net::show_host(host, port),
             one_at_a_time: false,
             prepared: None,
+            early: None,
             last_sent: Instant::now(),
             utf8_pending: false,
             reads_in_turn: false,
@@ -312,9 +316,9 @@ impl Connection {
     /// A pending `OPTS UTF8 ON` goes first, with its reply read.
     pub fn send(&mut self, cmd: &Command) -> Result<()> {
         if std::mem::take(&mut self.utf8_pending) {
-            let prepared = self.prepared;
+            let (prepared, early) = (self.prepared, self.early.take());
             self.exec(&Command::OptsUtf8)?;
-            self.prepared = prepared;
+            (self.prepared, self.early) = (prepared, early);
         }
         let deadline = Instant::now() + self.opts.timeout;
         let cancel = self.opts.cancel.clone();
@@ -331,6 +335,7 @@ impl Connection {
         self.check_login()?;
         self.drop_unsolicited()?;
         self.prepared = None;
+        self.early = None;
         self.asked = Some(Asked::of(cmd));
         self.last_sent = Instant::now();
         self.transcript.sent(&cmd.log_line());

@@ -160,6 +160,8 @@ impl Connection {
         read_first: bool,
     ) -> Result<(TcpStream, Option<Reply>, Option<Reply>)> {
         let addr = self.passive_address()?;
+        // A connection to it started early (`ahead.rs`): its handshake is likely done.
+        let early = self.early.take().filter(|e| e.addr() == addr);
         let riding = before.is_some() || !after.is_empty();
         if riding {
             self.send_riding(before, cmd, after)?;
@@ -180,7 +182,13 @@ impl Connection {
             (r, true)
         } else {
             self.transcript.note(&format!("data connection to {addr}"));
-            match net::connect(addr, deadline, &self.opts.cancel) {
+            let connected = match early {
+                Some(early) => early
+                    .finish(deadline, &self.opts.cancel)
+                    .or_else(|_| net::connect(addr, deadline, &self.opts.cancel)),
+                None => net::connect(addr, deadline, &self.opts.cancel),
+            };
+            match connected {
                 Ok(s) => (Ok(s), false),
                 Err(e) => {
                     let refused = matches!(&e, WaitError::Io(io) if matches!(
@@ -314,6 +322,7 @@ impl Connection {
             if at.elapsed() < crate::ftp::pipeline::PREPARED_FRESH {
                 return Ok(addr);
             }
+            self.early = None;
             self.transcript
                 .note("the passive address asked for ahead is stale; asking again");
         }

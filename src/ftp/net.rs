@@ -288,6 +288,74 @@ pub fn connect(
     Ok(stream)
 }
 
+/// A TCP connection started without waiting for it: the data connection of a transfer
+/// that may follow, its handshake done while the control connection finishes the one
+/// before ([`Early::finish`] waits for what is left of it). Linux only; elsewhere none is
+/// started and the data connection is made when it is needed.
+pub struct Early {
+    #[cfg(target_os = "linux")]
+    sock: socket2::Socket,
+    addr: SocketAddr,
+}
+
+impl Early {
+    /// Starts connecting to `addr`; None when that fails at once (or off Linux).
+    pub fn start(addr: SocketAddr) -> Option<Early> {
+        #[cfg(target_os = "linux")]
+        {
+            use socket2::{Domain, Protocol, Socket, Type};
+            let sock =
+                Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).ok()?;
+            sock.set_nonblocking(true).ok()?;
+            match sock.connect(&addr.into()) {
+                Ok(()) => {}
+                Err(e) if e.raw_os_error() == Some(nix::libc::EINPROGRESS) => {}
+                Err(_) => return None,
+            }
+            Some(Early { sock, addr })
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = addr;
+            None
+        }
+    }
+
+    /// The address it connects to.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The connection, once its handshake is done (usually already), before `deadline`.
+    pub fn finish(
+        self,
+        deadline: Instant,
+        cancel: &AtomicBool,
+    ) -> std::result::Result<TcpStream, WaitError> {
+        #[cfg(target_os = "linux")]
+        {
+            loop {
+                if let Some(e) = self.sock.take_error().map_err(WaitError::Io)? {
+                    return Err(WaitError::Io(e));
+                }
+                if self.sock.peer_addr().is_ok() {
+                    break;
+                }
+                check(deadline, cancel)?;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            let stream: TcpStream = self.sock.into();
+            stream.set_nonblocking(false).map_err(WaitError::Io)?;
+            set_ticks(&stream).map_err(WaitError::Io)?;
+            Ok(stream)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            connect(self.addr, deadline, cancel)
+        }
+    }
+}
+
 /// A direct TCP connection to the first address of `host` that answers, before `deadline`.
 /// `note` hears each address tried.
 pub fn direct(
@@ -379,6 +447,30 @@ mod tests {
 
     fn far() -> Instant {
         Instant::now() + Duration::from_secs(10)
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_early_connection_carries_bytes_once_finished_and_a_refused_one_fails() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let early = Early::start(addr).expect("a connection started");
+        assert_eq!(early.addr(), addr);
+        let (mut server, _) = listener.accept().unwrap();
+        let mut stream = early.finish(far(), &NEVER).unwrap();
+        stream.write_all(b"early").unwrap();
+        let mut got = [0u8; 5];
+        server.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"early");
+        // Blocking again, with the ticks every socket gets.
+        assert!(stream.read_timeout().unwrap().is_some());
+
+        let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+        let gone = closed.local_addr().unwrap();
+        drop(closed);
+        if let Some(early) = Early::start(gone) {
+            assert!(early.finish(far(), &NEVER).is_err());
+        }
     }
 
     #[test]

@@ -152,6 +152,13 @@ impl Connection {
     /// then goes out without a round trip of its own. The address is kept a moment only
     /// ([`PREPARED_FRESH`]); any other command sent first drops it. Returns `cmd`'s reply.
     pub fn exec_readying_passive(&mut self, cmd: &Command) -> Result<Reply> {
+        if self.address_ready() {
+            // Asked for already (with the proof, `ahead.rs`): kept across `cmd`.
+            let (prepared, early) = (self.prepared.take(), self.early.take());
+            let reply = self.exec(cmd)?;
+            (self.prepared, self.early) = (prepared, early);
+            return Ok(reply);
+        }
         let passive_next = !self.uses_active();
         if !passive_next || self.passive != Passive::Epsv || self.one_at_a_time || self.utf8_pending
         {
@@ -162,6 +169,7 @@ impl Connection {
             self.prepared = self
                 .epsv_answer(&answer)?
                 .map(|addr| (addr, Instant::now()));
+            self.early = None;
         }
         Ok(reply)
     }
@@ -225,6 +233,7 @@ impl Connection {
         self.check_login()?;
         self.drop_unsolicited()?;
         self.prepared = None;
+        self.early = None;
         let deadline = self.write_commands(cmds)?;
         self.settle_login()?;
         Ok(deadline)
@@ -408,6 +417,7 @@ impl Connection {
     pub fn exec_before_transfer(&mut self, cmd: &Command) -> Result<Reply> {
         let (mut replies, prepared) = self.with_setup_and_epsv(std::slice::from_ref(cmd))?;
         self.prepared = prepared.map(|addr| (addr, Instant::now()));
+        self.early = None;
         Ok(replies.pop().expect("a reply to the command"))
     }
 

@@ -126,6 +126,7 @@ impl Connection {
                     if r.code == 229 && matches!(cmd, Command::Epsv) {
                         if let Ok(Some(addr)) = self.epsv_answer(&r) {
                             self.prepared = Some((addr, Instant::now()));
+                            self.early = None;
                         }
                     }
                     continue;

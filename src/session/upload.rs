@@ -246,6 +246,13 @@ fn store(
     let early = settings.rnfr_with_proof && plan.is_none() && settings.verify != Verify::None;
     if early {
         settings.ahead = vec![Command::Size(arg.clone()), Command::Rnfr(arg.clone())];
+        // The next transfer's EPSV goes first (never between RNFR and its RNTO): its data
+        // connection is then made while the rename's round trip runs.
+        let mut with_next = vec![Command::Epsv];
+        with_next.extend(settings.ahead.iter().cloned());
+        if settings.readies_next() && conn.rides_with(&with_next) {
+            settings.ahead = with_next;
+        }
     }
     let sent = if offset > 0 && offset == local_len {
         Ok(0)

@@ -324,6 +324,58 @@ ls
     }
 }
 
+/// Uploads in a session: on the servers known to read commands in turn, the next
+/// transfer's EPSV goes ahead with the proof (SIZE, RNFR) and its data connection is made
+/// during the rename's round trip; the next STOR, and a listing, use that address after
+/// the RNTO (every server keeps a passive listener across RNTO). pyftpdlib gets none of it.
+pub fn uploads_ready_the_next_transfer_only_where_known(kind: Kind) {
+    let f = Fixture::new(kind);
+    let files: Vec<Vec<u8>> = (0..3)
+        .map(|n| {
+            (0..(5000 + n * 1111))
+                .map(|i| (i * 7 + n * 3 + i / 253) as u8)
+                .collect()
+        })
+        .collect();
+    for (n, data) in files.iter().enumerate() {
+        f.lwrite(&format!("u{n}.bin"), data);
+    }
+    f.seed_dir("/up");
+    let script = "\
+cd up
+verbose
+put u0.bin
+put u1.bin
+ls
+put u2.bin
+put u0.bin
+";
+    let run = f.batch(&f.url("/"), script);
+    run.ok();
+    let log = run.stdout();
+    let ctx = f.ctx("uploads readying the next transfer");
+    for (n, data) in files.iter().enumerate() {
+        assert_file(&f.spath(&format!("/up/u{n}.bin")), data, &ctx);
+    }
+    let ready = kind != Kind::Pyftpdlib;
+    assert_eq!(
+        log.contains("> EPSV\n> SIZE .u1.bin.3700ftp-part\n> RNFR .u1.bin.3700ftp-part\n"),
+        ready,
+        "{ctx}\n{log}"
+    );
+    // The rename goes alone and the next command uses the address asked for ahead.
+    assert_eq!(log.contains("> RNTO u1.bin\n< 250"), ready, "{ctx}\n{log}");
+    assert!(log.contains("u1.bin\n"), "{ctx}: the listing\n{log}");
+    for sign in [
+        "stumbles",
+        "out of step",
+        "stale",
+        "cannot open the data connection",
+    ] {
+        assert!(!log.contains(sign), "{ctx}: {sign:?}\n{log}");
+    }
+}
+
 /// A one-shot command's first command goes in the password's round trip (PASS's reply is
 /// read after it is written) only to the servers known to read commands in turn; pyftpdlib
 /// gets it after the `230`. A wrong password is a login error either way

@@ -54,6 +54,7 @@ for_each_server!(
     cp_binary_exact_both_ways,
     upload_proof_ahead_only_where_known,
     downloads_ride_with_retr_only_where_known,
+    uploads_ready_the_next_transfer_only_where_known,
     one_shot_first_command_rides_with_pass_only_where_known,
     cp_segments_byte_exact,
     cp_empty_file_both_ways,

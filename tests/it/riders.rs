@@ -1,7 +1,8 @@
 //! Commands riding with a download's RETR (`src/ftp/riders.rs`): on a server known by its
 //! greeting to read commands in turn, the file's SIZE goes in front of RETR and the next
 //! transfer's EPSV behind it, in one write; whatever happens to the transfer (refused,
-//! abandoned), their replies never answer a later command.
+//! abandoned), their replies never answer a later command. An upload's next EPSV goes
+//! ahead with its proof (`src/ftp/ahead.rs`), before RNFR, and outlives the RNTO.
 
 use crate::common::ftp;
 use crate::fake_server::{FakeServer, Transcript};
@@ -196,4 +197,45 @@ fn a_known_server_answering_the_rider_before_the_transfer_ends_is_followed() {
         "{log}"
     );
     assert!(t.problems.is_empty(), "{t:#?}");
+}
+
+#[test]
+fn uploads_in_a_session_ask_the_next_address_with_the_proof_and_keep_it_across_the_rename() {
+    let files: Vec<Vec<u8>> = (0..3).map(|i| sample(3000 + i * 13, i)).collect();
+    let mut server = vsftpd_like();
+    for (i, data) in files.iter().enumerate() {
+        let part = format!(".f{i}.bin.3700ftp-part");
+        server = server
+            .reply(&format!("STOR {part}"), "150 Ok to send data.\r\n")
+            .data_recv()
+            .send("226 Transfer complete.\r\n")
+            .reply(&format!("SIZE {part}"), format!("213 {}\r\n", data.len()))
+            .reply(&format!("RNFR {part}"), "350 Ready for RNTO.\r\n")
+            .reply(&format!("RNTO f{i}.bin"), "250 Rename successful.\r\n");
+    }
+    let server = server.start();
+    let home = tempfile::tempdir().unwrap();
+    for (i, data) in files.iter().enumerate() {
+        std::fs::write(home.path().join(format!("f{i}.bin")), data).unwrap();
+    }
+    let out = ftp(home.path())
+        .args(["-v", "--timeout", "5", &server.url("/")])
+        .write_stdin("put f0.bin\nput f1.bin\nput f2.bin\n")
+        .output()
+        .unwrap();
+    let t = server.finish();
+    let log = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{out:?}\n{t:#?}");
+    assert_eq!(t.uploads, files, "{t:#?}");
+    // The EPSV of the next transfer goes with the proof, never between RNFR and RNTO.
+    assert!(
+        log.contains("> EPSV\n> SIZE .f1.bin.3700ftp-part\n> RNFR .f1.bin.3700ftp-part\n< 226"),
+        "{log}"
+    );
+    // The rename goes alone, and the next STOR uses the address asked for ahead.
+    let stor = t.position("STOR .f2.bin").unwrap();
+    assert_eq!(t.commands[stor - 1], "RNTO f1.bin", "{t:#?}");
+    assert_eq!(t.commands[stor - 2], "RNFR .f1.bin.3700ftp-part", "{t:#?}");
+    assert!(t.problems.is_empty(), "{t:#?}");
+    in_step(&log);
 }
