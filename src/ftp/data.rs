@@ -277,10 +277,13 @@ impl Connection {
     /// before data moved, is the server refusing the command; a transient failure after data
     /// moved (426, 451) is a transfer that cannot be confirmed.
     pub fn finish_data(&mut self, early_final: Option<Reply>, moved: u64) -> Result<Reply> {
-        let reply = match early_final {
+        let mut reply = match early_final {
             Some(r) => r,
             None => self.read_reply()?,
         };
+        if let Some(transfers) = self.rider_refused_midway(&reply)? {
+            reply = transfers;
+        }
         self.read_riders();
         if reply.is_completion() {
             Ok(reply)

@@ -27,6 +27,7 @@ use crate::error::Result;
 use crate::ftp::answers::Asked;
 use crate::ftp::command::Command;
 use crate::ftp::connection::{Connection, Passive};
+use crate::ftp::options::Habit;
 use crate::ftp::pipeline::{Next, PIPELINE_WAIT, PREPARED_FRESH};
 use crate::ftp::reply::Reply;
 
@@ -105,6 +106,33 @@ impl Connection {
                 "the transfer was not refused",
             ))
         }
+    }
+
+    /// A "not understood" (500-502) where the transfer's final reply was expected, while
+    /// commands rode behind it: the answer of a server that read a rider during the
+    /// transfer and refused it (Pure-FTPd does so with whatever reaches it then, should the
+    /// write arrive in pieces). The transfer's own reply follows it: returned, and the
+    /// server remembered so nothing rides with its transfers again. None when `reply` is
+    /// not such an answer, or nothing follows it within [`PIPELINE_WAIT`] (then it was the
+    /// transfer's).
+    pub(super) fn rider_refused_midway(&mut self, reply: &Reply) -> Result<Option<Reply>> {
+        if !self.riders_due() || !matches!(reply.code, 500..=502) {
+            return Ok(None);
+        }
+        let cancel = self.opts.cancel.clone();
+        let soon = Instant::now() + self.opts.timeout.min(PIPELINE_WAIT);
+        let Some(transfers) = self.poll_reply_until(soon, &cancel)? else {
+            return Ok(None);
+        };
+        self.riders.clear();
+        self.opts
+            .pipelining
+            .learn(&self.server, Habit::AnswersDuringTransfers);
+        self.transcript.note(&format!(
+            "{} answered a command sent behind the transfer during it: nothing rides with transfers on this server from now on",
+            reply.code
+        ));
+        Ok(Some(transfers))
     }
 
     /// Reads the replies to the commands that rode behind the transfer whose final reply

@@ -36,16 +36,13 @@ pub fn download(
     if settings.moving && matches!(target, Dest::Special(_)) {
         return Err(special_refused(dest));
     }
-    let fresh = !settings.resume && !settings.keep_parts && settings.part.is_none();
-    if fresh && !matches!(target, Dest::Special(_)) {
-        let expected = ask_size(conn, remote, settings)?;
+    // A fresh copy into a file: its SIZE may ride with RETR.
+    let plain = fresh(settings) && !matches!(target, Dest::Special(_));
+    let expected = ask_size(conn, remote, settings, plain)?;
+    if plain {
         return atomic(conn, remote, &target, expected, settings, notices);
     }
-    let expected = match ask_size(conn, remote, settings)? {
-        Expected::WithTransfer => proof::expected(conn, remote, settings.moving)?,
-        Expected::Known(e) => e,
-    };
-    conn.ensure_binary()?;
+    let expected = expected.size();
     match target {
         Dest::Special(path) => write_through(conn, remote, &path, expected, settings),
         Dest::Regular(path, meta) if settings.resume && meta.len() > 0 => {
@@ -85,12 +82,24 @@ impl Expected {
     }
 }
 
+/// A download that starts from nothing: no `-c`, no mirror part, no part a failed attempt
+/// kept.
+fn fresh(settings: &Settings) -> bool {
+    !settings.resume && !settings.keep_parts && settings.part.is_none()
+}
+
 /// SIZE of `remote` where the download wants it: in one write with the connection's setup
 /// (when still to do) and the EPSV of the transfer (`Connection::exec_before_transfer`), or,
-/// when a passive address is ready and the server reads commands in turn, later, in the
-/// same write as RETR. Nothing is asked with `--verify=none` (a fresh copy).
-fn ask_size(conn: &mut Connection, remote: &RemotePath, settings: &Settings) -> Result<Expected> {
-    let fresh = !settings.resume && !settings.keep_parts && settings.part.is_none();
+/// with `may_ride`, when a passive address is ready and the server reads commands in turn,
+/// later, in the same write as RETR. Nothing is asked with `--verify=none` (a fresh copy).
+/// The connection is in binary mode after it.
+fn ask_size(
+    conn: &mut Connection,
+    remote: &RemotePath,
+    settings: &Settings,
+    may_ride: bool,
+) -> Result<Expected> {
+    let fresh = fresh(settings);
     if settings.verify == Verify::None && fresh {
         conn.ensure_binary()?;
         return Ok(Expected::Known(None));
@@ -101,7 +110,7 @@ fn ask_size(conn: &mut Connection, remote: &RemotePath, settings: &Settings) -> 
         Command::Retr(arg),
         Command::Epsv,
     ];
-    if fresh && conn.address_ready() && conn.rides_with(&riding) {
+    if may_ride && fresh && conn.address_ready() && conn.rides_with(&riding) {
         return Ok(Expected::WithTransfer);
     }
     let expected = proof::expected(conn, remote, settings.moving)?;
@@ -355,8 +364,7 @@ fn in_place(
         .open(dest)
         .map_err(|e| Error::local(dest.display(), &e))?;
     settings.progress.begin(&name_of(dest), expected, offset);
-    let received = conn
-        .open_data(&Command::Retr(Arg::from(remote)))
+    let received = open_retr(conn, remote, &mut expected.into(), plan.is_none(), settings)
         .and_then(|data| {
             receive(
                 conn,
@@ -491,13 +499,13 @@ fn fetch_proven(
 
 /// Opens RETR of `remote`. Its SIZE goes in the same write when `expected` says so (read
 /// before the first data byte, into `expected`), and the next transfer's EPSV behind it
-/// when another transfer may follow with nothing in between (`last`: no hash to ask, no
-/// time to keep, no source to delete) on a server that takes it (`ftp::riders`).
+/// when another transfer may follow with nothing in between (`no_hash`: no hash asked after
+/// it; no time to keep, no source to delete) on a server that takes it (`ftp::riders`).
 fn open_retr(
     conn: &mut Connection,
     remote: &RemotePath,
     expected: &mut Expected,
-    last: bool,
+    no_hash: bool,
     settings: &Settings,
 ) -> Result<crate::ftp::data::DataConn> {
     let arg = Arg::from(remote);
@@ -505,7 +513,7 @@ fn open_retr(
     let size = Command::Size(arg);
     let before = (*expected == Expected::WithTransfer).then_some(&size);
     let mut after = Vec::new();
-    if last && settings.readies_next() && !settings.moving {
+    if no_hash && settings.readies_next() && !settings.moving {
         let mut all: Vec<Command> = before.into_iter().cloned().collect();
         all.extend([retr.clone(), Command::Epsv]);
         if conn.rides_with(&all) {
@@ -572,7 +580,7 @@ pub fn download_to(
     out: &mut dyn std::io::Write,
     settings: &mut Settings,
 ) -> Result<Moved> {
-    let mut expected = ask_size(conn, remote, settings)?;
+    let mut expected = ask_size(conn, remote, settings, true)?;
     fetch_proven(
         conn,
         remote,

@@ -380,16 +380,26 @@ pub fn explicit_batch_session() {
 mkdir work
 cd work
 put local.bin
+put local.bin again.bin
 get local.bin got.bin
+get again.bin got2.bin
 ls
 rm local.bin
+rm again.bin
 cd ..
 rmdir work
 ";
+    // Back-to-back transfers: the second upload's data connection is made early and the
+    // second download's SIZE and the EPSV after it ride with RETR, all under TLS.
     f.ftps_batch(&[], &f.url("/"), script)
         .ok()
         .stdout_contains("local.bin");
     assert_file(&f.lpath("got.bin"), &data, &f.ctx("batch get over TLS"));
+    assert_file(
+        &f.lpath("got2.bin"),
+        &data,
+        &f.ctx("second batch get over TLS"),
+    );
     assert_missing(&f.spath("/work"), &f.ctx("batch rmdir over TLS"));
 }
 

@@ -136,7 +136,8 @@ fn a_refused_download_reads_the_replies_of_what_rode_with_it() {
     );
     assert!(!home.path().join("gone.bin").exists());
     assert!(t.problems.is_empty(), "{t:#?}");
-    let _ = status;
+    // A failed `-` line is reported and passed over.
+    assert!(status.success(), "{log}");
     in_step(&log);
 }
 
@@ -238,4 +239,41 @@ fn uploads_in_a_session_ask_the_next_address_with_the_proof_and_keep_it_across_t
     assert_eq!(t.commands[stor - 2], "RNFR .f1.bin.3700ftp-part", "{t:#?}");
     assert!(t.problems.is_empty(), "{t:#?}");
     in_step(&log);
+}
+
+#[test]
+fn a_rider_refused_during_the_transfer_does_not_fail_it_and_nothing_rides_again() {
+    // Pure-FTPd answers a command that reaches it during a download `500 Unknown command`
+    // (should the write arrive in pieces): that 500 is the EPSV's, not the transfer's.
+    let (a, b, c) = (sample(2000, 11), sample(2100, 12), sample(2200, 13));
+    let server = serves(vsftpd_like(), "a.bin", &a)
+        .reply("SIZE b.bin", format!("213 {}\r\n", b.len()))
+        .reply("RETR b.bin", "150 Accepted data connection\r\n")
+        .expect("EPSV")
+        .send("500 Unknown command\r\n")
+        .data_send(&b)
+        .send("226 File successfully transferred\r\n");
+    let server = serves(server, "c.bin", &c);
+    let (home, status, log, t) = session(server, "get a.bin\nget b.bin\nget c.bin\n");
+    assert!(status.success(), "{log}\n{t:#?}");
+    assert_eq!(
+        std::fs::read(home.path().join("b.bin")).ok(),
+        Some(b),
+        "{log}"
+    );
+    assert_eq!(
+        std::fs::read(home.path().join("c.bin")).ok(),
+        Some(c),
+        "{log}"
+    );
+    assert!(log.contains("nothing rides with transfers"), "{log}");
+    // c.bin: SIZE with its own EPSV, RETR alone.
+    let retr = t.position("RETR c.bin").unwrap();
+    assert_eq!(t.commands[retr - 1], "EPSV", "{t:#?}");
+    assert_eq!(
+        t.commands.last().map(String::as_str),
+        Some("QUIT"),
+        "{t:#?}"
+    );
+    assert!(t.problems.is_empty(), "{t:#?}");
 }
