@@ -398,6 +398,8 @@ fn request(
             },
             login: ctx.reconnector(remote),
             keep_parts: true,
+            // Many files on each connection: a download's next EPSV rides with its RETR.
+            ready_for_next: true,
             ..Policy::default()
         },
         restore: if in_session {

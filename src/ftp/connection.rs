@@ -102,6 +102,9 @@ pub struct Connection {
     /// Commands that rode behind the transfer command in progress (`riders.rs`): their
     /// replies come right after its final reply.
     pub(super) riders: Vec<Command>,
+    /// Riders answered behind the last transfer whose replies the caller takes
+    /// ([`Connection::answered`]); any command sent drops them.
+    pub(super) answered: Vec<(Command, Reply)>,
 }
 
 impl Connection {
@@ -183,6 +186,7 @@ impl Connection {
             failed_login: None,
             binary_due: false,
             riders: Vec::new(),
+            answered: Vec::new(),
         };
         conn.one_at_a_time = conn.opts.pipelining.stumbles(&conn.server);
         if let Some(d) = conn.stream.describe() {
@@ -336,6 +340,7 @@ impl Connection {
         self.drop_unsolicited()?;
         self.prepared = None;
         self.early = None;
+        self.answered.clear();
         self.asked = Some(Asked::of(cmd));
         self.last_sent = Instant::now();
         self.transcript.sent(&cmd.log_line());

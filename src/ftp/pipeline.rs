@@ -234,6 +234,7 @@ impl Connection {
         self.drop_unsolicited()?;
         self.prepared = None;
         self.early = None;
+        self.answered.clear();
         let deadline = self.write_commands(cmds)?;
         self.settle_login()?;
         Ok(deadline)

@@ -151,11 +151,15 @@ impl Connection {
             self.asked = Some(Asked::of(cmd));
             let why = match self.next_pipelined(deadline, &cancel) {
                 Ok(Next::Reply(r)) => {
-                    if r.code == 229 && matches!(cmd, Command::Epsv) {
-                        if let Ok(Some(addr)) = self.epsv_answer(&r) {
-                            self.prepared = Some((addr, Instant::now()));
-                            self.early = None;
+                    if matches!(cmd, Command::Epsv) {
+                        if r.code == 229 {
+                            if let Ok(Some(addr)) = self.epsv_answer(&r) {
+                                self.prepared = Some((addr, Instant::now()));
+                                self.early = None;
+                            }
                         }
+                    } else {
+                        self.answered.push((cmd.clone(), r));
                     }
                     continue;
                 }
@@ -187,6 +191,14 @@ impl Connection {
         {
             self.alive = false;
         }
+    }
+
+    /// The reply to `cmd` when it rode behind the transfer just ended (MDTM, for the time a
+    /// copy keeps) and nothing was sent since; None otherwise (ask it then).
+    pub fn answered(&mut self, cmd: &Command) -> Option<Reply> {
+        let wire = cmd.wire();
+        let at = self.answered.iter().position(|(c, _)| c.wire() == wire)?;
+        Some(self.answered.remove(at).1)
     }
 
     /// Whether replies to commands that rode with the transfer are still due.

@@ -36,11 +36,20 @@ pub fn download(
     if settings.moving && matches!(target, Dest::Special(_)) {
         return Err(special_refused(dest));
     }
-    // A fresh copy into a file: its SIZE may ride with RETR.
+    // A fresh copy into a file, or a mirror's with no part to continue: its SIZE may ride
+    // with RETR.
     let plain = fresh(settings) && !matches!(target, Dest::Special(_));
-    let expected = ask_size(conn, remote, settings, plain)?;
+    let new_part = settings.keep_parts
+        && !settings.resume
+        && settings.part.is_none()
+        && !matches!(target, Dest::Special(_))
+        && std::fs::symlink_metadata(local::fixed_part(target.path())).is_err();
+    let expected = ask_size(conn, remote, settings, plain || new_part)?;
     if plain {
         return atomic(conn, remote, &target, expected, settings, notices);
+    }
+    if new_part {
+        return through_part(conn, remote, &target, expected, settings, notices);
     }
     let expected = expected.size();
     match target {
@@ -48,9 +57,11 @@ pub fn download(
         Dest::Regular(path, meta) if settings.resume && meta.len() > 0 => {
             resume(conn, remote, &path, meta, expected, settings, notices)
         }
-        target if settings.resume => in_place(conn, remote, target.path(), 0, expected, settings),
+        target if settings.resume => {
+            in_place(conn, remote, target.path(), 0, expected.into(), settings)
+        }
         target if settings.keep_parts => {
-            through_part(conn, remote, &target, expected, settings, notices)
+            through_part(conn, remote, &target, expected.into(), settings, notices)
         }
         target => atomic(conn, remote, &target, expected.into(), settings, notices),
     }
@@ -110,7 +121,7 @@ fn ask_size(
         Command::Retr(arg),
         Command::Epsv,
     ];
-    if may_ride && fresh && conn.address_ready() && conn.rides_with(&riding) {
+    if may_ride && conn.address_ready() && conn.rides_with(&riding) {
         return Ok(Expected::WithTransfer);
     }
     let expected = proof::expected(conn, remote, settings.moving)?;
@@ -202,16 +213,22 @@ fn through_part(
     conn: &mut Connection,
     remote: &RemotePath,
     target: &Dest,
-    expected: Option<u64>,
+    expected: Expected,
     settings: &mut Settings,
     notices: &mut Notices,
 ) -> Result<Moved> {
     let dest = target.path();
     let part = local::fixed_part(dest);
     let fetched = match std::fs::symlink_metadata(&part) {
-        Ok(meta) if meta.is_file() && meta.len() > 0 && expected.is_some() => {
-            resume(conn, remote, &part, meta, expected, settings, notices)
-        }
+        Ok(meta) if meta.is_file() && meta.len() > 0 && expected.size().is_some() => resume(
+            conn,
+            remote,
+            &part,
+            meta,
+            expected.size(),
+            settings,
+            notices,
+        ),
         Ok(_) => {
             // Not a file to continue (a link, or no SIZE to continue against): replaced.
             std::fs::remove_file(&part).map_err(|e| Error::local(part.display(), &e))?;
@@ -268,7 +285,7 @@ pub(super) fn resume(
         notices.push(format!(
             "{shown} is larger than the remote file ({have} > {size} bytes): the source changed; starting over"
         ));
-        return in_place(conn, remote, dest, 0, expected, settings);
+        return in_place(conn, remote, dest, 0, expected.into(), settings);
     }
     if let (Some(remote_time), Some(local_time)) = (proof::mdtm(conn, remote)?, local::mtime(dest))
     {
@@ -276,11 +293,11 @@ pub(super) fn resume(
             notices.push(format!(
                 "the remote file changed after {shown} was written: starting over"
             ));
-            return in_place(conn, remote, dest, 0, expected, settings);
+            return in_place(conn, remote, dest, 0, expected.into(), settings);
         }
     }
     if have < size {
-        return in_place(conn, remote, dest, have, expected, settings);
+        return in_place(conn, remote, dest, have, expected.into(), settings);
     }
     // Same size, not older: equal only if the content says so.
     match proof::same_content(conn, remote, dest, have, settings.verify)? {
@@ -340,7 +357,7 @@ fn in_place(
     remote: &RemotePath,
     dest: &Path,
     offset: u64,
-    expected: Option<u64>,
+    mut expected: Expected,
     settings: &mut Settings,
 ) -> Result<Moved> {
     // FEAT before REST: REST must come right before the transfer it applies to.
@@ -363,19 +380,18 @@ fn in_place(
         .truncate(offset == 0)
         .open(dest)
         .map_err(|e| Error::local(dest.display(), &e))?;
+    let data = open_retr(conn, remote, &mut expected, plan.is_none(), settings)?;
+    let expected = expected.size();
     settings.progress.begin(&name_of(dest), expected, offset);
-    let received = open_retr(conn, remote, &mut expected.into(), plan.is_none(), settings)
-        .and_then(|data| {
-            receive(
-                conn,
-                data,
-                Sink::File(&mut file),
-                dest,
-                settings,
-                hasher.as_mut(),
-                expected.map(|e| e.saturating_sub(offset)),
-            )
-        });
+    let received = receive(
+        conn,
+        data,
+        Sink::File(&mut file),
+        dest,
+        settings,
+        hasher.as_mut(),
+        expected.map(|e| e.saturating_sub(offset)),
+    );
     settings.progress.end();
     let total = match received {
         Err(e) if offset > 0 && e.message().starts_with(MORE_THAN_ANNOUNCED) => {
@@ -498,9 +514,10 @@ fn fetch_proven(
 }
 
 /// Opens RETR of `remote`. Its SIZE goes in the same write when `expected` says so (read
-/// before the first data byte, into `expected`), and the next transfer's EPSV behind it
-/// when another transfer may follow with nothing in between (`no_hash`: no hash asked after
-/// it; no time to keep, no source to delete) on a server that takes it (`ftp::riders`).
+/// before the first data byte, into `expected`); behind it go its MDTM when the copy keeps
+/// the remote time, and the next transfer's EPSV when another transfer may follow, unless a
+/// hash is asked after it (`no_hash` false) or the source is deleted after it, on a server
+/// that takes them (`ftp::riders`).
 fn open_retr(
     conn: &mut Connection,
     remote: &RemotePath,
@@ -512,12 +529,21 @@ fn open_retr(
     let retr = Command::Retr(arg.clone());
     let size = Command::Size(arg);
     let before = (*expected == Expected::WithTransfer).then_some(&size);
+    // What comes after the transfer: the time the copy keeps (`-p`, mirror), then the
+    // next transfer's address when one may follow (nothing else in between).
     let mut after = Vec::new();
-    if no_hash && settings.readies_next() && !settings.moving {
-        let mut all: Vec<Command> = before.into_iter().cloned().collect();
-        all.extend([retr.clone(), Command::Epsv]);
-        if conn.rides_with(&all) {
+    if no_hash && !settings.moving {
+        if settings.preserve {
+            after.push(Command::Mdtm(Arg::from(remote)));
+        }
+        if settings.ready_for_next {
             after.push(Command::Epsv);
+        }
+        let mut all: Vec<Command> = before.into_iter().cloned().collect();
+        all.push(retr.clone());
+        all.extend_from_slice(&after);
+        if after.is_empty() || !conn.rides_with(&all) {
+            after.clear();
         }
     }
     let (answer, data) = conn.open_riding(before, &retr, &after)?;

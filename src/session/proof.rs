@@ -243,9 +243,14 @@ pub fn mdtm_many(conn: &mut Connection, paths: &[RemotePath]) -> Result<Vec<Opti
     Ok(out)
 }
 
-/// MDTM as seconds since the epoch, where the server has it.
+/// MDTM as seconds since the epoch, where the server has it (answered behind the transfer
+/// just ended when it rode with it: `ftp::riders`).
 pub fn mdtm(conn: &mut Connection, path: &RemotePath) -> Result<Option<i64>> {
-    let reply = conn.exec(&Command::Mdtm(Arg::from(path)))?;
+    let cmd = Command::Mdtm(Arg::from(path));
+    let reply = match conn.answered(&cmd) {
+        Some(reply) => reply,
+        None => conn.exec(&cmd)?,
+    };
     Ok(if reply.code == 213 {
         crate::ftp::time::parse_ftp_time(reply.text())
     } else {

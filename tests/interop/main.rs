@@ -127,6 +127,7 @@ macro_rules! mirror_on_every_server {
 
 mirror_on_every_server!(
     mirror_download_then_nothing_then_changes,
+    mirror_download_rides_with_retr_where_known,
     mirror_upload_then_nothing_then_changes,
     mirror_dry_run_changes_nothing,
     mirror_delete_after_a_failed_transfer_deletes_nothing,

@@ -151,6 +151,48 @@ pub fn mirror_download_then_nothing_then_changes(kind: Kind) {
     r.check(same, "the local tree equals the server's after the changes");
 }
 
+/// Server → local over one connection: on the servers known to read commands in turn a
+/// file's MDTM (the time the copy keeps) and the next transfer's EPSV ride behind its
+/// RETR, and the file's SIZE in front of the next one (`src/ftp/riders.rs`); pyftpdlib
+/// gets them one at a time. The tree and every file's time arrive either way.
+pub fn mirror_download_rides_with_retr_where_known(kind: Kind) {
+    let f = Fixture::new(kind);
+    write_sample(&f.spath("/site"));
+    chown_to_ftpuser(f.server.home());
+    let dest = f.lpath("copy");
+    let r = f.ftp(&["-v", "mirror", "-j", "1", &f.url("/site/"), &f.s(&dest)]);
+    r.ok().stderr_contains("4 files transferred");
+    let same = tree(&dest) == tree(&f.spath("/site"));
+    r.check(same, "the local tree equals the server's");
+    for (rel, _) in FILES {
+        let secs = fs::metadata(dest.join(rel))
+            .unwrap()
+            .modified()
+            .unwrap()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        r.check(secs == OLD_TIME, &format!("{rel} keeps the server's time"));
+    }
+    let out = r.stdout();
+    let lines: Vec<&str> = out.lines().collect();
+    let mdtm_rides = lines.windows(2).any(|w| {
+        w[0].strip_prefix("> RETR ")
+            .is_some_and(|p| w[1] == format!("> MDTM {p}"))
+    });
+    let size_rides = lines.windows(2).any(|w| {
+        w[0].strip_prefix("> SIZE ")
+            .is_some_and(|p| w[1] == format!("> RETR {p}"))
+    });
+    let rides = kind != Kind::Pyftpdlib;
+    r.check(mdtm_rides == rides, "MDTM behind RETR only where known");
+    r.check(
+        size_rides == rides,
+        "SIZE in front of RETR only where known",
+    );
+    r.check(!out.contains("stumbles"), "in step");
+}
+
 /// Local → server, the same three runs.
 pub fn mirror_upload_then_nothing_then_changes(kind: Kind) {
     let f = Fixture::new(kind);

@@ -277,3 +277,40 @@ fn a_rider_refused_during_the_transfer_does_not_fail_it_and_nothing_rides_again(
     );
     assert!(t.problems.is_empty(), "{t:#?}");
 }
+
+#[test]
+fn a_download_that_keeps_the_remote_time_gets_its_mdtm_behind_retr() {
+    // `get -p` in a session: MDTM rides behind RETR (and the next EPSV behind it), and its
+    // answer, read after the 226, is the time the local file gets.
+    let (a, b, c) = (sample(2000, 14), sample(2100, 15), sample(2200, 16));
+    let server = serves(vsftpd_like(), "a.bin", &a).reply("MDTM a.bin", "213 20200102030405\r\n");
+    let server = serves(server, "b.bin", &b).reply("MDTM b.bin", "213 20210304050607\r\n");
+    let server = serves(server, "c.bin", &c).reply("MDTM c.bin", "213 20220506070809\r\n");
+    let (home, status, log, t) = session(server, "get -p a.bin\nget -p b.bin\nget -p c.bin\n");
+    assert!(status.success(), "{log}\n{t:#?}");
+    assert!(
+        log.contains("> SIZE b.bin\n> RETR b.bin\n> MDTM b.bin\n> EPSV\n"),
+        "{log}"
+    );
+    let mtime = |name: &str| {
+        std::fs::metadata(home.path().join(name))
+            .unwrap()
+            .modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    // 2021-03-04 05:06:07 UTC and 2022-05-06 07:08:09 UTC.
+    assert_eq!(mtime("b.bin"), 1_614_834_367, "{log}");
+    assert_eq!(mtime("c.bin"), 1_651_820_889, "{log}");
+    assert_eq!(
+        std::fs::read(home.path().join("c.bin")).ok(),
+        Some(c),
+        "{log}"
+    );
+    // Asked once each: the answer behind the transfer is the one used.
+    assert_eq!(t.count("MDTM"), 3, "{t:#?}");
+    assert!(t.problems.is_empty(), "{t:#?}");
+    in_step(&log);
+}
