@@ -52,10 +52,13 @@ impl Connection {
         ahead: &[Command],
         moved: u64,
     ) -> Result<(Reply, Option<Vec<Reply>>)> {
+        // A time set (MFMT, MDTM with a time) answers 213 here; nothing else sent ahead
+        // may be answered like a transfer's end.
         debug_assert!(
             ahead
                 .iter()
-                .all(|c| !Asked::of(c).accepts(226) && !Asked::of(c).accepts(250)),
+                .all(|c| matches!(c, Command::Mfmt(..) | Command::MdtmSet(..))
+                    || (!Asked::of(c).accepts(226) && !Asked::of(c).accepts(250))),
             "a command sent ahead must not be answered like a transfer"
         );
         // Not `write_batch`: a final reply already buffered must not be dropped as unasked.

@@ -195,13 +195,16 @@ pub struct Settings<'a> {
     pub continue_parts: bool,
     /// [`Policy::ready_for_next`].
     pub ready_for_next: bool,
+    /// The answer to the time command sent ahead with an upload's proof, on its part (`-p`,
+    /// mirror), and that command's name: the time is kept, or that way is not tried again.
+    pub time_kept: Option<(&'static str, crate::ftp::reply::Reply)>,
 }
 
 impl<'a> Settings<'a> {
     /// Whether an upload's last command may carry the EPSV of the next transfer: another
     /// transfer may follow on this connection, and no MFMT (`-p`) comes in between.
     pub fn readies_next(&self) -> bool {
-        self.ready_for_next && !self.preserve
+        self.ready_for_next && (!self.preserve || self.time_kept.is_some())
     }
 
     /// Settings for one transfer under `policy`.
@@ -229,6 +232,7 @@ impl<'a> Settings<'a> {
             keep_parts: policy.keep_parts,
             continue_parts: policy.continue_parts,
             ready_for_next: policy.ready_for_next,
+            time_kept: None,
         }
     }
 

@@ -244,16 +244,30 @@ fn store(
     // The SIZE proof (and RNFR) go as soon as the server has closed the data connection,
     // a round trip before its final reply; their answers count only if they came after it.
     let early = settings.rnfr_with_proof && plan.is_none() && settings.verify != Verify::None;
+    let mut time_ahead = None;
     if early {
         settings.ahead = vec![Command::Size(arg.clone()), Command::Rnfr(arg.clone())];
+        // The time the copy keeps (`-p`, mirror), set on the part before its rename (a rename
+        // keeps it), in the way this server is not known to lack.
+        // Not SITE UTIME, which some servers answer 250, a code only a transfer's end may
+        // have among what goes ahead.
+        if settings.preserve && conn.sends_ahead() {
+            let first = time_ways(conn, src, path).into_iter().next();
+            if let Some(way) = first.filter(|(verb, _)| *verb != "SITE UTIME") {
+                settings.ahead.insert(0, way.1.clone());
+                time_ahead = Some(way);
+            }
+        }
         // The next transfer's EPSV goes first (never between RNFR and its RNTO): its data
         // connection is then made while the rename's round trip runs.
         let mut with_next = vec![Command::Epsv];
         with_next.extend(settings.ahead.iter().cloned());
-        if settings.readies_next() && conn.rides_with(&with_next) {
+        let nothing_after = !settings.preserve || time_ahead.is_some();
+        if settings.ready_for_next && nothing_after && conn.rides_with(&with_next) {
             settings.ahead = with_next;
         }
     }
+    let ahead_sent = settings.ahead.clone();
     let sent = if offset > 0 && offset == local_len {
         Ok(0)
     } else if offset > 0 {
@@ -298,6 +312,14 @@ fn store(
     settings.progress.end();
     settings.ahead.clear();
     let answered = settings.ahead_replies.take();
+    // What the time command sent ahead was answered (only when every answer came after the
+    // upload's final reply).
+    if let (Some((verb, cmd)), Some(replies)) = (time_ahead, &answered) {
+        let at = ahead_sent.iter().position(|c| *c == cmd);
+        if let Some(reply) = at.and_then(|i| replies.get(i)) {
+            settings.time_kept = Some((verb, reply.clone()));
+        }
+    }
     let total = sent?;
     if offset + total != local_len {
         return Err(Error::not_confirmed(format!(
@@ -539,28 +561,24 @@ fn keep_time(
     conn: &mut Connection,
     src: &Path,
     remote: &RemotePath,
-    settings: &Settings,
+    settings: &mut Settings,
     notices: &mut Notices,
 ) -> Result<()> {
     if !settings.preserve {
         return Ok(());
     }
-    let Some(secs) = local::mtime(src) else {
-        return Ok(());
-    };
-    let stamp = crate::ftp::time::format_ftp_time(secs);
-    let arg = Arg::from(remote);
+    // Set on the part already, with the proof (`store`): done, or one way fewer to try.
+    if let Some((verb, reply)) = settings.time_kept.take() {
+        if reply.is_completion() {
+            return Ok(());
+        }
+        if matches!(reply.code, 500 | 502 | 504) {
+            conn.unsupported.push(verb);
+        }
+    }
     // Each way in turn; one the server does not implement is not tried again on this
     // connection (a mirror of vsftpd would otherwise send three commands a file).
-    let ways: [(&'static str, Command); 3] = [
-        ("MFMT", Command::Mfmt(stamp.clone(), arg.clone())),
-        ("SITE UTIME", Command::SiteUtime(arg.clone(), stamp.clone())),
-        ("MDTM with a time", Command::MdtmSet(stamp, arg)),
-    ];
-    for (verb, cmd) in ways {
-        if conn.unsupported.contains(&verb) {
-            continue;
-        }
+    for (verb, cmd) in time_ways(conn, src, remote) {
         let reply = conn.exec(&cmd)?;
         if reply.is_completion() {
             return Ok(());
@@ -574,6 +592,25 @@ fn keep_time(
         "the server cannot set modification times (no MFMT, SITE UTIME or MDTM with a time); times not kept",
     );
     Ok(())
+}
+
+/// The ways to give `path` the modification time of `src` (MFMT, SITE UTIME, MDTM with a
+/// time), in the order tried, less those this server was found not to implement; none
+/// when `src` has no time.
+fn time_ways(conn: &Connection, src: &Path, path: &RemotePath) -> Vec<(&'static str, Command)> {
+    let Some(secs) = local::mtime(src) else {
+        return Vec::new();
+    };
+    let stamp = crate::ftp::time::format_ftp_time(secs);
+    let arg = Arg::from(path);
+    [
+        ("MFMT", Command::Mfmt(stamp.clone(), arg.clone())),
+        ("SITE UTIME", Command::SiteUtime(arg.clone(), stamp.clone())),
+        ("MDTM with a time", Command::MdtmSet(stamp, arg)),
+    ]
+    .into_iter()
+    .filter(|(verb, _)| !conn.unsupported.contains(verb))
+    .collect()
 }
 
 #[cfg(test)]

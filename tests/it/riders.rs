@@ -314,3 +314,80 @@ fn a_download_that_keeps_the_remote_time_gets_its_mdtm_behind_retr() {
     assert!(t.problems.is_empty(), "{t:#?}");
     in_step(&log);
 }
+
+#[test]
+fn uploads_that_keep_their_time_set_it_on_the_part_with_the_proof() {
+    // `put -p` in a session to a vsftpd-like server without MFMT or SITE UTIME, whose MDTM
+    // sets a time: the first file learns that (after its rename, as before); later files
+    // send MDTM with the time on the part ahead with the proof (a rename keeps the time),
+    // and the next EPSV with it, so nothing follows the RNTO.
+    let files: Vec<Vec<u8>> = (0..3).map(|i| sample(3000 + i * 13, i + 20)).collect();
+    let part = |i: usize| format!(".f{i}.bin.3700ftp-part");
+    // Each upload; the time command sent ahead with its proof gets `time`.
+    let stored = |server: FakeServer, i: usize, data: &[u8], time: (&str, &str)| {
+        server
+            .reply(&format!("STOR {}", part(i)), "150 Ok to send data.\r\n")
+            .data_recv()
+            .send("226 Transfer complete.\r\n")
+            .reply(time.0, time.1)
+            .reply(
+                &format!("SIZE {}", part(i)),
+                format!("213 {}\r\n", data.len()),
+            )
+            .reply(&format!("RNFR {}", part(i)), "350 Ready for RNTO.\r\n")
+            .reply(&format!("RNTO f{i}.bin"), "250 Rename successful.\r\n")
+    };
+    let set = ("MDTM 2", "213 File modification time set.\r\n");
+    let server = stored(
+        vsftpd_like(),
+        0,
+        &files[0],
+        ("MFMT", "500 Unknown command.\r\n"),
+    )
+    .reply("SITE UTIME", "500 Unknown command.\r\n")
+    .reply(set.0, set.1);
+    let server = stored(server, 1, &files[1], set);
+    let server = stored(server, 2, &files[2], set).start();
+    let home = tempfile::tempdir().unwrap();
+    for (i, data) in files.iter().enumerate() {
+        let p = home.path().join(format!("f{i}.bin"));
+        std::fs::write(&p, data).unwrap();
+        let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+    }
+    let out = ftp(home.path())
+        .args(["-v", "--timeout", "5", &server.url("/")])
+        .write_stdin("put -p f0.bin\nput -p f1.bin\nput -p f2.bin\n")
+        .output()
+        .unwrap();
+    let t = server.finish();
+    let log = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{out:?}\n{t:#?}");
+    assert_eq!(t.uploads, files, "{t:#?}");
+    let stamp = "20200913122640";
+    assert!(
+        log.contains(&format!(
+            "> EPSV\n> MDTM {stamp} {}\n> SIZE {}\n> RNFR {}\n< 226",
+            part(2),
+            part(2),
+            part(2)
+        )),
+        "{log}"
+    );
+    // The last two files: the time set once, on the part; the rename is the last command.
+    for i in 1..3 {
+        assert_eq!(t.count(&format!("MDTM {stamp} {}", part(i))), 1, "{t:#?}");
+        assert_eq!(t.count(&format!("MDTM {stamp} f{i}.bin")), 0, "{t:#?}");
+    }
+    // MFMT tried once (ahead, on the first part), SITE UTIME once (after its rename).
+    assert_eq!(t.count("MFMT"), 1, "{t:#?}");
+    assert_eq!(t.count("SITE UTIME"), 1, "{t:#?}");
+    assert_eq!(t.count(&format!("MDTM {stamp} f0.bin")), 1, "{t:#?}");
+    assert!(t.problems.is_empty(), "{t:#?}");
+    in_step(&log);
+}
