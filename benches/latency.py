@@ -11,8 +11,8 @@ Profiles: `clean` (40 ms RTT, 90 Mbit/s) runs every workload but the lossy one;
 LAT_REPS (3) repetitions; the clients' order rotates from one repetition to the
 next. Environment (all optional): LAT_REPS, LAT_FILES (80), LAT_FILE_KB (4),
 LAT_BIG_MB (64), LAT_LOSSY_MB (4), LAT_LS_RUNS (5), LAT_ONLY (comma list of
-workloads: one_down,one_up,par8_down,default_down,mirror_down,mirror1_down,big,ls,
-first_byte,lossy),
+workloads: one_down,one_up,par8_down,default_down,mirror_down,mirror1_down,mirror_up,
+mirror1_up,big,ls,first_byte,lossy),
 LAT_CLIENTS (comma list: only these clients, named as in the report, e.g.
 3700ftp-seg4,lftp-pget4 to sample a noisy lossy row many times),
 LAT_LOSSY_REPS (repetitions of the lossy row: the larger of LAT_REPS and 10),
@@ -149,6 +149,11 @@ class Latency(bench.Bench):
                 jobs = ["-j", "1"] if workload == "mirror1_down" else []
                 return [self.binary(client), "mirror"] + jobs + [f"{b}/many/", local], None, local
             return self.lftp(f"mirror /many {local}"), None, local
+        if workload in ("mirror_up", "mirror1_up"):
+            if client.startswith("3700ftp"):
+                jobs = ["-j", "1"] if workload == "mirror1_up" else []
+                return [self.binary(client), "mirror"] + jobs + [local + "/", f"{b}/up/"], None, local
+            return self.lftp(f"mirror -R {local} /up"), None, local
         if workload == "default_down":
             if client.startswith("3700ftp"):
                 return [self.binary(client), "cp", f"{b}/many/f*.bin", local + "/"], None, local
@@ -170,8 +175,9 @@ class Latency(bench.Bench):
         clients = self.chosen(clients)
         for rep in range(self.reps):
             for client in self.rotate(clients, rep):
-                local = self.fresh_dir("dl") if workload != "one_up" else self.many_src
-                disk = self.server_dir("up") if workload == "one_up" else None
+                up = workload in ("one_up", "mirror_up", "mirror1_up")
+                local = self.many_src if up else self.fresh_dir("dl")
+                disk = self.server_dir("up") if up else None
                 os.sync()
                 argv, script, cwd = self.argv_for(workload, client, local)
                 traced = os.environ.get("LAT_TRACE_DIR") and rep == 0 and shutil.which("tcpdump")
@@ -347,7 +353,7 @@ class Latency(bench.Bench):
             for w in ("one_down", "one_up", "par8_down", "default_down"):
                 if self.wanted(w):
                     self.many(w, clients)
-            for w in ("mirror_down", "mirror1_down"):
+            for w in ("mirror_down", "mirror1_down", "mirror_up", "mirror1_up"):
                 if self.wanted(w):
                     self.many(w, [c for c in clients if c != "curl"])
             if self.wanted("big"):
@@ -433,6 +439,9 @@ def report(results_path, out_md):
     row(f"{n} × {c['file_kb']} KiB `mirror` into an empty directory, each client's default",
         "mirror_down", lambda v: f"{v:.2f} s")
     row(f"{n} × {c['file_kb']} KiB `mirror`, one connection", "mirror1_down", lambda v: f"{v:.2f} s")
+    row(f"{n} × {c['file_kb']} KiB `mirror` up into an empty directory, each client's default",
+        "mirror_up", lambda v: f"{v:.2f} s")
+    row(f"{n} × {c['file_kb']} KiB `mirror` up, one connection", "mirror1_up", lambda v: f"{v:.2f} s")
     row(f"{c['big_mb']} MiB download, clean link", "big", lambda v: f"{v:.2f} s")
     row(f"{c['lossy_mb']} MiB download, 1 % loss", "lossy", lambda v: f"{v:.2f} s")
     row("one-shot `ls`", "ls", lambda v: f"{v * 1000:.0f} ms ({v / rtt:.1f} RTT)")
@@ -442,8 +451,9 @@ def report(results_path, out_md):
         "lines, curl one invocation with every URL (`-o` each / `-T {a,b,…}`), lftp `mget`/`mput f*.bin`; "
         "8 connections: 3700ftp `cp -j 8 URL/f*.bin DIR/`, curl `--parallel --parallel-max 8`, lftp "
         "`mget -P 8`; default multi-file way: 3700ftp `cp URL/f*.bin DIR/`, lftp `mget f*.bin`, curl a "
-        "shell loop of one `curl -o` per file; mirror: 3700ftp `mirror URL/many/ DIR` (`-j 1` for one "
-        "connection), lftp `mirror /many DIR` (one connection by default), curl has none; big and lossy: `cp URL FILE` (`-seg4`: `--segments 4`), "
+        "shell loop of one `curl -o` per file; mirror: 3700ftp `mirror URL/many/ DIR` and `mirror DIR/ URL/up/` "
+        "(`-j 1` for one connection), lftp `mirror /many DIR` and `mirror -R DIR /up` (one connection by "
+        "default), curl has none; big and lossy: `cp URL FILE` (`-seg4`: `--segments 4`), "
         "curl `-o`, lftp `get` and `pget -n 4`; first data byte: from a tcpdump trace in the namespace, "
         "the client's SYN to the control port to the first data-connection segment with payload plus "
         "half an RTT (one 4 KiB file, one-shot).")
