@@ -20,9 +20,8 @@ use crate::verify::{PipedHasher as Hasher, Verify};
 
 use super::local::{self, Dest};
 use super::proof;
-use super::transfer::{
-    hash_prefix, push_once, receive, Moved, Notices, Settings, Sink, MORE_THAN_ANNOUNCED,
-};
+use super::times;
+use super::transfer::{hash_prefix, receive, Moved, Notices, Settings, Sink, MORE_THAN_ANNOUNCED};
 
 /// Downloads `remote` into the local file `dest`.
 pub fn download(
@@ -200,7 +199,7 @@ pub(super) fn atomic(
         local::sync_parent(dest)?;
     }
     if settings.preserve {
-        keep_remote_time(conn, remote, dest, notices)?;
+        times::keep_remote_time(conn, remote, dest, notices)?;
     }
     Ok(moved)
 }
@@ -258,7 +257,7 @@ fn through_part(
     }
     std::fs::rename(&part, dest).map_err(|e| Error::local(dest.display(), &e))?;
     if settings.preserve {
-        keep_remote_time(conn, remote, dest, notices)?;
+        times::keep_remote_time(conn, remote, dest, notices)?;
     }
     Ok(moved)
 }
@@ -570,31 +569,6 @@ fn check_size(total: u64, expected: Option<u64>, dest: &Path) -> Result<()> {
         ))),
         _ => Ok(()),
     }
-}
-
-/// `-p` for a download: the local file gets the remote file's MDTM.
-pub(super) fn keep_remote_time(
-    conn: &mut Connection,
-    remote: &RemotePath,
-    dest: &Path,
-    notices: &mut Notices,
-) -> Result<()> {
-    match proof::mdtm(conn, remote)? {
-        Some(secs) => {
-            let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0) as u64);
-            let file = File::options()
-                .write(true)
-                .open(dest)
-                .map_err(|e| Error::local(dest.display(), &e))?;
-            file.set_modified(when)
-                .map_err(|e| Error::local(dest.display(), &e))?;
-        }
-        None => push_once(
-            notices,
-            "the server does not report modification times (MDTM); times not kept",
-        ),
-    }
-    Ok(())
 }
 
 /// Downloads `remote` into a stream (`cat`, `cp URL -`): what was written cannot be taken

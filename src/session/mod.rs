@@ -5,6 +5,7 @@
 //! - [`transfer`]: the policy, the settings and the result of a transfer; the byte pumps.
 //! - [`download`], [`upload`]: one file each way, atomic and proven.
 //! - [`proof`]: SIZE read strictly, the server's hash, MDTM.
+//! - [`times`]: the modification times a copy keeps (`-p`, mirror), both ways.
 //! - [`segments`]: one large download as N ranges over N connections; [`ranges`]: how
 //!   it is split and the record of finished ranges; [`early`]: its extra logins, started
 //!   while the first connection asks for the size.
@@ -31,6 +32,7 @@ pub mod proof;
 pub mod ranges;
 pub mod retry;
 pub mod segments;
+pub mod times;
 pub mod transfer;
 pub mod tree;
 pub mod upload;

@@ -206,7 +206,7 @@ fn continue_part(
         local::sync_parent(dest)?;
     }
     if settings.preserve {
-        download::keep_remote_time(conn, remote, dest, notices)?;
+        super::times::keep_remote_time(conn, remote, dest, notices)?;
     }
     Ok(moved)
 }

@@ -493,7 +493,7 @@ fn finish(
         local::sync_parent(dest)?;
     }
     if settings.preserve {
-        download::keep_remote_time(conn, remote, dest, notices)?;
+        super::times::keep_remote_time(conn, remote, dest, notices)?;
     }
     Ok(())
 }

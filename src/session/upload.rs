@@ -22,7 +22,8 @@ use crate::verify::{Algo, HashCommand, PipedHasher as Hasher, Verify};
 
 use super::local::{self, PART_SUFFIX};
 use super::proof::{self, SizeAnswer};
-use super::transfer::{hash_prefix, push_once, send, Moved, Notices, Settings};
+use super::times;
+use super::transfer::{hash_prefix, send, Moved, Notices, Settings};
 
 /// The temporary name an upload to `remote` is stored under, in the same directory.
 pub fn part_name(remote: &RemotePath) -> Result<RemotePath> {
@@ -57,7 +58,7 @@ pub fn upload(
     }
     if settings.inplace {
         let (moved, _) = store(conn, &mut file, src, remote, local_len, settings, notices)?;
-        keep_time(conn, src, remote, settings, notices)?;
+        times::keep_time(conn, src, remote, settings, notices)?;
         return Ok(moved);
     }
     let part = part_name(remote)?;
@@ -81,7 +82,7 @@ pub fn upload(
         Err(e) => return Err(failed_with_part(conn, &part, e)),
     };
     rename_into_place(conn, &part, remote, rnfr, settings.readies_next(), notices)?;
-    keep_time(conn, src, remote, settings, notices)?;
+    times::keep_time(conn, src, remote, settings, notices)?;
     Ok(moved)
 }
 
@@ -252,7 +253,7 @@ fn store(
         // Not SITE UTIME, which some servers answer 250, a code only a transfer's end may
         // have among what goes ahead.
         if settings.preserve && conn.sends_ahead() {
-            let first = time_ways(conn, src, path).into_iter().next();
+            let first = times::time_ways(conn, src, path).into_iter().next();
             if let Some(way) = first.filter(|(verb, _)| *verb != "SITE UTIME") {
                 settings.ahead.insert(0, way.1.clone());
                 time_ahead = Some(way);
@@ -553,64 +554,6 @@ fn remove_part(conn: &mut Connection, part: &RemotePath) -> Result<()> {
     } else {
         Err(Error::refused(reply.code, reply.text()))
     }
-}
-
-/// `-p` for an upload: MFMT where the server has it, else SITE UTIME, else vsftpd's
-/// two-argument MDTM; none working is said once.
-fn keep_time(
-    conn: &mut Connection,
-    src: &Path,
-    remote: &RemotePath,
-    settings: &mut Settings,
-    notices: &mut Notices,
-) -> Result<()> {
-    if !settings.preserve {
-        return Ok(());
-    }
-    // Set on the part already, with the proof (`store`): done, or one way fewer to try.
-    if let Some((verb, reply)) = settings.time_kept.take() {
-        if reply.is_completion() {
-            return Ok(());
-        }
-        if matches!(reply.code, 500 | 502 | 504) {
-            conn.unsupported.push(verb);
-        }
-    }
-    // Each way in turn; one the server does not implement is not tried again on this
-    // connection (a mirror of vsftpd would otherwise send three commands a file).
-    for (verb, cmd) in time_ways(conn, src, remote) {
-        let reply = conn.exec(&cmd)?;
-        if reply.is_completion() {
-            return Ok(());
-        }
-        if matches!(reply.code, 500 | 502 | 504) {
-            conn.unsupported.push(verb);
-        }
-    }
-    push_once(
-        notices,
-        "the server cannot set modification times (no MFMT, SITE UTIME or MDTM with a time); times not kept",
-    );
-    Ok(())
-}
-
-/// The ways to give `path` the modification time of `src` (MFMT, SITE UTIME, MDTM with a
-/// time), in the order tried, less those this server was found not to implement; none
-/// when `src` has no time.
-fn time_ways(conn: &Connection, src: &Path, path: &RemotePath) -> Vec<(&'static str, Command)> {
-    let Some(secs) = local::mtime(src) else {
-        return Vec::new();
-    };
-    let stamp = crate::ftp::time::format_ftp_time(secs);
-    let arg = Arg::from(path);
-    [
-        ("MFMT", Command::Mfmt(stamp.clone(), arg.clone())),
-        ("SITE UTIME", Command::SiteUtime(arg.clone(), stamp.clone())),
-        ("MDTM with a time", Command::MdtmSet(stamp, arg)),
-    ]
-    .into_iter()
-    .filter(|(verb, _)| !conn.unsupported.contains(verb))
-    .collect()
 }
 
 #[cfg(test)]
