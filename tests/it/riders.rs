@@ -34,19 +34,23 @@ fn serves(server: FakeServer, name: &str, content: &[u8]) -> FakeServer {
         .send("226 Transfer complete.\r\n")
 }
 
-/// Runs the batch `script` with `-v` in a fresh directory against `server`; returns the
-/// directory, the exit status, the transcript and what the server saw.
-fn session(
-    server: FakeServer,
-    script: &str,
-) -> (
+/// What a session ran: its directory, its exit status, its `-v` transcript (and stderr),
+/// and what the server saw.
+type Ran = (
     tempfile::TempDir,
     std::process::ExitStatus,
     String,
     Transcript,
-) {
+);
+
+/// Runs the batch `script` with `-v` in a fresh directory against `server`.
+fn session(server: FakeServer, script: &str) -> Ran {
+    session_in(tempfile::tempdir().unwrap(), server, script)
+}
+
+/// [`session`] in `home`, where the test put its local files.
+fn session_in(home: tempfile::TempDir, server: FakeServer, script: &str) -> Ran {
     let server = server.start();
-    let home = tempfile::tempdir().unwrap();
     let out = ftp(home.path())
         .args(["-v", "--timeout", "5", &server.url("/")])
         .write_stdin(script)
@@ -56,6 +60,24 @@ fn session(
     let log =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (home, out.status, log, t)
+}
+
+/// `get a.bin`, then `line` (a download the server handles as `middle` scripts it), then
+/// `get c.bin`, in one session; a.bin and c.bin served whole. Checks that c.bin arrived
+/// whole after whatever happened in the middle, on the one connection, with no problem on
+/// the server's side; returns the directory, the exit status and the transcript.
+fn around(
+    line: &str,
+    middle: impl FnOnce(FakeServer) -> FakeServer,
+) -> (tempfile::TempDir, std::process::ExitStatus, String) {
+    let (a, c) = (sample(2000, 30), sample(2500, 31));
+    let server = serves(middle(serves(vsftpd_like(), "a.bin", &a)), "c.bin", &c);
+    let (home, status, log, t) = session(server, &format!("get a.bin\n{line}\nget c.bin\n"));
+    let got = std::fs::read(home.path().join("c.bin")).ok();
+    assert_eq!(got, Some(c), "{log}");
+    assert!(t.problems.is_empty(), "{t:#?}");
+    assert_eq!(t.connections, 1, "{t:#?}");
+    (home, status, log)
 }
 
 /// Nothing in the transcript says the conversation went out of step.
@@ -117,25 +139,18 @@ fn a_refused_download_reads_the_replies_of_what_rode_with_it() {
     // SIZE and RETR of a missing file are refused; the EPSV behind them is answered after.
     // Its 229 must be read there, not taken by the next command (here the check whether
     // the name is a directory, then the next file).
-    let (a, c) = (sample(2000, 3), sample(2500, 4));
-    let server = serves(vsftpd_like(), "a.bin", &a)
-        .reply("SIZE gone.bin", "550 Could not get file size.\r\n")
-        .reply("RETR gone.bin", "550 Failed to open file.\r\n")
-        .reply("CWD gone.bin", "550 Failed to change directory.\r\n");
-    let server = serves(server, "c.bin", &c);
-    let (home, status, log, t) = session(server, "get a.bin\n-get gone.bin\nget c.bin\n");
+    let (home, status, log) = around("-get gone.bin", |server| {
+        server
+            .reply("SIZE gone.bin", "550 Could not get file size.\r\n")
+            .reply("RETR gone.bin", "550 Failed to open file.\r\n")
+            .reply("CWD gone.bin", "550 Failed to change directory.\r\n")
+    });
     assert!(
         log.contains("> SIZE gone.bin\n> RETR gone.bin\n> EPSV\n"),
         "{log}"
     );
     assert!(log.contains("550 Failed to open file"), "{log}");
-    assert_eq!(
-        std::fs::read(home.path().join("c.bin")).ok(),
-        Some(c),
-        "{log}"
-    );
     assert!(!home.path().join("gone.bin").exists());
-    assert!(t.problems.is_empty(), "{t:#?}");
     // A failed `-` line is reported and passed over.
     assert!(status.success(), "{log}");
     in_step(&log);
@@ -145,59 +160,22 @@ fn a_refused_download_reads_the_replies_of_what_rode_with_it() {
 fn a_download_abandoned_with_commands_riding_is_brought_back_in_step() {
     // b.bin is announced as 1000 bytes and the server sends 3000: the client stops, ABOR.
     // The replies of RETR, of the EPSV that rode behind it and of ABOR all come; none may
-    // answer the commands of the next file.
-    let (a, c) = (sample(2000, 5), sample(2500, 6));
-    let server = serves(vsftpd_like(), "a.bin", &a)
-        .reply("SIZE b.bin", "213 1000\r\n")
-        .reply("RETR b.bin", "150 Opening BINARY mode data connection.\r\n")
-        .data_send(sample(3000, 7))
-        .send("226 Transfer complete.\r\n")
-        .reply("ABOR", "225 No transfer to ABOR.\r\n");
-    let server = serves(server, "c.bin", &c);
-    let (home, _, log, t) = session(server, "get a.bin\n-get b.bin\nget c.bin\n");
+    // answer the commands of the next file (on the same connection, back in step by PWD).
+    let (home, _, log) = around("-get b.bin", |server| {
+        server
+            .reply("SIZE b.bin", "213 1000\r\n")
+            .reply("RETR b.bin", "150 Opening BINARY mode data connection.\r\n")
+            .data_send(sample(3000, 7))
+            .send("226 Transfer complete.\r\n")
+            .reply("ABOR", "225 No transfer to ABOR.\r\n")
+    });
     assert!(
         log.contains("> SIZE b.bin\n> RETR b.bin\n> EPSV\n"),
         "{log}"
     );
     assert!(log.contains("more bytes than it announced"), "{log}");
     assert!(!home.path().join("b.bin").exists(), "{log}");
-    assert_eq!(
-        std::fs::read(home.path().join("c.bin")).ok(),
-        Some(c),
-        "{log}"
-    );
-    assert!(t.problems.is_empty(), "{t:#?}");
-    // Back in step by PWD, on the same connection.
-    assert_eq!(t.connections, 1, "{t:#?}");
     assert!(!log.contains("stumbles"), "{log}");
-}
-
-#[test]
-fn a_known_server_answering_the_rider_before_the_transfer_ends_is_followed() {
-    // A server that claims to be vsftpd but answers the EPSV behind RETR before its 226:
-    // the client must not take the 229 for the transfer's reply, and must not hang.
-    let (a, b, c) = (sample(2000, 8), sample(2100, 9), sample(2200, 10));
-    let server = serves(vsftpd_like(), "a.bin", &a)
-        .reply("SIZE b.bin", format!("213 {}\r\n", b.len()))
-        .reply("RETR b.bin", "150 Opening BINARY mode data connection.\r\n")
-        .data_send(&b)
-        .expect("EPSV")
-        .epsv()
-        .send("226 Transfer complete.\r\n");
-    let server = serves(server, "c.bin", &c);
-    let (home, status, log, t) = session(server, "get a.bin\nget b.bin\nget c.bin\n");
-    assert!(status.success(), "{log}\n{t:#?}");
-    assert_eq!(
-        std::fs::read(home.path().join("b.bin")).unwrap(),
-        b,
-        "{log}"
-    );
-    assert_eq!(
-        std::fs::read(home.path().join("c.bin")).unwrap(),
-        c,
-        "{log}"
-    );
-    assert!(t.problems.is_empty(), "{t:#?}");
 }
 
 #[test]
@@ -214,20 +192,7 @@ fn uploads_in_a_session_ask_the_next_address_with_the_proof_and_keep_it_across_t
             .reply(&format!("RNFR {part}"), "350 Ready for RNTO.\r\n")
             .reply(&format!("RNTO f{i}.bin"), "250 Rename successful.\r\n");
     }
-    let server = server.start();
-    let home = tempfile::tempdir().unwrap();
-    for (i, data) in files.iter().enumerate() {
-        std::fs::write(home.path().join(format!("f{i}.bin")), data).unwrap();
-    }
-    let out = ftp(home.path())
-        .args(["-v", "--timeout", "5", &server.url("/")])
-        .write_stdin("put f0.bin\nput f1.bin\nput f2.bin\n")
-        .output()
-        .unwrap();
-    let t = server.finish();
-    let log = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{out:?}\n{t:#?}");
-    assert_eq!(t.uploads, files, "{t:#?}");
+    let (log, t) = put_all(server, &files, "");
     // The EPSV of the next transfer goes with the proof, never between RNFR and RNTO.
     assert!(
         log.contains("> EPSV\n> SIZE .f1.bin.3700ftp-part\n> RNFR .f1.bin.3700ftp-part\n< 226"),
@@ -239,43 +204,6 @@ fn uploads_in_a_session_ask_the_next_address_with_the_proof_and_keep_it_across_t
     assert_eq!(t.commands[stor - 2], "RNFR .f1.bin.3700ftp-part", "{t:#?}");
     assert!(t.problems.is_empty(), "{t:#?}");
     in_step(&log);
-}
-
-#[test]
-fn a_rider_refused_during_the_transfer_does_not_fail_it_and_nothing_rides_again() {
-    // Pure-FTPd answers a command that reaches it during a download `500 Unknown command`
-    // (should the write arrive in pieces): that 500 is the EPSV's, not the transfer's.
-    let (a, b, c) = (sample(2000, 11), sample(2100, 12), sample(2200, 13));
-    let server = serves(vsftpd_like(), "a.bin", &a)
-        .reply("SIZE b.bin", format!("213 {}\r\n", b.len()))
-        .reply("RETR b.bin", "150 Accepted data connection\r\n")
-        .expect("EPSV")
-        .send("500 Unknown command\r\n")
-        .data_send(&b)
-        .send("226 File successfully transferred\r\n");
-    let server = serves(server, "c.bin", &c);
-    let (home, status, log, t) = session(server, "get a.bin\nget b.bin\nget c.bin\n");
-    assert!(status.success(), "{log}\n{t:#?}");
-    assert_eq!(
-        std::fs::read(home.path().join("b.bin")).ok(),
-        Some(b),
-        "{log}"
-    );
-    assert_eq!(
-        std::fs::read(home.path().join("c.bin")).ok(),
-        Some(c),
-        "{log}"
-    );
-    assert!(log.contains("nothing rides with transfers"), "{log}");
-    // c.bin: SIZE with its own EPSV, RETR alone.
-    let retr = t.position("RETR c.bin").unwrap();
-    assert_eq!(t.commands[retr - 1], "EPSV", "{t:#?}");
-    assert_eq!(
-        t.commands.last().map(String::as_str),
-        Some("QUIT"),
-        "{t:#?}"
-    );
-    assert!(t.problems.is_empty(), "{t:#?}");
 }
 
 #[test]
@@ -347,28 +275,8 @@ fn uploads_that_keep_their_time_set_it_on_the_part_with_the_proof() {
     .reply("SITE UTIME", "500 Unknown command.\r\n")
     .reply(set.0, set.1);
     let server = stored(server, 1, &files[1], set);
-    let server = stored(server, 2, &files[2], set).start();
-    let home = tempfile::tempdir().unwrap();
-    for (i, data) in files.iter().enumerate() {
-        let p = home.path().join(format!("f{i}.bin"));
-        std::fs::write(&p, data).unwrap();
-        let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
-        std::fs::File::options()
-            .write(true)
-            .open(&p)
-            .unwrap()
-            .set_modified(when)
-            .unwrap();
-    }
-    let out = ftp(home.path())
-        .args(["-v", "--timeout", "5", &server.url("/")])
-        .write_stdin("put -p f0.bin\nput -p f1.bin\nput -p f2.bin\n")
-        .output()
-        .unwrap();
-    let t = server.finish();
-    let log = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{out:?}\n{t:#?}");
-    assert_eq!(t.uploads, files, "{t:#?}");
+    let server = stored(server, 2, &files[2], set);
+    let (log, t) = put_all(server, &files, "-p ");
     let stamp = "20200913122640";
     assert!(
         log.contains(&format!(
@@ -390,4 +298,68 @@ fn uploads_that_keep_their_time_set_it_on_the_part_with_the_proof() {
     assert_eq!(t.count(&format!("MDTM {stamp} f0.bin")), 1, "{t:#?}");
     assert!(t.problems.is_empty(), "{t:#?}");
     in_step(&log);
+}
+
+/// `get b.bin` between two others, from a server that claims to be vsftpd but reads the
+/// EPSV riding behind RETR during the transfer and answers it (`answer`) before the data
+/// and the `226`. The download must succeed whole, without hanging.
+fn rider_answered_midway(answer: &str) -> String {
+    let b = sample(2100, 9);
+    let (home, status, log) = around("get b.bin", |server| {
+        server
+            .reply("SIZE b.bin", format!("213 {}\r\n", b.len()))
+            .reply("RETR b.bin", "150 Accepted data connection\r\n")
+            .expect("EPSV")
+            .send(answer)
+            .data_send(&b)
+            .send("226 File successfully transferred\r\n")
+    });
+    assert!(status.success(), "{log}");
+    assert_eq!(
+        std::fs::read(home.path().join("b.bin")).ok(),
+        Some(b),
+        "{log}"
+    );
+    log
+}
+
+#[test]
+fn a_known_server_answering_the_rider_before_the_transfer_ends_is_followed() {
+    // Its 229 is not the transfer's reply; the one after it is.
+    rider_answered_midway("229 Extended Passive mode OK (|||9|)\r\n");
+}
+
+#[test]
+fn a_rider_refused_during_the_transfer_does_not_fail_it_and_nothing_rides_again() {
+    // Pure-FTPd answers a command that reaches it during a download `500 Unknown command`
+    // (should the write arrive in pieces): that 500 is the EPSV's, not the transfer's.
+    let log = rider_answered_midway("500 Unknown command\r\n");
+    assert!(log.contains("nothing rides with transfers"), "{log}");
+    // c.bin: SIZE with its own EPSV, RETR alone.
+    assert!(log.contains("> SIZE c.bin\n> EPSV\n<"), "{log}");
+    assert!(!log.contains("> RETR c.bin\n> EPSV"), "{log}");
+}
+
+/// `put {opts}fN.bin` for each of `files` (written locally with the time 1 600 000 000,
+/// 2020-09-13 12:26:40 UTC) in one session with `server`: it succeeds and the server
+/// receives every file whole. Returns the transcript and what the server saw.
+fn put_all(server: FakeServer, files: &[Vec<u8>], opts: &str) -> (String, Transcript) {
+    let home = tempfile::tempdir().unwrap();
+    let mut script = String::new();
+    for (i, data) in files.iter().enumerate() {
+        let p = home.path().join(format!("f{i}.bin"));
+        std::fs::write(&p, data).unwrap();
+        let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+        script.push_str(&format!("put {opts}f{i}.bin\n"));
+    }
+    let (_home, status, log, t) = session_in(home, server, &script);
+    assert!(status.success(), "{log}\n{t:#?}");
+    assert_eq!(t.uploads, files, "{t:#?}");
+    (log, t)
 }
