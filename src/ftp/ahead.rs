@@ -62,8 +62,7 @@ impl Connection {
             "a command sent ahead must not be answered like a transfer"
         );
         // Not `write_batch`: a final reply already buffered must not be dropped as unasked.
-        self.prepared = None;
-        self.early = None;
+        self.forget_ahead();
         let mut deadline = self.write_commands(ahead)?;
         let cancel = self.opts.cancel.clone();
 

@@ -338,9 +338,7 @@ impl Connection {
     ) -> Result<()> {
         self.check_login()?;
         self.drop_unsolicited()?;
-        self.prepared = None;
-        self.early = None;
-        self.answered.clear();
+        self.forget_ahead();
         self.asked = Some(Asked::of(cmd));
         self.last_sent = Instant::now();
         self.transcript.sent(&cmd.log_line());
@@ -350,6 +348,14 @@ impl Connection {
             return Err(self.refused_login().unwrap_or(lost));
         }
         self.settle_login()
+    }
+
+    /// Drops what was asked for ahead of the command about to go: the passive address (and
+    /// the data connection started to it) and the answers of riders (`riders.rs`).
+    pub(super) fn forget_ahead(&mut self) {
+        self.prepared = None;
+        self.early = None;
+        self.answered.clear();
     }
 
     pub(super) fn drop_unsolicited(&mut self) -> Result<()> {

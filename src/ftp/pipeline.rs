@@ -232,9 +232,7 @@ impl Connection {
     pub(super) fn write_batch(&mut self, cmds: &[Command]) -> Result<Instant> {
         self.check_login()?;
         self.drop_unsolicited()?;
-        self.prepared = None;
-        self.early = None;
-        self.answered.clear();
+        self.forget_ahead();
         let deadline = self.write_commands(cmds)?;
         self.settle_login()?;
         Ok(deadline)

@@ -1,10 +1,12 @@
 //! Commands that ride in one write with a download's RETR, on servers known by their
 //! greeting to read commands in turn (`answers::reads_in_turn`: vsftpd, ProFTPD,
 //! Pure-FTPd): the file's SIZE in front of it, answered before the transfer starts (the
-//! size is known before the first data byte, as when it is asked alone), and the EPSV of
-//! the next transfer behind it, answered right after the transfer's final reply (behind
-//! vsftpd's Nagle-held `226`, in the same segment). A download in a run of them then costs
-//! three round trips (connect and RETR, the data, the `226`), not four.
+//! size is known before the first data byte, as when it is asked alone); behind it the
+//! file's MDTM when the copy keeps the remote time (its answer handed on through
+//! [`Connection::answered`]) and the EPSV of the next transfer, answered right after the
+//! transfer's final reply (vsftpd's `226` waits for the lingering close of the data
+//! connection; they follow it at once). A download in a run of them then costs three round
+//! trips (connect and RETR, the data, the `226`), not four (five with the MDTM).
 //!
 //! Probed against the four interop servers (2026-12-05): `SIZE f`, `RETR f`, `EPSV` in one
 //! write are answered in that order by vsftpd 3.0.3, ProFTPD 1.3.8 and Pure-FTPd 1.0.50,
@@ -52,7 +54,8 @@ impl Connection {
             && (len <= RIDE_MAX || self.stream.describe().is_some())
     }
 
-    /// Whether a passive address asked for ahead is there and fresh: the next transfer
+    /// Whether a passive address asked for ahead is there and fresh (for half the time it
+    /// may be used, so it still is when the transfer command takes it): the next transfer
     /// command needs no EPSV of its own, so a SIZE can ride in front of it.
     pub fn address_ready(&self) -> bool {
         self.prepared
@@ -111,18 +114,25 @@ impl Connection {
     /// A "not understood" (500-502) where the transfer's final reply was expected, while
     /// commands rode behind it: the answer of a server that read a rider during the
     /// transfer and refused it (Pure-FTPd does so with whatever reaches it then, should the
-    /// write arrive in pieces). The transfer's own reply follows it: returned, and the
-    /// server remembered so nothing rides with its transfers again. None when `reply` is
-    /// not such an answer, or nothing follows it within [`PIPELINE_WAIT`] (then it was the
-    /// transfer's).
+    /// write arrive in pieces), one such answer at most per rider. The transfer's own reply
+    /// follows them: returned, and the server remembered so nothing rides with its transfers
+    /// again. None when `reply` is not such an answer, or nothing follows it within
+    /// [`PIPELINE_WAIT`] (then it was the transfer's).
     pub(super) fn rider_refused_midway(&mut self, reply: &Reply) -> Result<Option<Reply>> {
-        if !self.riders_due() || !matches!(reply.code, 500..=502) {
+        let not_understood = |r: &Reply| matches!(r.code, 500..=502);
+        if !self.riders_due() || !not_understood(reply) {
             return Ok(None);
         }
         let cancel = self.opts.cancel.clone();
         let soon = Instant::now() + self.opts.timeout.min(PIPELINE_WAIT);
-        let Some(transfers) = self.poll_reply_until(soon, &cancel)? else {
-            return Ok(None);
+        let mut left = self.riders.len();
+        let transfers = loop {
+            left -= 1;
+            match self.poll_reply_until(soon, &cancel)? {
+                None => return Ok(None),
+                Some(next) if left > 0 && not_understood(&next) => continue,
+                Some(next) => break next,
+            }
         };
         self.riders.clear();
         self.opts

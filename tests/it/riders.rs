@@ -363,3 +363,27 @@ fn put_all(server: FakeServer, files: &[Vec<u8>], opts: &str) -> (String, Transc
     assert_eq!(t.uploads, files, "{t:#?}");
     (log, t)
 }
+
+#[test]
+fn two_riders_refused_during_the_transfer_do_not_fail_it() {
+    // `get -p`: MDTM and EPSV ride behind RETR; a server that reads both during the
+    // transfer answers each `500`; the transfer's 226 comes after them.
+    let b = sample(2100, 17);
+    let (home, status, log) = around("get -p b.bin", |server| {
+        server
+            .reply("SIZE b.bin", format!("213 {}\r\n", b.len()))
+            .reply("RETR b.bin", "150 Accepted data connection\r\n")
+            .expect("MDTM b.bin")
+            .expect("EPSV")
+            .send("500 Unknown command\r\n500 Unknown command\r\n")
+            .data_send(&b)
+            .send("226 File successfully transferred\r\n")
+    });
+    assert!(status.success(), "{log}");
+    assert_eq!(
+        std::fs::read(home.path().join("b.bin")).ok(),
+        Some(b),
+        "{log}"
+    );
+    assert!(log.contains("nothing rides with transfers"), "{log}");
+}
