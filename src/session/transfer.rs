@@ -202,7 +202,8 @@ pub struct Settings<'a> {
 
 impl<'a> Settings<'a> {
     /// Whether an upload's last command may carry the EPSV of the next transfer: another
-    /// transfer may follow on this connection, and no MFMT (`-p`) comes in between.
+    /// transfer may follow on this connection, and no MFMT (`-p`) comes in between (the
+    /// time went ahead with the proof, or none is kept).
     pub fn readies_next(&self) -> bool {
         self.ready_for_next && (!self.preserve || self.time_kept.is_some())
     }
@@ -293,10 +294,10 @@ impl Write for Sink<'_> {
     }
 }
 
-/// Streams a download's data connection (opened by the caller) into `file`; returns the bytes received once the server confirmed. With
-/// `limit`, the server may send at most that many bytes: one byte more stops the transfer
-/// before it is written (a hostile server cannot fill the disk, and a server that ignored
-/// REST is caught).
+/// Streams a download's data connection (opened by the caller) into `file`; returns the
+/// bytes received once the server confirmed. With `limit`, the server may send at most that
+/// many bytes: one byte more stops the transfer before it is written (a hostile server
+/// cannot fill the disk, and a server that ignored REST is caught).
 pub fn receive(
     conn: &mut Connection,
     mut data: DataConn,

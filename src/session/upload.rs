@@ -249,9 +249,9 @@ fn store(
     if early {
         settings.ahead = vec![Command::Size(arg.clone()), Command::Rnfr(arg.clone())];
         // The time the copy keeps (`-p`, mirror), set on the part before its rename (a rename
-        // keeps it), in the way this server is not known to lack.
-        // Not SITE UTIME, which some servers answer 250, a code only a transfer's end may
-        // have among what goes ahead.
+        // keeps it), in the way this server is not known to lack. Not SITE UTIME, which
+        // some servers answer 250, a code only a transfer's end may have among what goes
+        // ahead.
         if settings.preserve && conn.sends_ahead() {
             let first = times::time_ways(conn, src, path).into_iter().next();
             if let Some(way) = first.filter(|(verb, _)| *verb != "SITE UTIME") {
