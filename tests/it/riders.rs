@@ -300,16 +300,19 @@ fn uploads_that_keep_their_time_set_it_on_the_part_with_the_proof() {
     in_step(&log);
 }
 
-/// `get b.bin` between two others, from a server that claims to be vsftpd but reads the
-/// EPSV riding behind RETR during the transfer and answers it (`answer`) before the data
-/// and the `226`. The download must succeed whole, without hanging.
-fn rider_answered_midway(answer: &str) -> String {
+/// `line` (a `get b.bin`) between two others, from a server that claims to be vsftpd but
+/// reads the commands riding behind RETR (`riders`) during the transfer and answers them
+/// (`answer`) before the data and the `226`. The download must succeed whole, without
+/// hanging.
+fn rider_answered_midway(line: &str, riders: &[&str], answer: &str) -> String {
     let b = sample(2100, 9);
-    let (home, status, log) = around("get b.bin", |server| {
-        server
+    let (home, status, log) = around(line, |server| {
+        let server = server
             .reply("SIZE b.bin", format!("213 {}\r\n", b.len()))
-            .reply("RETR b.bin", "150 Accepted data connection\r\n")
-            .expect("EPSV")
+            .reply("RETR b.bin", "150 Accepted data connection\r\n");
+        riders
+            .iter()
+            .fold(server, |server, rider| server.expect(rider))
             .send(answer)
             .data_send(&b)
             .send("226 File successfully transferred\r\n")
@@ -326,14 +329,18 @@ fn rider_answered_midway(answer: &str) -> String {
 #[test]
 fn a_known_server_answering_the_rider_before_the_transfer_ends_is_followed() {
     // Its 229 is not the transfer's reply; the one after it is.
-    rider_answered_midway("229 Extended Passive mode OK (|||9|)\r\n");
+    rider_answered_midway(
+        "get b.bin",
+        &["EPSV"],
+        "229 Extended Passive mode OK (|||9|)\r\n",
+    );
 }
 
 #[test]
 fn a_rider_refused_during_the_transfer_does_not_fail_it_and_nothing_rides_again() {
     // Pure-FTPd answers a command that reaches it during a download `500 Unknown command`
     // (should the write arrive in pieces): that 500 is the EPSV's, not the transfer's.
-    let log = rider_answered_midway("500 Unknown command\r\n");
+    let log = rider_answered_midway("get b.bin", &["EPSV"], "500 Unknown command\r\n");
     assert!(log.contains("nothing rides with transfers"), "{log}");
     // c.bin: SIZE with its own EPSV, RETR alone.
     assert!(log.contains("> SIZE c.bin\n> EPSV\n<"), "{log}");
@@ -368,22 +375,10 @@ fn put_all(server: FakeServer, files: &[Vec<u8>], opts: &str) -> (String, Transc
 fn two_riders_refused_during_the_transfer_do_not_fail_it() {
     // `get -p`: MDTM and EPSV ride behind RETR; a server that reads both during the
     // transfer answers each `500`; the transfer's 226 comes after them.
-    let b = sample(2100, 17);
-    let (home, status, log) = around("get -p b.bin", |server| {
-        server
-            .reply("SIZE b.bin", format!("213 {}\r\n", b.len()))
-            .reply("RETR b.bin", "150 Accepted data connection\r\n")
-            .expect("MDTM b.bin")
-            .expect("EPSV")
-            .send("500 Unknown command\r\n500 Unknown command\r\n")
-            .data_send(&b)
-            .send("226 File successfully transferred\r\n")
-    });
-    assert!(status.success(), "{log}");
-    assert_eq!(
-        std::fs::read(home.path().join("b.bin")).ok(),
-        Some(b),
-        "{log}"
+    let log = rider_answered_midway(
+        "get -p b.bin",
+        &["MDTM b.bin", "EPSV"],
+        "500 Unknown command\r\n500 Unknown command\r\n",
     );
     assert!(log.contains("nothing rides with transfers"), "{log}");
 }
